@@ -1,0 +1,34 @@
+//! The registry's vocabulary and rules: who officials are, what institutions may certify, which
+//! programmes exist, and what makes a record valid.
+//!
+//! This crate performs no I/O. It never reads the clock or a random source: the current date is
+//! an argument of every rule that needs one, so each rule can be tested at any date (the
+//! `clippy.toml` beside this file enforces it). Values are parsed once, at the edge, into types
+//! that can only hold valid data ("parse, don't validate").
+
+pub mod catalog;
+pub mod dates;
+pub mod ids;
+pub mod institution;
+pub mod name;
+pub mod national_id;
+pub mod official;
+pub mod validation;
+
+pub use catalog::{
+    CategoryCode, CategoryFamily, ClassDraft, NewClass, NewProgram, ProgramCode, ProgramDraft,
+    StudyMode, TAXONOMY,
+};
+pub use dates::{DateError, DateSpan, Validity};
+pub use ids::{ClassId, CompletionId, InstitutionId, OfficialId, ProgramId};
+pub use institution::{
+    InstitutionCode, InstitutionDraft, InstitutionKind, InstitutionStatus, NewInstitution,
+    NewScope, Scope, ScopeDecision, ScopeDraft, accreditation,
+};
+pub use name::{NameError, PersonName, search_key};
+pub use national_id::{Gender, NationalId, NationalIdError};
+pub use official::{
+    AdministrativeLevel, AgencyCode, Employment, EmploymentDraft, LeadershipGroup, LeadershipLevel,
+    NewOfficial, OfficialDraft, RankCode,
+};
+pub use validation::{FieldError, Invalid, Validator, Violation};

@@ -1,0 +1,412 @@
+//! Officials (cán bộ, công chức, viên chức) and their employment history.
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+use time::macros::date;
+
+use crate::catalog::{CodeError, code};
+use crate::dates::{self, Validity};
+use crate::validation::{self, Invalid, Validator, Violation};
+use crate::{Gender, NationalId, PersonName};
+
+/// First day of the two-level local government: districts no longer exist (Resolution
+/// 202/2025/QH15, in force 2025-07-01).
+pub const DISTRICTS_ABOLISHED_ON: Date = date!(2025 - 07 - 01);
+
+/// The administrative level (cấp) of the agency an official works in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AdministrativeLevel {
+    /// Trung ương.
+    Central,
+    /// Tỉnh.
+    Province,
+    /// Huyện: only for periods that started before 2025-07-01.
+    District,
+    /// Xã.
+    Commune,
+}
+
+impl AdministrativeLevel {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdministrativeLevel::Central => "central",
+            AdministrativeLevel::Province => "province",
+            AdministrativeLevel::District => "district",
+            AdministrativeLevel::Commune => "commune",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        use AdministrativeLevel::*;
+        [Central, Province, District, Commune].into_iter().find(|level| level.as_str() == value)
+    }
+}
+
+/// The leadership group under Regulation 145-QĐ/TW (2024), which sets the refresher minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum LeadershipGroup {
+    /// Key and senior leaders of the Party, State and Fatherland Front.
+    N1,
+    /// Cadres managed by the Politburo and the Secretariat.
+    N2,
+    /// Cadres managed by Party committees, organisations and heads of agencies.
+    N3,
+}
+
+impl LeadershipGroup {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadershipGroup::N1 => "N1",
+            LeadershipGroup::N2 => "N2",
+            LeadershipGroup::N3 => "N3",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        use LeadershipGroup::*;
+        [N1, N2, N3].into_iter().find(|group| group.as_str() == value)
+    }
+}
+
+/// The level of a leadership post, which decides the leadership-position training it requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LeadershipLevel {
+    /// Commune leaders.
+    Commune,
+    /// Heads and deputies of divisions (cấp phòng) and equivalent.
+    Division,
+    /// District leaders: only for periods that started before 2025-07-01.
+    District,
+    /// Provincial-department leaders (cấp sở).
+    ProvincialDepartment,
+    /// Ministry-department leaders (cấp vụ).
+    MinistryDepartment,
+    /// Deputy Ministers and equivalent.
+    DeputyMinister,
+}
+
+impl LeadershipLevel {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadershipLevel::Commune => "commune",
+            LeadershipLevel::Division => "division",
+            LeadershipLevel::District => "district",
+            LeadershipLevel::ProvincialDepartment => "provincial_department",
+            LeadershipLevel::MinistryDepartment => "ministry_department",
+            LeadershipLevel::DeputyMinister => "deputy_minister",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        use LeadershipLevel::*;
+        [Commune, Division, District, ProvincialDepartment, MinistryDepartment, DeputyMinister]
+            .into_iter()
+            .find(|level| level.as_str() == value)
+    }
+}
+
+/// The code of a civil-service rank (ngạch, such as `01.003` for chuyên viên) or of a public
+/// employee's professional title (chức danh nghề nghiệp, such as `V.07.01.03`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RankCode(String);
+
+impl RankCode {
+    /// Parses a rank or professional-title code.
+    pub fn parse(raw: &str) -> Result<Self, CodeError> {
+        code(raw, 2, 20).map(RankCode)
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The code of an agency in the national organisation tree (Decision 356/QĐ-BNV).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AgencyCode(String);
+
+impl AgencyCode {
+    /// Parses an agency code.
+    pub fn parse(raw: &str) -> Result<Self, CodeError> {
+        code(raw, 2, 32).map(AgencyCode)
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One period of an official's employment: where, at what level, in which rank and post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Employment {
+    /// The agency's code.
+    pub agency_code: AgencyCode,
+    /// The agency's name as it was during the period.
+    pub agency_name: String,
+    /// Administrative level of the agency.
+    pub level: AdministrativeLevel,
+    /// Rank or professional title, if any (elected cadres have none).
+    pub rank: Option<RankCode>,
+    /// Title of the leadership post, if any (Trưởng phòng, Phó Giám đốc Sở…).
+    pub position_title: Option<String>,
+    /// Level of the leadership post, if any.
+    pub leadership_level: Option<LeadershipLevel>,
+    /// Regulation 145 group, if the official is a leader it covers.
+    pub leadership_group: Option<LeadershipGroup>,
+    /// When the period is in force.
+    pub validity: Validity,
+}
+
+/// An employment period as submitted, before validation.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EmploymentDraft {
+    /// Agency code in the national organisation tree.
+    #[cfg_attr(feature = "openapi", schema(example = "G01.H29"))]
+    pub agency_code: String,
+    /// Agency name.
+    #[cfg_attr(feature = "openapi", schema(example = "Sở Nội vụ Hà Nội"))]
+    pub agency_name: String,
+    /// Administrative level.
+    pub level: AdministrativeLevel,
+    /// Rank (ngạch) or professional-title code.
+    #[cfg_attr(feature = "openapi", schema(example = "01.003"))]
+    pub rank_code: Option<String>,
+    /// Title of the leadership post.
+    pub position_title: Option<String>,
+    /// Level of the leadership post.
+    pub leadership_level: Option<LeadershipLevel>,
+    /// Regulation 145 leadership group.
+    pub leadership_group: Option<LeadershipGroup>,
+    /// First day (the appointment or recruitment decision's effective date).
+    pub valid_from: Date,
+    /// Last day, if the period has ended.
+    pub valid_to: Option<Date>,
+}
+
+impl EmploymentDraft {
+    /// Validates the period.
+    pub fn parse(self) -> Result<Employment, Invalid> {
+        let mut v = Validator::default();
+        match self.parse_into(&mut v) {
+            Some(employment) => v.finish(employment),
+            None => Err(v.into_invalid()),
+        }
+    }
+
+    fn parse_into(self, v: &mut Validator) -> Option<Employment> {
+        let agency_code = v.check("agency_code", AgencyCode::parse(&self.agency_code));
+        let agency_name = v.check("agency_name", validation::text(&self.agency_name, 200));
+        let rank = v.check_optional("rank_code", self.rank_code.as_deref(), RankCode::parse);
+        let position_title =
+            v.check_optional("position_title", self.position_title.as_deref(), |raw| {
+                validation::text(raw, 200)
+            });
+        let validity = v.check("valid_to", Validity::new(self.valid_from, self.valid_to));
+        let starts_after_districts = self.valid_from >= DISTRICTS_ABOLISHED_ON;
+        if starts_after_districts && self.level == AdministrativeLevel::District {
+            v.reject("level", Violation::DistrictLevelAbolished);
+        }
+        if starts_after_districts && self.leadership_level == Some(LeadershipLevel::District) {
+            v.reject("leadership_level", Violation::DistrictLevelAbolished);
+        }
+        Some(Employment {
+            agency_code: agency_code?,
+            agency_name: agency_name?,
+            level: self.level,
+            rank: rank?,
+            position_title: position_title?,
+            leadership_level: self.leadership_level,
+            leadership_group: self.leadership_group,
+            validity: validity?,
+        })
+    }
+}
+
+/// A new official to register, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOfficial {
+    /// The personal identification number.
+    pub national_id: NationalId,
+    /// Full name.
+    pub full_name: PersonName,
+    /// Date of birth.
+    pub date_of_birth: Date,
+    /// Sex.
+    pub gender: Gender,
+    /// Ethnic group code (01–54, GSO list); sensitive personal data.
+    pub ethnicity_code: Option<u8>,
+    /// The current employment period.
+    pub employment: Employment,
+}
+
+/// An official as submitted, before validation.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OfficialDraft {
+    /// The 12-digit personal identification number.
+    #[cfg_attr(feature = "openapi", schema(example = "001085012345"))]
+    pub national_id: String,
+    /// Full name, as on the identity card.
+    #[cfg_attr(feature = "openapi", schema(example = "Nguyễn Văn An"))]
+    pub full_name: String,
+    /// Date of birth.
+    pub date_of_birth: Date,
+    /// Sex, as on the identity card.
+    pub gender: Gender,
+    /// Ethnic group code, 1–54 (GSO list).
+    pub ethnicity_code: Option<u8>,
+    /// The current employment period.
+    pub employment: EmploymentDraft,
+}
+
+impl OfficialDraft {
+    /// Validates every field; `today` bounds the date of birth.
+    pub fn parse(self, today: Date) -> Result<NewOfficial, Invalid> {
+        let mut v = Validator::default();
+        let full_name = v.check("full_name", PersonName::parse(&self.full_name));
+        let date_of_birth = v.check("date_of_birth", dates::past(self.date_of_birth, today));
+        let national_id = date_of_birth.and_then(|dob| {
+            v.check("national_id", NationalId::parse(&self.national_id, dob, self.gender))
+        });
+        let ethnicity_code = v.check_optional("ethnicity_code", self.ethnicity_code, |code| {
+            if (1..=54).contains(&code) {
+                Ok(code)
+            } else {
+                Err(Violation::OutOfRange { min: 1, max: 54 })
+            }
+        });
+        let mut employment_errors = Validator::nested("employment");
+        let employment = self.employment.parse_into(&mut employment_errors);
+        v.absorb(employment_errors.into_invalid());
+        let (
+            Some(full_name),
+            Some(date_of_birth),
+            Some(national_id),
+            Some(ethnicity_code),
+            Some(employment),
+        ) = (full_name, date_of_birth, national_id, ethnicity_code, employment)
+        else {
+            return Err(v.into_invalid());
+        };
+        v.finish(NewOfficial {
+            national_id,
+            full_name,
+            date_of_birth,
+            gender: self.gender,
+            ethnicity_code,
+            employment,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn employment() -> EmploymentDraft {
+        EmploymentDraft {
+            agency_code: "G01.H29".into(),
+            agency_name: "Sở Nội vụ  Hà Nội".into(),
+            level: AdministrativeLevel::Province,
+            rank_code: Some("01.003".into()),
+            position_title: None,
+            leadership_level: None,
+            leadership_group: None,
+            valid_from: date!(2020 - 01 - 01),
+            valid_to: None,
+        }
+    }
+
+    fn official() -> OfficialDraft {
+        OfficialDraft {
+            national_id: "001085012345".into(),
+            full_name: "Nguyễn  Văn An".into(),
+            date_of_birth: date!(1985 - 03 - 14),
+            gender: Gender::Male,
+            ethnicity_code: Some(1),
+            employment: employment(),
+        }
+    }
+
+    const TODAY: Date = date!(2026 - 11 - 23);
+
+    fn fields(invalid: Invalid) -> Vec<String> {
+        invalid.0.into_iter().map(|error| error.field).collect()
+    }
+
+    #[test]
+    fn a_complete_draft_parses_normalized() {
+        let official = official().parse(TODAY).unwrap();
+        assert_eq!(official.full_name.as_str(), "Nguyễn Văn An");
+        assert_eq!(official.employment.agency_name, "Sở Nội vụ Hà Nội");
+    }
+
+    #[test]
+    fn reports_every_invalid_field_at_once() {
+        let mut draft = official();
+        draft.full_name = "  ".into();
+        draft.ethnicity_code = Some(60);
+        draft.employment.agency_code = "bad code".into();
+        draft.employment.valid_to = Some(date!(2019 - 01 - 01));
+        assert_eq!(
+            fields(draft.parse(TODAY).unwrap_err()),
+            ["full_name", "ethnicity_code", "employment.agency_code", "employment.valid_to"]
+        );
+    }
+
+    #[test]
+    fn a_national_id_of_the_wrong_sex_is_rejected() {
+        let mut draft = official();
+        draft.gender = Gender::Female;
+        let invalid = draft.parse(TODAY).unwrap_err();
+        assert_eq!(fields(invalid.clone()), ["national_id"]);
+        assert_eq!(invalid.0[0].violation.code(), "national-id-invalid");
+    }
+
+    #[test]
+    fn a_birth_date_in_the_future_is_rejected() {
+        let mut draft = official();
+        draft.date_of_birth = date!(2027 - 01 - 01);
+        assert_eq!(fields(draft.parse(TODAY).unwrap_err()), ["date_of_birth"]);
+    }
+
+    #[test]
+    fn no_district_period_starts_after_the_2025_reform() {
+        let mut draft = employment();
+        draft.level = AdministrativeLevel::District;
+        draft.valid_from = date!(2025 - 07 - 01);
+        let invalid = draft.parse().unwrap_err();
+        assert_eq!(invalid.0[0].violation, Violation::DistrictLevelAbolished);
+
+        let mut legacy = employment();
+        legacy.level = AdministrativeLevel::District;
+        legacy.valid_from = date!(2025 - 06 - 30);
+        assert!(legacy.parse().is_ok());
+    }
+
+    #[test]
+    fn stored_forms_round_trip() {
+        for level in ["central", "province", "district", "commune"] {
+            assert_eq!(AdministrativeLevel::from_stored(level).unwrap().as_str(), level);
+        }
+        for group in ["N1", "N2", "N3"] {
+            assert_eq!(LeadershipGroup::from_stored(group).unwrap().as_str(), group);
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Field-level validation that reports every problem of an input at once.
+//!
+//! An institution posting a class of 300 wants to fix all the mistakes of a row in one round
+//! trip, so parsing collects violations per field instead of stopping at the first.
+
+use std::fmt;
+
+use crate::catalog::CodeError;
+use crate::{DateError, NameError, NationalIdError};
+
+/// Why one field of an input was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Violation {
+    /// The national ID number is not consistent with the person.
+    #[error(transparent)]
+    NationalId(#[from] NationalIdError),
+    /// A person's name cannot be a name.
+    #[error(transparent)]
+    Name(#[from] NameError),
+    /// A date or a span of dates is not possible.
+    #[error(transparent)]
+    Date(#[from] DateError),
+    /// A code (institution, category, programme, rank, agency) is malformed.
+    #[error(transparent)]
+    Code(#[from] CodeError),
+    /// A free-text field is empty or too long.
+    #[error("must be between 1 and {max} characters")]
+    TextLength {
+        /// The longest accepted value, in characters.
+        max: usize,
+    },
+    /// A number is outside its range.
+    #[error("must be between {min} and {max}")]
+    OutOfRange {
+        /// Smallest accepted value.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
+    /// The institution's kind can never deliver this category (DOMAIN.md §11a).
+    #[error("an institution of kind {} cannot deliver this category", kind.as_str())]
+    KindCannotDeliver {
+        /// The institution's kind.
+        kind: crate::InstitutionKind,
+    },
+    /// The district level was abolished on 2025-07-01 (two-level local government).
+    #[error("the district level no longer exists for periods starting on or after 2025-07-01")]
+    DistrictLevelAbolished,
+}
+
+impl Violation {
+    /// A stable, machine-readable code for scripts (`problem.errors[].code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Violation::NationalId(_) => "national-id-invalid",
+            Violation::Name(_) => "name-invalid",
+            Violation::Date(_) => "date-invalid",
+            Violation::Code(_) => "code-invalid",
+            Violation::TextLength { .. } => "text-length",
+            Violation::OutOfRange { .. } => "out-of-range",
+            Violation::KindCannotDeliver { .. } => "kind-cannot-deliver",
+            Violation::DistrictLevelAbolished => "district-level-abolished",
+        }
+    }
+}
+
+/// One rejected field: where it is (a JSON-pointer-like dotted path) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Path of the field in the input, such as `employment.valid_from`.
+    pub field: String,
+    /// What is wrong with it.
+    pub violation: Violation,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.violation)
+    }
+}
+
+/// An input with one or more invalid fields.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} invalid field(s)", .0.len())]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl Invalid {
+    /// A single invalid field.
+    pub fn field(field: impl Into<String>, violation: impl Into<Violation>) -> Self {
+        Invalid(vec![FieldError { field: field.into(), violation: violation.into() }])
+    }
+}
+
+/// Collects the outcome of parsing each field of an input.
+///
+/// ```
+/// use hocba_domain::{PersonName, Validator};
+/// let mut v = Validator::default();
+/// let name = v.check("full_name", PersonName::parse("  Nguyễn   Văn An "));
+/// let Some(name) = name else { return Err(v.into_invalid()) };
+/// assert_eq!(v.finish(name)?.as_str(), "Nguyễn Văn An");
+/// # Ok::<(), hocba_domain::Invalid>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+    prefix: String,
+}
+
+impl Validator {
+    /// A validator whose field paths start with `prefix.` (for nested objects and batch rows).
+    pub fn nested(prefix: impl Into<String>) -> Self {
+        Validator { errors: Vec::new(), prefix: prefix.into() }
+    }
+
+    /// Records the error of `result`, if any, against `field`; returns the value if it parsed.
+    pub fn check<T, E: Into<Violation>>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.reject(field, error);
+                None
+            }
+        }
+    }
+
+    /// Like [`Validator::check`] for a field that may be absent.
+    pub fn check_optional<R, T, E: Into<Violation>>(
+        &mut self,
+        field: &str,
+        raw: Option<R>,
+        parse: impl FnOnce(R) -> Result<T, E>,
+    ) -> Option<Option<T>> {
+        match raw {
+            None => Some(None),
+            Some(raw) => self.check(field, parse(raw)).map(Some),
+        }
+    }
+
+    /// Records a violation against `field`.
+    pub fn reject(&mut self, field: &str, violation: impl Into<Violation>) {
+        let field = if self.prefix.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{}.{field}", self.prefix)
+        };
+        self.errors.push(FieldError { field, violation: violation.into() });
+    }
+
+    /// Merges the errors of a nested input.
+    pub fn absorb(&mut self, nested: Invalid) {
+        self.errors.extend(nested.0);
+    }
+
+    /// All the violations recorded so far.
+    ///
+    /// Call it when a field that a later check needs did not parse: the field's own
+    /// violation is among them.
+    pub fn into_invalid(self) -> Invalid {
+        Invalid(self.errors)
+    }
+
+    /// `value` when no field was rejected, otherwise every violation.
+    pub fn finish<T>(self, value: T) -> Result<T, Invalid> {
+        if self.errors.is_empty() { Ok(value) } else { Err(Invalid(self.errors)) }
+    }
+}
+
+/// Normalizes a free-text label (agency name, title, place): NFC, trimmed, inner whitespace
+/// collapsed; rejects empty and over-long values.
+pub fn text(raw: &str, max: usize) -> Result<String, Violation> {
+    let normalized = crate::name::normalize_spaces(raw);
+    let length = normalized.chars().count();
+    if length == 0 || length > max {
+        return Err(Violation::TextLength { max });
+    }
+    Ok(normalized)
+}

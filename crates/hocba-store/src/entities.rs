@@ -1,0 +1,217 @@
+//! sea-orm entities, one per table; private to this crate.
+//!
+//! Columns hold stored forms (`snake_case` strings for enums); repositories turn rows into the
+//! records the rest of the registry sees.
+
+macro_rules! no_relations {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+pub mod category {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "categories")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        pub family: String,
+        pub title_vi: String,
+        pub title_en: String,
+        pub valid_from: TimeDate,
+        pub valid_to: Option<TimeDate>,
+        pub legal_basis: String,
+    }
+    no_relations!();
+}
+
+pub mod institution {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "institutions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(unique)]
+        pub code: String,
+        pub name: String,
+        pub kind: String,
+        pub parent_authority: Option<String>,
+        pub status: String,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+}
+
+pub mod scope {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "accreditation_scopes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub institution_id: Uuid,
+        pub category_code: String,
+        pub valid_from: TimeDate,
+        pub valid_to: Option<TimeDate>,
+        pub decision: Option<String>,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+}
+
+pub mod program {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "programs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(unique)]
+        pub code: String,
+        pub title_vi: String,
+        pub title_en: Option<String>,
+        pub category_code: String,
+        pub min_days: i32,
+        pub min_periods: Option<i32>,
+        pub periods_per_day: i16,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+}
+
+pub mod class {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "classes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub institution_id: Uuid,
+        pub program_id: Uuid,
+        pub code: String,
+        pub starts_on: TimeDate,
+        pub ends_on: TimeDate,
+        pub place: Option<String>,
+        pub mode: String,
+        pub seats: Option<i32>,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+}
+
+pub mod official {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "officials")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(unique)]
+        pub national_id: String,
+        pub full_name: String,
+        pub name_key: String,
+        pub date_of_birth: TimeDate,
+        pub gender: String,
+        pub ethnicity_code: Option<i16>,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+
+    /// Personal data stays out of logs, even in a debug dump of a row.
+    impl std::fmt::Debug for Model {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("official::Model").field("id", &self.id).finish_non_exhaustive()
+        }
+    }
+}
+
+pub mod employment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "employments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub official_id: Uuid,
+        pub agency_code: String,
+        pub agency_name: String,
+        pub level: String,
+        pub rank_code: Option<String>,
+        pub position_title: Option<String>,
+        pub leadership_level: Option<String>,
+        pub leadership_group: Option<String>,
+        pub valid_from: TimeDate,
+        pub valid_to: Option<TimeDate>,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+}
+
+pub mod api_token {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "api_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(unique)]
+        pub token_hash: String,
+        pub role: String,
+        pub institution_id: Option<Uuid>,
+        pub label: String,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub revoked_at: Option<TimeDateTimeWithTimeZone>,
+        pub last_used_at: Option<TimeDateTimeWithTimeZone>,
+    }
+    no_relations!();
+}
+
+pub mod audit_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        pub occurred_at: TimeDateTimeWithTimeZone,
+        pub actor: String,
+        pub action: String,
+        pub subject_type: String,
+        pub subject_id: String,
+        pub details: String,
+        pub prev_hash: String,
+        #[sea_orm(unique)]
+        pub hash: String,
+    }
+    no_relations!();
+}
+
+pub mod record_read {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "record_reads")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub official_id: Uuid,
+        pub reader: String,
+        pub purpose: String,
+        pub read_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+}

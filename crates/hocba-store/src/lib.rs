@@ -1,0 +1,157 @@
+//! Persistence of the registry on SQLite (embedded default) or PostgreSQL (production).
+//!
+//! Each public method of [`Store`] is one use case in one transaction: it takes validated domain
+//! values, applies the rules that need stored facts (accreditation on a date, uniqueness), writes
+//! the change together with its audit event, and returns records. Nothing above this crate sees a
+//! sea-orm type or writes SQL.
+
+mod audit;
+mod catalog;
+mod entities;
+mod error;
+mod institutions;
+mod officials;
+mod page;
+mod tokens;
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    TransactionOptions, TransactionTrait,
+};
+use sea_orm::{SqliteTransactionMode, sqlx};
+use uuid::Uuid;
+
+pub use audit::{AuditEvent, ChainReport};
+pub use catalog::{Category, Class, ClassQuery, Program};
+pub use error::StoreError;
+pub use institutions::Institution;
+pub use officials::{EmploymentRecord, Official, OfficialQuery, OfficialSummary};
+pub use page::{Page, PageRequest};
+pub use tokens::{Principal, Role, TokenRecord};
+
+use hocba_migrations::{Migrate, Migrator};
+
+/// Who is making a change or reading a record, as written to the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The registry itself (seeding, migrations).
+    System,
+    /// An operator, by the id of the token they used.
+    Admin {
+        /// The API token.
+        token_id: Uuid,
+    },
+}
+
+impl Actor {
+    /// The form stored in audit events and read logs.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::System => "system".to_owned(),
+            Actor::Admin { token_id } => format!("admin:{token_id}"),
+        }
+    }
+}
+
+/// The registry's database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://FILE` or `postgres://…`). A SQLite file is created if missing.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_in_schema(url, None).await
+    }
+
+    /// Connects with PostgreSQL's `search_path` set to `schema`, so that a test can own a
+    /// throw-away schema in a shared database.
+    pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let mut options = ConnectOptions::new(sqlite_creating_file(url));
+        // Statements carry personal data as bound values; keep the driver's own logging off.
+        options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+        if let Some(schema) = schema {
+            options.set_schema_search_path(schema);
+        }
+        options.map_sqlx_sqlite_opts(|sqlite| {
+            sqlite
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+        let db = Database::connect(options).await?;
+        Ok(Store { db })
+    }
+
+    /// Applies pending migrations and loads the national taxonomy of categories.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await?;
+        self.load_taxonomy().await
+    }
+
+    /// Reverts every migration (used by the migration tests).
+    pub async fn migrate_down(&self) -> Result<(), StoreError> {
+        Migrator::down(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::from)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Starts a transaction that will write.
+    ///
+    /// On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`): a deferred transaction that
+    /// reads first and writes later fails with `SQLITE_BUSY` when another writer got in between,
+    /// and the busy timeout cannot help it.
+    async fn write(&self) -> Result<DatabaseTransaction, StoreError> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
+    }
+}
+
+fn sqlite_creating_file(url: &str) -> String {
+    let is_sqlite_file = url.starts_with("sqlite:") && !url.contains(":memory:");
+    if is_sqlite_file && !url.contains("mode=") {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}mode=rwc")
+    } else {
+        url.to_owned()
+    }
+}
+
+/// The current instant, truncated to microseconds: PostgreSQL keeps no more, and a record read
+/// back must equal the one written.
+fn now() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_microsecond(now.microsecond()).unwrap_or(now)
+}
+
+/// Locks out concurrent writers of a shared sequence for the rest of the transaction.
+///
+/// PostgreSQL serialises on a transaction-scoped advisory lock; SQLite already holds its
+/// database-wide write lock since `BEGIN IMMEDIATE`.
+async fn serialize_on(txn: &DatabaseTransaction, lock: i64) -> Result<(), StoreError> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [lock.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}

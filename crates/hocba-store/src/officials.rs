@@ -1,0 +1,311 @@
+//! Officials, their employment history, and the log of who read their records.
+
+use hocba_domain::{
+    AdministrativeLevel, AgencyCode, Employment, Gender, LeadershipGroup, LeadershipLevel, NationalId,
+    NewOfficial, OfficialId, PersonName,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::audit::{self, Change};
+use crate::entities::{employment, official, record_read};
+use crate::{Actor, Page, PageRequest, Store, StoreError};
+
+/// One period of employment as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmploymentRecord {
+    /// Internal id of the period.
+    pub id: Uuid,
+    /// The period.
+    pub employment: Employment,
+    /// When it was recorded.
+    pub recorded_at: OffsetDateTime,
+}
+
+/// An official's identity and employment history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Official {
+    /// Hocba's id.
+    pub id: OfficialId,
+    /// Personal identification number.
+    pub national_id: NationalId,
+    /// Full name.
+    pub full_name: PersonName,
+    /// Date of birth.
+    pub date_of_birth: Date,
+    /// Sex.
+    pub gender: Gender,
+    /// Ethnic group code; sensitive.
+    pub ethnicity_code: Option<u8>,
+    /// When the official was registered.
+    pub created_at: OffsetDateTime,
+    /// Employment periods, earliest first.
+    pub employments: Vec<EmploymentRecord>,
+}
+
+/// An official in a search result: enough to pick the right person, no more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficialSummary {
+    /// Hocba's id.
+    pub id: OfficialId,
+    /// Full name.
+    pub full_name: PersonName,
+    /// Year of birth (not the date: a search result shows no more than needed).
+    pub birth_year: i32,
+}
+
+/// Filters of an official search; every filter given must match.
+#[derive(Debug, Clone, Default)]
+pub struct OfficialQuery {
+    /// Accent-insensitive fragment of the name.
+    pub name: Option<String>,
+    /// Agency of an employment period in force on `on`.
+    pub agency: Option<AgencyCode>,
+    /// The day the agency filter refers to.
+    pub on: Option<Date>,
+}
+
+fn parse_stored<T>(value: Option<T>, field: &str) -> Result<T, StoreError> {
+    value.ok_or_else(|| StoreError::corrupt("officials", format!("unknown {field}")))
+}
+
+fn into_employment(model: employment::Model) -> Result<EmploymentRecord, StoreError> {
+    let corrupt = |detail: &str| StoreError::corrupt("employments", detail);
+    let employment = Employment {
+        agency_code: AgencyCode::parse(&model.agency_code).map_err(|_| corrupt("agency_code"))?,
+        agency_name: model.agency_name,
+        level: AdministrativeLevel::from_stored(&model.level).ok_or_else(|| corrupt("level"))?,
+        rank: model
+            .rank_code
+            .as_deref()
+            .map(hocba_domain::RankCode::parse)
+            .transpose()
+            .map_err(|_| corrupt("rank_code"))?,
+        position_title: model.position_title,
+        leadership_level: model
+            .leadership_level
+            .as_deref()
+            .map(|level| LeadershipLevel::from_stored(level).ok_or_else(|| corrupt("leadership_level")))
+            .transpose()?,
+        leadership_group: model
+            .leadership_group
+            .as_deref()
+            .map(|group| LeadershipGroup::from_stored(group).ok_or_else(|| corrupt("leadership_group")))
+            .transpose()?,
+        validity: hocba_domain::Validity { from: model.valid_from, to: model.valid_to },
+    };
+    Ok(EmploymentRecord { id: model.id, employment, recorded_at: model.created_at })
+}
+
+fn employment_row(official_id: Uuid, employment: &Employment, now: OffsetDateTime) -> employment::ActiveModel {
+    employment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        official_id: Set(official_id),
+        agency_code: Set(employment.agency_code.as_str().to_owned()),
+        agency_name: Set(employment.agency_name.clone()),
+        level: Set(employment.level.as_str().to_owned()),
+        rank_code: Set(employment.rank.as_ref().map(|rank| rank.as_str().to_owned())),
+        position_title: Set(employment.position_title.clone()),
+        leadership_level: Set(employment.leadership_level.map(|level| level.as_str().to_owned())),
+        leadership_group: Set(employment.leadership_group.map(|group| group.as_str().to_owned())),
+        valid_from: Set(employment.validity.from),
+        valid_to: Set(employment.validity.to),
+        created_at: Set(now),
+    }
+}
+
+fn into_identity(model: official::Model) -> Result<Official, StoreError> {
+    Ok(Official {
+        id: OfficialId::from_uuid(model.id),
+        national_id: NationalId::parse_format(&model.national_id)
+            .map_err(|_| StoreError::corrupt("officials", "national_id"))?,
+        full_name: PersonName::parse(&model.full_name).map_err(|_| StoreError::corrupt("officials", "full_name"))?,
+        date_of_birth: model.date_of_birth,
+        gender: parse_stored(Gender::from_stored(&model.gender), "gender")?,
+        ethnicity_code: model.ethnicity_code.and_then(|code| u8::try_from(code).ok()),
+        created_at: model.created_at,
+        employments: Vec::new(),
+    })
+}
+
+async fn load_official(db: &impl ConnectionTrait, model: official::Model) -> Result<Official, StoreError> {
+    let mut official = into_identity(model)?;
+    official.employments = employment::Entity::find()
+        .filter(employment::Column::OfficialId.eq(official.id.as_uuid()))
+        .order_by_asc(employment::Column::ValidFrom)
+        .order_by_asc(employment::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(into_employment)
+        .collect::<Result<_, _>>()?;
+    Ok(official)
+}
+
+impl Store {
+    /// Registers an official with their current employment period.
+    pub async fn create_official(&self, actor: &Actor, new: NewOfficial) -> Result<Official, StoreError> {
+        let txn = self.write().await?;
+        let now = crate::now();
+        let id = Uuid::now_v7();
+        let model = official::ActiveModel {
+            id: Set(id),
+            national_id: Set(new.national_id.expose().to_owned()),
+            full_name: Set(new.full_name.as_str().to_owned()),
+            name_key: Set(new.full_name.search_key()),
+            date_of_birth: Set(new.date_of_birth),
+            gender: Set(new.gender.as_str().to_owned()),
+            ethnicity_code: Set(new.ethnicity_code.map(i16::from)),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(StoreError::unique("national_id"))?;
+        employment_row(id, &new.employment, now).insert(&txn).await?;
+        audit::append(
+            &txn,
+            actor,
+            Change {
+                action: "official.created",
+                subject_type: "official",
+                subject_id: id.to_string(),
+                details: json!({ "agency_code": new.employment.agency_code.as_str() }),
+            },
+        )
+        .await?;
+        let official = load_official(&txn, model).await?;
+        txn.commit().await?;
+        Ok(official)
+    }
+
+    /// Appends an employment period (a new appointment, transfer or rank) to an official's history.
+    pub async fn add_employment(
+        &self,
+        actor: &Actor,
+        id: OfficialId,
+        employment: Employment,
+    ) -> Result<Official, StoreError> {
+        let txn = self.write().await?;
+        let model = official::Entity::find_by_id(id.as_uuid())
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "official" })?;
+        employment_row(id.as_uuid(), &employment, crate::now()).insert(&txn).await?;
+        audit::append(
+            &txn,
+            actor,
+            Change {
+                action: "official.employment_added",
+                subject_type: "official",
+                subject_id: id.to_string(),
+                details: json!({
+                    "agency_code": employment.agency_code.as_str(),
+                    "valid_from": employment.validity.from.to_string(),
+                }),
+            },
+        )
+        .await?;
+        let official = load_official(&txn, model).await?;
+        txn.commit().await?;
+        Ok(official)
+    }
+
+    /// Reads an official's record and logs the read for the official to see.
+    pub async fn read_official(&self, reader: &Actor, purpose: &str, id: OfficialId) -> Result<Official, StoreError> {
+        self.read_official_where(reader, purpose, official::Column::Id.eq(id.as_uuid())).await
+    }
+
+    /// Finds an official by national ID number and logs the read.
+    pub async fn lookup_official(
+        &self,
+        reader: &Actor,
+        purpose: &str,
+        national_id: &NationalId,
+    ) -> Result<Official, StoreError> {
+        self.read_official_where(reader, purpose, official::Column::NationalId.eq(national_id.expose())).await
+    }
+
+    async fn read_official_where(
+        &self,
+        reader: &Actor,
+        purpose: &str,
+        condition: sea_orm::sea_query::SimpleExpr,
+    ) -> Result<Official, StoreError> {
+        let txn = self.write().await?;
+        let model = official::Entity::find()
+            .filter(condition)
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "official" })?;
+        record_read::ActiveModel {
+            official_id: Set(model.id),
+            reader: Set(reader.label()),
+            purpose: Set(purpose.to_owned()),
+            read_at: Set(crate::now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let official = load_official(&txn, model).await?;
+        txn.commit().await?;
+        Ok(official)
+    }
+
+    /// Who read an official's record, and why, oldest first.
+    pub async fn record_reads(&self, id: OfficialId) -> Result<Vec<(String, String, OffsetDateTime)>, StoreError> {
+        Ok(record_read::Entity::find()
+            .filter(record_read::Column::OfficialId.eq(id.as_uuid()))
+            .order_by_asc(record_read::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|read| (read.reader, read.purpose, read.read_at))
+            .collect())
+    }
+
+    /// Searches officials by accent-insensitive name fragment and by agency.
+    pub async fn search_officials(
+        &self,
+        query: &OfficialQuery,
+        page: PageRequest,
+    ) -> Result<Page<OfficialSummary>, StoreError> {
+        let mut select = official::Entity::find().order_by_asc(official::Column::Id).limit(page.limit + 1);
+        if let Some(after) = page.after {
+            select = select.filter(official::Column::Id.gt(after));
+        }
+        if let Some(name) = &query.name {
+            // Only characters a name can hold, so LIKE wildcards typed by a user match literally.
+            let key: String = hocba_domain::search_key(name)
+                .chars()
+                .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '\'' | '.'))
+                .collect();
+            select = select.filter(official::Column::NameKey.contains(key));
+        }
+        if let Some(agency) = &query.agency {
+            let mut periods = employment::Entity::find()
+                .select_only()
+                .column(employment::Column::OfficialId)
+                .filter(employment::Column::AgencyCode.eq(agency.as_str()));
+            if let Some(on) = query.on {
+                periods = periods
+                    .filter(employment::Column::ValidFrom.lte(on))
+                    .filter(
+                        Condition::any()
+                            .add(employment::Column::ValidTo.is_null())
+                            .add(employment::Column::ValidTo.gte(on)),
+                    );
+            }
+            select = select.filter(official::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(periods)));
+        }
+        let rows = select.all(&self.db).await?;
+        Page::from_rows(rows, page, |row| row.id, |row| {
+            let birth_year = row.date_of_birth.year();
+            let identity = into_identity(row)?;
+            Ok(OfficialSummary { id: identity.id, full_name: identity.full_name, birth_year })
+        })
+    }
+}

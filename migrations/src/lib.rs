@@ -1,0 +1,21 @@
+//! Schema migrations for SQLite and PostgreSQL.
+//!
+//! Migrations are append-only: a released migration is never edited; a change is a new one named
+//! `mYYYYMMDD_NNNNNN_verb_noun`. Each runs unchanged on both backends (tests migrate up and down
+//! on both).
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_registry;
+
+/// Applies every migration in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_registry::Migration)]
+    }
+}
+
+pub use sea_orm_migration::MigratorTrait as Migrate;
