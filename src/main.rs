@@ -1,1 +1,168 @@
-fn main() {}
+//! `hocba`: the registry's command line.
+
+mod demo;
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use hocba_api::{AppState, auth};
+use hocba_store::{Actor, Role, Store};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// Hocba: the national registry of officials' training records, with verifiable certificates.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the registry.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "HOCBA_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Also load a demo catalogue, two institutions and 50 officials (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and load the national taxonomy.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Print the OpenAPI description of the HTTP API.
+    Openapi,
+    /// Mint a new registry-operator token and print it (once).
+    AdminToken {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// What the token is for, shown in token lists and the audit trail.
+        #[arg(long, default_value = "operator")]
+        label: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct DatabaseArgs {
+    /// `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "HOCBA_DATABASE_URL", default_value = "sqlite://hocba.db")]
+    database_url: String,
+}
+
+impl DatabaseArgs {
+    async fn open(&self) -> anyhow::Result<Store> {
+        let store = Store::connect(&self.database_url).await.context("cannot open the database")?;
+        store.migrate().await.context("cannot migrate the database")?;
+        Ok(store)
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { listen, database, demo } => serve(listen, &database, demo).await,
+        Command::Migrate { database } => {
+            database.open().await?;
+            eprintln!("database is up to date");
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", hocba_api::openapi().to_pretty_json()?);
+            Ok(())
+        }
+        Command::AdminToken { database, label } => {
+            let store = database.open().await?;
+            let token = mint_admin_token(&store, &label).await?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+async fn mint_admin_token(store: &Store, label: &str) -> anyhow::Result<String> {
+    let token = auth::mint_token();
+    store.create_token(&Actor::System, Role::Admin, label, &token.hash).await?;
+    Ok(token.secret)
+}
+
+/// Makes sure an operator can get in: adopts `HOCBA_ADMIN_TOKEN` if set, otherwise mints the
+/// first token and prints it this once.
+async fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
+    if let Ok(secret) = std::env::var("HOCBA_ADMIN_TOKEN") {
+        if !secret.starts_with("hocba_") || secret.len() < 32 {
+            bail!("HOCBA_ADMIN_TOKEN must start with `hocba_` and be at least 32 characters");
+        }
+        let hash = auth::hash_token(&secret);
+        if !store.token_exists(&hash).await? {
+            store.create_token(&Actor::System, Role::Admin, "HOCBA_ADMIN_TOKEN", &hash).await?;
+        }
+        eprintln!("admin token: the one in HOCBA_ADMIN_TOKEN");
+    } else if !store.has_admin_token().await? {
+        let secret = mint_admin_token(store, "first start").await?;
+        eprintln!(
+            "\n  First start: this registry-operator token is shown once, keep it safe:\n\n    {secret}\n"
+        );
+        eprintln!(
+            "  Use it as `Authorization: Bearer <token>`. Mint another with `hocba admin-token`.\n"
+        );
+    } else {
+        eprintln!("admin token: printed at first start; mint another with `hocba admin-token`");
+    }
+    Ok(())
+}
+
+async fn serve(listen: SocketAddr, database: &DatabaseArgs, demo: bool) -> anyhow::Result<()> {
+    let store = database.open().await?;
+    bootstrap_admin(&store).await?;
+    if demo {
+        demo::seed(&store).await.context("cannot load the demo data")?;
+        let secret = mint_admin_token(&store, "demo").await?;
+        eprintln!("\n  Demo admin token:\n\n    {secret}\n\n  Try:\n");
+        eprintln!("    curl -s http://{listen}/api/v1/institutions");
+        eprintln!(
+            "    curl -s -X POST http://{listen}/api/v1/officials/search -H 'Authorization: Bearer {secret}' \\\n         -H 'Content-Type: application/json' -d '{{\"name\": \"nguyen\"}}'\n"
+        );
+    }
+    let listener =
+        TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(%listen, "hocba is serving; API docs at /docs");
+    axum::serve(listener, hocba_api::app(AppState { store }))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

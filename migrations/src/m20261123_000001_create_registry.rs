@@ -171,8 +171,15 @@ fn optional(column: impl IntoIden) -> ColumnDef {
     ColumnDef::new(column).null().take()
 }
 
-fn foreign_key(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Restrict).take()
+fn foreign_key(
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .on_delete(ForeignKeyAction::Restrict)
+        .take()
 }
 
 /// Tables whose rows are facts: corrections and revocations are new rows, never edits.
@@ -233,7 +240,13 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        create_index(manager, AccreditationScopes::Table, "scopes_by_institution", [AccreditationScopes::InstitutionId]).await?;
+        create_index(
+            manager,
+            AccreditationScopes::Table,
+            "scopes_by_institution",
+            [AccreditationScopes::InstitutionId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -274,7 +287,10 @@ impl MigrationTrait for Migration {
                         (Classes::Table, Classes::InstitutionId),
                         (Institutions::Table, Institutions::Id),
                     ))
-                    .foreign_key(&mut foreign_key((Classes::Table, Classes::ProgramId), (Programs::Table, Programs::Id)))
+                    .foreign_key(&mut foreign_key(
+                        (Classes::Table, Classes::ProgramId),
+                        (Programs::Table, Programs::Id),
+                    ))
                     .take(),
             )
             .await?;
@@ -306,7 +322,8 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        create_index(manager, Officials::Table, "officials_by_name_key", [Officials::NameKey]).await?;
+        create_index(manager, Officials::Table, "officials_by_name_key", [Officials::NameKey])
+            .await?;
 
         manager
             .create_table(
@@ -331,8 +348,20 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        create_index(manager, Employments::Table, "employments_by_official", [Employments::OfficialId]).await?;
-        create_index(manager, Employments::Table, "employments_by_agency", [Employments::AgencyCode]).await?;
+        create_index(
+            manager,
+            Employments::Table,
+            "employments_by_official",
+            [Employments::OfficialId],
+        )
+        .await?;
+        create_index(
+            manager,
+            Employments::Table,
+            "employments_by_agency",
+            [Employments::AgencyCode],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -365,7 +394,10 @@ impl MigrationTrait for Migration {
                         (Completions::Table, Completions::InstitutionId),
                         (Institutions::Table, Institutions::Id),
                     ))
-                    .foreign_key(&mut foreign_key((Completions::Table, Completions::ClassId), (Classes::Table, Classes::Id)))
+                    .foreign_key(&mut foreign_key(
+                        (Completions::Table, Completions::ClassId),
+                        (Classes::Table, Classes::Id),
+                    ))
                     .foreign_key(&mut foreign_key(
                         (Completions::Table, Completions::SupersedesId),
                         (Completions::Table, Completions::Id),
@@ -373,8 +405,20 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        create_index(manager, Completions::Table, "completions_by_official", [Completions::OfficialId]).await?;
-        create_index(manager, Completions::Table, "completions_by_institution", [Completions::InstitutionId]).await?;
+        create_index(
+            manager,
+            Completions::Table,
+            "completions_by_official",
+            [Completions::OfficialId],
+        )
+        .await?;
+        create_index(
+            manager,
+            Completions::Table,
+            "completions_by_institution",
+            [Completions::InstitutionId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -414,7 +458,13 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        create_index(manager, AuditEvents::Table, "audit_by_subject", [AuditEvents::SubjectType, AuditEvents::SubjectId]).await?;
+        create_index(
+            manager,
+            AuditEvents::Table,
+            "audit_by_subject",
+            [AuditEvents::SubjectType, AuditEvents::SubjectId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -432,7 +482,13 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        create_index(manager, RecordReads::Table, "record_reads_by_official", [RecordReads::OfficialId]).await?;
+        create_index(
+            manager,
+            RecordReads::Table,
+            "record_reads_by_official",
+            [RecordReads::OfficialId],
+        )
+        .await?;
 
         for table in APPEND_ONLY {
             forbid_update_and_delete(manager, table).await?;

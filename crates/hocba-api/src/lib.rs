@@ -1,1 +1,107 @@
-//! placeholder
+//! The registry's HTTP interface: axum routers, authentication extractors, problem+json errors
+//! and the OpenAPI description generated from the handlers themselves.
+//!
+//! Handlers are thin: they extract, call one domain parse and one store use case, and shape the
+//! answer. This crate never contains SQL and never decides a rule.
+
+pub mod auth;
+mod catalog;
+mod error;
+mod extract;
+mod institutions;
+mod officials;
+mod operations;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::Response;
+use hocba_store::Store;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use error::{ApiError, Problem};
+
+/// The largest request body any endpoint accepts (64 KiB); bulk endpoints raise it for themselves.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The registry's database.
+    pub store: Store,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Hocba",
+        description = "National registry of Vietnamese public officials' training records, with \
+                       verifiable certificates. Errors are RFC 9457 problem documents.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "officials", description = "Officials and their employment history"),
+        (name = "institutions", description = "Training institutions and their accreditation"),
+        (name = "catalog", description = "Programme categories, programmes and classes"),
+        (name = "operations", description = "Health and audit")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+        }
+    }
+}
+
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(operations::routes())
+        .nest("/api/v1", officials::routes().merge(institutions::routes()).merge(catalog::routes()))
+}
+
+/// The OpenAPI description of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
+/// The whole application: API, `/openapi.json`, Swagger UI at `/docs`.
+pub fn app(state: AppState) -> Router {
+    let (router, openapi) = routes().split_for_parts();
+    router
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .fallback(|| async { ApiError::NoRoute })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(
+            // The span names the matched route, never the raw URI, which may hold an identifier.
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+                    tracing::info_span!("request", method = %request.method(), route)
+                })
+                .on_request(())
+                .on_response(|response: &Response<_>, latency: Duration, _span: &Span| {
+                    if let Some(cause) = response.extensions().get::<error::InternalCause>() {
+                        tracing::error!(status = response.status().as_u16(), ?latency, cause = %cause.0, "request failed");
+                    } else {
+                        tracing::info!(status = response.status().as_u16(), ?latency, "request");
+                    }
+                }),
+        )
+        .with_state(state)
+}

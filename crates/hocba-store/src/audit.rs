@@ -64,7 +64,15 @@ pub struct ChainReport {
     pub first_broken: Option<i64>,
 }
 
-fn event_hash(prev_hash: &str, occurred_at: &str, actor: &str, action: &str, subject_type: &str, subject_id: &str, details: &str) -> String {
+fn event_hash(
+    prev_hash: &str,
+    occurred_at: &str,
+    actor: &str,
+    action: &str,
+    subject_type: &str,
+    subject_id: &str,
+    details: &str,
+) -> String {
     let mut hasher = Sha256::new();
     // Length-prefixed, so that no two different events can serialise to the same bytes.
     for field in [prev_hash, occurred_at, actor, action, subject_type, subject_id, details] {
@@ -75,11 +83,17 @@ fn event_hash(prev_hash: &str, occurred_at: &str, actor: &str, action: &str, sub
 }
 
 fn timestamp(at: OffsetDateTime) -> Result<String, StoreError> {
-    at.to_offset(time::UtcOffset::UTC).format(&Rfc3339).map_err(|error| StoreError::corrupt("audit_events", error))
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .map_err(|error| StoreError::corrupt("audit_events", error))
 }
 
 /// Appends `change` to the chain inside the use case's transaction.
-pub(crate) async fn append(txn: &DatabaseTransaction, actor: &Actor, change: Change) -> Result<(), StoreError> {
+pub(crate) async fn append(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    change: Change,
+) -> Result<(), StoreError> {
     crate::serialize_on(txn, CHAIN_LOCK).await?;
     let head = audit_event::Entity::find()
         .order_by_desc(audit_event::Column::Seq)
@@ -123,14 +137,19 @@ fn into_event(model: audit_event::Model) -> Result<AuditEvent, StoreError> {
         action: model.action,
         subject_type: model.subject_type,
         subject_id: model.subject_id,
-        details: serde_json::from_str(&model.details).map_err(|error| StoreError::corrupt("audit_events", error))?,
+        details: serde_json::from_str(&model.details)
+            .map_err(|error| StoreError::corrupt("audit_events", error))?,
         hash: model.hash,
     })
 }
 
 impl Store {
     /// The events about one record, oldest first.
-    pub async fn audit_trail(&self, subject_type: &str, subject_id: &str) -> Result<Vec<AuditEvent>, StoreError> {
+    pub async fn audit_trail(
+        &self,
+        subject_type: &str,
+        subject_id: &str,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
         audit_event::Entity::find()
             .filter(audit_event::Column::SubjectType.eq(subject_type))
             .filter(audit_event::Column::SubjectId.eq(subject_id))
@@ -166,7 +185,9 @@ impl Store {
                     &event.subject_id,
                     &event.details,
                 );
-                if report.first_broken.is_none() && (event.prev_hash != report.head || event.hash != expected) {
+                if report.first_broken.is_none()
+                    && (event.prev_hash != report.head || event.hash != expected)
+                {
                     report.first_broken = Some(event.seq);
                 }
                 report.events += 1;

@@ -1,10 +1,12 @@
 //! The catalogue: programme categories, programmes, and classes.
 
 use hocba_domain::{
-    CategoryCode, ClassId, InstitutionId, NewClass, NewProgram, ProgramCode, ProgramId, ScopeDecision, StudyMode,
-    TAXONOMY, Validity, accreditation,
+    CategoryCode, ClassId, InstitutionId, NewClass, NewProgram, ProgramCode, ProgramId,
+    ScopeDecision, StudyMode, TAXONOMY, Validity, accreditation,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -76,20 +78,28 @@ fn into_program(model: program::Model) -> Result<Program, StoreError> {
             code: ProgramCode::parse(&model.code).map_err(|_| corrupt("programs", "code"))?,
             title_vi: model.title_vi,
             title_en: model.title_en,
-            category: CategoryCode::parse(&model.category_code).map_err(|_| corrupt("programs", "category"))?,
+            category: CategoryCode::parse(&model.category_code)
+                .map_err(|_| corrupt("programs", "category"))?,
             min_days: narrow(model.min_days)?,
             min_periods: model.min_periods.map(narrow).transpose()?,
-            periods_per_day: u8::try_from(model.periods_per_day).map_err(|_| corrupt("programs", "periods"))?,
+            periods_per_day: u8::try_from(model.periods_per_day)
+                .map_err(|_| corrupt("programs", "periods"))?,
         },
         created_at: model.created_at,
     })
 }
 
 fn into_class(model: class::Model) -> Result<Class, StoreError> {
-    let mode = [StudyMode::InPerson, StudyMode::PartTime, StudyMode::Online, StudyMode::Blended, StudyMode::Abroad]
-        .into_iter()
-        .find(|mode| mode.as_str() == model.mode)
-        .ok_or_else(|| corrupt("classes", "mode"))?;
+    let mode = [
+        StudyMode::InPerson,
+        StudyMode::PartTime,
+        StudyMode::Online,
+        StudyMode::Blended,
+        StudyMode::Abroad,
+    ]
+    .into_iter()
+    .find(|mode| mode.as_str() == model.mode)
+    .ok_or_else(|| corrupt("classes", "mode"))?;
     Ok(Class {
         id: ClassId::from_uuid(model.id),
         institution_id: InstitutionId::from_uuid(model.institution_id),
@@ -111,7 +121,9 @@ fn scope_refusal(decision: &ScopeDecision) -> &'static str {
         ScopeDecision::Accredited => "accredited",
         ScopeDecision::KindCannotDeliver => "institutions of its kind cannot deliver this category",
         ScopeDecision::NotInScope => "no accreditation scope names this category",
-        ScopeDecision::OutsideValidity { .. } => "its accreditation for this category is not in force on that day",
+        ScopeDecision::OutsideValidity { .. } => {
+            "its accreditation for this category is not in force on that day"
+        }
         ScopeDecision::Suspended => "the institution is suspended",
     }
 }
@@ -119,13 +131,19 @@ fn scope_refusal(decision: &ScopeDecision) -> &'static str {
 impl Store {
     /// Adds the categories of the national taxonomy that are missing; never changes existing ones.
     pub(crate) async fn load_taxonomy(&self) -> Result<(), StoreError> {
-        let present: Vec<String> =
-            category::Entity::find().select_only().column(category::Column::Code).into_tuple().all(&self.db).await?;
+        let present: Vec<String> = category::Entity::find()
+            .select_only()
+            .column(category::Column::Code)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
         let missing: Vec<category::ActiveModel> = TAXONOMY
             .iter()
             .filter(|seed| !present.iter().any(|code| code == seed.code))
             .map(|seed| {
-                let family = CategoryCode::parse(seed.code).map(|code| code.family().as_str()).unwrap_or_default();
+                let family = CategoryCode::parse(seed.code)
+                    .map(|code| code.family().as_str())
+                    .unwrap_or_default();
                 category::ActiveModel {
                     code: Set(seed.code.to_owned()),
                     family: Set(family.to_owned()),
@@ -152,7 +170,8 @@ impl Store {
             .into_iter()
             .map(|model| {
                 Ok(Category {
-                    code: CategoryCode::parse(&model.code).map_err(|_| corrupt("categories", "code"))?,
+                    code: CategoryCode::parse(&model.code)
+                        .map_err(|_| corrupt("categories", "code"))?,
                     title_vi: model.title_vi,
                     title_en: model.title_en,
                     validity: Validity { from: model.valid_from, to: model.valid_to },
@@ -163,7 +182,11 @@ impl Store {
     }
 
     /// Adds a programme to the catalogue.
-    pub async fn create_program(&self, actor: &Actor, new: NewProgram) -> Result<Program, StoreError> {
+    pub async fn create_program(
+        &self,
+        actor: &Actor,
+        new: NewProgram,
+    ) -> Result<Program, StoreError> {
         let txn = self.write().await?;
         category::Entity::find_by_id(new.category.as_str().to_owned())
             .one(&txn)
@@ -201,8 +224,10 @@ impl Store {
 
     /// A programme by id.
     pub async fn program(&self, id: ProgramId) -> Result<Program, StoreError> {
-        let model =
-            program::Entity::find_by_id(id.as_uuid()).one(&self.db).await?.ok_or(StoreError::NotFound { entity: "program" })?;
+        let model = program::Entity::find_by_id(id.as_uuid())
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "program" })?;
         into_program(model)
     }
 
@@ -212,7 +237,8 @@ impl Store {
         category: Option<&CategoryCode>,
         page: PageRequest,
     ) -> Result<Page<Program>, StoreError> {
-        let mut select = program::Entity::find().order_by_asc(program::Column::Id).limit(page.limit + 1);
+        let mut select =
+            program::Entity::find().order_by_asc(program::Column::Id).limit(page.limit + 1);
         if let Some(after) = page.after {
             select = select.filter(program::Column::Id.gt(after));
         }
@@ -233,20 +259,27 @@ impl Store {
         new: NewClass,
     ) -> Result<Class, StoreError> {
         let txn = self.write().await?;
-        let institution = load_institution(&txn, institution_id.as_uuid()).await.map_err(|error| match error {
-            StoreError::NotFound { .. } => StoreError::UnknownReference { field: "institution_id", entity: "institution" },
-            other => other,
-        })?;
+        let institution = load_institution(&txn, institution_id.as_uuid()).await.map_err(
+            |error| match error {
+                StoreError::NotFound { .. } => {
+                    StoreError::UnknownReference { field: "institution_id", entity: "institution" }
+                }
+                other => other,
+            },
+        )?;
         let program = program::Entity::find_by_id(program_id.as_uuid())
             .one(&txn)
             .await?
             .ok_or(StoreError::UnknownReference { field: "program_id", entity: "program" })
             .and_then(into_program)?;
         let first_day: Date = new.span.start();
-        let category_in_force = category::Entity::find_by_id(program.program.category.as_str().to_owned())
-            .one(&txn)
-            .await?
-            .is_some_and(|category| Validity { from: category.valid_from, to: category.valid_to }.covers(first_day));
+        let category_in_force =
+            category::Entity::find_by_id(program.program.category.as_str().to_owned())
+                .one(&txn)
+                .await?
+                .is_some_and(|category| {
+                    Validity { from: category.valid_from, to: category.valid_to }.covers(first_day)
+                });
         if !category_in_force {
             return Err(StoreError::NotAccredited {
                 institution: institution.code.as_str().to_owned(),
@@ -255,9 +288,15 @@ impl Store {
                 reason: "the category is not in force on that day",
             });
         }
-        let scopes: Vec<_> = institution.scopes.iter().map(|granted| granted.scope.clone()).collect();
-        let decision =
-            accreditation(institution.kind, institution.status, &scopes, &program.program.category, first_day);
+        let scopes: Vec<_> =
+            institution.scopes.iter().map(|granted| granted.scope.clone()).collect();
+        let decision = accreditation(
+            institution.kind,
+            institution.status,
+            &scopes,
+            &program.program.category,
+            first_day,
+        );
         if decision != ScopeDecision::Accredited {
             return Err(StoreError::NotAccredited {
                 institution: institution.code.as_str().to_owned(),
@@ -302,8 +341,13 @@ impl Store {
     }
 
     /// Classes in registration order, optionally of one institution or programme.
-    pub async fn list_classes(&self, query: ClassQuery, page: PageRequest) -> Result<Page<Class>, StoreError> {
-        let mut select = class::Entity::find().order_by_asc(class::Column::Id).limit(page.limit + 1);
+    pub async fn list_classes(
+        &self,
+        query: ClassQuery,
+        page: PageRequest,
+    ) -> Result<Page<Class>, StoreError> {
+        let mut select =
+            class::Entity::find().order_by_asc(class::Column::Id).limit(page.limit + 1);
         if let Some(after) = page.after {
             select = select.filter(class::Column::Id.gt(after));
         }

@@ -27,7 +27,9 @@ pub enum StoreError {
         entity: &'static str,
     },
     /// The institution may not deliver the programme on that day.
-    #[error("institution {institution} is not accredited for category {category} on {day}: {reason}")]
+    #[error(
+        "institution {institution} is not accredited for category {category} on {day}: {reason}"
+    )]
     NotAccredited {
         /// Institution code.
         institution: String,

@@ -1,10 +1,13 @@
 //! Training institutions and their accreditation scopes.
 
 use hocba_domain::{
-    CategoryCode, InstitutionCode, InstitutionId, InstitutionKind, InstitutionStatus, NewInstitution, NewScope,
-    Scope, Validity,
+    CategoryCode, InstitutionCode, InstitutionId, InstitutionKind, InstitutionStatus,
+    NewInstitution, NewScope, Scope, Validity,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -41,15 +44,22 @@ fn corrupt(detail: &str) -> StoreError {
 fn into_scope(model: scope::Model) -> Result<NewScope, StoreError> {
     Ok(NewScope {
         scope: Scope {
-            category: CategoryCode::parse(&model.category_code).map_err(|_| corrupt("scope category"))?,
+            category: CategoryCode::parse(&model.category_code)
+                .map_err(|_| corrupt("scope category"))?,
             validity: Validity { from: model.valid_from, to: model.valid_to },
         },
         decision: model.decision,
     })
 }
 
-pub(crate) async fn load_institution(db: &impl ConnectionTrait, id: Uuid) -> Result<Institution, StoreError> {
-    let model = institution::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound { entity: "institution" })?;
+pub(crate) async fn load_institution(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Institution, StoreError> {
+    let model = institution::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "institution" })?;
     let scopes = scope::Entity::find()
         .filter(scope::Column::InstitutionId.eq(id))
         .order_by_asc(scope::Column::Id)
@@ -61,7 +71,10 @@ pub(crate) async fn load_institution(db: &impl ConnectionTrait, id: Uuid) -> Res
     into_institution(model, scopes)
 }
 
-fn into_institution(model: institution::Model, scopes: Vec<NewScope>) -> Result<Institution, StoreError> {
+fn into_institution(
+    model: institution::Model,
+    scopes: Vec<NewScope>,
+) -> Result<Institution, StoreError> {
     Ok(Institution {
         id: InstitutionId::from_uuid(model.id),
         code: InstitutionCode::parse(&model.code).map_err(|_| corrupt("code"))?,
@@ -76,7 +89,11 @@ fn into_institution(model: institution::Model, scopes: Vec<NewScope>) -> Result<
 
 impl Store {
     /// Registers an institution, active and with no scope yet.
-    pub async fn create_institution(&self, actor: &Actor, new: NewInstitution) -> Result<Institution, StoreError> {
+    pub async fn create_institution(
+        &self,
+        actor: &Actor,
+        new: NewInstitution,
+    ) -> Result<Institution, StoreError> {
         let txn = self.write().await?;
         let id = Uuid::now_v7();
         institution::ActiveModel {
@@ -113,7 +130,10 @@ impl Store {
     }
 
     /// Institutions in registration order, without their scopes.
-    pub async fn list_institutions(&self, page: PageRequest) -> Result<Page<Institution>, StoreError> {
+    pub async fn list_institutions(
+        &self,
+        page: PageRequest,
+    ) -> Result<Page<Institution>, StoreError> {
         let mut select =
             institution::Entity::find().order_by_asc(institution::Column::Id).limit(page.limit + 1);
         if let Some(after) = page.after {
@@ -127,7 +147,12 @@ impl Store {
     ///
     /// The scope must already have been checked against the institution's kind
     /// ([`hocba_domain::ScopeDraft::parse`]); the category must exist in the catalogue.
-    pub async fn add_scope(&self, actor: &Actor, id: InstitutionId, new: NewScope) -> Result<Institution, StoreError> {
+    pub async fn add_scope(
+        &self,
+        actor: &Actor,
+        id: InstitutionId,
+        new: NewScope,
+    ) -> Result<Institution, StoreError> {
         let txn = self.write().await?;
         institution::Entity::find_by_id(id.as_uuid())
             .one(&txn)

@@ -67,8 +67,8 @@ impl Store {
         Self::connect_in_schema(url, None).await
     }
 
-    /// Connects with PostgreSQL's `search_path` set to `schema`, so that a test can own a
-    /// throw-away schema in a shared database.
+    /// Connects with PostgreSQL's `search_path` set to `schema` (created if missing), so that
+    /// Hocba can live in a schema of a shared database, and a test can own a throw-away one.
     pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
         let mut options = ConnectOptions::new(sqlite_creating_file(url));
         // Statements carry personal data as bound values; keep the driver's own logging off.
@@ -84,6 +84,19 @@ impl Store {
                 .foreign_keys(true)
         });
         let db = Database::connect(options).await?;
+        if let Some(schema) = schema
+            && db.get_database_backend() == DbBackend::Postgres
+        {
+            let is_identifier = !schema.is_empty()
+                && schema.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !is_identifier {
+                return Err(StoreError::corrupt(
+                    "schema",
+                    "name must be lower-case letters, digits and '_'",
+                ));
+            }
+            db.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
+        }
         Ok(Store { db })
     }
 

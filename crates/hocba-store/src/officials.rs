@@ -1,11 +1,12 @@
 //! Officials, their employment history, and the log of who read their records.
 
 use hocba_domain::{
-    AdministrativeLevel, AgencyCode, Employment, Gender, LeadershipGroup, LeadershipLevel, NationalId,
-    NewOfficial, OfficialId, PersonName,
+    AdministrativeLevel, AgencyCode, Employment, Gender, LeadershipGroup, LeadershipLevel,
+    NationalId, NewOfficial, OfficialId, PersonName,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use time::{Date, OffsetDateTime};
@@ -89,19 +90,27 @@ fn into_employment(model: employment::Model) -> Result<EmploymentRecord, StoreEr
         leadership_level: model
             .leadership_level
             .as_deref()
-            .map(|level| LeadershipLevel::from_stored(level).ok_or_else(|| corrupt("leadership_level")))
+            .map(|level| {
+                LeadershipLevel::from_stored(level).ok_or_else(|| corrupt("leadership_level"))
+            })
             .transpose()?,
         leadership_group: model
             .leadership_group
             .as_deref()
-            .map(|group| LeadershipGroup::from_stored(group).ok_or_else(|| corrupt("leadership_group")))
+            .map(|group| {
+                LeadershipGroup::from_stored(group).ok_or_else(|| corrupt("leadership_group"))
+            })
             .transpose()?,
         validity: hocba_domain::Validity { from: model.valid_from, to: model.valid_to },
     };
     Ok(EmploymentRecord { id: model.id, employment, recorded_at: model.created_at })
 }
 
-fn employment_row(official_id: Uuid, employment: &Employment, now: OffsetDateTime) -> employment::ActiveModel {
+fn employment_row(
+    official_id: Uuid,
+    employment: &Employment,
+    now: OffsetDateTime,
+) -> employment::ActiveModel {
     employment::ActiveModel {
         id: Set(Uuid::now_v7()),
         official_id: Set(official_id),
@@ -123,7 +132,8 @@ fn into_identity(model: official::Model) -> Result<Official, StoreError> {
         id: OfficialId::from_uuid(model.id),
         national_id: NationalId::parse_format(&model.national_id)
             .map_err(|_| StoreError::corrupt("officials", "national_id"))?,
-        full_name: PersonName::parse(&model.full_name).map_err(|_| StoreError::corrupt("officials", "full_name"))?,
+        full_name: PersonName::parse(&model.full_name)
+            .map_err(|_| StoreError::corrupt("officials", "full_name"))?,
         date_of_birth: model.date_of_birth,
         gender: parse_stored(Gender::from_stored(&model.gender), "gender")?,
         ethnicity_code: model.ethnicity_code.and_then(|code| u8::try_from(code).ok()),
@@ -132,7 +142,10 @@ fn into_identity(model: official::Model) -> Result<Official, StoreError> {
     })
 }
 
-async fn load_official(db: &impl ConnectionTrait, model: official::Model) -> Result<Official, StoreError> {
+async fn load_official(
+    db: &impl ConnectionTrait,
+    model: official::Model,
+) -> Result<Official, StoreError> {
     let mut official = into_identity(model)?;
     official.employments = employment::Entity::find()
         .filter(employment::Column::OfficialId.eq(official.id.as_uuid()))
@@ -148,7 +161,11 @@ async fn load_official(db: &impl ConnectionTrait, model: official::Model) -> Res
 
 impl Store {
     /// Registers an official with their current employment period.
-    pub async fn create_official(&self, actor: &Actor, new: NewOfficial) -> Result<Official, StoreError> {
+    pub async fn create_official(
+        &self,
+        actor: &Actor,
+        new: NewOfficial,
+    ) -> Result<Official, StoreError> {
         let txn = self.write().await?;
         let now = crate::now();
         let id = Uuid::now_v7();
@@ -215,7 +232,12 @@ impl Store {
     }
 
     /// Reads an official's record and logs the read for the official to see.
-    pub async fn read_official(&self, reader: &Actor, purpose: &str, id: OfficialId) -> Result<Official, StoreError> {
+    pub async fn read_official(
+        &self,
+        reader: &Actor,
+        purpose: &str,
+        id: OfficialId,
+    ) -> Result<Official, StoreError> {
         self.read_official_where(reader, purpose, official::Column::Id.eq(id.as_uuid())).await
     }
 
@@ -226,7 +248,12 @@ impl Store {
         purpose: &str,
         national_id: &NationalId,
     ) -> Result<Official, StoreError> {
-        self.read_official_where(reader, purpose, official::Column::NationalId.eq(national_id.expose())).await
+        self.read_official_where(
+            reader,
+            purpose,
+            official::Column::NationalId.eq(national_id.expose()),
+        )
+        .await
     }
 
     async fn read_official_where(
@@ -256,7 +283,10 @@ impl Store {
     }
 
     /// Who read an official's record, and why, oldest first.
-    pub async fn record_reads(&self, id: OfficialId) -> Result<Vec<(String, String, OffsetDateTime)>, StoreError> {
+    pub async fn record_reads(
+        &self,
+        id: OfficialId,
+    ) -> Result<Vec<(String, String, OffsetDateTime)>, StoreError> {
         Ok(record_read::Entity::find()
             .filter(record_read::Column::OfficialId.eq(id.as_uuid()))
             .order_by_asc(record_read::Column::Id)
@@ -273,7 +303,8 @@ impl Store {
         query: &OfficialQuery,
         page: PageRequest,
     ) -> Result<Page<OfficialSummary>, StoreError> {
-        let mut select = official::Entity::find().order_by_asc(official::Column::Id).limit(page.limit + 1);
+        let mut select =
+            official::Entity::find().order_by_asc(official::Column::Id).limit(page.limit + 1);
         if let Some(after) = page.after {
             select = select.filter(official::Column::Id.gt(after));
         }
@@ -291,21 +322,25 @@ impl Store {
                 .column(employment::Column::OfficialId)
                 .filter(employment::Column::AgencyCode.eq(agency.as_str()));
             if let Some(on) = query.on {
-                periods = periods
-                    .filter(employment::Column::ValidFrom.lte(on))
-                    .filter(
-                        Condition::any()
-                            .add(employment::Column::ValidTo.is_null())
-                            .add(employment::Column::ValidTo.gte(on)),
-                    );
+                periods = periods.filter(employment::Column::ValidFrom.lte(on)).filter(
+                    Condition::any()
+                        .add(employment::Column::ValidTo.is_null())
+                        .add(employment::Column::ValidTo.gte(on)),
+                );
             }
-            select = select.filter(official::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(periods)));
+            select = select
+                .filter(official::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(periods)));
         }
         let rows = select.all(&self.db).await?;
-        Page::from_rows(rows, page, |row| row.id, |row| {
-            let birth_year = row.date_of_birth.year();
-            let identity = into_identity(row)?;
-            Ok(OfficialSummary { id: identity.id, full_name: identity.full_name, birth_year })
-        })
+        Page::from_rows(
+            rows,
+            page,
+            |row| row.id,
+            |row| {
+                let birth_year = row.date_of_birth.year();
+                let identity = into_identity(row)?;
+                Ok(OfficialSummary { id: identity.id, full_name: identity.full_name, birth_year })
+            },
+        )
     }
 }

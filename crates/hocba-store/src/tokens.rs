@@ -68,7 +68,13 @@ const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 
 impl Store {
     /// Stores a new token by its hash.
-    pub async fn create_token(&self, actor: &Actor, role: Role, label: &str, token_hash: &str) -> Result<Uuid, StoreError> {
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        role: Role,
+        label: &str,
+        token_hash: &str,
+    ) -> Result<Uuid, StoreError> {
         let txn = self.write().await?;
         let id = Uuid::now_v7();
         api_token::ActiveModel {
@@ -111,8 +117,10 @@ impl Store {
 
     /// Whether a token with this hash is stored (revoked or not).
     pub async fn token_exists(&self, token_hash: &str) -> Result<bool, StoreError> {
-        let count =
-            api_token::Entity::find().filter(api_token::Column::TokenHash.eq(token_hash)).count(&self.db).await?;
+        let count = api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(token_hash))
+            .count(&self.db)
+            .await?;
         Ok(count > 0)
     }
 
@@ -134,7 +142,8 @@ impl Store {
                 .exec(&self.db)
                 .await?;
         }
-        let role = Role::from_stored(&token.role).ok_or_else(|| StoreError::corrupt("api_tokens", "role"))?;
+        let role = Role::from_stored(&token.role)
+            .ok_or_else(|| StoreError::corrupt("api_tokens", "role"))?;
         Ok(Some(Principal { token_id: token.id, role }))
     }
 
@@ -147,7 +156,8 @@ impl Store {
             .map(|token| {
                 Ok(TokenRecord {
                     id: token.id,
-                    role: Role::from_stored(&token.role).ok_or_else(|| StoreError::corrupt("api_tokens", "role"))?,
+                    role: Role::from_stored(&token.role)
+                        .ok_or_else(|| StoreError::corrupt("api_tokens", "role"))?,
                     label: token.label,
                     last_used_at: token.last_used_at,
                 })

@@ -1,0 +1,183 @@
+//! `ApiError`, the HTTP layer's one error type, and its single mapping to RFC 9457
+//! `application/problem+json`.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hocba_domain::Invalid;
+use hocba_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// One or more fields are invalid.
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    /// The body is not the JSON the endpoint takes.
+    #[error("{reason}")]
+    MalformedBody {
+        /// Path of the offending field, when known.
+        field: Option<String>,
+        /// What is wrong.
+        reason: String,
+        /// 400 for broken JSON, 422 for JSON of the wrong shape.
+        status: StatusCode,
+    },
+    /// A path or query parameter is malformed.
+    #[error("{field}: {reason}")]
+    BadParameter {
+        /// The parameter.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The body is not `application/json`.
+    #[error("the body must be application/json")]
+    UnsupportedMediaType,
+    /// The body is larger than the endpoint accepts.
+    #[error("the body is larger than this endpoint accepts")]
+    PayloadTooLarge,
+    /// No valid credentials.
+    #[error("a valid bearer token is required")]
+    Unauthenticated,
+    /// Valid credentials that do not allow this.
+    #[error("this token may not do that")]
+    Forbidden,
+    /// No such route.
+    #[error("no such resource")]
+    NoRoute,
+    /// The route exists, but not for this method.
+    #[error("method not allowed on this resource")]
+    MethodNotAllowed,
+    /// A store failure; the 5xx ones are opaque to the client.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI of the problem type: `urn:hocba:problem:` followed by `code`.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:hocba:problem:validation-failed")]
+    pub problem_type: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// Stable machine-readable code, for scripts.
+    #[schema(example = "validation-failed")]
+    pub code: String,
+    /// What went wrong in this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The invalid fields, when the problem is about the input.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+/// One invalid field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// Dotted path of the field in the input (`employment.valid_from`, `rows.3.national_id`).
+    #[schema(example = "national_id")]
+    pub field: String,
+    /// Stable code of the rule it breaks.
+    #[schema(example = "national-id-invalid")]
+    pub code: String,
+    /// The rule, in words.
+    #[schema(example = "digit 4 does not match the century of birth and the sex")]
+    pub reason: String,
+}
+
+/// The cause of a 5xx, carried to the logging middleware in a response extension so that it is
+/// logged once, inside the request's span.
+#[derive(Debug, Clone)]
+pub struct InternalCause(pub Arc<String>);
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation-failed"),
+            ApiError::MalformedBody { status, .. } => (*status, "malformed-body"),
+            ApiError::BadParameter { .. } => (StatusCode::BAD_REQUEST, "bad-parameter"),
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
+            }
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, "not-found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
+            ApiError::Store(error) => match error {
+                StoreError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found"),
+                StoreError::Conflict { .. } => (StatusCode::CONFLICT, "already-exists"),
+                StoreError::UnknownReference { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "unknown-reference")
+                }
+                StoreError::NotAccredited { .. } => {
+                    (StatusCode::FORBIDDEN, "institution-not-accredited")
+                }
+                _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            },
+        }
+    }
+
+    fn field_problems(&self) -> Vec<FieldProblem> {
+        let one = |field: &str, code: &str, reason: String| {
+            vec![FieldProblem { field: field.to_owned(), code: code.to_owned(), reason }]
+        };
+        match self {
+            ApiError::Invalid(invalid) => invalid
+                .0
+                .iter()
+                .map(|error| FieldProblem {
+                    field: error.field.clone(),
+                    code: error.violation.code().to_owned(),
+                    reason: error.violation.to_string(),
+                })
+                .collect(),
+            ApiError::MalformedBody { field: Some(field), reason, .. } => {
+                one(field, "malformed", reason.clone())
+            }
+            ApiError::BadParameter { field, reason } => one(field, "bad-parameter", reason.clone()),
+            ApiError::Store(StoreError::Conflict { field }) => {
+                one(field, "already-exists", "is already registered".to_owned())
+            }
+            ApiError::Store(StoreError::UnknownReference { field, entity }) => {
+                one(field, "unknown-reference", format!("refers to no existing {entity}"))
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let problem = Problem {
+            problem_type: format!("urn:hocba:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            code: code.to_owned(),
+            detail: (!status.is_server_error()).then(|| self.to_string()),
+            errors: self.field_problems(),
+        };
+        let mut response = (status, axum::Json(problem)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if status.is_server_error() {
+            response.extensions_mut().insert(InternalCause(Arc::new(self.to_string())));
+        }
+        response
+    }
+}

@@ -1,0 +1,278 @@
+//! `/api/v1/officials`: register officials, look them up, record their employment.
+//!
+//! National ID numbers never travel in URLs (they end up in proxy and access logs): lookups and
+//! searches are `POST`s with a JSON body. Every read of an official's record is logged, and the
+//! official can see who read it.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use hocba_domain::{
+    AdministrativeLevel, AgencyCode, EmploymentDraft, Gender, Invalid, LeadershipGroup,
+    LeadershipLevel, NationalId, OfficialDraft, OfficialId,
+};
+use hocba_store::{EmploymentRecord, Official, OfficialQuery, OfficialSummary};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Admin;
+use crate::extract::{Json, PageOf, PageParams, Path};
+use crate::{ApiError, AppState, Problem};
+
+/// One employment period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmploymentView {
+    /// Agency code.
+    pub agency_code: String,
+    /// Agency name during the period.
+    pub agency_name: String,
+    /// Administrative level.
+    pub level: AdministrativeLevel,
+    /// Rank or professional-title code.
+    pub rank_code: Option<String>,
+    /// Title of the leadership post.
+    pub position_title: Option<String>,
+    /// Level of the leadership post.
+    pub leadership_level: Option<LeadershipLevel>,
+    /// Regulation 145 group.
+    pub leadership_group: Option<LeadershipGroup>,
+    /// First day.
+    pub valid_from: Date,
+    /// Last day, if ended.
+    pub valid_to: Option<Date>,
+    /// When the period was recorded.
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
+impl From<EmploymentRecord> for EmploymentView {
+    fn from(record: EmploymentRecord) -> Self {
+        let period = record.employment;
+        EmploymentView {
+            agency_code: period.agency_code.as_str().to_owned(),
+            agency_name: period.agency_name,
+            level: period.level,
+            rank_code: period.rank.map(|rank| rank.as_str().to_owned()),
+            position_title: period.position_title,
+            leadership_level: period.leadership_level,
+            leadership_group: period.leadership_group,
+            valid_from: period.validity.from,
+            valid_to: period.validity.to,
+            recorded_at: record.recorded_at,
+        }
+    }
+}
+
+/// An official's identity and employment history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfficialView {
+    /// Hocba's id: use it in URLs.
+    pub id: OfficialId,
+    /// Personal identification number.
+    pub national_id: String,
+    /// Full name (NFC).
+    pub full_name: String,
+    /// Date of birth.
+    pub date_of_birth: Date,
+    /// Sex.
+    pub gender: Gender,
+    /// Ethnic group code (sensitive).
+    pub ethnicity_code: Option<u8>,
+    /// When the official was registered.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Employment periods, earliest first.
+    pub employments: Vec<EmploymentView>,
+}
+
+impl From<Official> for OfficialView {
+    fn from(official: Official) -> Self {
+        OfficialView {
+            id: official.id,
+            national_id: official.national_id.expose().to_owned(),
+            full_name: official.full_name.as_str().to_owned(),
+            date_of_birth: official.date_of_birth,
+            gender: official.gender,
+            ethnicity_code: official.ethnicity_code,
+            created_at: official.created_at,
+            employments: official.employments.into_iter().map(EmploymentView::from).collect(),
+        }
+    }
+}
+
+/// An official in search results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfficialSummaryView {
+    /// Hocba's id.
+    pub id: OfficialId,
+    /// Full name.
+    pub full_name: String,
+    /// Year of birth.
+    pub birth_year: i32,
+}
+
+impl From<OfficialSummary> for OfficialSummaryView {
+    fn from(summary: OfficialSummary) -> Self {
+        OfficialSummaryView {
+            id: summary.id,
+            full_name: summary.full_name.as_str().to_owned(),
+            birth_year: summary.birth_year,
+        }
+    }
+}
+
+/// Look an official up by national ID number.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupBody {
+    /// The 12-digit personal identification number.
+    #[schema(example = "001085012345")]
+    pub national_id: String,
+}
+
+/// Search officials; every filter given must match.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchBody {
+    /// Fragment of the name, with or without diacritics (`nguyen van an` finds `Nguyễn Văn An`).
+    pub name: Option<String>,
+    /// Agency code of an employment period in force on `on`.
+    pub agency_code: Option<String>,
+    /// Day the agency filter refers to; today when absent.
+    pub on: Option<Date>,
+    /// Cursor from the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u64>,
+}
+
+/// A record of someone reading an official's record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordReadView {
+    /// Who read it (`admin:<token id>`).
+    pub reader: String,
+    /// Through which route.
+    pub purpose: String,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub read_at: OffsetDateTime,
+}
+
+fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// Registers an official with their current employment period (operator only).
+#[utoipa::path(post, path = "/officials", tag = "officials", security(("bearer" = [])),
+    request_body = OfficialDraft,
+    responses((status = 201, body = OfficialView), (status = "4XX", body = Problem)))]
+pub async fn post_official(
+    State(app): State<AppState>,
+    Admin(admin): Admin,
+    Json(draft): Json<OfficialDraft>,
+) -> Result<(StatusCode, Json<OfficialView>), ApiError> {
+    let official = draft.parse(today())?;
+    let official = app.store.create_official(&admin.actor(), official).await?;
+    Ok((StatusCode::CREATED, Json(official.into())))
+}
+
+/// Reads an official's record by Hocba id (operator only); the read is logged for the official.
+#[utoipa::path(get, path = "/officials/{id}", tag = "officials", security(("bearer" = [])),
+    params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
+    responses((status = 200, body = OfficialView), (status = "4XX", body = Problem)))]
+pub async fn get_official(
+    State(app): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<OfficialId>,
+) -> Result<Json<OfficialView>, ApiError> {
+    let official =
+        app.store.read_official(&admin.actor(), "GET /api/v1/officials/{id}", id).await?;
+    Ok(Json(official.into()))
+}
+
+/// Finds an official by national ID number, sent in the body, never in the URL (operator only).
+#[utoipa::path(post, path = "/officials/lookup", tag = "officials", security(("bearer" = [])),
+    request_body = LookupBody,
+    responses((status = 200, body = OfficialView), (status = "4XX", body = Problem)))]
+pub async fn lookup_official(
+    State(app): State<AppState>,
+    Admin(admin): Admin,
+    Json(body): Json<LookupBody>,
+) -> Result<Json<OfficialView>, ApiError> {
+    let national_id = NationalId::parse_format(&body.national_id)
+        .map_err(|error| Invalid::field("national_id", error))?;
+    let official = app
+        .store
+        .lookup_official(&admin.actor(), "POST /api/v1/officials/lookup", &national_id)
+        .await?;
+    Ok(Json(official.into()))
+}
+
+/// Searches officials by accent-insensitive name and by agency (operator only).
+#[utoipa::path(post, path = "/officials/search", tag = "officials", security(("bearer" = [])),
+    request_body = SearchBody,
+    responses((status = 200, body = PageOf<OfficialSummaryView>), (status = "4XX", body = Problem)))]
+pub async fn search_officials(
+    State(app): State<AppState>,
+    _admin: Admin,
+    Json(body): Json<SearchBody>,
+) -> Result<Json<PageOf<OfficialSummaryView>>, ApiError> {
+    let page = PageParams { cursor: body.cursor, limit: body.limit }.request()?;
+    let agency = body
+        .agency_code
+        .as_deref()
+        .map(AgencyCode::parse)
+        .transpose()
+        .map_err(|error| Invalid::field("agency_code", error))?;
+    let query = OfficialQuery { name: body.name, on: Some(body.on.unwrap_or_else(today)), agency };
+    let found = app.store.search_officials(&query, page).await?;
+    Ok(Json(PageOf::from_page(found, OfficialSummaryView::from)))
+}
+
+/// Appends an employment period: an appointment, transfer, promotion or change of group
+/// (operator only). Earlier periods are kept.
+#[utoipa::path(post, path = "/officials/{id}/employments", tag = "officials", security(("bearer" = [])),
+    params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
+    request_body = EmploymentDraft,
+    responses((status = 201, body = OfficialView), (status = "4XX", body = Problem)))]
+pub async fn post_employment(
+    State(app): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<OfficialId>,
+    Json(draft): Json<EmploymentDraft>,
+) -> Result<(StatusCode, Json<OfficialView>), ApiError> {
+    let employment = draft.parse()?;
+    let official = app.store.add_employment(&admin.actor(), id, employment).await?;
+    Ok((StatusCode::CREATED, Json(official.into())))
+}
+
+/// Who has read this official's record, and through which route (operator only; the official
+/// will see the same list in their own record).
+#[utoipa::path(get, path = "/officials/{id}/reads", tag = "officials", security(("bearer" = [])),
+    params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
+    responses((status = 200, body = Vec<RecordReadView>), (status = "4XX", body = Problem)))]
+pub async fn get_record_reads(
+    State(app): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<OfficialId>,
+) -> Result<Json<Vec<RecordReadView>>, ApiError> {
+    let reads = app.store.record_reads(id).await?;
+    Ok(Json(
+        reads
+            .into_iter()
+            .map(|(reader, purpose, read_at)| RecordReadView { reader, purpose, read_at })
+            .collect(),
+    ))
+}
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_official))
+        .routes(routes!(get_official))
+        .routes(routes!(lookup_official))
+        .routes(routes!(search_officials))
+        .routes(routes!(post_employment))
+        .routes(routes!(get_record_reads))
+}

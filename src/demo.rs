@@ -1,0 +1,178 @@
+//! `hocba serve --demo`: a small, realistic registry to try the API on.
+//!
+//! Synthetic people only: the names are common Vietnamese names put together at random, the
+//! national ID numbers are built to be valid but belong to no one.
+
+use anyhow::Context;
+use hocba_domain::{
+    AdministrativeLevel, ClassDraft, EmploymentDraft, Gender, InstitutionDraft, InstitutionKind,
+    LeadershipGroup, LeadershipLevel, OfficialDraft, ProgramDraft, ScopeDraft, StudyMode,
+};
+use hocba_store::{Actor, Store, StoreError};
+use time::macros::date;
+use time::{Date, Month, OffsetDateTime};
+
+const FAMILY: [&str; 10] =
+    ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Vũ", "Đặng", "Bùi", "Đỗ"];
+const MIDDLE_MALE: [&str; 5] = ["Văn", "Đức", "Minh", "Quốc", "Hữu"];
+const MIDDLE_FEMALE: [&str; 5] = ["Thị", "Ngọc", "Thu", "Thanh", "Hồng"];
+const GIVEN: [&str; 10] =
+    ["An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Lan", "Long", "Tuyết"];
+const AGENCIES: [(&str, &str, AdministrativeLevel); 5] = [
+    ("G01.H29", "Sở Nội vụ tỉnh Hà Nam", AdministrativeLevel::Province),
+    ("G01.H29.03", "UBND xã Kim Bảng", AdministrativeLevel::Commune),
+    ("G09", "Bộ Nội vụ", AdministrativeLevel::Central),
+    ("G01.H29.01", "Sở Tài chính tỉnh Hà Nam", AdministrativeLevel::Province),
+    ("G01.H29.07", "UBND phường Phủ Lý", AdministrativeLevel::Commune),
+];
+
+struct DemoInstitution {
+    code: &'static str,
+    name: &'static str,
+    kind: InstitutionKind,
+    parent: &'static str,
+    categories: &'static [&'static str],
+}
+
+const INSTITUTIONS: [DemoInstitution; 2] = [
+    DemoInstitution {
+        code: "HVCTQG",
+        name: "Học viện Chính trị quốc gia Hồ Chí Minh",
+        kind: InstitutionKind::NationalAcademy,
+        parent: "Ban Chấp hành Trung ương",
+        categories: &["LLCT-CAO", "QLNN-CVCC", "TBN-VU", "CNKT-145-N2", "CNKT-145-N3"],
+    },
+    DemoInstitution {
+        code: "TCT-HANAM",
+        name: "Trường Chính trị tỉnh Hà Nam",
+        kind: InstitutionKind::ProvincialPoliticalSchool,
+        parent: "Tỉnh ủy Hà Nam",
+        categories: &["LLCT-TRUNG", "QLNN-CV", "QLNN-CVC", "TBN-PHONG", "CNKT-145-N3", "PL"],
+    },
+];
+
+/// (code, title, category, minimum days, periods per day)
+const PROGRAMS: [(&str, &str, &str, u16, u8); 6] = [
+    ("QLNN-CV-2024", "Bồi dưỡng kiến thức QLNN ngạch chuyên viên", "QLNN-CV", 20, 8),
+    ("QLNN-CVC-2024", "Bồi dưỡng kiến thức QLNN ngạch chuyên viên chính", "QLNN-CVC", 30, 8),
+    ("TBN-PHONG-2025", "Bồi dưỡng lãnh đạo, quản lý cấp phòng", "TBN-PHONG", 20, 8),
+    ("LLCT-TRUNG-2024", "Trung cấp lý luận chính trị", "LLCT-TRUNG", 120, 10),
+    ("LLCT-CAO-2024", "Cao cấp lý luận chính trị", "LLCT-CAO", 200, 10),
+    ("CNKT-145-N3-2025", "Cập nhật kiến thức, kỹ năng cán bộ nhóm 3", "CNKT-145-N3", 7, 10),
+];
+
+/// Loads the demo data unless it is already there.
+pub async fn seed(store: &Store) -> anyhow::Result<()> {
+    let actor = Actor::System;
+    let mut institutions = Vec::new();
+    for demo in &INSTITUTIONS {
+        let draft = InstitutionDraft {
+            code: demo.code.to_owned(),
+            name: demo.name.to_owned(),
+            kind: demo.kind,
+            parent_authority: Some(demo.parent.to_owned()),
+        };
+        let institution = match store.create_institution(&actor, draft.parse()?).await {
+            Err(StoreError::Conflict { .. }) => {
+                eprintln!("demo data already loaded");
+                return Ok(());
+            }
+            other => other?,
+        };
+        for category in demo.categories {
+            let scope = ScopeDraft {
+                category_code: (*category).to_owned(),
+                valid_from: date!(2020 - 01 - 01),
+                valid_to: None,
+                decision: Some("Quyết định công nhận (dữ liệu mẫu)".to_owned()),
+            };
+            store.add_scope(&actor, institution.id, scope.parse(demo.kind)?).await?;
+        }
+        institutions.push(institution);
+    }
+    let mut programs = Vec::new();
+    for (code, title, category, min_days, periods_per_day) in PROGRAMS {
+        let draft = ProgramDraft {
+            code: code.to_owned(),
+            title_vi: title.to_owned(),
+            title_en: None,
+            category_code: category.to_owned(),
+            min_days,
+            min_periods: None,
+            periods_per_day: Some(periods_per_day),
+        };
+        programs.push(store.create_program(&actor, draft.parse()?).await?);
+    }
+    let [academy, school] = institutions.as_slice() else {
+        anyhow::bail!("two demo institutions expected")
+    };
+    let classes = [
+        (school, "QLNN-CV-2024", "CV-K15", date!(2025 - 03 - 03), date!(2025 - 03 - 28)),
+        (school, "TBN-PHONG-2025", "PHONG-K02", date!(2025 - 09 - 08), date!(2025 - 10 - 03)),
+        (academy, "CNKT-145-N3-2025", "N3-2025-01", date!(2025 - 11 - 10), date!(2025 - 11 - 18)),
+    ];
+    for (institution, program_code, class_code, starts_on, ends_on) in classes {
+        let program = programs
+            .iter()
+            .find(|program| program.program.code.as_str() == program_code)
+            .context("demo programme missing")?;
+        let draft = ClassDraft {
+            institution_id: institution.id,
+            program_id: program.id,
+            code: class_code.to_owned(),
+            starts_on,
+            ends_on,
+            place: Some("Phủ Lý, Hà Nam".to_owned()),
+            mode: StudyMode::InPerson,
+            seats: Some(60),
+        };
+        store.create_class(&actor, institution.id, program.id, draft.parse()?).await?;
+    }
+    let today = OffsetDateTime::now_utc().date();
+    for n in 0..50 {
+        store.create_official(&actor, demo_official(n).parse(today)?).await?;
+    }
+    eprintln!(
+        "demo data loaded: 2 institutions, {} programmes, 3 classes, 50 officials",
+        PROGRAMS.len()
+    );
+    Ok(())
+}
+
+fn demo_official(n: usize) -> OfficialDraft {
+    let gender = if n.is_multiple_of(2) { Gender::Male } else { Gender::Female };
+    let middle = if gender == Gender::Male { MIDDLE_MALE } else { MIDDLE_FEMALE };
+    let full_name = format!(
+        "{} {} {}",
+        FAMILY[n % 10],
+        middle[(n / 2 + n / 10) % 5],
+        GIVEN[(n * 3 + n / 10) % 10]
+    );
+    let year = 1965 + (n * 3) as i32 % 35;
+    let date_of_birth =
+        Date::from_calendar_date(year, Month::January.nth_next((n % 12) as u8), 1 + (n % 28) as u8)
+            .unwrap_or(date!(1980 - 01 - 01));
+    let century_sex = (year - 1900) / 100 * 2 + i32::from(gender == Gender::Female);
+    // Province 035 (Hà Nam); digits 7-12 are a serial, as the real ones are random.
+    let national_id = format!("035{century_sex}{:02}{:06}", year % 100, 100_000 + n);
+    let (agency_code, agency_name, level) = AGENCIES[n % AGENCIES.len()];
+    let leader = n.is_multiple_of(5);
+    OfficialDraft {
+        national_id,
+        full_name,
+        date_of_birth,
+        gender,
+        ethnicity_code: Some(1),
+        employment: EmploymentDraft {
+            agency_code: agency_code.to_owned(),
+            agency_name: agency_name.to_owned(),
+            level,
+            rank_code: Some(if leader { "01.002" } else { "01.003" }.to_owned()),
+            position_title: leader.then(|| "Trưởng phòng".to_owned()),
+            leadership_level: leader.then_some(LeadershipLevel::Division),
+            leadership_group: leader.then_some(LeadershipGroup::N3),
+            valid_from: date!(2025 - 07 - 01),
+            valid_to: None,
+        },
+    }
+}

@@ -1,0 +1,247 @@
+//! The test application and the requests a user makes of it.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use hocba_api::{AppState, auth};
+use hocba_store::{Actor, Role, Store};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+/// Runs each listed `async fn(TestApp)` once per backend, as `sqlite::name` and `postgres::name`.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test($crate::helpers::TestApp::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    if let Some(app) = $crate::helpers::TestApp::postgres().await {
+                        super::$test(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// A running registry with an operator token.
+pub struct TestApp {
+    router: Router,
+    pub store: Store,
+    pub admin_token: String,
+    _dir: Option<TempDir>,
+}
+
+/// An answer, with its body parsed as JSON (`Value::Null` when empty or not JSON).
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl TestResponse {
+    /// The `errors[].field` of a problem document.
+    pub fn problem_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Asserts a problem+json answer with `status` and `code`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{:#}", self.body);
+        assert_eq!(self.content_type, "application/problem+json");
+        assert_eq!(self.body["code"], code, "{:#}", self.body);
+        assert_eq!(self.body["status"], status.as_u16());
+    }
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("hocba.db").display());
+        let store = Store::connect(&url).await.expect("open sqlite");
+        TestApp::start(store, Some(dir)).await
+    }
+
+    pub async fn postgres() -> Option<TestApp> {
+        let Ok(url) = std::env::var("HOCBA_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var_os("HOCBA_REQUIRE_POSTGRES").is_none(),
+                "HOCBA_REQUIRE_POSTGRES is set but HOCBA_TEST_POSTGRES_URL is not"
+            );
+            eprintln!("skipped: HOCBA_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let schema = format!("test_{}", uuid_simple());
+        let store = Store::connect_in_schema(&url, Some(&schema)).await.expect("open postgres");
+        Some(TestApp::start(store, None).await)
+    }
+
+    async fn start(store: Store, dir: Option<TempDir>) -> TestApp {
+        store.migrate().await.expect("migrate");
+        let token = auth::mint_token();
+        store
+            .create_token(&Actor::System, Role::Admin, "test", &token.hash)
+            .await
+            .expect("admin token");
+        let router = hocba_api::app(AppState { store: store.clone() });
+        TestApp { router, store, admin_token: token.secret, _dir: dir }
+    }
+
+    /// Sends a request; `token` goes in `Authorization: Bearer`.
+    pub async fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Body>,
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        self.send(request.body(body.unwrap_or_else(Body::empty)).expect("request")).await
+    }
+
+    async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        TestResponse { status, content_type, body }
+    }
+
+    /// `POST`s `body` as the operator with a `Content-Type` of the caller's choosing.
+    pub async fn request_with_content_type(
+        &self,
+        uri: &str,
+        content_type: &str,
+        body: &str,
+    ) -> TestResponse {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.admin_token))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// `GET` without credentials, as anyone would.
+    pub async fn get(&self, uri: &str) -> TestResponse {
+        self.request(Method::GET, uri, None, None).await
+    }
+
+    /// `GET` as the operator.
+    pub async fn get_as_admin(&self, uri: &str) -> TestResponse {
+        self.request(Method::GET, uri, Some(&self.admin_token), None).await
+    }
+
+    /// `POST` a JSON body as the operator.
+    pub async fn post(&self, uri: &str, body: &Value) -> TestResponse {
+        self.request(Method::POST, uri, Some(&self.admin_token), Some(Body::from(body.to_string())))
+            .await
+    }
+
+    /// Registers an official and returns the record.
+    pub async fn register_official(&self, body: &Value) -> Value {
+        let response = self.post("/api/v1/officials", body).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{:#}", response.body);
+        response.body
+    }
+
+    /// Registers an institution of `kind` with scopes for `categories`, valid from 2020.
+    pub async fn accredited_institution(
+        &self,
+        code: &str,
+        kind: &str,
+        categories: &[&str],
+    ) -> Value {
+        let created = self
+            .post(
+                "/api/v1/institutions",
+                &json!({ "code": code, "name": format!("Trường {code}"), "kind": kind }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+        let id = created.body["id"].as_str().expect("id").to_owned();
+        let mut institution = created.body;
+        for category in categories {
+            let granted = self
+                .post(
+                    &format!("/api/v1/institutions/{id}/scopes"),
+                    &json!({ "category_code": category, "valid_from": "2020-01-01" }),
+                )
+                .await;
+            assert_eq!(granted.status, StatusCode::CREATED, "{:#}", granted.body);
+            institution = granted.body;
+        }
+        institution
+    }
+
+    /// Adds a programme of `category` and returns it.
+    pub async fn program(&self, code: &str, category: &str) -> Value {
+        let created = self
+            .post(
+                "/api/v1/programs",
+                &json!({ "code": code, "title_vi": format!("Chương trình {code}"), "category_code": category, "min_days": 5 }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+        created.body
+    }
+}
+
+/// A Hanoi man born on 14 March 1985, in a provincial department since 2020.
+pub fn official_body(national_id: &str, full_name: &str) -> Value {
+    json!({
+        "national_id": national_id,
+        "full_name": full_name,
+        "date_of_birth": "1985-03-14",
+        "gender": "male",
+        "ethnicity_code": 1,
+        "employment": {
+            "agency_code": "G01.H29",
+            "agency_name": "Sở Nội vụ Hà Nội",
+            "level": "province",
+            "rank_code": "01.003",
+            "valid_from": "2020-01-01"
+        }
+    })
+}
+
+/// A name no other test run or test in this run uses.
+fn uuid_simple() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos =
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("{nanos:x}_{:x}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}

@@ -1,0 +1,16 @@
+//! End-to-end tests: the real application, in process, on a fresh migrated database.
+//!
+//! Every test body runs twice, on SQLite (a new file in a temp dir) and on PostgreSQL (a new
+//! schema in the database named by `HOCBA_TEST_POSTGRES_URL`; skipped when it is unset, unless
+//! `HOCBA_REQUIRE_POSTGRES` is set, as it is in CI).
+
+// A failed setup step should stop the test with its message; that is what these are for here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod helpers;
+mod catalog;
+mod institutions;
+mod migrations;
+mod officials;
+mod openapi;
