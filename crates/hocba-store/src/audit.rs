@@ -196,3 +196,72 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hocba_domain::{InstitutionDraft, InstitutionKind};
+    use sea_orm::ConnectionTrait;
+
+    use super::*;
+
+    /// A migrated SQLite store, and a PostgreSQL one when `HOCBA_TEST_POSTGRES_URL` is set.
+    async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("audit.db").display());
+        let mut stores = vec![(Store::connect(&url).await.unwrap(), Some(dir))];
+        if let Ok(url) = std::env::var("HOCBA_TEST_POSTGRES_URL") {
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+            let schema = format!("audit_{now:x}_{}_{n}", std::process::id());
+            stores.push((Store::connect_in_schema(&url, Some(&schema)).await.unwrap(), None));
+        }
+        for (store, _) in &stores {
+            store.migrate().await.unwrap();
+            for code in ["A1", "A2", "A3"] {
+                let draft = InstitutionDraft {
+                    code: code.to_owned(),
+                    name: code.to_owned(),
+                    kind: InstitutionKind::University,
+                    parent_authority: None,
+                };
+                store.create_institution(&Actor::System, draft.parse().unwrap()).await.unwrap();
+            }
+        }
+        stores
+    }
+
+    #[tokio::test]
+    async fn the_database_refuses_to_rewrite_history() {
+        for (store, _dir) in stores().await {
+            let db = &store.db;
+            assert!(
+                db.execute_unprepared("UPDATE audit_events SET actor = 'someone' WHERE seq = 2")
+                    .await
+                    .is_err()
+            );
+            assert!(db.execute_unprepared("DELETE FROM audit_events WHERE seq = 2").await.is_err());
+            let report = store.verify_audit_chain().await.unwrap();
+            assert_eq!((report.events, report.first_broken), (3, None));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_edit_behind_the_registrys_back_is_detected() {
+        for (store, _dir) in stores().await {
+            let db = &store.db;
+            // Someone with DDL rights removes the guard and edits an event.
+            let drop_guard = match store.backend() {
+                sea_orm::DbBackend::Postgres => {
+                    "DROP TRIGGER audit_events_append_only ON audit_events"
+                }
+                _ => "DROP TRIGGER audit_events_no_update",
+            };
+            db.execute_unprepared(drop_guard).await.unwrap();
+            db.execute_unprepared("UPDATE audit_events SET details = '{}' WHERE seq = 2")
+                .await
+                .unwrap();
+            assert_eq!(store.verify_audit_chain().await.unwrap().first_broken, Some(2));
+        }
+    }
+}
