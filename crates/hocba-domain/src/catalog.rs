@@ -243,6 +243,14 @@ impl StudyMode {
             StudyMode::Abroad => "abroad",
         }
     }
+
+    /// Parses the stored form.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        use StudyMode::*;
+        [InPerson, PartTime, Online, Blended, Abroad]
+            .into_iter()
+            .find(|mode| mode.as_str() == value)
+    }
 }
 
 /// One category of the national taxonomy, as seeded into the catalogue.

@@ -90,16 +90,7 @@ fn into_program(model: program::Model) -> Result<Program, StoreError> {
 }
 
 fn into_class(model: class::Model) -> Result<Class, StoreError> {
-    let mode = [
-        StudyMode::InPerson,
-        StudyMode::PartTime,
-        StudyMode::Online,
-        StudyMode::Blended,
-        StudyMode::Abroad,
-    ]
-    .into_iter()
-    .find(|mode| mode.as_str() == model.mode)
-    .ok_or_else(|| corrupt("classes", "mode"))?;
+    let mode = StudyMode::from_stored(&model.mode).ok_or_else(|| corrupt("classes", "mode"))?;
     Ok(Class {
         id: ClassId::from_uuid(model.id),
         institution_id: InstitutionId::from_uuid(model.institution_id),
