@@ -1,6 +1,8 @@
 //! `hocba`: the registry's command line.
 
 mod demo;
+mod keys;
+mod verify;
 
 use std::net::SocketAddr;
 
@@ -28,10 +30,23 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         database: DatabaseArgs,
+        #[command(flatten)]
+        identity: keys::IdentityArgs,
         /// Also load a demo catalogue, two institutions and 50 officials (idempotent).
         #[arg(long)]
         demo: bool,
     },
+    /// Manage the registry's signing keys.
+    Keys {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        identity: keys::IdentityArgs,
+        #[command(subcommand)]
+        action: keys::KeyAction,
+    },
+    /// Verify a certificate offline, from a file holding its JSON credential or its JWS.
+    Verify(verify::VerifyArgs),
     /// Apply pending database migrations and load the national taxonomy.
     Migrate {
         #[command(flatten)]
@@ -73,7 +88,14 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, database, demo } => serve(listen, &database, demo).await,
+        Command::Serve { listen, database, identity, demo } => {
+            serve(listen, &database, &identity, demo).await
+        }
+        Command::Keys { database, identity, action } => {
+            let store = database.open().await?;
+            keys::run(&store, &identity.authority(None)?, action).await
+        }
+        Command::Verify(args) => verify::run(&args),
         Command::Migrate { database } => {
             database.open().await?;
             eprintln!("database is up to date");
@@ -124,9 +146,17 @@ async fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(listen: SocketAddr, database: &DatabaseArgs, demo: bool) -> anyhow::Result<()> {
+async fn serve(
+    listen: SocketAddr,
+    database: &DatabaseArgs,
+    identity: &keys::IdentityArgs,
+    demo: bool,
+) -> anyhow::Result<()> {
     let store = database.open().await?;
     bootstrap_admin(&store).await?;
+    let authority = identity.authority(Some(listen))?;
+    authority.ensure_key(&store).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+    eprintln!("registry DID: {} (keys in {})", authority.registry.did, identity.keys_dir.display());
     if demo {
         demo::seed(&store).await.context("cannot load the demo data")?;
         let secret = mint_admin_token(&store, "demo").await?;
@@ -139,10 +169,13 @@ async fn serve(listen: SocketAddr, database: &DatabaseArgs, demo: bool) -> anyho
     let listener =
         TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(%listen, "hocba is serving; API docs at /docs");
-    axum::serve(listener, hocba_api::app(AppState { store }))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")
+    axum::serve(
+        listener,
+        hocba_api::app(AppState { store, authority: std::sync::Arc::new(authority) }),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server failed")
 }
 
 async fn shutdown_signal() {

@@ -7,6 +7,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_registry;
+mod m20261124_000002_create_certificates;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -14,7 +15,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_create_registry::Migration)]
+        vec![
+            Box::new(m20261123_000001_create_registry::Migration),
+            Box::new(m20261124_000002_create_certificates::Migration),
+        ]
     }
 }
 

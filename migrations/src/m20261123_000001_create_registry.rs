@@ -159,19 +159,19 @@ enum RecordReads {
     ReadAt,
 }
 
-fn id(column: impl IntoIden) -> ColumnDef {
+pub(crate) fn id(column: impl IntoIden) -> ColumnDef {
     ColumnDef::new(column).uuid().not_null().primary_key().take()
 }
 
-fn required(column: impl IntoIden) -> ColumnDef {
+pub(crate) fn required(column: impl IntoIden) -> ColumnDef {
     ColumnDef::new(column).not_null().take()
 }
 
-fn optional(column: impl IntoIden) -> ColumnDef {
+pub(crate) fn optional(column: impl IntoIden) -> ColumnDef {
     ColumnDef::new(column).null().take()
 }
 
-fn foreign_key(
+pub(crate) fn foreign_key(
     from: (impl IntoIden, impl IntoIden),
     to: (impl IntoIden, impl IntoIden),
 ) -> ForeignKeyCreateStatement {
@@ -521,7 +521,7 @@ impl MigrationTrait for Migration {
     }
 }
 
-async fn create_index<const N: usize>(
+pub(crate) async fn create_index<const N: usize>(
     manager: &SchemaManager<'_>,
     table: impl IntoIden,
     name: &str,
@@ -536,7 +536,10 @@ async fn create_index<const N: usize>(
 
 /// Makes the database itself refuse to edit or delete facts, so that no code path (or operator
 /// with a SQL prompt who forgets) can rewrite history.
-async fn forbid_update_and_delete(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+pub(crate) async fn forbid_update_and_delete(
+    manager: &SchemaManager<'_>,
+    table: &str,
+) -> Result<(), DbErr> {
     let db = manager.get_connection();
     match manager.get_database_backend() {
         DbBackend::Postgres => {

@@ -140,8 +140,8 @@ async fn every_write_extends_an_intact_audit_chain(app: TestApp) {
         .await;
     let chain = app.get_as_admin("/api/v1/audit/verify").await;
     assert_eq!(chain.status, StatusCode::OK);
-    // admin token, institution, scope, programme, class
-    assert_eq!(chain.body["events"], 5);
+    // first signing key, admin token, institution, scope, programme, class
+    assert_eq!(chain.body["events"], 6);
     assert_eq!(chain.body["intact"], true);
     app.get("/api/v1/audit/verify")
         .await

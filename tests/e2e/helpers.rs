@@ -3,7 +3,10 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use hocba_api::{AppState, auth};
+use std::sync::Arc;
+
+use hocba_api::{AppState, Authority, auth};
+use hocba_credentials::{KeyDir, Registry};
 use hocba_store::{Actor, Role, Store};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -38,9 +41,14 @@ macro_rules! on_both_backends {
 pub struct TestApp {
     router: Router,
     pub store: Store,
+    pub authority: Arc<Authority>,
     pub admin_token: String,
     _dir: Option<TempDir>,
+    _keys: TempDir,
 }
+
+/// The public URL the test registry believes it has.
+pub const BASE_URL: &str = "https://hocba.test";
 
 /// An answer, with its body parsed as JSON (`Value::Null` when empty or not JSON).
 #[derive(Debug)]
@@ -95,13 +103,19 @@ impl TestApp {
 
     async fn start(store: Store, dir: Option<TempDir>) -> TestApp {
         store.migrate().await.expect("migrate");
+        let keys = tempfile::tempdir().expect("key dir");
+        let key_dir = KeyDir::open(keys.path(), Some("test passphrase".into())).expect("key dir");
+        let authority = Authority::new(Registry::new(BASE_URL, "Hocba (test)"), key_dir);
+        authority.ensure_key(&store).await.expect("first key");
         let token = auth::mint_token();
         store
             .create_token(&Actor::System, Role::Admin, "test", &token.hash)
             .await
             .expect("admin token");
-        let router = hocba_api::app(AppState { store: store.clone() });
-        TestApp { router, store, admin_token: token.secret, _dir: dir }
+        let authority = Arc::new(authority);
+        let router =
+            hocba_api::app(AppState { store: store.clone(), authority: authority.clone() });
+        TestApp { router, store, authority, admin_token: token.secret, _dir: dir, _keys: keys }
     }
 
     /// Sends a request; `token` goes in `Authorization: Bearer`.

@@ -10,6 +10,7 @@
 #[macro_use]
 mod helpers;
 mod catalog;
+mod certificates;
 mod institutions;
 mod migrations;
 mod officials;

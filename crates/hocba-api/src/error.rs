@@ -52,6 +52,15 @@ pub enum ApiError {
     /// The route exists, but not for this method.
     #[error("method not allowed on this resource")]
     MethodNotAllowed,
+    /// No key may sign: every key was retired or revoked.
+    #[error("the registry has no active signing key; an operator must run `hocba keys rotate`")]
+    NoSigningKey,
+    /// A credential-layer failure on our side (key file, encoding).
+    #[error("{0}")]
+    Internal(String),
+    /// A credential that breaks the VC data model.
+    #[error("{0}")]
+    Model(#[from] hocba_credentials::ModelViolation),
     /// A store failure; the 5xx ones are opaque to the client.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -112,6 +121,9 @@ impl ApiError {
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not-found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
+            ApiError::NoSigningKey => (StatusCode::SERVICE_UNAVAILABLE, "no-signing-key"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::Model(_) => (StatusCode::UNPROCESSABLE_ENTITY, "credential-invalid"),
             ApiError::Store(error) => match error {
                 StoreError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found"),
                 StoreError::Conflict { .. } => (StatusCode::CONFLICT, "already-exists"),
@@ -121,6 +133,7 @@ impl ApiError {
                 StoreError::NotAccredited { .. } => {
                     (StatusCode::FORBIDDEN, "institution-not-accredited")
                 }
+                StoreError::Rule { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "rule-violated"),
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }
@@ -150,8 +163,19 @@ impl ApiError {
             ApiError::Store(StoreError::UnknownReference { field, entity }) => {
                 one(field, "unknown-reference", format!("refers to no existing {entity}"))
             }
+            ApiError::Store(StoreError::Rule { field, reason }) => {
+                one(field, "rule-violated", reason.clone())
+            }
+            ApiError::Model(violation) => {
+                one(&violation.path, "data-model", violation.rule.to_owned())
+            }
             _ => Vec::new(),
         }
+    }
+
+    /// A failure on our side whose cause is logged, not shown.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
     }
 }
 

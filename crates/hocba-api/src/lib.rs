@@ -5,12 +5,16 @@
 //! answer. This crate never contains SQL and never decides a rule.
 
 pub mod auth;
+mod authority;
 mod catalog;
+mod certificates;
 mod error;
 mod extract;
 mod institutions;
 mod officials;
 mod operations;
+mod publication;
+mod verification;
 
 use std::time::Duration;
 
@@ -25,6 +29,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub use authority::{ActiveSigner, Authority};
 pub use error::{ApiError, Problem};
 
 /// The largest request body any endpoint accepts (64 KiB); bulk endpoints raise it for themselves.
@@ -35,6 +40,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub struct AppState {
     /// The registry's database.
     pub store: Store,
+    /// The registry's identity and signing keys.
+    pub authority: std::sync::Arc<Authority>,
 }
 
 #[derive(OpenApi)]
@@ -50,6 +57,9 @@ pub struct AppState {
         (name = "officials", description = "Officials and their employment history"),
         (name = "institutions", description = "Training institutions and their accreditation"),
         (name = "catalog", description = "Programme categories, programmes and classes"),
+        (name = "certificates", description = "Completions and their certificates"),
+        (name = "verification", description = "Verifying certificates; the registry's keys and status lists"),
+        (name = "vc-api", description = "W3C CCG Verifiable Credentials API"),
         (name = "operations", description = "Health and audit")
     )
 )]
@@ -71,7 +81,15 @@ impl Modify for BearerAuth {
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(operations::routes())
-        .nest("/api/v1", officials::routes().merge(institutions::routes()).merge(catalog::routes()))
+        .merge(publication::routes())
+        .merge(verification::routes())
+        .nest(
+            "/api/v1",
+            officials::routes()
+                .merge(institutions::routes())
+                .merge(catalog::routes())
+                .merge(certificates::routes()),
+        )
 }
 
 /// The OpenAPI description of every route.

@@ -1,1 +1,62 @@
-//! placeholder
+//! Hocba's verifiable certificates, usable on their own by an HR system that wants to verify
+//! without calling the registry.
+//!
+//! - [`keys`]: Ed25519 keys, their encrypted files, the published key set (DID document, JWKS).
+//! - [`certificate`]: the certificate as a W3C VC 2.0 / Open Badges 3.0 credential, and issuing.
+//! - [`data_integrity`]: `eddsa-jcs-2022` proofs; [`jose`]: the same credential as a JWS.
+//! - [`status`]: Bitstring Status List revocation.
+//! - [`verify`]: one verifier that reports every check.
+
+pub mod certificate;
+pub mod data_integrity;
+pub mod jose;
+pub mod keys;
+pub mod model;
+pub mod multikey;
+pub mod status;
+pub mod verify;
+
+use std::path::Path;
+
+pub use certificate::{Cryptosuite, Issued, Registry};
+pub use keys::{KeyDir, KeySet, KeyStatus, PublishedKey, Signer};
+pub use model::ModelViolation;
+pub use status::{Bitstring, StatusEntry};
+pub use verify::{Check, Presented, Report, StatusAnswer, StatusSource, Trust, Verifier};
+
+/// Why a credential operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialError {
+    /// The input is not what it claims to be (bad encoding, missing member).
+    #[error("{0}")]
+    Malformed(&'static str),
+    /// A proof is present but does not hold.
+    #[error("{0}")]
+    InvalidProof(&'static str),
+    /// A key file cannot be used.
+    #[error("{0}")]
+    KeyFile(&'static str),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl CredentialError {
+    pub(crate) fn malformed(reason: &'static str) -> Self {
+        CredentialError::Malformed(reason)
+    }
+
+    pub(crate) fn invalid_proof(reason: &'static str) -> Self {
+        CredentialError::InvalidProof(reason)
+    }
+
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        CredentialError::Io { path: path.display().to_string(), source }
+    }
+}

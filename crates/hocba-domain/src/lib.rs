@@ -7,18 +7,26 @@
 //! that can only hold valid data ("parse, don't validate").
 
 pub mod catalog;
+pub mod certificate;
+pub mod completion;
 pub mod dates;
 pub mod ids;
 pub mod institution;
 pub mod name;
 pub mod national_id;
 pub mod official;
+mod stored;
 pub mod validation;
 
 pub use catalog::{
     CategoryCode, CategoryFamily, ClassDraft, NewClass, NewProgram, ProgramCode, ProgramDraft,
     StudyMode, TAXONOMY,
 };
+pub use certificate::{
+    CertificateFacts, CertificateNumber, CertificateNumberError, InstitutionFacts, KeyStatus,
+    Outcome, ProgramFacts, RevocationReason, STATUS_LIST_SIZE, identity_hash, status_index,
+};
+pub use completion::{CompletionDraft, NewCompletion};
 pub use dates::{DateError, DateSpan, Validity};
 pub use ids::{ClassId, CompletionId, InstitutionId, OfficialId, ProgramId};
 pub use institution::{

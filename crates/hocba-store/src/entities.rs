@@ -215,3 +215,102 @@ pub mod record_read {
     }
     no_relations!();
 }
+
+pub mod completion {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "completions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub official_id: Uuid,
+        pub program_id: Uuid,
+        pub institution_id: Uuid,
+        pub class_id: Option<Uuid>,
+        pub started_on: TimeDate,
+        pub ended_on: TimeDate,
+        pub duration_days: i32,
+        pub duration_periods: Option<i32>,
+        pub outcome: String,
+        pub score: Option<f64>,
+        pub evidence: Option<String>,
+        pub posted_by: Uuid,
+        pub posted_at: TimeDateTimeWithTimeZone,
+        pub supersedes_id: Option<Uuid>,
+    }
+    no_relations!();
+}
+
+pub mod signing_key {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "signing_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kid: String,
+        #[sea_orm(unique)]
+        pub public_key: String,
+        pub status: String,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub retired_at: Option<TimeDateTimeWithTimeZone>,
+        pub revoked_at: Option<TimeDateTimeWithTimeZone>,
+    }
+    no_relations!();
+}
+
+pub mod status_list {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "status_lists")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub seed: String,
+        pub size: i32,
+        pub next_position: i32,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+}
+
+pub mod certificate {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "certificates")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(unique)]
+        pub number: String,
+        pub completion_id: Uuid,
+        pub official_id: Uuid,
+        pub institution_id: Uuid,
+        pub kid: String,
+        pub issued_at: TimeDateTimeWithTimeZone,
+        pub status_list: i32,
+        pub status_index: i32,
+        pub credential: String,
+        pub jws: String,
+    }
+    no_relations!();
+}
+
+pub mod revocation {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "certificate_revocations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub certificate_id: Uuid,
+        pub reason: String,
+        pub note: Option<String>,
+        pub revoked_at: TimeDateTimeWithTimeZone,
+        pub revoked_by: String,
+    }
+    no_relations!();
+}

@@ -40,6 +40,26 @@ pub enum StoreError {
         /// The decision, in words.
         reason: &'static str,
     },
+    /// A rule that needs stored facts is broken (the field and why).
+    #[error("{field}: {reason}")]
+    Rule {
+        /// The input field at fault.
+        field: &'static str,
+        /// The rule, in words.
+        reason: String,
+    },
+    /// The key asked to sign is no longer the active one (rotated or revoked meanwhile).
+    #[error("signing key {kid} is not active")]
+    KeyNotActive {
+        /// The key id.
+        kid: String,
+    },
+    /// The signer refused the facts (a bug or a key problem, not the caller's input).
+    #[error("signing failed: {reason}")]
+    Signing {
+        /// Why.
+        reason: String,
+    },
     /// A stored value no longer parses: data was written by something other than this store.
     #[error("stored {entity} is corrupt: {detail}")]
     Corrupt {
@@ -66,6 +86,11 @@ impl StoreError {
             Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict { field },
             _ => StoreError::Database(error),
         }
+    }
+
+    /// A stored signing key that no longer parses.
+    pub fn corrupt_key(kid: &str) -> StoreError {
+        StoreError::corrupt("signing_keys", format!("public key of {kid}"))
     }
 
     pub(crate) fn corrupt(entity: &'static str, detail: impl ToString) -> StoreError {

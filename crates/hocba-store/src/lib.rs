@@ -7,9 +7,11 @@
 
 mod audit;
 mod catalog;
+mod certificates;
 mod entities;
 mod error;
 mod institutions;
+mod keys;
 mod officials;
 mod page;
 mod tokens;
@@ -25,8 +27,10 @@ use uuid::Uuid;
 
 pub use audit::{AuditEvent, ChainReport};
 pub use catalog::{Category, Class, ClassQuery, Program};
+pub use certificates::{Certificate, CompletionRecord, Revocation, Sign, SignedDocuments};
 pub use error::StoreError;
 pub use institutions::Institution;
+pub use keys::SigningKeyRecord;
 pub use officials::{EmploymentRecord, Official, OfficialQuery, OfficialSummary};
 pub use page::{Page, PageRequest};
 pub use tokens::{Principal, Role, TokenRecord};

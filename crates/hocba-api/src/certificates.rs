@@ -1,0 +1,266 @@
+//! `/api/v1/completions` and `/api/v1/certificates`: recording completions, issuing, reading and
+//! revoking certificates.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hocba_credentials::certificate;
+use hocba_domain::{
+    CertificateFacts, CertificateNumber, CompletionDraft, CompletionId, OfficialId, Outcome,
+    RevocationReason,
+};
+use hocba_store::{Actor, Certificate, CompletionRecord, SignedDocuments, StoreError};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Admin;
+use crate::extract::{Json, Path};
+use crate::{ApiError, AppState, Problem};
+
+/// A recorded completion.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompletionView {
+    /// Hocba's id.
+    pub id: CompletionId,
+    /// The official.
+    pub official_id: OfficialId,
+    /// First day of study.
+    pub started_on: Date,
+    /// Last day of study.
+    pub ended_on: Date,
+    /// Training days.
+    pub duration_days: i32,
+    /// The result.
+    pub outcome: Outcome,
+}
+
+impl From<CompletionRecord> for CompletionView {
+    fn from(record: CompletionRecord) -> Self {
+        CompletionView {
+            id: record.id,
+            official_id: record.official_id,
+            started_on: record.started_on,
+            ended_on: record.ended_on,
+            duration_days: record.duration_days,
+            outcome: record.outcome,
+        }
+    }
+}
+
+/// A revocation, as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevocationView {
+    /// Why.
+    pub reason: RevocationReason,
+    /// A note for people.
+    pub note: Option<String>,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub revoked_at: OffsetDateTime,
+}
+
+/// A certificate with its credential in both forms.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CertificateView {
+    /// Public number, with its check character.
+    #[schema(example = "HB-2026-7K3M9-QFD2A-X")]
+    pub number: String,
+    /// `active` or `revoked`.
+    pub status: &'static str,
+    /// The revocation, if revoked.
+    pub revocation: Option<RevocationView>,
+    /// When it was issued.
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    /// The completion certified.
+    pub completion_id: CompletionId,
+    /// The W3C Verifiable Credential with its proof set.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+    /// The same credential as a VC-JOSE compact JWS.
+    pub jws: String,
+}
+
+impl TryFrom<Certificate> for CertificateView {
+    type Error = ApiError;
+
+    fn try_from(certificate: Certificate) -> Result<Self, ApiError> {
+        Ok(CertificateView {
+            number: certificate.number.to_string(),
+            status: if certificate.revocation.is_some() { "revoked" } else { "active" },
+            revocation: certificate.revocation.map(|revocation| RevocationView {
+                reason: revocation.reason,
+                note: revocation.note,
+                revoked_at: revocation.revoked_at,
+            }),
+            issued_at: certificate.issued_at,
+            completion_id: certificate.completion_id,
+            credential: serde_json::from_str(&certificate.credential)
+                .map_err(ApiError::internal)?,
+            jws: certificate.jws,
+        })
+    }
+}
+
+/// Records a completion of a class (operator; institutions post through their own endpoint).
+#[utoipa::path(post, path = "/completions", tag = "certificates", security(("bearer" = [])),
+    request_body = CompletionDraft,
+    responses((status = 201, body = CompletionView), (status = "4XX", body = Problem)))]
+pub async fn post_completion(
+    State(app): State<AppState>,
+    Admin(admin): Admin,
+    Json(draft): Json<CompletionDraft>,
+) -> Result<(StatusCode, Json<CompletionView>), ApiError> {
+    let completion = app.store.record_completion(&admin.actor(), draft.parse()?).await?;
+    Ok((StatusCode::CREATED, Json(completion.into())))
+}
+
+/// Which completion to certify.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueBody {
+    /// The completion.
+    pub completion_id: CompletionId,
+}
+
+/// Issues the certificate of a completion (operator). A completion has at most one certificate
+/// that is not revoked.
+#[utoipa::path(post, path = "/certificates", tag = "certificates", security(("bearer" = [])),
+    request_body = IssueBody,
+    responses((status = 201, body = CertificateView), (status = "4XX", body = Problem)))]
+pub async fn post_certificate(
+    State(app): State<AppState>,
+    Admin(admin): Admin,
+    Json(body): Json<IssueBody>,
+) -> Result<(StatusCode, Json<CertificateView>), ApiError> {
+    let certificate = issue(&app, &admin.actor(), body.completion_id).await?;
+    Ok((StatusCode::CREATED, Json(certificate.try_into()?)))
+}
+
+/// Issues with the active key; when a rotation retired it meanwhile, reloads once and retries.
+pub(crate) async fn issue(
+    app: &AppState,
+    actor: &Actor,
+    completion: CompletionId,
+) -> Result<Certificate, ApiError> {
+    for _attempt in 0..2 {
+        let active = app.authority.signer(&app.store).await?;
+        let registry = &app.authority.registry;
+        let sign = |facts: &CertificateFacts| {
+            let issued =
+                certificate::issue(registry.certificate(facts), &active.signer, facts.issued_at)
+                    .map_err(|error| error.to_string())?;
+            let credential =
+                serde_json::to_string(&issued.credential).map_err(|error| error.to_string())?;
+            Ok(SignedDocuments { credential, jws: issued.jws })
+        };
+        match app.store.issue_certificate(actor, completion, &active.kid, &sign).await {
+            Err(StoreError::KeyNotActive { .. }) => app.authority.forget(),
+            other => return other.map_err(ApiError::from),
+        }
+    }
+    Err(ApiError::NoSigningKey)
+}
+
+fn number(raw: &str) -> Result<CertificateNumber, ApiError> {
+    CertificateNumber::parse(raw).map_err(|error| ApiError::BadParameter {
+        field: "number".into(),
+        reason: error.to_string(),
+    })
+}
+
+/// A certificate by its number: anyone holding the number may see it (numbers are not
+/// guessable), as on a paper certificate.
+#[utoipa::path(get, path = "/certificates/{number}", tag = "certificates",
+    params(("number" = String, Path, description = "Certificate number")),
+    responses((status = 200, body = CertificateView), (status = "4XX", body = Problem)))]
+pub async fn get_certificate(
+    State(app): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<CertificateView>, ApiError> {
+    let certificate = app.store.certificate(&number(&raw)?).await?;
+    Ok(Json(certificate.try_into()?))
+}
+
+/// The credential alone, as `application/vc` (for wallets and `hocba verify`).
+#[utoipa::path(get, path = "/certificates/{number}/credential", tag = "certificates",
+    params(("number" = String, Path, description = "Certificate number")),
+    responses((status = 200, content_type = "application/vc", body = Object), (status = "4XX", body = Problem)))]
+pub async fn get_credential(
+    State(app): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let certificate = app.store.certificate(&number(&raw)?).await?;
+    Ok(([(header::CONTENT_TYPE, "application/vc")], certificate.credential).into_response())
+}
+
+/// The credential as a compact JWS, `application/vc+jwt`.
+#[utoipa::path(get, path = "/certificates/{number}/jws", tag = "certificates",
+    params(("number" = String, Path, description = "Certificate number")),
+    responses((status = 200, content_type = "application/vc+jwt", body = String), (status = "4XX", body = Problem)))]
+pub async fn get_jws(
+    State(app): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let certificate = app.store.certificate(&number(&raw)?).await?;
+    Ok(([(header::CONTENT_TYPE, "application/vc+jwt")], certificate.jws).into_response())
+}
+
+/// Why a certificate is revoked.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeBody {
+    /// Reason code.
+    pub reason: RevocationReason,
+    /// A note for people (up to 500 characters).
+    pub note: Option<String>,
+}
+
+/// Revokes a certificate (operator): its status bit is set for ever, and verifiers say why.
+#[utoipa::path(post, path = "/certificates/{number}/revoke", tag = "certificates", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Certificate number")),
+    request_body = RevokeBody,
+    responses((status = 200, body = CertificateView), (status = "4XX", body = Problem)))]
+pub async fn revoke_certificate(
+    State(app): State<AppState>,
+    Admin(admin): Admin,
+    Path(raw): Path<String>,
+    Json(body): Json<RevokeBody>,
+) -> Result<Json<CertificateView>, ApiError> {
+    let note = body
+        .note
+        .as_deref()
+        .map(|note| hocba_domain::validation::text(note, 500))
+        .transpose()
+        .map_err(|violation| ApiError::Invalid(hocba_domain::Invalid::field("note", violation)))?;
+    let certificate =
+        app.store.revoke_certificate(&admin.actor(), &number(&raw)?, body.reason, note).await?;
+    Ok(Json(certificate.try_into()?))
+}
+
+/// An official's certificates, oldest first (operator).
+#[utoipa::path(get, path = "/officials/{id}/certificates", tag = "certificates", security(("bearer" = [])),
+    params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
+    responses((status = 200, body = [CertificateView]), (status = "4XX", body = Problem)))]
+pub async fn list_certificates(
+    State(app): State<AppState>,
+    Admin(_admin): Admin,
+    Path(id): Path<OfficialId>,
+) -> Result<Json<Vec<CertificateView>>, ApiError> {
+    let certificates = app.store.certificates_of(id).await?;
+    Ok(Json(certificates.into_iter().map(CertificateView::try_from).collect::<Result<_, _>>()?))
+}
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_completion))
+        .routes(routes!(post_certificate))
+        .routes(routes!(get_certificate))
+        .routes(routes!(get_credential))
+        .routes(routes!(get_jws))
+        .routes(routes!(revoke_certificate))
+        .routes(routes!(list_certificates))
+}

@@ -1,0 +1,307 @@
+//! Verification for HR departments (`/api/v1/verify`) and the W3C CCG VC API
+//! (`/credentials/issue`, `/credentials/verify`). Both use the one verifier of
+//! `hocba-credentials`; this module only fetches what it needs from the store first.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use hocba_credentials::verify::{Check, Presented, StatusAnswer, StatusSource, Trust, Verifier};
+use hocba_credentials::{Cryptosuite, KeySet, StatusEntry, certificate, model, multikey};
+use hocba_domain::CertificateNumber;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Admin;
+use crate::extract::Json;
+use crate::{ApiError, AppState, Problem};
+
+/// The status of the one entry a credential carries, fetched from the store before verifying.
+struct OnlineStatus {
+    entry: Option<StatusEntry>,
+    answer: Result<StatusAnswer, String>,
+}
+
+impl StatusSource for OnlineStatus {
+    fn status(&self, entry: &StatusEntry) -> Result<StatusAnswer, String> {
+        if self.entry.as_ref() == Some(entry) {
+            self.answer.clone()
+        } else {
+            Err("the status list is not one of this registry's".into())
+        }
+    }
+}
+
+async fn online_status(
+    app: &AppState,
+    credential: Option<&Map<String, Value>>,
+) -> Result<OnlineStatus, ApiError> {
+    let entry = credential.and_then(|credential| StatusEntry::of(credential).ok().flatten());
+    let Some(entry) = entry else {
+        return Ok(OnlineStatus { entry: None, answer: Err("no status entry".into()) });
+    };
+    let prefix = app.authority.registry.status_list_url(0);
+    let prefix = prefix.trim_end_matches('0');
+    let list = entry.list.strip_prefix(prefix).and_then(|list| list.parse::<i32>().ok());
+    let answer = match list {
+        None => Err(format!("{} is not a status list of this registry", entry.list)),
+        Some(list) if !app.store.status_list_exists(list).await? => {
+            Err(format!("no status list {list}"))
+        }
+        Some(list) => {
+            let index = u32::try_from(entry.index).unwrap_or(u32::MAX);
+            let revocation =
+                app.store.certificate_at(list, index).await?.and_then(|c| c.revocation);
+            Ok(StatusAnswer {
+                revoked: revocation.is_some(),
+                reason: revocation.map(|revocation| match revocation.note {
+                    Some(note) => format!("{} ({note})", revocation.reason.as_str()),
+                    None => revocation.reason.as_str().to_owned(),
+                }),
+            })
+        }
+    };
+    Ok(OnlineStatus { entry: Some(entry), answer })
+}
+
+async fn verify(
+    app: &AppState,
+    presented: Presented,
+    trust: Trust,
+) -> Result<hocba_credentials::Report, ApiError> {
+    let keys: KeySet = app.authority.key_set(&app.store).await?;
+    let credential = match &presented {
+        Presented::Credential(credential) => Some(credential.clone()),
+        Presented::Jws(compact) => {
+            hocba_credentials::jose::Jws::parse(compact).ok().map(|jws| jws.payload)
+        }
+    };
+    let status = online_status(app, credential.as_ref()).await?;
+    let verifier =
+        Verifier { keys: &keys, status: &status, now: time::OffsetDateTime::now_utc(), trust };
+    Ok(verifier.verify(&presented))
+}
+
+/// What to verify: exactly one of a credential, a JWS, or a certificate number.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    /// A credential as JSON (with its proofs).
+    #[schema(value_type = Object)]
+    pub credential: Option<Map<String, Value>>,
+    /// A compact JWS.
+    pub jws: Option<String>,
+    /// A certificate number, as printed.
+    #[schema(example = "HB-2026-7K3M9-QFD2A-X")]
+    pub number: Option<String>,
+}
+
+/// The verifier's answer: every check, with pass or fail and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationView {
+    /// True when every check passed.
+    pub verified: bool,
+    /// Every check in order.
+    #[schema(value_type = Vec<Object>)]
+    pub checks: Vec<Check>,
+    /// The certificate number the credential carries, if any.
+    pub number: Option<String>,
+}
+
+/// Verifies a Hocba certificate (no token needed): proofs, key, issuer, revocation, dates.
+#[utoipa::path(post, path = "/api/v1/verify", tag = "verification",
+    request_body = VerifyBody,
+    responses((status = 200, body = VerificationView), (status = "4XX", body = Problem)))]
+pub async fn post_verify(
+    State(app): State<AppState>,
+    Json(body): Json<VerifyBody>,
+) -> Result<Json<VerificationView>, ApiError> {
+    let presented = match (body.credential, body.jws, body.number) {
+        (Some(credential), None, None) => Presented::Credential(credential),
+        (None, Some(jws), None) => Presented::Jws(jws),
+        (None, None, Some(number)) => {
+            let number = CertificateNumber::parse(&number).map_err(|error| {
+                ApiError::BadParameter { field: "number".into(), reason: error.to_string() }
+            })?;
+            let stored = app.store.certificate(&number).await?;
+            Presented::Credential(
+                serde_json::from_str(&stored.credential).map_err(ApiError::internal)?,
+            )
+        }
+        _ => {
+            return Err(ApiError::BadParameter {
+                field: "credential".into(),
+                reason: "give exactly one of credential, jws or number".into(),
+            });
+        }
+    };
+    let report = verify(&app, presented, Trust::RegistryOnly).await?;
+    let number = report
+        .credential
+        .as_ref()
+        .and_then(|credential| credential.get("certificateNumber"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(Json(VerificationView { verified: report.verified, checks: report.checks, number }))
+}
+
+/// `POST /credentials/issue` body (W3C VC API).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IssueRequest {
+    /// The credential to sign.
+    #[schema(value_type = Object)]
+    pub credential: Value,
+    /// `cryptosuites`: which proofs to attach (default: all the registry signs with).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub options: Map<String, Value>,
+}
+
+/// `POST /credentials/issue` answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueResponse {
+    /// The signed credential.
+    #[schema(value_type = Object)]
+    pub verifiable_credential: Map<String, Value>,
+}
+
+/// Signs a credential (operator). The issuer must be the registry's DID or the `did:key` of its
+/// active key; the data model is checked before signing; a revocation status entry is added.
+#[utoipa::path(post, path = "/credentials/issue", tag = "vc-api", security(("bearer" = [])),
+    request_body = IssueRequest,
+    responses((status = 201, body = IssueResponse), (status = "4XX", body = Problem)))]
+pub async fn vc_issue(
+    State(app): State<AppState>,
+    Admin(admin): Admin,
+    Json(request): Json<IssueRequest>,
+) -> Result<(StatusCode, Json<IssueResponse>), ApiError> {
+    let Value::Object(mut credential) = request.credential else {
+        return Err(model_error("credential", "must be a JSON object"));
+    };
+    let suites = requested_suites(&request.options)?;
+    let active = app.authority.signer(&app.store).await?;
+    let did_key = multikey::did_key(&active.signer.public_key());
+    let registry_did = app.authority.registry.did.clone();
+    let issuer_id = match credential.get_mut("issuer") {
+        None => {
+            credential.insert("issuer".into(), Value::String(registry_did.clone()));
+            registry_did.clone()
+        }
+        Some(Value::Object(profile)) if !profile.contains_key("id") => {
+            profile.insert("id".into(), Value::String(registry_did.clone()));
+            registry_did.clone()
+        }
+        Some(Value::Object(profile)) => profile["id"].as_str().unwrap_or_default().to_owned(),
+        Some(other) => other.as_str().unwrap_or_default().to_owned(),
+    };
+    let signer = if issuer_id == registry_did {
+        active.signer.clone()
+    } else if issuer_id == did_key {
+        active.signer.as_did_key()
+    } else {
+        return Err(model_error(
+            "issuer",
+            "must be this registry's DID or the did:key of its active key",
+        ));
+    };
+    if !credential.contains_key("credentialStatus") {
+        let (list, index) = app.store.allocate_status_slot(&admin.actor()).await?;
+        let entry = StatusEntry {
+            list: app.authority.registry.status_list_url(list),
+            index: index as usize,
+        };
+        credential.insert("credentialStatus".into(), entry.to_json());
+    }
+    model::check_credential(&credential)?;
+    let signed = certificate::secure(credential, &signer, &suites, time::OffsetDateTime::now_utc())
+        .map_err(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(IssueResponse { verifiable_credential: signed })))
+}
+
+fn requested_suites(options: &Map<String, Value>) -> Result<Vec<Cryptosuite>, ApiError> {
+    let Some(requested) = options.get("cryptosuites") else {
+        return Ok(Cryptosuite::ALL.to_vec());
+    };
+    let names = requested
+        .as_array()
+        .ok_or_else(|| model_error("options.cryptosuites", "must be an array"))?;
+    names
+        .iter()
+        .map(|name| {
+            name.as_str().and_then(Cryptosuite::from_name).ok_or_else(|| {
+                model_error(
+                    "options.cryptosuites",
+                    "names a cryptosuite this registry does not sign with",
+                )
+            })
+        })
+        .collect()
+}
+
+fn model_error(path: &str, rule: &'static str) -> ApiError {
+    ApiError::Model(hocba_credentials::ModelViolation { path: path.to_owned(), rule })
+}
+
+/// `POST /credentials/verify` body (W3C VC API). Its `options` (`checks`) are accepted and
+/// ignored: every check is always run.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyRequest {
+    /// The credential.
+    #[schema(value_type = Object)]
+    pub verifiable_credential: Value,
+}
+
+/// `POST /credentials/verify` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VcApiVerification {
+    /// True when every check passed.
+    pub verified: bool,
+    /// The checks that passed.
+    pub checks: Vec<String>,
+    /// Remarks that do not fail verification.
+    pub warnings: Vec<String>,
+    /// Why verification failed.
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Vec<Check>,
+}
+
+/// Verifies any credential whose key resolves (this registry's keys, or `did:key`): 200 when
+/// valid, 422 when not, with the same body.
+#[utoipa::path(post, path = "/credentials/verify", tag = "vc-api",
+    request_body = VerifyRequest,
+    responses((status = 200, body = VcApiVerification), (status = 422, body = VcApiVerification), (status = 400, body = Problem)))]
+pub async fn vc_verify(
+    State(app): State<AppState>,
+    Json(request): Json<VerifyRequest>,
+) -> Result<(StatusCode, Json<VcApiVerification>), ApiError> {
+    let Value::Object(credential) = request.verifiable_credential else {
+        return Err(model_error("verifiableCredential", "must be a JSON object"));
+    };
+    let report =
+        verify(&app, Presented::Credential(credential), Trust::AnyResolvableIssuer).await?;
+    let mut warnings = Vec::new();
+    let checks = report
+        .checks
+        .iter()
+        .filter(|check| check.passed)
+        .map(|check| {
+            if check.check == "issuer" && !check.reason.starts_with("issued by this registry") {
+                warnings.push(check.reason.clone());
+            }
+            check.check.clone()
+        })
+        .collect();
+    let errors: Vec<Check> = report.errors().cloned().collect();
+    let status = if report.verified { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, Json(VcApiVerification { verified: report.verified, checks, warnings, errors })))
+}
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_verify))
+        .routes(routes!(vc_issue))
+        .routes(routes!(vc_verify))
+}

@@ -1,0 +1,192 @@
+//! The certificate as a W3C Verifiable Credential 2.0 that is also an Open Badges 3.0
+//! `OpenBadgeCredential` (DESIGN.md §4), and the issuer that signs it.
+
+use hocba_domain::CertificateFacts;
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use crate::CredentialError;
+use crate::data_integrity::{self, ProofPurpose, xsd_date_time};
+use crate::jose;
+use crate::keys::Signer;
+use crate::status::StatusEntry;
+
+/// The W3C Verifiable Credentials 2.0 context.
+pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
+/// The Open Badges 3.0 context.
+pub const OB_V3_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+/// Hocba's own context: the terms Open Badges lacks (category, training days…). Every registry
+/// serves it under `/contexts/v1.jsonld`; its URL is the same everywhere.
+pub const HOCBA_CONTEXT: &str = "https://hocba.gov.vn/contexts/v1.jsonld";
+
+/// The document behind [`HOCBA_CONTEXT`], bundled so that nothing is fetched at run time.
+pub const HOCBA_CONTEXT_DOCUMENT: &str = include_str!("../contexts/hocba-v1.jsonld");
+
+/// The registry as issuer: its public URL, DID and name.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    /// Public base URL, without a trailing slash (`https://hocba.gov.vn`).
+    pub base_url: String,
+    /// Its `did:web` DID.
+    pub did: String,
+    /// Its display name.
+    pub name: String,
+}
+
+impl Registry {
+    /// A registry at `base_url`.
+    pub fn new(base_url: &str, name: impl Into<String>) -> Self {
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        Registry { did: crate::KeySet::did_for(&base_url), base_url, name: name.into() }
+    }
+
+    /// URL of status list `list`.
+    pub fn status_list_url(&self, list: i32) -> String {
+        format!("{}/status-lists/{list}", self.base_url)
+    }
+
+    /// The issuer `Profile`.
+    pub fn profile(&self) -> Value {
+        json!({ "id": self.did, "type": ["Profile"], "name": self.name, "url": self.base_url })
+    }
+
+    /// The unsigned credential stating `facts`.
+    pub fn certificate(&self, facts: &CertificateFacts) -> Map<String, Value> {
+        let program = &facts.program;
+        let institution = &facts.institution;
+        let mut result = json!({ "type": ["Result"], "value": facts.outcome.as_str() });
+        if let Some(score) = facts.score {
+            result["score"] = json!(score);
+        }
+        let credential = json!({
+            "@context": [VC_V2_CONTEXT, OB_V3_CONTEXT, HOCBA_CONTEXT],
+            "id": format!("urn:uuid:{}", facts.certificate_id),
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "name": program.title_vi,
+            "issuer": self.profile(),
+            "validFrom": xsd_date_time(facts.issued_at),
+            "certificateNumber": facts.number.as_str(),
+            "credentialSubject": {
+                "type": ["AchievementSubject"],
+                "identifier": [
+                    {
+                        "type": "IdentityObject",
+                        "identityType": "name",
+                        "hashed": false,
+                        "identityHash": facts.holder_name,
+                    },
+                    {
+                        "type": "IdentityObject",
+                        "identityType": "nationalIdentityNumber",
+                        "hashed": true,
+                        "identityHash": facts.identity_hash,
+                        "salt": facts.identity_salt,
+                    }
+                ],
+                "achievement": {
+                    "id": format!("{}/api/v1/programs/{}", self.base_url, program.id),
+                    "type": ["Achievement"],
+                    "achievementType": "Certificate",
+                    "humanCode": program.code,
+                    "name": program.title_vi,
+                    "description": program.title_en.as_deref().unwrap_or(&program.title_vi),
+                    "criteria": {
+                        "narrative": format!(
+                            "Completed the programme {} ({} training days at least).",
+                            program.code, program.min_days
+                        )
+                    },
+                    "trainingCategory": program.category,
+                    "creator": {
+                        "id": format!("{}/api/v1/institutions/{}", self.base_url, institution.id),
+                        "type": ["Profile"],
+                        "name": institution.name,
+                        "institutionCode": institution.code,
+                    },
+                },
+                "activityStartDate": facts.started_on.to_string(),
+                "activityEndDate": facts.ended_on.to_string(),
+                "trainingDays": facts.duration_days,
+                "result": [result],
+            },
+            "credentialStatus": StatusEntry {
+                list: self.status_list_url(facts.status_list),
+                index: facts.status_index as usize,
+            }
+            .to_json(),
+        });
+        match credential {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+}
+
+/// Which proofs to attach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cryptosuite {
+    /// `eddsa-jcs-2022`.
+    EddsaJcs2022,
+}
+
+impl Cryptosuite {
+    /// Every suite this registry signs with.
+    pub const ALL: &'static [Cryptosuite] = &[Cryptosuite::EddsaJcs2022];
+
+    /// The suite's registered name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cryptosuite::EddsaJcs2022 => data_integrity::EDDSA_JCS_2022,
+        }
+    }
+
+    /// Parses a suite name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|suite| suite.name() == name)
+    }
+}
+
+/// A credential as issued: with its proof set, and the same credential as a JWS.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The credential with `proof`.
+    pub credential: Map<String, Value>,
+    /// The VC-JOSE compact JWS of the same credential.
+    pub jws: String,
+}
+
+/// Attaches a proof set to an unsigned credential, one proof per suite, each over the document
+/// without the others.
+pub fn secure(
+    mut credential: Map<String, Value>,
+    signer: &Signer,
+    suites: &[Cryptosuite],
+    created: OffsetDateTime,
+) -> Result<Map<String, Value>, CredentialError> {
+    credential.remove("proof");
+    let proofs = suites
+        .iter()
+        .map(|suite| match suite {
+            Cryptosuite::EddsaJcs2022 => {
+                data_integrity::create_proof(&credential, signer, created, ProofPurpose::Assertion)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let proof = match <[Value; 1]>::try_from(proofs) {
+        Ok([single]) => single,
+        Err(proofs) => Value::Array(proofs),
+    };
+    credential.insert("proof".into(), proof);
+    Ok(credential)
+}
+
+/// Signs a certificate with every suite and as a JWS.
+pub fn issue(
+    credential: Map<String, Value>,
+    signer: &Signer,
+    created: OffsetDateTime,
+) -> Result<Issued, CredentialError> {
+    let jws = jose::sign(&credential, signer)?;
+    let credential = secure(credential, signer, Cryptosuite::ALL, created)?;
+    Ok(Issued { credential, jws })
+}

@@ -1,0 +1,235 @@
+//! The rules of the VC Data Model 2.0 that an issuer must enforce itself: with JCS proofs no
+//! JSON-LD processor stands between a caller's JSON and our signature.
+
+use serde_json::{Map, Value};
+use time::PrimitiveDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+
+use crate::certificate::VC_V2_CONTEXT;
+
+/// A broken data-model rule: where, and which rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {rule}")]
+pub struct ModelViolation {
+    /// JSON path of the offending member.
+    pub path: String,
+    /// The rule, in words.
+    pub rule: &'static str,
+}
+
+fn violation(path: impl Into<String>, rule: &'static str) -> ModelViolation {
+    ModelViolation { path: path.into(), rule }
+}
+
+/// Checks a credential (with or without proof) against the data model.
+pub fn check_credential(credential: &Map<String, Value>) -> Result<(), ModelViolation> {
+    check_context(credential)?;
+    check_types(credential, "VerifiableCredential")?;
+    if let Some(id) = credential.get("id") {
+        check_url(id, "id")?;
+    }
+    match credential.get("issuer") {
+        Some(issuer @ Value::String(_)) => check_url(issuer, "issuer")?,
+        Some(Value::Object(issuer)) => {
+            check_url(issuer.get("id").unwrap_or(&Value::Null), "issuer.id")?
+        }
+        _ => return Err(violation("issuer", "must be a URL or an object with a URL id")),
+    }
+    let subjects = as_list(credential.get("credentialSubject"));
+    let subjects_ok = !subjects.is_empty()
+        && subjects.iter().all(|subject| subject.as_object().is_some_and(|s| !s.is_empty()));
+    if !subjects_ok {
+        return Err(violation("credentialSubject", "must be one or more non-empty objects"));
+    }
+    let valid_from = date_time(credential, "validFrom")?;
+    let valid_until = date_time(credential, "validUntil")?;
+    if let (Some(from), Some(until)) = (valid_from, valid_until)
+        && from > until
+    {
+        return Err(violation("validUntil", "must not be before validFrom"));
+    }
+    for member in
+        ["credentialStatus", "credentialSchema", "refreshService", "termsOfUse", "evidence"]
+    {
+        for (index, entry) in as_list(credential.get(member)).iter().enumerate() {
+            let typed = entry.as_object().is_some_and(|entry| entry.contains_key("type"));
+            if !typed {
+                return Err(violation(
+                    format!("{member}[{index}]"),
+                    "must be an object with a type",
+                ));
+            }
+            if let Some(id) = entry.get("id") {
+                check_url(id, member)?;
+            }
+        }
+    }
+    check_related_resources(credential)
+}
+
+/// Checks a presentation's own members (its credentials are checked one by one).
+pub fn check_presentation(presentation: &Map<String, Value>) -> Result<(), ModelViolation> {
+    check_context(presentation)?;
+    check_types(presentation, "VerifiablePresentation")?;
+    if let Some(id) = presentation.get("id") {
+        check_url(id, "id")?;
+    }
+    if let Some(holder) = presentation.get("holder") {
+        let id = holder.as_object().and_then(|holder| holder.get("id")).unwrap_or(holder);
+        check_url(id, "holder")?;
+    }
+    Ok(())
+}
+
+fn check_context(document: &Map<String, Value>) -> Result<(), ModelViolation> {
+    let Some(Value::Array(contexts)) = document.get("@context") else {
+        return Err(violation("@context", "must be an array"));
+    };
+    if contexts.first().and_then(Value::as_str) != Some(VC_V2_CONTEXT) {
+        return Err(violation("@context[0]", "must be https://www.w3.org/ns/credentials/v2"));
+    }
+    for (index, context) in contexts.iter().enumerate() {
+        let ok = match context {
+            Value::String(_) => is_url(context),
+            Value::Object(_) => true,
+            _ => false,
+        };
+        if !ok {
+            return Err(violation(format!("@context[{index}]"), "must be a URL or an object"));
+        }
+    }
+    Ok(())
+}
+
+fn check_types(document: &Map<String, Value>, required: &str) -> Result<(), ModelViolation> {
+    let types = as_list(document.get("type"));
+    if !types.iter().all(|t| t.is_string()) || !types.iter().any(|t| t.as_str() == Some(required)) {
+        return Err(violation(
+            "type",
+            match required {
+                "VerifiableCredential" => "must include VerifiableCredential",
+                _ => "must include VerifiablePresentation",
+            },
+        ));
+    }
+    Ok(())
+}
+
+fn check_related_resources(credential: &Map<String, Value>) -> Result<(), ModelViolation> {
+    let mut seen = Vec::new();
+    for (index, resource) in as_list(credential.get("relatedResource")).iter().enumerate() {
+        let path = format!("relatedResource[{index}]");
+        let Some(resource) = resource.as_object() else {
+            return Err(violation(path, "must be an object"));
+        };
+        let id = resource.get("id").filter(|id| is_url(id));
+        let Some(id) = id else { return Err(violation(path, "must have a URL id")) };
+        if seen.contains(&id) {
+            return Err(violation(path, "id must be unique"));
+        }
+        seen.push(id);
+        if !resource.contains_key("digestSRI") && !resource.contains_key("digestMultibase") {
+            return Err(violation(path, "must have digestSRI or digestMultibase"));
+        }
+    }
+    Ok(())
+}
+
+fn as_list(value: Option<&Value>) -> Vec<&Value> {
+    match value {
+        None => Vec::new(),
+        Some(Value::Array(values)) => values.iter().collect(),
+        Some(value) => vec![value],
+    }
+}
+
+/// A URL or URN in the RFC 3986 sense: a scheme, a colon, no spaces.
+fn is_url(value: &Value) -> bool {
+    let Some(text) = value.as_str() else { return false };
+    let Some((scheme, rest)) = text.split_once(':') else { return false };
+    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    scheme_ok && !rest.is_empty() && !text.chars().any(char::is_whitespace)
+}
+
+fn check_url(value: &Value, path: &str) -> Result<(), ModelViolation> {
+    if is_url(value) { Ok(()) } else { Err(violation(path, "must be a URL")) }
+}
+
+fn date_time(
+    credential: &Map<String, Value>,
+    member: &str,
+) -> Result<Option<time::OffsetDateTime>, ModelViolation> {
+    credential
+        .get(member)
+        .map(|value| {
+            value.as_str().and_then(parse_date_time).ok_or_else(|| {
+                violation(member, "must be an XML Schema dateTime (2026-01-31T08:00:00Z)")
+            })
+        })
+        .transpose()
+}
+
+/// An XML Schema `dateTimeStamp` or `dateTime` (a missing offset is read as UTC).
+pub fn parse_date_time(text: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(text, &Rfc3339).ok().or_else(|| {
+        let local = format_description!(
+            version = 2,
+            "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+        );
+        PrimitiveDateTime::parse(text, local).ok().map(PrimitiveDateTime::assume_utc)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn minimal() -> Map<String, Value> {
+        json!({
+            "@context": [VC_V2_CONTEXT, "https://www.w3.org/ns/credentials/examples/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": "did:example:issuer",
+            "credentialSubject": {"id": "did:example:subject"},
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_minimal_credential_passes() {
+        assert_eq!(check_credential(&minimal()), Ok(()));
+    }
+
+    #[test]
+    fn each_rule_names_the_member_it_broke() {
+        let cases: [(&str, Value, &str); 9] = [
+            ("@context", json!(["https://www.w3.org/2018/credentials/v1"]), "@context[0]"),
+            ("@context", json!([VC_V2_CONTEXT, 3]), "@context[1]"),
+            ("type", json!(["Degree"]), "type"),
+            ("issuer", json!({"name": "no id"}), "issuer.id"),
+            ("id", json!("not a url"), "id"),
+            ("credentialSubject", json!({}), "credentialSubject"),
+            ("validFrom", json!("yesterday"), "validFrom"),
+            ("credentialStatus", json!({"id": "urn:x:1"}), "credentialStatus[0]"),
+            ("relatedResource", json!([{"id": "https://a.example"}]), "relatedResource[0]"),
+        ];
+        for (member, value, path) in cases {
+            let mut credential = minimal();
+            credential.insert(member.into(), value);
+            let error = check_credential(&credential).expect_err(member);
+            assert_eq!(error.path, path);
+        }
+    }
+
+    #[test]
+    fn validity_must_be_in_order() {
+        let mut credential = minimal();
+        credential.insert("validFrom".into(), json!("2026-01-02T00:00:00Z"));
+        credential.insert("validUntil".into(), json!("2026-01-01T00:00:00Z"));
+        assert_eq!(check_credential(&credential).map_err(|e| e.path), Err("validUntil".into()));
+    }
+}

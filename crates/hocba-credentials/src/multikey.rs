@@ -1,0 +1,128 @@
+//! Encodings of an Ed25519 public key that other software reads: Multikey (`z6Mk…`), `did:key`,
+//! and JWK with its RFC 7638 thumbprint.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::VerifyingKey;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::CredentialError;
+
+/// The multicodec prefix of an Ed25519 public key (`ed-pub`, varint 0xed).
+const ED25519_PUB: [u8; 2] = [0xed, 0x01];
+
+/// Multibase base58btc (`z…`) of raw bytes.
+pub fn base58btc(bytes: &[u8]) -> String {
+    format!("z{}", bs58::encode(bytes).into_string())
+}
+
+/// Decodes multibase base58btc (`z…`).
+pub fn from_base58btc(value: &str) -> Result<Vec<u8>, CredentialError> {
+    let encoded = value.strip_prefix('z').ok_or_else(|| {
+        CredentialError::malformed("multibase value must start with 'z' (base58btc)")
+    })?;
+    bs58::decode(encoded)
+        .into_vec()
+        .map_err(|_| CredentialError::malformed("multibase value is not valid base58btc"))
+}
+
+/// `publicKeyMultibase` of a Multikey verification method.
+pub fn multikey(key: &VerifyingKey) -> String {
+    let mut bytes = Vec::with_capacity(34);
+    bytes.extend_from_slice(&ED25519_PUB);
+    bytes.extend_from_slice(key.as_bytes());
+    base58btc(&bytes)
+}
+
+/// Parses a Multikey `publicKeyMultibase` holding an Ed25519 key.
+pub fn from_multikey(value: &str) -> Result<VerifyingKey, CredentialError> {
+    let bytes = from_base58btc(value)?;
+    let raw = bytes
+        .strip_prefix(&ED25519_PUB)
+        .and_then(|raw| <[u8; 32]>::try_from(raw).ok())
+        .ok_or_else(|| CredentialError::malformed("Multikey is not an Ed25519 public key"))?;
+    VerifyingKey::from_bytes(&raw)
+        .map_err(|_| CredentialError::malformed("Multikey is not a valid Ed25519 point"))
+}
+
+/// The `did:key` DID of a key.
+pub fn did_key(key: &VerifyingKey) -> String {
+    format!("did:key:{}", multikey(key))
+}
+
+/// The verification method id of a key in its `did:key` form (`did:key:z6Mk…#z6Mk…`).
+pub fn did_key_method(key: &VerifyingKey) -> String {
+    let multikey = multikey(key);
+    format!("did:key:{multikey}#{multikey}")
+}
+
+/// The key a `did:key` verification method id (or bare DID) names.
+pub fn from_did_key(id: &str) -> Result<VerifyingKey, CredentialError> {
+    let did = id.split('#').next().unwrap_or(id);
+    let encoded = did
+        .strip_prefix("did:key:")
+        .ok_or_else(|| CredentialError::malformed("not a did:key identifier"))?;
+    let key = from_multikey(encoded)?;
+    if let Some((_, fragment)) = id.split_once('#')
+        && fragment != encoded
+    {
+        return Err(CredentialError::malformed("did:key fragment does not name the key itself"));
+    }
+    Ok(key)
+}
+
+/// The public JWK (OKP, Ed25519) of a key.
+pub fn jwk(key: &VerifyingKey, kid: &str) -> Value {
+    json!({
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": URL_SAFE_NO_PAD.encode(key.as_bytes()),
+        "kid": kid,
+        "alg": "EdDSA",
+        "use": "sig",
+    })
+}
+
+/// RFC 7638 JWK thumbprint (base64url SHA-256 of the required members in lexicographic order):
+/// a key id any JOSE library can recompute.
+pub fn jwk_thumbprint(key: &VerifyingKey) -> String {
+    let canonical = format!(
+        r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+        URL_SAFE_NO_PAD.encode(key.as_bytes())
+    );
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The key of the W3C vc-di-eddsa test vectors (Multikey and its raw bytes, from the spec).
+    const SPEC_MULTIKEY: &str = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2";
+
+    #[test]
+    fn multikey_round_trips_and_starts_like_every_ed25519_multikey() {
+        let key = from_multikey(SPEC_MULTIKEY).expect("spec key parses");
+        assert_eq!(multikey(&key), SPEC_MULTIKEY);
+        assert_eq!(did_key_method(&key), format!("did:key:{SPEC_MULTIKEY}#{SPEC_MULTIKEY}"));
+        assert_eq!(from_did_key(&did_key_method(&key)).expect("did:key parses"), key);
+    }
+
+    #[test]
+    fn a_did_key_with_someone_elses_fragment_is_refused() {
+        let key = from_multikey(SPEC_MULTIKEY).expect("spec key parses");
+        let other = "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+        assert!(from_did_key(&format!("{}#{other}", did_key(&key))).is_err());
+    }
+
+    #[test]
+    fn thumbprint_matches_rfc_8037_example() {
+        // RFC 8037 Appendix A.3: the thumbprint of the example Ed25519 key.
+        let x = URL_SAFE_NO_PAD
+            .decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+            .expect("example x");
+        let key = VerifyingKey::from_bytes(&x.try_into().expect("32 bytes")).expect("point");
+        assert_eq!(jwk_thumbprint(&key), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    }
+}

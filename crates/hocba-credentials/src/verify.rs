@@ -1,0 +1,307 @@
+//! One verifier for every form of a certificate, online or offline: it reports each check with
+//! pass or fail and why, so an HR officer knows what to trust and what went wrong.
+
+use std::collections::HashMap;
+
+use ed25519_dalek::VerifyingKey;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::data_integrity::{self, EDDSA_JCS_2022};
+use crate::jose::Jws;
+use crate::keys::{KeyLookup, KeySet, KeyStatus};
+use crate::model::{self, parse_date_time};
+use crate::status::{Bitstring, StatusEntry};
+
+/// What was presented for verification.
+#[derive(Debug, Clone)]
+pub enum Presented {
+    /// A credential with Data Integrity proofs.
+    Credential(Map<String, Value>),
+    /// A VC-JOSE compact JWS.
+    Jws(String),
+}
+
+/// The answer about one status entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusAnswer {
+    /// Whether the revocation bit is set.
+    pub revoked: bool,
+    /// Why, when the registry knows (online).
+    pub reason: Option<String>,
+}
+
+/// Where the verifier learns whether a certificate was revoked.
+pub trait StatusSource {
+    /// The status of `entry`, or why it cannot be known.
+    fn status(&self, entry: &StatusEntry) -> Result<StatusAnswer, String>;
+}
+
+/// Offline: status lists downloaded beforehand, by URL (their proofs checked on loading).
+impl StatusSource for HashMap<String, Bitstring> {
+    fn status(&self, entry: &StatusEntry) -> Result<StatusAnswer, String> {
+        let list = self
+            .get(&entry.list)
+            .ok_or_else(|| format!("status list {} was not provided", entry.list))?;
+        let revoked = list
+            .get(entry.index)
+            .ok_or_else(|| format!("index {} is beyond the status list", entry.index))?;
+        Ok(StatusAnswer { revoked, reason: None })
+    }
+}
+
+/// One check and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Check {
+    /// What was checked: `well_formed`, `proof`, `key`, `issuer`, `status`, `validity`.
+    pub check: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// The verifier's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// True when every check passed.
+    pub verified: bool,
+    /// Every check, in order.
+    pub checks: Vec<Check>,
+    /// The credential that was checked (the JWS payload for a JWS), when it could be read.
+    #[serde(skip)]
+    pub credential: Option<Map<String, Value>>,
+}
+
+impl Report {
+    fn push(&mut self, check: &str, result: Result<String, String>) {
+        let (passed, reason) = match result {
+            Ok(reason) => (true, reason),
+            Err(reason) => (false, reason),
+        };
+        self.verified &= passed;
+        self.checks.push(Check { check: check.to_owned(), passed, reason });
+    }
+
+    /// The failed checks' reasons.
+    pub fn errors(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|check| !check.passed)
+    }
+}
+
+/// How strict to be about who signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// The issuer must be this registry (an HR officer asking "is this a Hocba certificate?").
+    RegistryOnly,
+    /// Any issuer whose key resolves (did:key), trust reported but not required: the W3C VC
+    /// API's question "is this proof valid?".
+    AnyResolvableIssuer,
+}
+
+/// Verifies credentials against a registry's published keys and status.
+pub struct Verifier<'a> {
+    /// The registry's keys.
+    pub keys: &'a KeySet,
+    /// Where revocation is looked up.
+    pub status: &'a dyn StatusSource,
+    /// The time against which validity is checked.
+    pub now: OffsetDateTime,
+    /// Whose signatures count.
+    pub trust: Trust,
+}
+
+impl Verifier<'_> {
+    /// Runs every check on what was presented.
+    pub fn verify(&self, presented: &Presented) -> Report {
+        let mut report = Report { verified: true, checks: Vec::new(), credential: None };
+        let (credential, jws) = match presented {
+            Presented::Credential(credential) => (credential.clone(), None),
+            Presented::Jws(compact) => match Jws::parse(compact) {
+                Ok(jws) => (jws.payload.clone(), Some(jws)),
+                Err(error) => {
+                    report.push("well_formed", Err(error.to_string()));
+                    return report;
+                }
+            },
+        };
+        if let Err(violation) = model::check_credential(&credential) {
+            report.push("well_formed", Err(violation.to_string()));
+            return report;
+        }
+        report.push("well_formed", Ok("a W3C Verifiable Credential 2.0".into()));
+
+        let methods = match &jws {
+            Some(jws) => self.check_jws(jws, &mut report),
+            None => self.check_proofs(&credential, &mut report),
+        };
+        self.check_issuer(&credential, &methods, &mut report);
+        self.check_status(&credential, &mut report);
+        self.check_validity(&credential, &mut report);
+        report.credential = Some(credential);
+        report
+    }
+
+    /// Verifies each proof; returns the verification methods whose signatures held.
+    fn check_proofs(&self, credential: &Map<String, Value>, report: &mut Report) -> Vec<String> {
+        let proofs: Vec<&Value> = match credential.get("proof") {
+            Some(Value::Array(proofs)) => proofs.iter().collect(),
+            Some(proof) => vec![proof],
+            None => Vec::new(),
+        };
+        if proofs.is_empty() {
+            report.push("proof", Err("the credential carries no proof".into()));
+            return Vec::new();
+        }
+        let mut verified_methods = Vec::new();
+        for proof in proofs {
+            let Some(proof) = proof.as_object() else {
+                report.push("proof", Err("a proof is not an object".into()));
+                continue;
+            };
+            let suite = proof.get("cryptosuite").and_then(Value::as_str).unwrap_or("(none)");
+            let check = format!("proof {suite}");
+            if suite != EDDSA_JCS_2022 {
+                report.push(&check, Err(format!("cryptosuite {suite} is not supported")));
+                continue;
+            }
+            if proof.contains_key("previousProof") {
+                report.push(&check, Err("proof chains (previousProof) are not accepted".into()));
+                continue;
+            }
+            if proof.get("proofPurpose").and_then(Value::as_str) != Some("assertionMethod") {
+                report.push(&check, Err("proofPurpose must be assertionMethod".into()));
+                continue;
+            }
+            let method =
+                proof.get("verificationMethod").and_then(Value::as_str).unwrap_or_default();
+            let Some(key) = self.resolve(method, report) else { continue };
+            match data_integrity::verify_proof(credential, proof, &key) {
+                Ok(()) => {
+                    report.push(&check, Ok(format!("signature valid ({method})")));
+                    verified_methods.push(method.to_owned());
+                }
+                Err(error) => report.push(&check, Err(error.to_string())),
+            }
+        }
+        verified_methods
+    }
+
+    fn check_jws(&self, jws: &Jws<'_>, report: &mut Report) -> Vec<String> {
+        let Some(method) = jws.kid() else {
+            report.push("proof jws", Err("the JWS header has no kid".into()));
+            return Vec::new();
+        };
+        let Some(key) = self.resolve(method, report) else { return Vec::new() };
+        match jws.verify(&key) {
+            Ok(()) => {
+                report.push("proof jws", Ok(format!("EdDSA signature valid ({method})")));
+                vec![method.to_owned()]
+            }
+            Err(error) => {
+                report.push("proof jws", Err(error.to_string()));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Finds the key a verification method names, reporting whether the registry stands by it.
+    fn resolve(&self, method: &str, report: &mut Report) -> Option<VerifyingKey> {
+        let (key, registry) = match self.keys.lookup(method) {
+            KeyLookup::Registry(key) => (key.public_key, Some(key)),
+            KeyLookup::DidKey { public_key, registry } => (public_key, registry),
+            KeyLookup::Unknown => {
+                report.push("key", Err(format!("{method} is not a key of this registry")));
+                return None;
+            }
+        };
+        match registry {
+            Some(published) if published.status == KeyStatus::Revoked => {
+                let when = published
+                    .revoked_at
+                    .and_then(|at| at.format(&Rfc3339).ok())
+                    .unwrap_or_else(|| "an unknown date".into());
+                report.push("key", Err(format!("key {} was revoked on {when}", published.kid)));
+                None
+            }
+            Some(published) => {
+                let state = match published.status {
+                    KeyStatus::Active => "active",
+                    _ => "retired (it signed this before it was retired)",
+                };
+                report.push("key", Ok(format!("registry key {} is {state}", published.kid)));
+                Some(key)
+            }
+            None if self.trust == Trust::AnyResolvableIssuer => {
+                report.push("key", Ok("did:key resolved from the identifier itself".into()));
+                Some(key)
+            }
+            None => {
+                report.push("key", Err(format!("{method} is not a key of this registry")));
+                None
+            }
+        }
+    }
+
+    fn check_issuer(
+        &self,
+        credential: &Map<String, Value>,
+        methods: &[String],
+        report: &mut Report,
+    ) {
+        let issuer = match credential.get("issuer") {
+            Some(Value::String(id)) => id.as_str(),
+            Some(Value::Object(profile)) => profile.get("id").and_then(Value::as_str).unwrap_or(""),
+            _ => "",
+        };
+        if methods.is_empty() {
+            report.push("issuer", Err("no valid signature to bind the issuer to".into()));
+            return;
+        }
+        let controls = methods.iter().all(|method| method.split('#').next() == Some(issuer));
+        if !controls {
+            report.push("issuer", Err(format!("the issuer {issuer} did not sign the credential")));
+        } else if issuer == self.keys.did {
+            report.push("issuer", Ok(format!("issued by this registry ({issuer})")));
+        } else if self.trust == Trust::AnyResolvableIssuer {
+            report.push("issuer", Ok(format!("{issuer} signed it (not this registry)")));
+        } else {
+            report.push("issuer", Err(format!("{issuer} is not this registry")));
+        }
+    }
+
+    fn check_status(&self, credential: &Map<String, Value>, report: &mut Report) {
+        let result = match StatusEntry::of(credential) {
+            Ok(None) => Ok("no revocation status entry".to_owned()),
+            Ok(Some(entry)) => match self.status.status(&entry) {
+                Ok(StatusAnswer { revoked: false, .. }) => Ok("not revoked".to_owned()),
+                Ok(StatusAnswer { revoked: true, reason }) => Err(match reason {
+                    Some(reason) => format!("revoked: {reason}"),
+                    None => "revoked".to_owned(),
+                }),
+                Err(why) => Err(format!("status could not be checked: {why}")),
+            },
+            Err(error) => Err(error.to_string()),
+        };
+        report.push("status", result);
+    }
+
+    fn check_validity(&self, credential: &Map<String, Value>, report: &mut Report) {
+        let at =
+            |member: &str| credential.get(member).and_then(Value::as_str).and_then(parse_date_time);
+        let result = match (at("validFrom"), at("validUntil")) {
+            (Some(from), _) if from > self.now => Err(format!("not valid before {}", stamp(from))),
+            (_, Some(until)) if until < self.now => Err(format!("expired on {}", stamp(until))),
+            (_, Some(until)) => Ok(format!("valid until {}", stamp(until))),
+            _ => Ok("valid, with no end date".to_owned()),
+        };
+        report.push("validity", result);
+    }
+}
+
+fn stamp(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}

@@ -1,0 +1,546 @@
+//! Completions and the certificates issued for them: status-list slots, issuing inside the
+//! writing transaction, revocation as an append-only fact.
+
+use hocba_domain::{
+    CertificateFacts, CertificateNumber, ClassId, CompletionId, InstitutionFacts, InstitutionId,
+    KeyStatus, NationalId, NewCompletion, OfficialId, Outcome, ProgramFacts, ProgramId,
+    RevocationReason, STATUS_LIST_SIZE, identity_hash, status_index,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use serde_json::json;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::audit::{self, Change};
+use crate::entities::{
+    certificate, class, completion, institution, official, program, revocation, signing_key,
+    status_list,
+};
+use crate::{Actor, Store, StoreError};
+
+/// Serialises status-slot allocation across server processes.
+const STATUS_LOCK: i64 = 0x686f_6362_6173_7473; // "hocbasts"
+
+/// A completion as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompletionRecord {
+    /// Hocba's id.
+    pub id: CompletionId,
+    /// Who completed it.
+    pub official_id: OfficialId,
+    /// The programme.
+    pub program_id: ProgramId,
+    /// The institution that delivered it.
+    pub institution_id: InstitutionId,
+    /// The class, when there was one.
+    pub class_id: Option<ClassId>,
+    /// First day of study.
+    pub started_on: Date,
+    /// Last day of study.
+    pub ended_on: Date,
+    /// Training days.
+    pub duration_days: i32,
+    /// The result.
+    pub outcome: Outcome,
+    /// Score out of 10.
+    pub score: Option<f64>,
+    /// When it was recorded.
+    pub posted_at: OffsetDateTime,
+}
+
+/// The signed forms of a certificate, made by the caller's signer from the facts.
+#[derive(Debug, Clone)]
+pub struct SignedDocuments {
+    /// The credential with its proof set (JSON text, stored byte for byte).
+    pub credential: String,
+    /// The same credential as a compact JWS.
+    pub jws: String,
+}
+
+/// Turns facts into signed documents, inside the issuing transaction.
+pub type Sign<'a> =
+    &'a (dyn Fn(&CertificateFacts) -> Result<SignedDocuments, String> + Send + Sync);
+
+/// A revocation, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// Why.
+    pub reason: RevocationReason,
+    /// A note for people.
+    pub note: Option<String>,
+    /// When.
+    pub revoked_at: OffsetDateTime,
+    /// Who (actor label).
+    pub revoked_by: String,
+}
+
+/// An issued certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    /// Hocba's id (the credential's `urn:uuid:`).
+    pub id: Uuid,
+    /// Public number.
+    pub number: CertificateNumber,
+    /// The completion it certifies.
+    pub completion_id: CompletionId,
+    /// The holder.
+    pub official_id: OfficialId,
+    /// The institution of the completion.
+    pub institution_id: InstitutionId,
+    /// The key that signed it.
+    pub kid: String,
+    /// When it was issued.
+    pub issued_at: OffsetDateTime,
+    /// Status list number.
+    pub status_list: i32,
+    /// Index in that list.
+    pub status_index: u32,
+    /// The credential as issued (JSON text).
+    pub credential: String,
+    /// The JWS as issued.
+    pub jws: String,
+    /// Its revocation, if revoked.
+    pub revocation: Option<Revocation>,
+}
+
+impl Store {
+    /// Records a completion of a class (programme, institution and dates come from the class).
+    pub async fn record_completion(
+        &self,
+        actor: &Actor,
+        new: NewCompletion,
+    ) -> Result<CompletionRecord, StoreError> {
+        let txn = self.write().await?;
+        official::Entity::find_by_id(new.official_id.as_uuid())
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::UnknownReference { field: "official_id", entity: "official" })?;
+        let class = class::Entity::find_by_id(new.class_id.as_uuid())
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::UnknownReference { field: "class_id", entity: "class" })?;
+        let program = program::Entity::find_by_id(class.program_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::corrupt("classes", "program_id"))?;
+        if i32::from(new.duration_days) < program.min_days {
+            return Err(StoreError::Rule {
+                field: "duration_days",
+                reason: format!(
+                    "programme {} requires at least {} days",
+                    program.code, program.min_days
+                ),
+            });
+        }
+        let posted_by = match actor {
+            Actor::Admin { token_id } => *token_id,
+            Actor::System => Uuid::nil(),
+        };
+        let id = Uuid::now_v7();
+        let model = completion::ActiveModel {
+            id: Set(id),
+            official_id: Set(new.official_id.as_uuid()),
+            program_id: Set(class.program_id),
+            institution_id: Set(class.institution_id),
+            class_id: Set(Some(class.id)),
+            started_on: Set(class.starts_on),
+            ended_on: Set(class.ends_on),
+            duration_days: Set(i32::from(new.duration_days)),
+            duration_periods: Set(None),
+            outcome: Set(new.outcome.as_str().to_owned()),
+            score: Set(new.score),
+            evidence: Set(None),
+            posted_by: Set(posted_by),
+            posted_at: Set(crate::now()),
+            supersedes_id: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        audit::append(
+            &txn,
+            actor,
+            Change {
+                action: "completion.recorded",
+                subject_type: "completion",
+                subject_id: id.to_string(),
+                details: json!({
+                    "official_id": new.official_id.to_string(),
+                    "class_id": new.class_id.to_string(),
+                    "outcome": new.outcome.as_str(),
+                }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        into_completion(model)
+    }
+
+    /// Issues the certificate of a completion, signed by `sign` with key `kid`, in one
+    /// transaction with its status slot and audit event.
+    pub async fn issue_certificate(
+        &self,
+        actor: &Actor,
+        completion_id: CompletionId,
+        kid: &str,
+        sign: Sign<'_>,
+    ) -> Result<Certificate, StoreError> {
+        let txn = self.write().await?;
+        ensure_active(&txn, kid).await?;
+        let completion = completion::Entity::find_by_id(completion_id.as_uuid())
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "completion" })?;
+        let live = certificates_of_completion(&txn, completion.id).await?;
+        if live.iter().any(|certificate| certificate.revocation.is_none()) {
+            return Err(StoreError::Conflict { field: "completion_id" });
+        }
+        let certificate = issue_in(&txn, &completion, kid, sign).await?;
+        audit::append(
+            &txn,
+            actor,
+            Change {
+                action: "certificate.issued",
+                subject_type: "certificate",
+                subject_id: certificate.id.to_string(),
+                details: json!({
+                    "number": certificate.number.as_str(),
+                    "completion_id": completion.id.to_string(),
+                    "kid": kid,
+                    "status_list": certificate.status_list,
+                    "status_index": certificate.status_index,
+                }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(certificate)
+    }
+
+    /// A certificate by its number.
+    pub async fn certificate(&self, number: &CertificateNumber) -> Result<Certificate, StoreError> {
+        let model = certificate::Entity::find()
+            .filter(certificate::Column::Number.eq(number.as_str()))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "certificate" })?;
+        with_revocation(&self.db, model).await
+    }
+
+    /// An official's certificates, oldest first.
+    pub async fn certificates_of(
+        &self,
+        official_id: OfficialId,
+    ) -> Result<Vec<Certificate>, StoreError> {
+        let models = certificate::Entity::find()
+            .filter(certificate::Column::OfficialId.eq(official_id.as_uuid()))
+            .order_by_asc(certificate::Column::IssuedAt)
+            .all(&self.db)
+            .await?;
+        let mut certificates = Vec::with_capacity(models.len());
+        for model in models {
+            certificates.push(with_revocation(&self.db, model).await?);
+        }
+        Ok(certificates)
+    }
+
+    /// Revokes a certificate: an append-only fact that sets its status bit.
+    pub async fn revoke_certificate(
+        &self,
+        actor: &Actor,
+        number: &CertificateNumber,
+        reason: RevocationReason,
+        note: Option<String>,
+    ) -> Result<Certificate, StoreError> {
+        let txn = self.write().await?;
+        let model = certificate::Entity::find()
+            .filter(certificate::Column::Number.eq(number.as_str()))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "certificate" })?;
+        revocation::ActiveModel {
+            certificate_id: Set(model.id),
+            reason: Set(reason.as_str().to_owned()),
+            note: Set(note.clone()),
+            revoked_at: Set(crate::now()),
+            revoked_by: Set(actor.label()),
+        }
+        .insert(&txn)
+        .await
+        .map_err(StoreError::unique("number"))?;
+        audit::append(
+            &txn,
+            actor,
+            Change {
+                action: "certificate.revoked",
+                subject_type: "certificate",
+                subject_id: model.id.to_string(),
+                details: json!({ "number": number.as_str(), "reason": reason.as_str() }),
+            },
+        )
+        .await?;
+        let certificate = with_revocation(&txn, model).await?;
+        txn.commit().await?;
+        Ok(certificate)
+    }
+
+    /// Takes a status slot for a credential issued through the VC API (no certificate row: the
+    /// slot is simply never handed out again).
+    pub async fn allocate_status_slot(&self, actor: &Actor) -> Result<(i32, u32), StoreError> {
+        let txn = self.write().await?;
+        let (list, index) = allocate_status_slot(&txn).await?;
+        audit::append(
+            &txn,
+            actor,
+            Change {
+                action: "status_slot.allocated",
+                subject_type: "status_list",
+                subject_id: list.to_string(),
+                details: json!({ "index": index }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok((list, index))
+    }
+
+    /// Whether status list `list` exists.
+    pub async fn status_list_exists(&self, list: i32) -> Result<bool, StoreError> {
+        Ok(status_list::Entity::find_by_id(list).one(&self.db).await?.is_some())
+    }
+
+    /// Indices of revoked certificates in status list `list`.
+    pub async fn revoked_indices(&self, list: i32) -> Result<Vec<u32>, StoreError> {
+        let revoked = sea_orm::sea_query::Query::select()
+            .column(revocation::Column::CertificateId)
+            .from(revocation::Entity)
+            .to_owned();
+        let rows = certificate::Entity::find()
+            .filter(certificate::Column::StatusList.eq(list))
+            .filter(certificate::Column::Id.in_subquery(revoked))
+            .all(&self.db)
+            .await?;
+        let indices: Vec<u32> =
+            rows.into_iter().filter_map(|row| u32::try_from(row.status_index).ok()).collect();
+        Ok(indices)
+    }
+
+    /// The certificate holding a status slot, if any.
+    pub async fn certificate_at(
+        &self,
+        list: i32,
+        index: u32,
+    ) -> Result<Option<Certificate>, StoreError> {
+        let Ok(index) = i32::try_from(index) else { return Ok(None) };
+        match certificate::Entity::find()
+            .filter(certificate::Column::StatusList.eq(list))
+            .filter(certificate::Column::StatusIndex.eq(index))
+            .one(&self.db)
+            .await?
+        {
+            Some(model) => with_revocation(&self.db, model).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+async fn ensure_active(txn: &DatabaseTransaction, kid: &str) -> Result<(), StoreError> {
+    let active = signing_key::Entity::find_by_id(kid.to_owned())
+        .one(txn)
+        .await?
+        .is_some_and(|key| key.status == KeyStatus::Active.as_str());
+    if active { Ok(()) } else { Err(StoreError::KeyNotActive { kid: kid.to_owned() }) }
+}
+
+/// Issues one certificate inside `txn` (the caller checks the key and writes the audit event).
+pub(crate) async fn issue_in(
+    txn: &DatabaseTransaction,
+    completion: &completion::Model,
+    kid: &str,
+    sign: Sign<'_>,
+) -> Result<Certificate, StoreError> {
+    let holder = official::Entity::find_by_id(completion.official_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("completions", "official_id"))?;
+    let program = program::Entity::find_by_id(completion.program_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("completions", "program_id"))?;
+    let institution = institution::Entity::find_by_id(completion.institution_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("completions", "institution_id"))?;
+    let (status_list, status_index) = allocate_status_slot(txn).await?;
+    let national_id = NationalId::parse_format(&holder.national_id)
+        .map_err(|_| StoreError::corrupt("officials", "national_id"))?;
+    let salt = random_hex::<16>();
+    let record = into_completion(completion.clone())?;
+    let issued_at = crate::now();
+    let facts = CertificateFacts {
+        certificate_id: Uuid::now_v7(),
+        number: CertificateNumber::new(issued_at.year(), rand::random()),
+        issued_at,
+        holder_name: holder.full_name.clone(),
+        identity_hash: identity_hash(&national_id, &salt),
+        identity_salt: salt,
+        completion_id: record.id,
+        started_on: record.started_on,
+        ended_on: record.ended_on,
+        duration_days: record.duration_days,
+        outcome: record.outcome,
+        score: record.score,
+        program: ProgramFacts {
+            id: ProgramId::from_uuid(program.id),
+            code: program.code,
+            title_vi: program.title_vi,
+            title_en: program.title_en,
+            category: program.category_code,
+            min_days: program.min_days,
+        },
+        institution: InstitutionFacts {
+            id: InstitutionId::from_uuid(institution.id),
+            code: institution.code,
+            name: institution.name,
+        },
+        status_list,
+        status_index,
+    };
+    let signed = sign(&facts).map_err(|reason| StoreError::Signing { reason })?;
+    let model = certificate::ActiveModel {
+        id: Set(facts.certificate_id),
+        number: Set(facts.number.as_str().to_owned()),
+        completion_id: Set(completion.id),
+        official_id: Set(completion.official_id),
+        institution_id: Set(completion.institution_id),
+        kid: Set(kid.to_owned()),
+        issued_at: Set(issued_at),
+        status_list: Set(status_list),
+        status_index: Set(i32::try_from(status_index)
+            .map_err(|_| StoreError::corrupt("certificates", "index"))?),
+        credential: Set(signed.credential),
+        jws: Set(signed.jws),
+    }
+    .insert(txn)
+    .await
+    .map_err(StoreError::unique("number"))?;
+    into_certificate(model, None)
+}
+
+/// Takes the next slot of the open status list (opening a new list when it is full).
+async fn allocate_status_slot(txn: &DatabaseTransaction) -> Result<(i32, u32), StoreError> {
+    crate::serialize_on(txn, STATUS_LOCK).await?;
+    let open = status_list::Entity::find().order_by_desc(status_list::Column::Id).one(txn).await?;
+    let list = match open {
+        Some(list) if list.next_position < list.size => list,
+        full_or_none => {
+            let seed = random_hex::<32>();
+            status_list::ActiveModel {
+                id: Set(full_or_none.map_or(1, |list| list.id + 1)),
+                seed: Set(seed),
+                size: Set(STATUS_LIST_SIZE as i32),
+                next_position: Set(0),
+                created_at: Set(crate::now()),
+            }
+            .insert(txn)
+            .await?
+        }
+    };
+    let position = u32::try_from(list.next_position)
+        .map_err(|_| StoreError::corrupt("status_lists", "position"))?;
+    let seed = decode_seed(&list.seed)?;
+    let id = list.id;
+    let mut advancing: status_list::ActiveModel = list.into();
+    advancing.next_position = Set(position as i32 + 1);
+    advancing.update(txn).await?;
+    Ok((id, status_index(&seed, position)))
+}
+
+/// `N` random bytes in hex.
+fn random_hex<const N: usize>() -> String {
+    rand::random::<[u8; N]>().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn decode_seed(hex: &str) -> Result<[u8; 32], StoreError> {
+    let corrupt = || StoreError::corrupt("status_lists", "seed");
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|at| hex.get(at..at + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .collect::<Option<_>>()
+        .ok_or_else(corrupt)?;
+    bytes.try_into().map_err(|_| corrupt())
+}
+
+async fn certificates_of_completion(
+    txn: &DatabaseTransaction,
+    completion_id: Uuid,
+) -> Result<Vec<Certificate>, StoreError> {
+    let models = certificate::Entity::find()
+        .filter(certificate::Column::CompletionId.eq(completion_id))
+        .all(txn)
+        .await?;
+    let mut certificates = Vec::with_capacity(models.len());
+    for model in models {
+        certificates.push(with_revocation(txn, model).await?);
+    }
+    Ok(certificates)
+}
+
+async fn with_revocation(
+    db: &impl ConnectionTrait,
+    model: certificate::Model,
+) -> Result<Certificate, StoreError> {
+    let revocation = revocation::Entity::find_by_id(model.id).one(db).await?;
+    into_certificate(model, revocation)
+}
+
+fn into_certificate(
+    model: certificate::Model,
+    revocation: Option<revocation::Model>,
+) -> Result<Certificate, StoreError> {
+    let corrupt = |detail: &str| StoreError::corrupt("certificates", detail);
+    let revocation = revocation
+        .map(|revoked| {
+            Ok::<_, StoreError>(Revocation {
+                reason: RevocationReason::from_stored(&revoked.reason)
+                    .ok_or_else(|| corrupt("reason"))?,
+                note: revoked.note,
+                revoked_at: revoked.revoked_at,
+                revoked_by: revoked.revoked_by,
+            })
+        })
+        .transpose()?;
+    Ok(Certificate {
+        id: model.id,
+        number: CertificateNumber::parse(&model.number).map_err(|_| corrupt("number"))?,
+        completion_id: CompletionId::from_uuid(model.completion_id),
+        official_id: OfficialId::from_uuid(model.official_id),
+        institution_id: InstitutionId::from_uuid(model.institution_id),
+        kid: model.kid,
+        issued_at: model.issued_at,
+        status_list: model.status_list,
+        status_index: u32::try_from(model.status_index).map_err(|_| corrupt("status_index"))?,
+        credential: model.credential,
+        jws: model.jws,
+        revocation,
+    })
+}
+
+fn into_completion(model: completion::Model) -> Result<CompletionRecord, StoreError> {
+    Ok(CompletionRecord {
+        id: CompletionId::from_uuid(model.id),
+        official_id: OfficialId::from_uuid(model.official_id),
+        program_id: ProgramId::from_uuid(model.program_id),
+        institution_id: InstitutionId::from_uuid(model.institution_id),
+        class_id: model.class_id.map(ClassId::from_uuid),
+        started_on: model.started_on,
+        ended_on: model.ended_on,
+        duration_days: model.duration_days,
+        outcome: Outcome::from_stored(&model.outcome)
+            .ok_or_else(|| StoreError::corrupt("completions", "outcome"))?,
+        score: model.score,
+        posted_at: model.posted_at,
+    })
+}

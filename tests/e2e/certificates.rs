@@ -1,0 +1,317 @@
+//! Certificates: issued for a completion, published keys, verification online, revocation.
+
+use axum::http::StatusCode;
+use hocba_store::Actor;
+use serde_json::{Value, json};
+
+use crate::helpers::{BASE_URL, TestApp, official_body};
+
+/// An official who completed a class at an accredited school, and that completion's certificate.
+async fn certified(app: &TestApp) -> (Value, Value) {
+    let official = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let school =
+        app.accredited_institution("TCT-HANAM", "provincial_political_school", &["QLNN-CV"]).await;
+    let program = app.program("QLNN-CV-2024", "QLNN-CV").await;
+    let class = app
+        .post(
+            "/api/v1/classes",
+            &json!({ "institution_id": school["id"], "program_id": program["id"], "code": "K1-2025",
+                     "starts_on": "2025-03-03", "ends_on": "2025-04-25", "mode": "in_person" }),
+        )
+        .await;
+    assert_eq!(class.status, StatusCode::CREATED, "{:#}", class.body);
+    let completion = app
+        .post(
+            "/api/v1/completions",
+            &json!({ "official_id": official["id"], "class_id": class.body["id"],
+                     "duration_days": 40, "outcome": "good", "score": 8.25 }),
+        )
+        .await;
+    assert_eq!(completion.status, StatusCode::CREATED, "{:#}", completion.body);
+    let issued =
+        app.post("/api/v1/certificates", &json!({ "completion_id": completion.body["id"] })).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{:#}", issued.body);
+    (official, issued.body)
+}
+
+async fn verify(app: &TestApp, body: Value) -> Value {
+    let answer = app.post("/api/v1/verify", &body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    answer.body
+}
+
+fn failed_checks(report: &Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|check| check["passed"] == false)
+        .map(|check| {
+            format!("{}: {}", check["check"].as_str().unwrap(), check["reason"].as_str().unwrap())
+        })
+        .collect()
+}
+
+async fn a_certificate_is_an_open_badge_signed_by_the_registry(app: TestApp) {
+    let (_, certificate) = certified(&app).await;
+    let credential = &certificate["credential"];
+    let number = certificate["number"].as_str().unwrap();
+    assert!(hocba_domain::CertificateNumber::parse(number).is_ok(), "{number}");
+    assert_eq!(credential["type"], json!(["VerifiableCredential", "OpenBadgeCredential"]));
+    assert_eq!(credential["issuer"]["id"], "did:web:hocba.test");
+    assert_eq!(credential["certificateNumber"], number);
+    let subject = &credential["credentialSubject"];
+    assert_eq!(subject["achievement"]["humanCode"], "QLNN-CV-2024");
+    assert_eq!(subject["achievement"]["creator"]["institutionCode"], "TCT-HANAM");
+    assert_eq!(subject["trainingDays"], 40);
+    assert_eq!(subject["identifier"][0]["identityHash"], "Nguyễn Văn An");
+    // The national ID appears only as a salted hash, which the ID card holder can recompute.
+    let hashed = &subject["identifier"][1];
+    assert_eq!(hashed["hashed"], true);
+    let national_id = hocba_domain::NationalId::parse_format("001085012345").unwrap();
+    assert_eq!(
+        hashed["identityHash"],
+        hocba_domain::identity_hash(&national_id, hashed["salt"].as_str().unwrap())
+    );
+    assert!(!credential.to_string().contains("001085012345"));
+    assert!(!certificate["jws"].as_str().unwrap().contains("001085012345"));
+    let status = &credential["credentialStatus"];
+    assert_eq!(status["type"], "BitstringStatusListEntry");
+    assert!(
+        status["statusListCredential"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{BASE_URL}/status-lists/"))
+    );
+
+    for body in [
+        json!({ "number": number }),
+        json!({ "credential": credential }),
+        json!({ "jws": certificate["jws"] }),
+    ] {
+        let report = verify(&app, body).await;
+        assert_eq!(report["verified"], true, "{report:#}");
+        assert_eq!(report["number"], number);
+    }
+    let lower = verify(&app, json!({ "number": number.to_lowercase() })).await;
+    assert_eq!(lower["verified"], true);
+}
+
+async fn the_did_document_and_jwks_publish_the_signing_key(app: TestApp) {
+    let (_, certificate) = certified(&app).await;
+    let did = app.get("/.well-known/did.json").await;
+    assert_eq!(did.status, StatusCode::OK);
+    assert_eq!(did.content_type, "application/did+json");
+    assert_eq!(did.body["id"], "did:web:hocba.test");
+    let method = &did.body["verificationMethod"][0];
+    assert_eq!(method["type"], "Multikey");
+    assert!(method["publicKeyMultibase"].as_str().unwrap().starts_with("z6Mk"));
+    let proof_method = &certificate["credential"]["proof"]["verificationMethod"];
+    assert_eq!(&method["id"], proof_method);
+    let jwks = app.get("/.well-known/jwks.json").await;
+    assert_eq!(jwks.body["keys"][0]["kty"], "OKP");
+    assert_eq!(jwks.body["keys"][0]["crv"], "Ed25519");
+    assert_eq!(&jwks.body["keys"][0]["kid"], proof_method);
+}
+
+async fn tampering_with_anything_fails_with_the_reason(app: TestApp) {
+    let (_, certificate) = certified(&app).await;
+    let original = certificate["credential"].clone();
+    let cases: [(&str, Value, &str); 5] = [
+        (
+            "/credentialSubject/identifier/0/identityHash",
+            json!("Nguyễn Văn Ăn"),
+            "proof eddsa-jcs-2022",
+        ),
+        ("/credentialSubject/trainingDays", json!(41), "proof eddsa-jcs-2022"),
+        (
+            "/proof/proofValue",
+            json!(
+                "z3FXQjecWufY46yg5abdVZsXqLhxhueuSoZgNSARiKBk9ALWMmFdFnZ8vSjEQv9DaQH9Ja6GaoFDRN5dsdSsvTdqd"
+            ),
+            "proof eddsa-jcs-2022",
+        ),
+        ("/proof/verificationMethod", json!("did:web:hocba.test#not-a-key"), "key"),
+        ("/credentialStatus/statusListIndex", json!("0"), "proof eddsa-jcs-2022"),
+    ];
+    for (path, value, check) in cases {
+        let mut tampered = original.clone();
+        *tampered.pointer_mut(path).unwrap() = value;
+        let report = verify(&app, json!({ "credential": tampered })).await;
+        assert_eq!(report["verified"], false, "{path}: {report:#}");
+        let failed = failed_checks(&report);
+        assert!(failed.iter().any(|failure| failure.starts_with(check)), "{path}: {failed:?}");
+    }
+    let jws = certificate["jws"].as_str().unwrap();
+    let mut parts: Vec<String> = jws.split('.').map(str::to_owned).collect();
+    // Flip one character in the middle of the signature (the last one holds padding bits).
+    let flipped = if parts[2].as_bytes()[10] == b'A' { "B" } else { "A" };
+    parts[2].replace_range(10..11, flipped);
+    let report = verify(&app, json!({ "jws": parts.join(".") })).await;
+    assert_eq!(report["verified"], false);
+}
+
+async fn a_revoked_certificate_fails_with_its_reason_and_shows_in_the_status_list(app: TestApp) {
+    let (official, certificate) = certified(&app).await;
+    let number = certificate["number"].as_str().unwrap();
+    let unauthenticated = app
+        .request(
+            axum::http::Method::POST,
+            &format!("/api/v1/certificates/{number}/revoke"),
+            None,
+            Some(axum::body::Body::from(json!({ "reason": "fraud" }).to_string())),
+        )
+        .await;
+    unauthenticated.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    let revoked = app
+        .post(
+            &format!("/api/v1/certificates/{number}/revoke"),
+            &json!({ "reason": "issued_in_error", "note": "wrong person" }),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{:#}", revoked.body);
+    assert_eq!(revoked.body["status"], "revoked");
+    let again = app
+        .post(&format!("/api/v1/certificates/{number}/revoke"), &json!({ "reason": "fraud" }))
+        .await;
+    again.assert_problem(StatusCode::CONFLICT, "already-exists");
+
+    let report = verify(&app, json!({ "number": number })).await;
+    assert_eq!(report["verified"], false);
+    assert_eq!(failed_checks(&report), ["status: revoked: issued_in_error (wrong person)"]);
+
+    // The public list carries the bit, signed, so offline verifiers see it too.
+    let entry = &certificate["credential"]["credentialStatus"];
+    let list_url = entry["statusListCredential"].as_str().unwrap();
+    let list = app.get(list_url.strip_prefix(BASE_URL).unwrap()).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let list_credential = list.body.as_object().unwrap().clone();
+    let bits = hocba_credentials::status::bits_of(&list_credential).unwrap();
+    let index: usize = entry["statusListIndex"].as_str().unwrap().parse().unwrap();
+    assert_eq!(bits.get(index), Some(true));
+    assert_eq!((0..bits.len()).filter(|i| bits.get(*i) == Some(true)).count(), 1);
+    let list_report = verify(&app, json!({ "credential": list.body })).await;
+    assert_eq!(list_report["verified"], true, "{list_report:#}");
+
+    // Revocation is a new fact: the certificate stays listed, marked revoked.
+    let listed = app
+        .get_as_admin(&format!(
+            "/api/v1/officials/{}/certificates",
+            official["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(listed.body[0]["status"], "revoked");
+    assert_eq!(listed.body[0]["revocation"]["reason"], "issued_in_error");
+}
+
+async fn one_live_certificate_per_completion_and_unique_status_slots(app: TestApp) {
+    let (_, certificate) = certified(&app).await;
+    let again = app
+        .post("/api/v1/certificates", &json!({ "completion_id": certificate["completion_id"] }))
+        .await;
+    again.assert_problem(StatusCode::CONFLICT, "already-exists");
+    let number = certificate["number"].as_str().unwrap();
+    app.post(&format!("/api/v1/certificates/{number}/revoke"), &json!({ "reason": "superseded" }))
+        .await;
+    let reissued = app
+        .post("/api/v1/certificates", &json!({ "completion_id": certificate["completion_id"] }))
+        .await;
+    assert_eq!(reissued.status, StatusCode::CREATED);
+    assert_ne!(reissued.body["number"], certificate["number"]);
+    let slot = |c: &Value| c["credential"]["credentialStatus"]["id"].clone();
+    assert_ne!(slot(&reissued.body), slot(&certificate));
+}
+
+async fn a_retired_key_signs_nothing_new_and_a_revoked_key_fails_what_it_signed(app: TestApp) {
+    let (_, first) = certified(&app).await;
+    let old_kid = app.store.signing_keys().await.unwrap()[0].kid.clone();
+    app.authority.rotate(&app.store, &Actor::System).await.unwrap();
+    let keys = app.get("/api/v1/keys").await.body;
+    assert_eq!(keys[0]["status"], "retired");
+    assert_eq!(keys[1]["status"], "active");
+    // Signed before the rotation: still verifies.
+    let report = verify(&app, json!({ "number": first["number"] })).await;
+    assert_eq!(report["verified"], true, "{report:#}");
+
+    app.store
+        .set_signing_key_status(
+            &Actor::System,
+            &old_kid,
+            hocba_domain::KeyStatus::Revoked,
+            Some("leaked"),
+        )
+        .await
+        .unwrap();
+    let report = verify(&app, json!({ "credential": first["credential"] })).await;
+    assert_eq!(report["verified"], false);
+    assert!(
+        failed_checks(&report).iter().any(|f| f.starts_with("key: key") && f.contains("revoked")),
+        "{report:#}"
+    );
+    let did = app.get("/.well-known/did.json").await.body;
+    assert!(did["verificationMethod"][0]["revoked"].is_string());
+    assert_eq!(did["assertionMethod"].as_array().unwrap().len(), 1);
+}
+
+async fn the_vc_api_issues_with_did_key_and_verifies(app: TestApp) {
+    let active = app.get("/api/v1/keys/active").await.body;
+    let did_key = active["did_key"].as_str().unwrap();
+    let credential = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "urn:uuid:0b9f9e4c-1c1a-4c62-9d6f-0c6f8d1c2a11",
+        "type": ["VerifiableCredential"],
+        "issuer": did_key,
+        "credentialSubject": { "id": "did:example:alice", "name": "Alice" }
+    });
+    let issued =
+        app.post("/credentials/issue", &json!({ "credential": credential, "options": {} })).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{:#}", issued.body);
+    let vc = &issued.body["verifiableCredential"];
+    assert!(
+        vc["proof"]["verificationMethod"].as_str().unwrap().starts_with(&format!("{did_key}#z6Mk"))
+    );
+    let verified = app
+        .post(
+            "/credentials/verify",
+            &json!({ "verifiableCredential": vc, "options": { "checks": ["proof"] } }),
+        )
+        .await;
+    assert_eq!(verified.status, StatusCode::OK, "{:#}", verified.body);
+    assert_eq!(verified.body["verified"], true);
+
+    let mut tampered = vc.clone();
+    tampered["credentialSubject"]["name"] = json!("Mallory");
+    let refused =
+        app.post("/credentials/verify", &json!({ "verifiableCredential": tampered })).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["verified"], false);
+
+    let mut invalid = credential.clone();
+    invalid["@context"] = json!(["https://www.w3.org/2018/credentials/v1"]);
+    let rejected = app.post("/credentials/issue", &json!({ "credential": invalid })).await;
+    rejected.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "credential-invalid");
+    assert_eq!(rejected.problem_fields(), ["@context[0]"]);
+    let foreign = app
+        .post("/credentials/issue", &json!({ "credential": json!({"issuer": "did:example:x"}) }))
+        .await;
+    assert_eq!(foreign.problem_fields(), ["issuer"]);
+    let anonymous = app
+        .request(
+            axum::http::Method::POST,
+            "/credentials/issue",
+            None,
+            Some(axum::body::Body::from(json!({ "credential": credential }).to_string())),
+        )
+        .await;
+    anonymous.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+on_both_backends!(
+    a_certificate_is_an_open_badge_signed_by_the_registry,
+    the_did_document_and_jwks_publish_the_signing_key,
+    tampering_with_anything_fails_with_the_reason,
+    a_revoked_certificate_fails_with_its_reason_and_shows_in_the_status_list,
+    one_live_certificate_per_completion_and_unique_status_slots,
+    a_retired_key_signs_nothing_new_and_a_revoked_key_fails_what_it_signed,
+    the_vc_api_issues_with_did_key_and_verifies,
+);
