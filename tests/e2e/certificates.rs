@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::helpers::{BASE_URL, TestApp, official_body};
 
 /// An official who completed a class at an accredited school, and that completion's certificate.
-async fn certified(app: &TestApp) -> (Value, Value) {
+pub(crate) async fn certified(app: &TestApp) -> (Value, Value) {
     let official = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
     let school =
         app.accredited_institution("TCT-HANAM", "provincial_political_school", &["QLNN-CV"]).await;
@@ -306,7 +306,21 @@ async fn the_vc_api_issues_with_did_key_and_verifies(app: TestApp) {
     anonymous.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
 
+async fn concurrent_writers_never_share_a_status_slot(app: TestApp) {
+    let mut writers = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let store = app.store.clone();
+        writers.spawn(async move { store.allocate_status_slot(&Actor::System).await.unwrap() });
+    }
+    let mut slots = std::collections::HashSet::new();
+    while let Some(slot) = writers.join_next().await {
+        assert!(slots.insert(slot.unwrap()), "a status slot was handed out twice");
+    }
+    assert_eq!(slots.len(), 40);
+}
+
 on_both_backends!(
+    concurrent_writers_never_share_a_status_slot,
     a_certificate_is_an_open_badge_signed_by_the_registry,
     the_did_document_and_jwks_publish_the_signing_key,
     tampering_with_anything_fails_with_the_reason,

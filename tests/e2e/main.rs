@@ -12,6 +12,8 @@ mod helpers;
 mod catalog;
 mod certificates;
 mod institutions;
+mod interop;
 mod migrations;
 mod officials;
+mod offline;
 mod openapi;

@@ -46,6 +46,11 @@ pub fn create_proof(
     proof.insert("created".into(), xsd_date_time(created).into());
     proof.insert("verificationMethod".into(), signer.method().into());
     proof.insert("proofPurpose".into(), purpose.as_str().into());
+    // The proof carries the document's @context, so that it survives being moved into a proof
+    // set or chain (Create Proof, step 2).
+    if let Some(context) = document.get("@context") {
+        proof.insert("@context".into(), context.clone());
+    }
     let hash = hash_data(document, &proof)?;
     let signature = signer.sign(&hash);
     proof.insert("proofValue".into(), multikey::base58btc(&signature.to_bytes()).into());
@@ -118,19 +123,16 @@ fn check_proof_shape(proof: &Map<String, Value>) -> Result<(), CredentialError> 
     Ok(())
 }
 
-/// SHA-256(JCS(proof configuration)) ‖ SHA-256(JCS(document without proof)).
+/// SHA-256(JCS(proof configuration)) ‖ SHA-256(JCS(document without proof)); the proof
+/// configuration is the proof without its value, exactly as it stands.
 fn hash_data(
     document: &Map<String, Value>,
-    options: &Map<String, Value>,
+    config: &Map<String, Value>,
 ) -> Result<[u8; 64], CredentialError> {
     let mut unsecured = document.clone();
     unsecured.remove("proof");
-    let mut config = options.clone();
-    if let Some(context) = unsecured.get("@context") {
-        config.insert("@context".into(), context.clone());
-    }
     let mut hash = [0u8; 64];
-    hash[..32].copy_from_slice(&Sha256::digest(jcs(&config)?));
+    hash[..32].copy_from_slice(&Sha256::digest(jcs(config)?));
     hash[32..].copy_from_slice(&Sha256::digest(jcs(&unsecured)?));
     Ok(hash)
 }
@@ -159,8 +161,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The eddsa-jcs-2022 example of the W3C Recommendation (vc-di-eddsa, Appendix "Representation:
-    /// eddsa-jcs-2022"): the published key, credential, proof options and signature.
+    /// The eddsa-jcs-2022 test vector of the W3C Recommendation (vc-di-eddsa `TestVectors/`
+    /// `signedJCS.json`): the published key, credential, proof and signature.
     fn spec_vector() -> (Map<String, Value>, VerifyingKey) {
         let credential = json!({
             "@context": [
@@ -183,6 +185,10 @@ mod tests {
                 "created": "2023-02-24T23:36:38Z",
                 "verificationMethod": "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
                 "proofPurpose": "assertionMethod",
+                "@context": [
+                    "https://www.w3.org/ns/credentials/v2",
+                    "https://www.w3.org/ns/credentials/examples/v2"
+                ],
                 "proofValue": "z2HnFSSPPBzR36zdDgK8PbEHeXbR56YF24jwMpt3R1eHXQzJDMWS93FCzpvJpwTWd3GAVFuUfjoJdcnTMuVor51aX"
             }
         });
@@ -203,6 +209,24 @@ mod tests {
     fn the_recommendations_example_verifies() {
         let (document, key) = spec_vector();
         verify_proof(&document, &proof_of(&document), &key).expect("spec example verifies");
+    }
+
+    #[test]
+    fn signing_the_example_reproduces_its_proof_byte_for_byte() {
+        // The vector's secret key: multicodec ed25519-priv (0x8026) and 32 bytes.
+        let secret = multikey::from_base58btc("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq")
+            .expect("secret key");
+        let secret: [u8; 32] = secret[2..].try_into().expect("32 bytes");
+        let (mut document, _) = spec_vector();
+        let expected = document.remove("proof").expect("proof");
+        let signer = Signer::new(
+            ed25519_dalek::SigningKey::from_bytes(&secret),
+            expected["verificationMethod"].as_str().expect("method"),
+        );
+        let created = OffsetDateTime::parse("2023-02-24T23:36:38Z", &Rfc3339).expect("date");
+        let proof =
+            create_proof(&document, &signer, created, ProofPurpose::Assertion).expect("signs");
+        assert_eq!(proof, expected);
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! `hocba verify FILE`: fully offline, from the published DID document and status list.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::certificates::certified;
+use crate::helpers::{BASE_URL, TestApp};
+
+/// Runs `hocba verify` and returns (success, printed report).
+fn hocba_verify(work: &Path, artifact: &str, lists: &[&str]) -> (bool, String) {
+    std::fs::write(work.join("certificate"), artifact).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hocba"));
+    command.current_dir(work).args(["verify", "certificate", "--keys", "did.json"]);
+    for list in lists {
+        command.args(["--status", list]);
+    }
+    let output = command.output().unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), printed)
+}
+
+async fn download(app: &TestApp, work: &Path, certificate: &Value) {
+    let did = app.get("/.well-known/did.json").await.body;
+    std::fs::write(work.join("did.json"), did.to_string()).unwrap();
+    let list_url =
+        certificate["credential"]["credentialStatus"]["statusListCredential"].as_str().unwrap();
+    let list = app.get(list_url.strip_prefix(BASE_URL).unwrap()).await.body;
+    std::fs::write(work.join("status.json"), list.to_string()).unwrap();
+}
+
+async fn the_offline_verifier_gives_the_same_answer_as_the_api(app: TestApp) {
+    let work = tempfile::tempdir().unwrap();
+    let (_, certificate) = certified(&app).await;
+    download(&app, work.path(), &certificate).await;
+    let credential = certificate["credential"].to_string();
+    let jws = certificate["jws"].as_str().unwrap();
+
+    let (ok, printed) = hocba_verify(work.path(), &credential, &["status.json"]);
+    assert!(ok, "{printed}");
+    assert!(printed.contains("pass  status"), "{printed}");
+    let (ok, printed) = hocba_verify(work.path(), jws, &["status.json"]);
+    assert!(ok, "{printed}");
+
+    // Without the status list, revocation cannot be ruled out: not verified.
+    let (ok, printed) = hocba_verify(work.path(), &credential, &[]);
+    assert!(!ok);
+    assert!(printed.contains("FAIL  status"), "{printed}");
+
+    // A forged status list (signature broken) is refused outright.
+    let mut forged: Value =
+        serde_json::from_str(&std::fs::read_to_string(work.path().join("status.json")).unwrap())
+            .unwrap();
+    forged["validFrom"] = json!("2020-01-01T00:00:00Z");
+    std::fs::write(work.path().join("forged.json"), forged.to_string()).unwrap();
+    let (ok, printed) = hocba_verify(work.path(), &credential, &["forged.json"]);
+    assert!(!ok);
+    assert!(printed.contains("does not verify"), "{printed}");
+
+    // Revoked, then the list downloaded again: offline says so too.
+    let number = certificate["number"].as_str().unwrap();
+    app.post(&format!("/api/v1/certificates/{number}/revoke"), &json!({ "reason": "fraud" })).await;
+    download(&app, work.path(), &certificate).await;
+    let (ok, printed) = hocba_verify(work.path(), &credential, &["status.json"]);
+    assert!(!ok);
+    assert!(printed.contains("FAIL  status                   revoked"), "{printed}");
+}
+
+on_both_backends!(the_offline_verifier_gives_the_same_answer_as_the_api);
