@@ -2,7 +2,7 @@
 //! revoking certificates.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hocba_credentials::certificate;
 use hocba_domain::{
@@ -185,16 +185,19 @@ pub async fn get_certificate(
     Ok(Json(certificate.try_into()?))
 }
 
-/// The credential alone, as `application/vc` (for wallets and `hocba verify`).
+/// The credential alone (for wallets and `hocba verify`): `application/vc` when asked for,
+/// `application/json` otherwise.
 #[utoipa::path(get, path = "/certificates/{number}/credential", tag = "certificates",
     params(("number" = String, Path, description = "Certificate number")),
-    responses((status = 200, content_type = "application/vc", body = Object), (status = "4XX", body = Problem)))]
+    responses((status = 200, content_type = "application/json", body = Object), (status = "4XX", body = Problem)))]
 pub async fn get_credential(
     State(app): State<AppState>,
+    headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
     let certificate = app.store.certificate(&number(&raw)?).await?;
-    Ok(([(header::CONTENT_TYPE, "application/vc")], certificate.credential).into_response())
+    let media_type = crate::publication::credential_media_type(&headers);
+    Ok(([(header::CONTENT_TYPE, media_type)], certificate.credential).into_response())
 }
 
 /// The credential as a compact JWS, `application/vc+jwt`.

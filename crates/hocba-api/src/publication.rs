@@ -2,7 +2,7 @@
 //! context and its signed revocation status lists. All public, all cacheable.
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use hocba_credentials::certificate::{self, HOCBA_CONTEXT_DOCUMENT};
 use hocba_credentials::data_integrity::xsd_date_time;
@@ -14,6 +14,17 @@ use utoipa_axum::routes;
 
 use crate::extract::Path;
 use crate::{ApiError, AppState, Problem};
+
+/// `application/vc` for clients that ask for it; plain `application/json` otherwise, which
+/// every JSON-LD document loader and HTTP library reads as JSON.
+pub(crate) fn credential_media_type(headers: &HeaderMap) -> &'static str {
+    let accept = headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or("");
+    if accept.split(',').any(|range| range.trim().starts_with("application/vc")) {
+        "application/vc"
+    } else {
+        "application/json"
+    }
+}
 
 fn json_as(content_type: &'static str, value: &impl Serialize) -> Result<Response, ApiError> {
     let body = serde_json::to_string(value).map_err(ApiError::internal)?;
@@ -99,6 +110,7 @@ pub async fn active_key(State(app): State<AppState>) -> Result<axum::Json<KeyVie
     responses((status = 200, content_type = "application/vc", body = Object), (status = "4XX", body = Problem)))]
 pub async fn status_list(
     State(app): State<AppState>,
+    headers: HeaderMap,
     Path(list): Path<i32>,
 ) -> Result<Response, ApiError> {
     if !app.store.status_list_exists(list).await? {
@@ -119,7 +131,7 @@ pub async fn status_list(
     let active = app.authority.signer(&app.store).await?;
     let signed = certificate::secure(unsigned, &active.signer, Cryptosuite::ALL, now)
         .map_err(ApiError::internal)?;
-    json_as("application/vc", &signed)
+    json_as(credential_media_type(&headers), &signed)
 }
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {

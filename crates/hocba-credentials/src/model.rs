@@ -42,6 +42,22 @@ pub fn check_credential(credential: &Map<String, Value>) -> Result<(), ModelViol
     if !subjects_ok {
         return Err(violation("credentialSubject", "must be one or more non-empty objects"));
     }
+    for subject in &subjects {
+        if let Some(id) = subject.get("id") {
+            check_url(id, "credentialSubject.id")?;
+        }
+    }
+    check_language_strings(credential, "")?;
+    if let Some(Value::Object(issuer)) = credential.get("issuer") {
+        check_language_strings(issuer, "issuer.")?;
+    }
+    for (index, schema) in as_list(credential.get("credentialSchema")).iter().enumerate() {
+        check_url(
+            schema.get("id").unwrap_or(&Value::Null),
+            &format!("credentialSchema[{index}].id"),
+        )?;
+    }
+    check_status_entries(credential)?;
     let valid_from = date_time(credential, "validFrom")?;
     let valid_until = date_time(credential, "validUntil")?;
     if let (Some(from), Some(until)) = (valid_from, valid_until)
@@ -53,7 +69,10 @@ pub fn check_credential(credential: &Map<String, Value>) -> Result<(), ModelViol
         ["credentialStatus", "credentialSchema", "refreshService", "termsOfUse", "evidence"]
     {
         for (index, entry) in as_list(credential.get(member)).iter().enumerate() {
-            let typed = entry.as_object().is_some_and(|entry| entry.contains_key("type"));
+            let typed = entry
+                .as_object()
+                .and_then(|entry| entry.get("type"))
+                .is_some_and(|types| as_list(Some(types)).iter().all(|t| is_type_name(t)));
             if !typed {
                 return Err(violation(
                     format!("{member}[{index}]"),
@@ -82,6 +101,119 @@ pub fn check_presentation(presentation: &Map<String, Value>) -> Result<(), Model
     Ok(())
 }
 
+/// Terms of the VC 2.0 context, which it protects: no later context may redefine them.
+const PROTECTED_TERMS: &[&str] = &[
+    "id",
+    "type",
+    "VerifiableCredential",
+    "VerifiablePresentation",
+    "EnvelopedVerifiableCredential",
+    "credentialSubject",
+    "issuer",
+    "holder",
+    "validFrom",
+    "validUntil",
+    "credentialStatus",
+    "credentialSchema",
+    "evidence",
+    "termsOfUse",
+    "refreshService",
+    "relatedResource",
+    "proof",
+    "name",
+    "description",
+    "verifiableCredential",
+    "digestSRI",
+    "digestMultibase",
+];
+
+/// Inline contexts may add terms, mapped to URLs, but not redefine protected ones. (A JSON-LD
+/// processor would catch both; with JCS proofs there is none, so the issuer must.)
+fn check_inline_contexts(contexts: &[Value]) -> Result<(), ModelViolation> {
+    let mut protected: Vec<&str> = PROTECTED_TERMS.to_vec();
+    for (index, context) in contexts.iter().enumerate().skip(1) {
+        let Value::Object(definitions) = context else { continue };
+        let path = format!("@context[{index}]");
+        for (term, definition) in definitions {
+            if term.starts_with('@') {
+                continue;
+            }
+            if protected.contains(&term.as_str()) {
+                return Err(violation(path, "redefines a protected term"));
+            }
+            let iri = match definition {
+                Value::Object(expanded) => expanded.get("@id").cloned().unwrap_or(Value::Null),
+                other => other.clone(),
+            };
+            if !(is_url(&iri) || iri.as_str().is_some_and(|i| i.starts_with('@'))) {
+                return Err(violation(path, "maps a term to something that is not a URL"));
+            }
+        }
+        if definitions.get("@protected") == Some(&Value::Bool(true)) {
+            protected
+                .extend(definitions.keys().map(String::as_str).filter(|t| !t.starts_with('@')));
+        }
+    }
+    Ok(())
+}
+
+/// `name` and `description`: a string, or language value objects (`@value`, `@language`,
+/// `@direction` and nothing else).
+fn check_language_strings(object: &Map<String, Value>, prefix: &str) -> Result<(), ModelViolation> {
+    for member in ["name", "description"] {
+        for value in as_list(object.get(member)) {
+            let ok = match value {
+                Value::String(_) => true,
+                Value::Object(language) => {
+                    language.get("@value").is_some_and(Value::is_string)
+                        && language
+                            .keys()
+                            .all(|k| matches!(k.as_str(), "@value" | "@language" | "@direction"))
+                }
+                _ => false,
+            };
+            if !ok {
+                return Err(violation(
+                    format!("{prefix}{member}"),
+                    "must be a string or a language value object",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A `BitstringStatusListEntry` wherever it appears must be well formed (Bitstring Status List
+/// v1.0 §2.1): an index as a decimal string, a purpose, the list's URL.
+fn check_status_entries(credential: &Map<String, Value>) -> Result<(), ModelViolation> {
+    for (member, value) in credential {
+        for entry in as_list(Some(value)) {
+            let Some(entry) = entry.as_object() else { continue };
+            if entry.get("type").and_then(Value::as_str) != Some("BitstringStatusListEntry") {
+                continue;
+            }
+            let index_ok = entry
+                .get("statusListIndex")
+                .and_then(Value::as_str)
+                .is_some_and(|index| index.parse::<u64>().is_ok_and(|n| n.to_string() == index));
+            let purpose_ok = entry.get("statusPurpose").is_some_and(Value::is_string);
+            let list_ok = entry.get("statusListCredential").is_some_and(is_url);
+            if !(index_ok && purpose_ok && list_ok) {
+                return Err(violation(
+                    member.as_str(),
+                    "a BitstringStatusListEntry needs statusListIndex (a decimal string), statusPurpose and a statusListCredential URL",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A type is a term or a URL: a string without spaces.
+fn is_type_name(value: &Value) -> bool {
+    value.as_str().is_some_and(|name| !name.is_empty() && !name.chars().any(char::is_whitespace))
+}
+
 fn check_context(document: &Map<String, Value>) -> Result<(), ModelViolation> {
     let Some(Value::Array(contexts)) = document.get("@context") else {
         return Err(violation("@context", "must be an array"));
@@ -99,12 +231,13 @@ fn check_context(document: &Map<String, Value>) -> Result<(), ModelViolation> {
             return Err(violation(format!("@context[{index}]"), "must be a URL or an object"));
         }
     }
-    Ok(())
+    check_inline_contexts(contexts)
 }
 
 fn check_types(document: &Map<String, Value>, required: &str) -> Result<(), ModelViolation> {
     let types = as_list(document.get("type"));
-    if !types.iter().all(|t| t.is_string()) || !types.iter().any(|t| t.as_str() == Some(required)) {
+    if !types.iter().all(|t| is_type_name(t)) || !types.iter().any(|t| t.as_str() == Some(required))
+    {
         return Err(violation(
             "type",
             match required {
@@ -206,7 +339,25 @@ mod tests {
 
     #[test]
     fn each_rule_names_the_member_it_broke() {
-        let cases: [(&str, Value, &str); 9] = [
+        let cases: [(&str, Value, &str); 15] = [
+            (
+                "@context",
+                json!([VC_V2_CONTEXT, {"VerifiableCredential": "https://e.example/#x"}]),
+                "@context[1]",
+            ),
+            ("@context", json!([VC_V2_CONTEXT, {"Example": "https ://not-a-url"}]), "@context[1]"),
+            (
+                "credentialSubject",
+                json!({"id": ["did:example:1", "did:example:2"]}),
+                "credentialSubject.id",
+            ),
+            ("name", json!({"@value": "x", "url": "did:example:x"}), "name"),
+            ("credentialSchema", json!({"type": "JsonSchema"}), "credentialSchema[0].id"),
+            (
+                "credentialStatus",
+                json!({"type": "BitstringStatusListEntry", "statusListIndex": "007", "statusPurpose": "revocation", "statusListCredential": "https://s.example/1"}),
+                "credentialStatus",
+            ),
             ("@context", json!(["https://www.w3.org/2018/credentials/v1"]), "@context[0]"),
             ("@context", json!([VC_V2_CONTEXT, 3]), "@context[1]"),
             ("type", json!(["Degree"]), "type"),
@@ -223,6 +374,16 @@ mod tests {
             let error = check_credential(&credential).expect_err(member);
             assert_eq!(error.path, path);
         }
+    }
+
+    #[test]
+    fn a_protected_term_cannot_be_redefined_by_a_later_context() {
+        let mut credential = minimal();
+        credential.insert(
+            "@context".into(),
+            json!([VC_V2_CONTEXT, {"@protected": true, "Ex": "https://e.example/#a"}, {"Ex": "https://e.example/#b"}]),
+        );
+        assert_eq!(check_credential(&credential).map_err(|e| e.path), Err("@context[2]".into()));
     }
 
     #[test]
