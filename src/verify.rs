@@ -1,5 +1,6 @@
-//! `hocba verify FILE`: the same verifier as the API, offline, from the registry's published DID
-//! document and status lists.
+//! `hocba verify FILE`: the same verifier as the API, from the registry's published DID document
+//! and status lists: downloaded beforehand (`--keys`, `--status`: fully offline), or fetched from
+//! the registry (`--registry`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -11,50 +12,76 @@ use serde_json::{Map, Value};
 
 /// Arguments of `hocba verify`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["keys", "registry"])))]
 pub struct VerifyArgs {
     /// The certificate: its JSON credential, or its compact JWS.
     file: PathBuf,
     /// The registry's DID document (`/.well-known/did.json`), downloaded beforehand.
     #[arg(long)]
-    keys: PathBuf,
+    keys: Option<PathBuf>,
     /// Status list credentials (`/status-lists/N`), downloaded beforehand; repeat for several.
-    #[arg(long)]
+    #[arg(long, requires = "keys")]
     status: Vec<PathBuf>,
+    /// Fetch the DID document and the certificate's status list from this registry
+    /// (`https://hocba.gov.vn`) instead.
+    #[arg(long)]
+    registry: Option<String>,
+}
+
+fn object(text: &str, source: &str) -> anyhow::Result<Map<String, Value>> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(object)) => Ok(object),
+        _ => bail!("{source} is not a JSON object"),
+    }
 }
 
 fn read_json(path: &PathBuf) -> anyhow::Result<Map<String, Value>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    match serde_json::from_str(&text) {
-        Ok(Value::Object(object)) => Ok(object),
-        _ => bail!("{} is not a JSON object", path.display()),
-    }
+    object(&text, &path.display().to_string())
+}
+
+fn fetch_json(url: &str) -> anyhow::Result<Map<String, Value>> {
+    let text = ureq::get(url)
+        .header("Accept", "application/json")
+        .call()
+        .and_then(|mut response| response.body_mut().read_to_string())
+        .with_context(|| format!("cannot fetch {url}"))?;
+    object(&text, url)
 }
 
 pub fn run(args: &VerifyArgs) -> anyhow::Result<()> {
-    let keys = KeySet::from_did_document(&Value::Object(read_json(&args.keys)?))
-        .context("the --keys file is not a DID document")?;
-    let now = time::OffsetDateTime::now_utc();
-    let no_lists = HashMap::new();
-    // A status list counts only if it is itself a valid credential of the same registry.
-    let mut lists: HashMap<String, Bitstring> = HashMap::new();
-    for path in &args.status {
-        let list = read_json(path)?;
-        let report = Verifier { keys: &keys, status: &no_lists, now, trust: Trust::RegistryOnly }
-            .verify(&Presented::Credential(list.clone()));
-        let proof_ok = report.checks.iter().filter(|c| c.check != "status").all(|c| c.passed);
-        if !proof_ok {
-            bail!("the status list {} does not verify", path.display());
-        }
-        let url = list.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
-        lists.insert(url, status::bits_of(&list)?);
-    }
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let presented = match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(credential)) => Presented::Credential(credential),
         _ => Presented::Jws(text.trim().to_owned()),
     };
+    let (did_document, status_lists) = match (&args.keys, &args.registry) {
+        (Some(keys), _) => {
+            let lists =
+                args.status.iter().map(|path| Ok((path.display().to_string(), read_json(path)?)));
+            (read_json(keys)?, lists.collect::<anyhow::Result<Vec<_>>>()?)
+        }
+        (None, Some(registry)) => fetch_from(registry, &presented)?,
+        (None, None) => bail!("give --keys FILE or --registry URL"),
+    };
+    let keys = KeySet::from_did_document(&Value::Object(did_document))
+        .context("the registry's keys are not a DID document")?;
+    let now = time::OffsetDateTime::now_utc();
+    let no_lists = HashMap::new();
+    // A status list counts only if it is itself a valid credential of the same registry.
+    let mut lists: HashMap<String, Bitstring> = HashMap::new();
+    for (source, list) in status_lists {
+        let report = Verifier { keys: &keys, status: &no_lists, now, trust: Trust::RegistryOnly }
+            .verify(&Presented::Credential(list.clone()));
+        let proof_ok = report.checks.iter().filter(|c| c.check != "status").all(|c| c.passed);
+        if !proof_ok {
+            bail!("the status list {source} does not verify");
+        }
+        let url = list.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        lists.insert(url, status::bits_of(&list)?);
+    }
     let report = Verifier { keys: &keys, status: &lists, now, trust: Trust::RegistryOnly }
         .verify(&presented);
     for check in &report.checks {
@@ -71,4 +98,30 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<()> {
     } else {
         bail!("not verified")
     }
+}
+
+/// Fetches the registry's DID document and, when the certificate names one of the registry's
+/// status lists, that list. Nothing outside the registry is fetched.
+#[allow(clippy::type_complexity)]
+fn fetch_from(
+    registry: &str,
+    presented: &Presented,
+) -> anyhow::Result<(Map<String, Value>, Vec<(String, Map<String, Value>)>)> {
+    let registry = registry.trim_end_matches('/');
+    let did_document = fetch_json(&format!("{registry}/.well-known/did.json"))?;
+    let credential = match presented {
+        Presented::Credential(credential) => Some(credential.clone()),
+        Presented::Jws(compact) => {
+            hocba_credentials::jose::Jws::parse(compact).ok().map(|jws| jws.payload)
+        }
+    };
+    let entry =
+        credential.and_then(|credential| status::StatusEntry::of(&credential).ok().flatten());
+    let mut lists = Vec::new();
+    if let Some(entry) = entry
+        && entry.list.starts_with(&format!("{registry}/"))
+    {
+        lists.push((entry.list.clone(), fetch_json(&entry.list)?));
+    }
+    Ok((did_document, lists))
 }

@@ -101,11 +101,29 @@ impl TestApp {
         Some(TestApp::start(store, None).await)
     }
 
+    /// A registry on SQLite listening on a loopback port, for tests that need real HTTP (the
+    /// CLI); returns it with its base URL.
+    pub async fn listening() -> (TestApp, String) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("address"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("hocba.db").display());
+        let store = Store::connect(&url).await.expect("open sqlite");
+        let app = TestApp::start_at(store, Some(dir), &base_url).await;
+        let router = app.router.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        (app, base_url)
+    }
+
     async fn start(store: Store, dir: Option<TempDir>) -> TestApp {
+        TestApp::start_at(store, dir, BASE_URL).await
+    }
+
+    async fn start_at(store: Store, dir: Option<TempDir>, base_url: &str) -> TestApp {
         store.migrate().await.expect("migrate");
         let keys = tempfile::tempdir().expect("key dir");
         let key_dir = KeyDir::open(keys.path(), Some("test passphrase".into())).expect("key dir");
-        let authority = Authority::new(Registry::new(BASE_URL, "Hocba (test)"), key_dir);
+        let authority = Authority::new(Registry::new(base_url, "Hocba (test)"), key_dir);
         authority.ensure_key(&store).await.expect("first key");
         let token = auth::mint_token();
         store

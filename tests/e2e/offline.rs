@@ -69,3 +69,37 @@ async fn the_offline_verifier_gives_the_same_answer_as_the_api(app: TestApp) {
 }
 
 on_both_backends!(the_offline_verifier_gives_the_same_answer_as_the_api);
+
+/// `--registry`: the same verification, with keys and status list fetched over HTTP.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_verifier_fetches_keys_and_status_from_the_registry() {
+    let (app, base_url) = TestApp::listening().await;
+    let work = tempfile::tempdir().unwrap();
+    let (_, certificate) = certified(&app).await;
+    std::fs::write(work.path().join("certificate.json"), certificate["credential"].to_string())
+        .unwrap();
+    let dir = work.path().to_owned();
+    let run = move |registry: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_hocba"))
+            .current_dir(&dir)
+            .args(["verify", "certificate.json", "--registry", registry])
+            .output()
+            .unwrap();
+        (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let (ok, printed) = tokio::task::spawn_blocking({
+        let (run, base_url) = (run.clone(), base_url.clone());
+        move || run(&base_url)
+    })
+    .await
+    .unwrap();
+    assert!(ok, "{printed}");
+    assert!(printed.contains("pass  status                   not revoked"), "{printed}");
+
+    let number = certificate["number"].as_str().unwrap();
+    app.post(&format!("/api/v1/certificates/{number}/revoke"), &json!({ "reason": "withdrawn" }))
+        .await;
+    let (ok, printed) = tokio::task::spawn_blocking(move || run(&base_url)).await.unwrap();
+    assert!(!ok);
+    assert!(printed.contains("FAIL  status                   revoked"), "{printed}");
+}
