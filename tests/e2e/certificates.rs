@@ -202,6 +202,14 @@ async fn a_revoked_certificate_fails_with_its_reason_and_shows_in_the_status_lis
         .await;
     assert_eq!(listed.body[0]["status"], "revoked");
     assert_eq!(listed.body[0]["revocation"]["reason"], "issued_in_error");
+    let reads = app
+        .get_as_admin(&format!("/api/v1/officials/{}/reads", official["id"].as_str().unwrap()))
+        .await;
+    assert!(
+        reads.body.to_string().contains("/api/v1/officials/{id}/certificates"),
+        "{:#}",
+        reads.body
+    );
 }
 
 async fn one_live_certificate_per_completion_and_unique_status_slots(app: TestApp) {

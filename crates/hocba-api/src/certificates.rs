@@ -244,16 +244,17 @@ pub async fn revoke_certificate(
     Ok(Json(certificate.try_into()?))
 }
 
-/// An official's certificates, oldest first (operator).
+/// An official's certificates, oldest first (operator; the read is logged for the official).
 #[utoipa::path(get, path = "/officials/{id}/certificates", tag = "certificates", security(("bearer" = [])),
     params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
     responses((status = 200, body = [CertificateView]), (status = "4XX", body = Problem)))]
 pub async fn list_certificates(
     State(app): State<AppState>,
-    Admin(_admin): Admin,
+    Admin(admin): Admin,
     Path(id): Path<OfficialId>,
 ) -> Result<Json<Vec<CertificateView>>, ApiError> {
-    let certificates = app.store.certificates_of(id).await?;
+    let purpose = "GET /api/v1/officials/{id}/certificates";
+    let certificates = app.store.certificates_of(&admin.actor(), purpose, id).await?;
     Ok(Json(certificates.into_iter().map(CertificateView::try_from).collect::<Result<_, _>>()?))
 }
 

@@ -51,7 +51,8 @@ pub fn create_proof(
     if let Some(context) = document.get("@context") {
         proof.insert("@context".into(), context.clone());
     }
-    let hash = hash_data(document, &proof)?;
+    let unsecured = Unsecured { object: document, without: Some("proof"), context: None };
+    let hash = hash_data(&unsecured, &Unsecured { object: &proof, without: None, context: None })?;
     let signature = signer.sign(&hash);
     proof.insert("proofValue".into(), multikey::base58btc(&signature.to_bytes()).into());
     Ok(Value::Object(proof))
@@ -79,20 +80,18 @@ pub fn verify_proof(
                     CredentialError::invalid_proof("proofValue is not a 64-byte signature")
                 })
         })?;
-    let mut options = proof.clone();
-    options.remove("proofValue");
-    let mut unsecured = document.clone();
-    unsecured.remove("proof");
-    if let Some(context) = options.get("@context") {
+    let options = Unsecured { object: proof, without: Some("proofValue"), context: None };
+    let mut unsecured = Unsecured { object: document, without: Some("proof"), context: None };
+    if let Some(context) = proof.get("@context") {
         // The proof may carry its own @context only as a prefix of the document's.
-        let prefix = context.as_array().cloned().unwrap_or_else(|| vec![context.clone()]);
+        let prefix = context.as_array().map_or(std::slice::from_ref(context), Vec::as_slice);
         let document_context = document.get("@context").and_then(Value::as_array);
-        if !document_context.is_some_and(|full| full.starts_with(&prefix)) {
+        if !document_context.is_some_and(|full| full.starts_with(prefix)) {
             return Err(CredentialError::invalid_proof(
                 "the proof's @context is not a prefix of the document's",
             ));
         }
-        unsecured.insert("@context".into(), context.clone());
+        unsecured.context = Some(context);
     }
     let hash = hash_data(&unsecured, &options)?;
     key.verify_strict(&hash, &signature)
@@ -123,21 +122,42 @@ fn check_proof_shape(proof: &Map<String, Value>) -> Result<(), CredentialError> 
     Ok(())
 }
 
+/// A document seen without one member (`proof`, or a proof's `proofValue`) and, optionally,
+/// with another `@context`: what the algorithms hash, without copying the document.
+struct Unsecured<'a> {
+    object: &'a Map<String, Value>,
+    without: Option<&'static str>,
+    context: Option<&'a Value>,
+}
+
+impl serde::Serialize for Unsecured<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in self.object {
+            match (key.as_str(), self.context) {
+                (key, _) if Some(key) == self.without => {}
+                ("@context", Some(context)) => map.serialize_entry(key, context)?,
+                _ => map.serialize_entry(key, value)?,
+            }
+        }
+        map.end()
+    }
+}
+
 /// SHA-256(JCS(proof configuration)) ‖ SHA-256(JCS(document without proof)); the proof
 /// configuration is the proof without its value, exactly as it stands.
 fn hash_data(
-    document: &Map<String, Value>,
-    config: &Map<String, Value>,
+    document: &Unsecured<'_>,
+    config: &Unsecured<'_>,
 ) -> Result<[u8; 64], CredentialError> {
-    let mut unsecured = document.clone();
-    unsecured.remove("proof");
     let mut hash = [0u8; 64];
     hash[..32].copy_from_slice(&Sha256::digest(jcs(config)?));
-    hash[32..].copy_from_slice(&Sha256::digest(jcs(&unsecured)?));
+    hash[32..].copy_from_slice(&Sha256::digest(jcs(document)?));
     Ok(hash)
 }
 
-fn jcs(value: &Map<String, Value>) -> Result<Vec<u8>, CredentialError> {
+fn jcs(value: &impl serde::Serialize) -> Result<Vec<u8>, CredentialError> {
     serde_json_canonicalizer::to_vec(value)
         .map_err(|_| CredentialError::malformed("the document cannot be canonicalized (RFC 8785)"))
 }

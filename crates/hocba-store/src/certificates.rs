@@ -229,20 +229,29 @@ impl Store {
         with_revocation(&self.db, model).await
     }
 
-    /// An official's certificates, oldest first.
+    /// An official's certificates, oldest first; the read is logged for the official to see.
     pub async fn certificates_of(
         &self,
+        reader: &Actor,
+        purpose: &str,
         official_id: OfficialId,
     ) -> Result<Vec<Certificate>, StoreError> {
+        let txn = self.write().await?;
+        official::Entity::find_by_id(official_id.as_uuid())
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "official" })?;
+        crate::officials::log_read(&txn, official_id.as_uuid(), reader, purpose).await?;
         let models = certificate::Entity::find()
             .filter(certificate::Column::OfficialId.eq(official_id.as_uuid()))
             .order_by_asc(certificate::Column::IssuedAt)
-            .all(&self.db)
+            .all(&txn)
             .await?;
         let mut certificates = Vec::with_capacity(models.len());
         for model in models {
-            certificates.push(with_revocation(&self.db, model).await?);
+            certificates.push(with_revocation(&txn, model).await?);
         }
+        txn.commit().await?;
         Ok(certificates)
     }
 

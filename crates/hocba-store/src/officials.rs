@@ -268,15 +268,7 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound { entity: "official" })?;
-        record_read::ActiveModel {
-            official_id: Set(model.id),
-            reader: Set(reader.label()),
-            purpose: Set(purpose.to_owned()),
-            read_at: Set(crate::now()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        log_read(&txn, model.id, reader, purpose).await?;
         let official = load_official(&txn, model).await?;
         txn.commit().await?;
         Ok(official)
@@ -343,4 +335,23 @@ impl Store {
             },
         )
     }
+}
+
+/// Logs, in the reading transaction, that `reader` read the record of official `official_id`.
+pub(crate) async fn log_read(
+    txn: &sea_orm::DatabaseTransaction,
+    official_id: Uuid,
+    reader: &Actor,
+    purpose: &str,
+) -> Result<(), StoreError> {
+    record_read::ActiveModel {
+        official_id: Set(official_id),
+        reader: Set(reader.label()),
+        purpose: Set(purpose.to_owned()),
+        read_at: Set(crate::now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
 }
