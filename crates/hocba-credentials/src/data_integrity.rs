@@ -94,8 +94,11 @@ pub fn verify_proof(
         unsecured.context = Some(context);
     }
     let hash = hash_data(&unsecured, &options)?;
-    key.verify_strict(&hash, &signature)
-        .map_err(|_| CredentialError::invalid_proof("the signature does not match the document"))
+    if crate::keys::signature_holds(key, &hash, &signature) {
+        Ok(())
+    } else {
+        Err(CredentialError::invalid_proof("the signature does not match the document"))
+    }
 }
 
 fn check_proof_shape(proof: &Map<String, Value>) -> Result<(), CredentialError> {

@@ -91,8 +91,11 @@ impl<'a> Jws<'a> {
 
     /// Checks the signature with `key`.
     pub fn verify(&self, key: &VerifyingKey) -> Result<(), CredentialError> {
-        key.verify_strict(self.signing_input.as_bytes(), &self.signature)
-            .map_err(|_| CredentialError::invalid_proof("the JWS signature does not match"))
+        if crate::keys::signature_holds(key, self.signing_input.as_bytes(), &self.signature) {
+            Ok(())
+        } else {
+            Err(CredentialError::invalid_proof("the JWS signature does not match"))
+        }
     }
 }
 
