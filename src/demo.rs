@@ -4,11 +4,13 @@
 //! national ID numbers are built to be valid but belong to no one.
 
 use anyhow::Context;
+use hocba_api::AppState;
 use hocba_domain::{
     AdministrativeLevel, ClassDraft, EmploymentDraft, Gender, InstitutionDraft, InstitutionKind,
-    LeadershipGroup, LeadershipLevel, OfficialDraft, ProgramDraft, ScopeDraft, StudyMode,
+    LeadershipGroup, LeadershipLevel, NewCompletion, OfficialDraft, Outcome, ProgramDraft,
+    ScopeDraft, StudyMode,
 };
-use hocba_store::{Actor, Store, StoreError};
+use hocba_store::{Actor, ClassQuery, PageRequest, StoreError};
 use time::macros::date;
 use time::{Date, Month, OffsetDateTime};
 
@@ -61,8 +63,9 @@ const PROGRAMS: [(&str, &str, &str, u16, u8); 6] = [
     ("CNKT-145-N3-2025", "Cập nhật kiến thức, kỹ năng cán bộ nhóm 3", "CNKT-145-N3", 7, 10),
 ];
 
-/// Loads the demo data unless it is already there.
-pub async fn seed(store: &Store) -> anyhow::Result<()> {
+/// Loads the demo data unless it is already there; returns the number of a demo certificate.
+pub async fn seed(app: &AppState) -> anyhow::Result<Option<String>> {
+    let store = &app.store;
     let actor = Actor::System;
     let mut institutions = Vec::new();
     for demo in &INSTITUTIONS {
@@ -75,7 +78,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         let institution = match store.create_institution(&actor, draft.parse()?).await {
             Err(StoreError::Conflict { .. }) => {
                 eprintln!("demo data already loaded");
-                return Ok(());
+                return Ok(None);
             }
             other => other?,
         };
@@ -128,15 +131,39 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         };
         store.create_class(&actor, institution.id, program.id, draft.parse()?).await?;
     }
+    let first_class = store
+        .list_classes(ClassQuery::default(), PageRequest { after: None, limit: 1 })
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .context("demo class missing")?;
     let today = OffsetDateTime::now_utc().date();
+    let outcomes = [Outcome::Excellent, Outcome::Good, Outcome::Fair, Outcome::Passed];
+    let mut sample = None;
     for n in 0..50 {
-        store.create_official(&actor, demo_official(n).parse(today)?).await?;
+        let official = store.create_official(&actor, demo_official(n).parse(today)?).await?;
+        if n < 12 {
+            // The first dozen finished the first class, and hold its certificate.
+            let completion = NewCompletion {
+                official_id: official.id,
+                class_id: first_class.id,
+                duration_days: 20,
+                outcome: outcomes[n % outcomes.len()],
+                score: None,
+            };
+            let completion = store.record_completion(&actor, completion).await?;
+            let certificate = hocba_api::issue_certificate(app, &actor, completion.id)
+                .await
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            sample.get_or_insert(certificate.number.to_string());
+        }
     }
     eprintln!(
-        "demo data loaded: 2 institutions, {} programmes, 3 classes, 50 officials",
+        "demo data loaded: 2 institutions, {} programmes, 3 classes, 50 officials, 12 certificates",
         PROGRAMS.len()
     );
-    Ok(())
+    Ok(sample)
 }
 
 fn demo_official(n: usize) -> OfficialDraft {

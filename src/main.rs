@@ -157,25 +157,33 @@ async fn serve(
     let authority = identity.authority(Some(listen))?;
     authority.ensure_key(&store).await.map_err(|error| anyhow::anyhow!("{error}"))?;
     eprintln!("registry DID: {} (keys in {})", authority.registry.did, identity.keys_dir.display());
+    let app = AppState { store, authority: std::sync::Arc::new(authority) };
     if demo {
-        demo::seed(&store).await.context("cannot load the demo data")?;
-        let secret = mint_admin_token(&store, "demo").await?;
+        let certificate = demo::seed(&app).await.context("cannot load the demo data")?;
+        let secret = mint_admin_token(&app.store, "demo").await?;
         eprintln!("\n  Demo admin token:\n\n    {secret}\n\n  Try:\n");
         eprintln!("    curl -s http://{listen}/api/v1/institutions");
         eprintln!(
-            "    curl -s -X POST http://{listen}/api/v1/officials/search -H 'Authorization: Bearer {secret}' \\\n         -H 'Content-Type: application/json' -d '{{\"name\": \"nguyen\"}}'\n"
+            "    curl -s -X POST http://{listen}/api/v1/officials/search -H 'Authorization: Bearer {secret}' \\\n         -H 'Content-Type: application/json' -d '{{\"name\": \"nguyen\"}}'"
         );
+        if let Some(number) = certificate {
+            eprintln!(
+                "    curl -s -X POST http://{listen}/api/v1/verify -H 'Content-Type: application/json' -d '{{\"number\": \"{number}\"}}'"
+            );
+            eprintln!(
+                "    curl -s http://{listen}/api/v1/certificates/{number}/credential > certificate.json"
+            );
+            eprintln!("    hocba verify certificate.json --registry http://{listen}");
+        }
+        eprintln!();
     }
     let listener =
         TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(%listen, "hocba is serving; API docs at /docs");
-    axum::serve(
-        listener,
-        hocba_api::app(AppState { store, authority: std::sync::Arc::new(authority) }),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server failed")
+    axum::serve(listener, hocba_api::app(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")
 }
 
 async fn shutdown_signal() {

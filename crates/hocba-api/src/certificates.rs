@@ -140,8 +140,9 @@ pub async fn post_certificate(
     Ok((StatusCode::CREATED, Json(certificate.try_into()?)))
 }
 
-/// Issues with the active key; when a rotation retired it meanwhile, reloads once and retries.
-pub(crate) async fn issue(
+/// Issues the certificate of a completion with the active key; when a rotation retired that key
+/// meanwhile, reloads once and retries.
+pub async fn issue(
     app: &AppState,
     actor: &Actor,
     completion: CompletionId,

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, KeypairBytes};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use pkcs8::LineEnding;
 use serde_json::{Value, json};
@@ -179,10 +179,8 @@ impl KeySet {
                 .map(|at| OffsetDateTime::parse(at, &Rfc3339))
                 .transpose()
                 .map_err(|_| CredentialError::malformed("`revoked` is not a date-time"))?;
-            let status = if revoked_at.is_some() {
-                KeyStatus::Revoked
-            } else if assertion.contains(&id) {
-                KeyStatus::Retired // at best; the document does not say which one is active
+            let status = if revoked_at.is_none() && assertion.contains(&id) {
+                KeyStatus::Retired
             } else {
                 KeyStatus::Revoked
             };
@@ -193,6 +191,11 @@ impl KeySet {
                 created_at: OffsetDateTime::UNIX_EPOCH,
                 revoked_at,
             });
+        }
+        // Keys are published oldest first and only the newest can sign: the last key still
+        // valid is the active one.
+        if let Some(newest) = keys.iter_mut().rev().find(|key| key.status == KeyStatus::Retired) {
+            newest.status = KeyStatus::Active;
         }
         Ok(KeySet { did, keys })
     }
@@ -257,12 +260,13 @@ pub fn generate() -> SigningKey {
     SigningKey::from_bytes(&rand::random())
 }
 
-/// PKCS#8 PEM of a private key; encrypted (PBES2: scrypt + AES-256-CBC, readable by OpenSSL)
-/// when a passphrase is given.
+/// PKCS#8 PEM of a private key; encrypted (PBES2: scrypt + AES-256-CBC) when a passphrase is
+/// given. Written as PKCS#8 v1 (no embedded public key), the form OpenSSL reads.
 pub fn to_pem(key: &SigningKey, passphrase: Option<&str>) -> Result<String, CredentialError> {
+    let bytes = KeypairBytes { secret_key: key.to_bytes(), public_key: None };
     let pem = match passphrase {
-        Some(passphrase) => key.to_pkcs8_encrypted_pem(passphrase, LineEnding::LF),
-        None => key.to_pkcs8_pem(LineEnding::LF),
+        Some(passphrase) => bytes.to_pkcs8_encrypted_pem(passphrase, LineEnding::LF),
+        None => bytes.to_pkcs8_pem(LineEnding::LF),
     };
     pem.map(|pem| pem.to_string()).map_err(|_| CredentialError::KeyFile("cannot encode the key"))
 }
@@ -362,6 +366,15 @@ mod tests {
         assert_eq!(fs::metadata(&file).expect("metadata").permissions().mode() & 0o777, 0o600);
         assert_eq!(keys.load(&kid).expect("load").to_bytes(), key.to_bytes());
 
+        // Operators can inspect it with standard tools (when OpenSSL is installed).
+        let openssl = std::process::Command::new("openssl")
+            .args(["pkey", "-noout", "-passin", "pass:correct horse", "-in"])
+            .arg(&file)
+            .status();
+        if let Ok(status) = openssl {
+            assert!(status.success(), "openssl cannot read the encrypted key");
+        }
+
         let wrong = KeyDir::open(dir.path().join("keys"), Some("wrong".into())).expect("open");
         assert!(matches!(wrong.load(&kid), Err(CredentialError::KeyFile(_))));
         let none = KeyDir::open(dir.path().join("keys"), None).expect("open");
@@ -423,7 +436,7 @@ mod tests {
         let read = KeySet::from_did_document(&set.did_document()).expect("parses");
         assert_eq!(read.keys.len(), 2);
         assert_eq!(read.keys[0].status, KeyStatus::Revoked);
-        assert_ne!(read.keys[1].status, KeyStatus::Revoked);
+        assert_eq!(read.keys[1].status, KeyStatus::Active);
         assert!(matches!(read.lookup(&set.method_id(&set.keys[1].kid)), KeyLookup::Registry(_)));
         assert_eq!(read.lookup("did:web:elsewhere#x"), KeyLookup::Unknown);
         assert_eq!(set.jwks()["keys"].as_array().map(Vec::len), Some(1));

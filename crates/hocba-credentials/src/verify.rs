@@ -230,7 +230,7 @@ impl Verifier<'_> {
             Some(published) => {
                 let state = match published.status {
                     KeyStatus::Active => "active",
-                    _ => "retired (it signed this before it was retired)",
+                    _ => "retired: it signs nothing new, and what it signed still verifies",
                 };
                 report.push("key", Ok(format!("registry key {} is {state}", published.kid)));
                 Some(key)
