@@ -185,6 +185,42 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// `POST`s a form (`application/x-www-form-urlencoded`) with an optional `Authorization`.
+    pub async fn post_form(
+        &self,
+        uri: &str,
+        form: &str,
+        authorization: Option<&str>,
+    ) -> TestResponse {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(authorization) = authorization {
+            request = request.header(header::AUTHORIZATION, authorization);
+        }
+        self.send(request.body(Body::from(form.to_owned())).expect("request")).await
+    }
+
+    /// Creates an API client for an institution and exchanges it for an access token.
+    pub async fn institution_token(&self, institution_id: &str) -> String {
+        let client = self
+            .post(
+                &format!("/api/v1/institutions/{institution_id}/clients"),
+                &json!({ "label": "LMS" }),
+            )
+            .await;
+        assert_eq!(client.status, StatusCode::CREATED, "{:#}", client.body);
+        let form = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}",
+            client.body["client_id"].as_str().expect("id"),
+            client.body["client_secret"].as_str().expect("secret")
+        );
+        let token = self.post_form("/oauth/token", &form, None).await;
+        assert_eq!(token.status, StatusCode::OK, "{:#}", token.body);
+        token.body["access_token"].as_str().expect("token").to_owned()
+    }
+
     /// `GET` without credentials, as anyone would.
     pub async fn get(&self, uri: &str) -> TestResponse {
         self.request(Method::GET, uri, None, None).await

@@ -11,6 +11,7 @@
 mod helpers;
 mod catalog;
 mod certificates;
+mod clients;
 mod institutions;
 mod interop;
 mod migrations;

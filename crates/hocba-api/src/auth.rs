@@ -3,11 +3,15 @@
 //! A token is 32 random bytes, base64url-encoded with a `hocba_` prefix (so secret scanners can
 //! spot a leaked one). Only its SHA-256 is stored.
 
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hocba_domain::InstitutionId;
 use hocba_store::{Principal, Role};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -15,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::{ApiError, AppState};
 
 const TOKEN_PREFIX: &str = "hocba_";
+const CLIENT_SECRET_PREFIX: &str = "hocba_cs_";
 
 /// A freshly minted token: show `secret` once, store only `hash`.
 pub struct MintedToken {
@@ -33,6 +38,21 @@ pub fn mint_token() -> MintedToken {
     MintedToken { secret, hash }
 }
 
+/// A new client secret (`hocba_cs_` + 32 random bytes) and its argon2id hash (PHC string).
+pub fn mint_client_secret() -> Result<(String, String), ApiError> {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = format!("{CLIENT_SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let hash = Argon2::default().hash_password(secret.as_bytes()).map_err(ApiError::internal)?;
+    Ok((secret, hash.to_string()))
+}
+
+/// Whether `secret` matches a stored argon2 hash (slow by design: run it off the async threads).
+pub fn client_secret_matches(secret: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .is_ok_and(|hash| Argon2::default().verify_password(secret.as_bytes(), &hash).is_ok())
+}
+
 /// The stored form of a token.
 pub fn hash_token(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
@@ -49,7 +69,45 @@ impl FromRequestParts<AppState> for Admin {
         let principal = authenticate(parts, state).await?;
         match principal.role {
             Role::Admin => Ok(Admin(principal)),
+            Role::Institution => Err(ApiError::Forbidden),
         }
+    }
+}
+
+/// A request made with an institution's access token.
+#[derive(Debug, Clone)]
+pub struct InstitutionCaller {
+    /// The token's holder.
+    pub principal: Principal,
+    /// The institution it acts for.
+    pub institution_id: InstitutionId,
+    /// The API client that obtained the token.
+    pub client_id: uuid::Uuid,
+}
+
+impl FromRequestParts<AppState> for InstitutionCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let principal = authenticate(parts, state).await?;
+        match principal.institution {
+            Some((institution_id, client_id)) if principal.role == Role::Institution => {
+                Ok(InstitutionCaller { institution_id, client_id, principal })
+            }
+            _ => Err(ApiError::Forbidden),
+        }
+    }
+}
+
+/// Any authenticated caller (operator or institution).
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authenticate(parts, state).await.map(Caller)
     }
 }
 
@@ -68,6 +126,16 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_secret_matches_only_its_own_hash() {
+        let (secret, hash) = mint_client_secret().expect("hashes");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(!hash.contains(&secret));
+        assert!(client_secret_matches(&secret, &hash));
+        assert!(!client_secret_matches(&format!("{secret}x"), &hash));
+        assert!(!client_secret_matches(&secret, "not a phc string"));
+    }
 
     #[test]
     fn minted_tokens_are_distinct_and_hash_to_what_is_stored() {

@@ -52,6 +52,14 @@ pub enum ApiError {
     /// The route exists, but not for this method.
     #[error("method not allowed on this resource")]
     MethodNotAllowed,
+    /// An OAuth 2.0 token request failed (RFC 6749 §5.2 `error` code).
+    #[error("{description}")]
+    OAuth {
+        /// `invalid_request`, `invalid_client` or `unsupported_grant_type`.
+        error: &'static str,
+        /// What went wrong.
+        description: &'static str,
+    },
     /// No key may sign: every key was retired or revoked.
     #[error("the registry has no active signing key; an operator must run `hocba keys rotate`")]
     NoSigningKey,
@@ -86,6 +94,9 @@ pub struct Problem {
     /// The invalid fields, when the problem is about the input.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// For a failed OAuth 2.0 token request: the RFC 6749 error code, where OAuth libraries look.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
 }
 
 /// One invalid field.
@@ -122,6 +133,10 @@ impl ApiError {
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not-found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
             ApiError::NoSigningKey => (StatusCode::SERVICE_UNAVAILABLE, "no-signing-key"),
+            ApiError::OAuth { error: "invalid_client", .. } => {
+                (StatusCode::UNAUTHORIZED, "invalid-client")
+            }
+            ApiError::OAuth { .. } => (StatusCode::BAD_REQUEST, "invalid-token-request"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::Model(_) => (StatusCode::UNPROCESSABLE_ENTITY, "credential-invalid"),
             ApiError::Store(error) => match error {
@@ -189,6 +204,10 @@ impl IntoResponse for ApiError {
             code: code.to_owned(),
             detail: (!status.is_server_error()).then(|| self.to_string()),
             errors: self.field_problems(),
+            error: match self {
+                ApiError::OAuth { error, .. } => Some(error),
+                _ => None,
+            },
         };
         let mut response = (status, axum::Json(problem)).into_response();
         response

@@ -8,6 +8,7 @@ pub mod auth;
 mod authority;
 mod catalog;
 mod certificates;
+mod clients;
 mod error;
 mod extract;
 mod institutions;
@@ -84,12 +85,14 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(operations::routes())
         .merge(publication::routes())
         .merge(verification::routes())
+        .merge(clients::oauth_routes())
         .nest(
             "/api/v1",
             officials::routes()
                 .merge(institutions::routes())
                 .merge(catalog::routes())
-                .merge(certificates::routes()),
+                .merge(certificates::routes())
+                .merge(clients::api_routes()),
         )
 }
 

@@ -137,6 +137,7 @@ impl Store {
         }
         let posted_by = match actor {
             Actor::Admin { token_id } => *token_id,
+            Actor::Institution { client_id, .. } => *client_id,
             Actor::System => Uuid::nil(),
         };
         let id = Uuid::now_v7();

@@ -175,6 +175,26 @@ pub mod api_token {
         pub created_at: TimeDateTimeWithTimeZone,
         pub revoked_at: Option<TimeDateTimeWithTimeZone>,
         pub last_used_at: Option<TimeDateTimeWithTimeZone>,
+        pub expires_at: Option<TimeDateTimeWithTimeZone>,
+        pub client_id: Option<Uuid>,
+    }
+    no_relations!();
+}
+
+pub mod institution_client {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "institution_clients")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub institution_id: Uuid,
+        pub label: String,
+        pub secret_hash: String,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub revoked_at: Option<TimeDateTimeWithTimeZone>,
+        pub last_used_at: Option<TimeDateTimeWithTimeZone>,
     }
     no_relations!();
 }

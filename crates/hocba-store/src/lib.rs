@@ -8,6 +8,7 @@
 mod audit;
 mod catalog;
 mod certificates;
+mod clients;
 mod entities;
 mod error;
 mod institutions;
@@ -28,6 +29,7 @@ use uuid::Uuid;
 pub use audit::{AuditEvent, ChainReport};
 pub use catalog::{Category, Class, ClassQuery, Program};
 pub use certificates::{Certificate, CompletionRecord, Revocation, Sign, SignedDocuments};
+pub use clients::ClientRecord;
 pub use error::StoreError;
 pub use institutions::Institution;
 pub use keys::SigningKeyRecord;
@@ -47,6 +49,13 @@ pub enum Actor {
         /// The API token.
         token_id: Uuid,
     },
+    /// A training institution, through one of its API clients.
+    Institution {
+        /// The institution.
+        institution_id: hocba_domain::InstitutionId,
+        /// The API client whose token was used.
+        client_id: Uuid,
+    },
 }
 
 impl Actor {
@@ -55,6 +64,8 @@ impl Actor {
         match self {
             Actor::System => "system".to_owned(),
             Actor::Admin { token_id } => format!("admin:{token_id}"),
+            // The client belongs to one institution; the label stays within the audit column.
+            Actor::Institution { client_id, .. } => format!("client:{client_id}"),
         }
     }
 }

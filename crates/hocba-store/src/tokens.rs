@@ -3,7 +3,8 @@
 //! Tokens are 256-bit random values, so a fast hash is as safe as a slow one here: there is no
 //! dictionary to try. (Passwords, which are guessable, would need argon2.)
 
-use sea_orm::sea_query::Expr;
+use hocba_domain::InstitutionId;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -18,17 +19,20 @@ use crate::{Actor, Store, StoreError};
 pub enum Role {
     /// Registry operator: everything.
     Admin,
+    /// A training institution: its own completions only.
+    Institution,
 }
 
 impl Role {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
+            Role::Institution => "institution",
         }
     }
 
     fn from_stored(value: &str) -> Option<Self> {
-        (value == "admin").then_some(Role::Admin)
+        [Role::Admin, Role::Institution].into_iter().find(|role| role.as_str() == value)
     }
 }
 
@@ -39,13 +43,18 @@ pub struct Principal {
     pub token_id: Uuid,
     /// What it may do.
     pub role: Role,
+    /// For an institution's token: which institution, through which API client.
+    pub institution: Option<(InstitutionId, Uuid)>,
 }
 
 impl Principal {
     /// The actor to record in audit events.
     pub fn actor(&self) -> Actor {
-        match self.role {
-            Role::Admin => Actor::Admin { token_id: self.token_id },
+        match (self.role, self.institution) {
+            (Role::Institution, Some((institution_id, client_id))) => {
+                Actor::Institution { institution_id, client_id }
+            }
+            _ => Actor::Admin { token_id: self.token_id },
         }
     }
 }
@@ -86,6 +95,8 @@ impl Store {
             created_at: Set(crate::now()),
             revoked_at: Set(None),
             last_used_at: Set(None),
+            expires_at: Set(None),
+            client_id: Set(None),
         }
         .insert(&txn)
         .await
@@ -126,15 +137,16 @@ impl Store {
 
     /// The principal holding the token with this hash, if it exists and is not revoked.
     pub async fn authenticate(&self, token_hash: &str) -> Result<Option<Principal>, StoreError> {
+        let now = crate::now();
         let Some(token) = api_token::Entity::find()
             .filter(api_token::Column::TokenHash.eq(token_hash))
             .filter(api_token::Column::RevokedAt.is_null())
+            .filter(api_token::Column::ExpiresAt.is_null().or(api_token::Column::ExpiresAt.gt(now)))
             .one(&self.db)
             .await?
         else {
             return Ok(None);
         };
-        let now = crate::now();
         if token.last_used_at.is_none_or(|last| now - last > LAST_USED_RESOLUTION) {
             api_token::Entity::update_many()
                 .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
@@ -144,7 +156,16 @@ impl Store {
         }
         let role = Role::from_stored(&token.role)
             .ok_or_else(|| StoreError::corrupt("api_tokens", "role"))?;
-        Ok(Some(Principal { token_id: token.id, role }))
+        let institution = match (role, token.institution_id, token.client_id) {
+            (Role::Institution, Some(institution), Some(client)) => {
+                Some((InstitutionId::from_uuid(institution), client))
+            }
+            (Role::Institution, _, _) => {
+                return Err(StoreError::corrupt("api_tokens", "institution token without client"));
+            }
+            _ => None,
+        };
+        Ok(Some(Principal { token_id: token.id, role, institution }))
     }
 
     /// Every token, without hashes.
