@@ -6,9 +6,9 @@
 use anyhow::Context;
 use hocba_api::AppState;
 use hocba_domain::{
-    AdministrativeLevel, ClassDraft, EmploymentDraft, Gender, InstitutionDraft, InstitutionKind,
-    LeadershipGroup, LeadershipLevel, NewCompletion, OfficialDraft, Outcome, ProgramDraft,
-    ScopeDraft, StudyMode,
+    AdministrativeLevel, ClassDraft, CompletionPostDraft, EmploymentDraft, Gender,
+    InstitutionDraft, InstitutionKind, LeadershipGroup, LeadershipLevel, OfficialDraft, Outcome,
+    ProgramDraft, ScopeDraft, StudyMode,
 };
 use hocba_store::{Actor, ClassQuery, PageRequest, StoreError};
 use time::macros::date;
@@ -142,20 +142,32 @@ pub async fn seed(app: &AppState) -> anyhow::Result<Option<String>> {
     let outcomes = [Outcome::Excellent, Outcome::Good, Outcome::Fair, Outcome::Passed];
     let mut sample = None;
     for n in 0..50 {
-        let official = store.create_official(&actor, demo_official(n).parse(today)?).await?;
+        let draft = demo_official(n);
+        let (national_id, full_name, date_of_birth) =
+            (draft.national_id.clone(), draft.full_name.clone(), draft.date_of_birth);
+        store.create_official(&actor, draft.parse(today)?).await?;
         if n < 12 {
             // The first dozen finished the first class, and hold its certificate.
-            let completion = NewCompletion {
-                official_id: official.id,
-                class_id: first_class.id,
+            let posted = CompletionPostDraft {
+                national_id,
+                full_name,
+                date_of_birth,
+                class_id: Some(first_class.id),
+                program_code: None,
+                started_on: None,
+                ended_on: None,
                 duration_days: 20,
                 outcome: outcomes[n % outcomes.len()],
                 score: None,
             };
-            let completion = store.record_completion(&actor, completion).await?;
-            let certificate = hocba_api::issue_certificate(app, &actor, completion.id)
-                .await
-                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let (_, certificate) = hocba_api::post_completion(
+                app,
+                &actor,
+                first_class.institution_id,
+                &posted.parse(today)?,
+            )
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
             sample.get_or_insert(certificate.number.to_string());
         }
     }

@@ -4,34 +4,19 @@ use axum::http::StatusCode;
 use hocba_store::Actor;
 use serde_json::{Value, json};
 
-use crate::helpers::{BASE_URL, TestApp, official_body};
+use crate::completions::{completion, setting};
+use crate::helpers::{BASE_URL, TestApp};
 
 /// An official who completed a class at an accredited school, and that completion's certificate.
 pub(crate) async fn certified(app: &TestApp) -> (Value, Value) {
-    let official = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
-    let school =
-        app.accredited_institution("TCT-HANAM", "provincial_political_school", &["QLNN-CV"]).await;
-    let program = app.program("QLNN-CV-2024", "QLNN-CV").await;
-    let class = app
-        .post(
-            "/api/v1/classes",
-            &json!({ "institution_id": school["id"], "program_id": program["id"], "code": "K1-2025",
-                     "starts_on": "2025-03-03", "ends_on": "2025-04-25", "mode": "in_person" }),
-        )
-        .await;
-    assert_eq!(class.status, StatusCode::CREATED, "{:#}", class.body);
-    let completion = app
-        .post(
-            "/api/v1/completions",
-            &json!({ "official_id": official["id"], "class_id": class.body["id"],
-                     "duration_days": 40, "outcome": "good", "score": 8.25 }),
-        )
-        .await;
-    assert_eq!(completion.status, StatusCode::CREATED, "{:#}", completion.body);
-    let issued =
-        app.post("/api/v1/certificates", &json!({ "completion_id": completion.body["id"] })).await;
-    assert_eq!(issued.status, StatusCode::CREATED, "{:#}", issued.body);
-    (official, issued.body)
+    let s = setting(app).await;
+    let mut posted = completion(&s.class);
+    posted["full_name"] = json!("nguyen van an"); // matched without diacritics or case
+    posted["outcome"] = json!("good");
+    posted["score"] = json!(8.25);
+    let posted = app.post_as(&s.token, "/api/v1/completions", &posted).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
+    (s.official, posted.body["certificate"].clone())
 }
 
 async fn verify(app: &TestApp, body: Value) -> Value {

@@ -185,6 +185,11 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// `POST` a JSON body with `token`.
+    pub async fn post_as(&self, token: &str, uri: &str, body: &Value) -> TestResponse {
+        self.request(Method::POST, uri, Some(token), Some(Body::from(body.to_string()))).await
+    }
+
     /// `POST`s a form (`application/x-www-form-urlencoded`) with an optional `Authorization`.
     pub async fn post_form(
         &self,

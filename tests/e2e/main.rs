@@ -12,6 +12,7 @@ mod helpers;
 mod catalog;
 mod certificates;
 mod clients;
+mod completions;
 mod institutions;
 mod interop;
 mod migrations;

@@ -6,17 +6,17 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hocba_credentials::certificate;
 use hocba_domain::{
-    CertificateFacts, CertificateNumber, CompletionDraft, CompletionId, OfficialId, Outcome,
-    RevocationReason,
+    CertificateFacts, CertificateNumber, CompletionId, CompletionPostDraft, InstitutionId,
+    OfficialId, Outcome, PostedCompletion, RevocationReason,
 };
-use hocba_store::{Actor, Certificate, CompletionRecord, SignedDocuments, StoreError};
+use hocba_store::{Actor, Certificate, CompletionRecord, Sign, SignedDocuments, StoreError};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Admin;
+use crate::auth::{Admin, InstitutionCaller};
 use crate::extract::{Json, Path};
 use crate::{ApiError, AppState, Problem};
 
@@ -105,17 +105,31 @@ impl TryFrom<Certificate> for CertificateView {
     }
 }
 
-/// Records a completion of a class (operator; institutions post through their own endpoint).
+/// A posted completion and the certificate issued for it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostedView {
+    /// The completion recorded.
+    pub completion: CompletionView,
+    /// Its certificate.
+    pub certificate: CertificateView,
+}
+
+/// Posts one completion (institution token): the official is matched by national ID, name and
+/// date of birth; the institution must be accredited for the programme on the last day; the
+/// certificate is issued and signed in the same transaction.
 #[utoipa::path(post, path = "/completions", tag = "certificates", security(("bearer" = [])),
-    request_body = CompletionDraft,
-    responses((status = 201, body = CompletionView), (status = "4XX", body = Problem)))]
+    request_body = CompletionPostDraft,
+    responses((status = 201, body = PostedView), (status = "4XX", body = Problem)))]
 pub async fn post_completion(
     State(app): State<AppState>,
-    Admin(admin): Admin,
-    Json(draft): Json<CompletionDraft>,
-) -> Result<(StatusCode, Json<CompletionView>), ApiError> {
-    let completion = app.store.record_completion(&admin.actor(), draft.parse()?).await?;
-    Ok((StatusCode::CREATED, Json(completion.into())))
+    caller: InstitutionCaller,
+    Json(draft): Json<CompletionPostDraft>,
+) -> Result<(StatusCode, Json<PostedView>), ApiError> {
+    let posted = draft.parse(time::OffsetDateTime::now_utc().date())?;
+    let actor = caller.principal.actor();
+    let (completion, certificate) = post(&app, &actor, caller.institution_id, &posted).await?;
+    let view = PostedView { completion: completion.into(), certificate: certificate.try_into()? };
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// Which completion to certify.
@@ -140,30 +154,68 @@ pub async fn post_certificate(
     Ok((StatusCode::CREATED, Json(certificate.try_into()?)))
 }
 
-/// Issues the certificate of a completion with the active key; when a rotation retired that key
-/// meanwhile, reloads once and retries.
+/// Runs a store write that signs certificates, with the active key. When a rotation retired that
+/// key meanwhile (the store re-checks it inside the transaction), reloads the key once and runs
+/// the write again. (A macro rather than a function taking an async closure: the handler's
+/// future must stay `Send`.)
+macro_rules! with_active_key {
+    ($app:expr, |$kid:ident, $sign:ident| $write:expr) => {{
+        let app: &AppState = $app;
+        let mut outcome = Err(ApiError::NoSigningKey);
+        for _attempt in 0..2 {
+            let active = app.authority.signer(&app.store).await?;
+            let signer = CertificateSigner { registry: &app.authority.registry, active: &active };
+            let $kid: &str = &active.kid;
+            let $sign: Sign<'_> = &|facts: &CertificateFacts| signer.sign(facts);
+            match $write.await {
+                Err(StoreError::KeyNotActive { .. }) => app.authority.forget(),
+                other => {
+                    outcome = other.map_err(ApiError::from);
+                    break;
+                }
+            }
+        }
+        outcome
+    }};
+}
+
+/// Signs a certificate's facts with the active key, as a credential with its proof set and as
+/// a JWS.
+struct CertificateSigner<'a> {
+    registry: &'a hocba_credentials::Registry,
+    active: &'a crate::ActiveSigner,
+}
+
+impl CertificateSigner<'_> {
+    fn sign(&self, facts: &CertificateFacts) -> Result<SignedDocuments, String> {
+        let unsigned = self.registry.certificate(facts);
+        let issued = certificate::issue(unsigned, &self.active.signer, facts.issued_at)
+            .map_err(|error| error.to_string())?;
+        let credential =
+            serde_json::to_string(&issued.credential).map_err(|error| error.to_string())?;
+        Ok(SignedDocuments { credential, jws: issued.jws })
+    }
+}
+
+/// Issues the certificate of a completion with the active key.
 pub async fn issue(
     app: &AppState,
     actor: &Actor,
     completion: CompletionId,
 ) -> Result<Certificate, ApiError> {
-    for _attempt in 0..2 {
-        let active = app.authority.signer(&app.store).await?;
-        let registry = &app.authority.registry;
-        let sign = |facts: &CertificateFacts| {
-            let issued =
-                certificate::issue(registry.certificate(facts), &active.signer, facts.issued_at)
-                    .map_err(|error| error.to_string())?;
-            let credential =
-                serde_json::to_string(&issued.credential).map_err(|error| error.to_string())?;
-            Ok(SignedDocuments { credential, jws: issued.jws })
-        };
-        match app.store.issue_certificate(actor, completion, &active.kid, &sign).await {
-            Err(StoreError::KeyNotActive { .. }) => app.authority.forget(),
-            other => return other.map_err(ApiError::from),
-        }
-    }
-    Err(ApiError::NoSigningKey)
+    with_active_key!(app, |kid, sign| app.store.issue_certificate(actor, completion, kid, sign))
+}
+
+/// Records an institution's completion and issues its certificate in one transaction.
+pub async fn post(
+    app: &AppState,
+    actor: &Actor,
+    institution: InstitutionId,
+    posted: &PostedCompletion,
+) -> Result<(CompletionRecord, Certificate), ApiError> {
+    with_active_key!(app, |kid, sign| {
+        app.store.post_completion(actor, institution, posted, kid, sign)
+    })
 }
 
 fn number(raw: &str) -> Result<CertificateNumber, ApiError> {

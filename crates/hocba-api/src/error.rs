@@ -149,6 +149,12 @@ impl ApiError {
                     (StatusCode::FORBIDDEN, "institution-not-accredited")
                 }
                 StoreError::Rule { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "rule-violated"),
+                StoreError::IdentityMismatch { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "identity-mismatch")
+                }
+                StoreError::DuplicateCompletion { .. } => {
+                    (StatusCode::CONFLICT, "duplicate-completion")
+                }
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }
@@ -178,6 +184,11 @@ impl ApiError {
             ApiError::Store(StoreError::UnknownReference { field, entity }) => {
                 one(field, "unknown-reference", format!("refers to no existing {entity}"))
             }
+            ApiError::Store(StoreError::IdentityMismatch { field }) => one(
+                field,
+                "identity-mismatch",
+                "does not match the registry's record for this national ID number".to_owned(),
+            ),
             ApiError::Store(StoreError::Rule { field, reason }) => {
                 one(field, "rule-violated", reason.clone())
             }

@@ -31,7 +31,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use authority::{ActiveSigner, Authority};
-pub use certificates::issue as issue_certificate;
+pub use certificates::{issue as issue_certificate, post as post_completion};
 pub use error::{ApiError, Problem};
 
 /// The largest request body any endpoint accepts (64 KiB); bulk endpoints raise it for themselves.

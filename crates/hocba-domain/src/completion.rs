@@ -1,54 +1,119 @@
 //! A completion: an official finished a class of a programme, with a result.
 
 use serde::Deserialize;
+use time::Date;
 
-use crate::{ClassId, OfficialId, Outcome, Violation};
+use crate::{ClassId, DateSpan, NationalId, Outcome, PersonName, ProgramCode, Violation};
 
-/// A completion as recorded (the class fixes the programme, institution and dates).
+/// What an institution states about a completion, parsed: who (identified three ways, so that a
+/// typo in the ID number cannot land on someone else), what, when, and the result.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewCompletion {
-    /// Who completed it.
-    pub official_id: OfficialId,
-    /// Which class.
-    pub class_id: ClassId,
+pub struct PostedCompletion {
+    /// The official's national ID number.
+    pub national_id: NationalId,
+    /// The name as the institution has it (checked against the registry, accent-insensitively).
+    pub full_name: PersonName,
+    /// The date of birth as the institution has it (checked against the registry).
+    pub date_of_birth: Date,
+    /// Where it was taught: a class of the institution, or a programme and dates.
+    pub taught: Taught,
     /// Training days attended.
     pub duration_days: u16,
     /// The result.
     pub outcome: Outcome,
-    /// Score out of 10, if graded by score.
+    /// Score out of 10.
     pub score: Option<f64>,
 }
 
-/// The request body that records a completion.
+/// Where a posted completion was taught.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taught {
+    /// In one of the institution's registered classes (programme and dates come from it).
+    Class(ClassId),
+    /// In a programme on these dates (individual study, a course without a registered class).
+    Program {
+        /// The programme.
+        code: ProgramCode,
+        /// First and last day.
+        span: DateSpan,
+    },
+}
+
+impl Taught {
+    /// The class, if any.
+    pub fn class_id(&self) -> Option<ClassId> {
+        match self {
+            Taught::Class(id) => Some(*id),
+            Taught::Program { .. } => None,
+        }
+    }
+}
+
+/// The request body an institution posts for one completion (also one row of a batch).
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct CompletionDraft {
-    /// The official (Hocba id).
-    pub official_id: OfficialId,
-    /// The class completed.
-    pub class_id: ClassId,
+pub struct CompletionPostDraft {
+    /// The official's 12-digit national ID number.
+    #[cfg_attr(feature = "openapi", schema(example = "001085012345"))]
+    pub national_id: String,
+    /// Full name, as on the ID card (diacritics and case are not compared).
+    #[cfg_attr(feature = "openapi", schema(example = "Nguyễn Văn An"))]
+    pub full_name: String,
+    /// Date of birth.
+    pub date_of_birth: Date,
+    /// The class completed; or give `program_code`, `started_on` and `ended_on`.
+    pub class_id: Option<ClassId>,
+    /// The programme, when there is no registered class.
+    pub program_code: Option<String>,
+    /// First day of study, when there is no registered class.
+    pub started_on: Option<Date>,
+    /// Last day of study, when there is no registered class.
+    pub ended_on: Option<Date>,
     /// Training days attended, 1–3650; at least the programme's minimum.
     pub duration_days: u16,
     /// The result.
     pub outcome: Outcome,
-    /// Score out of 10, with at most two decimals.
+    /// Score out of 10.
     pub score: Option<f64>,
 }
 
-impl CompletionDraft {
-    /// Validates every field that needs no stored fact.
-    pub fn parse(&self) -> Result<NewCompletion, crate::Invalid> {
+impl CompletionPostDraft {
+    /// Validates every field that needs no stored fact; `today` bounds the dates.
+    pub fn parse(&self, today: Date) -> Result<PostedCompletion, crate::Invalid> {
         let mut v = crate::Validator::default();
+        let national_id = v.check("national_id", NationalId::parse_format(&self.national_id));
+        let full_name = v.check("full_name", PersonName::parse(&self.full_name));
+        let date_of_birth = v.check("date_of_birth", crate::dates::past(self.date_of_birth, today));
+        let taught = match (self.class_id, &self.program_code, self.started_on, self.ended_on) {
+            (Some(class), None, None, None) => Some(Taught::Class(class)),
+            (None, Some(code), Some(start), Some(end)) => {
+                let code = v.check("program_code", ProgramCode::parse(code));
+                let ended = v.check("ended_on", crate::dates::past(end, today));
+                let span = ended.and_then(|_| v.check("ended_on", DateSpan::new(start, end)));
+                code.zip(span).map(|(code, span)| Taught::Program { code, span })
+            }
+            _ => {
+                v.reject("class_id", Violation::EitherClassOrProgram);
+                None
+            }
+        };
         if !(1..=3650).contains(&self.duration_days) {
             v.reject("duration_days", Violation::OutOfRange { min: 1, max: 3650 });
         }
         if self.score.is_some_and(|score| !(0.0..=10.0).contains(&score)) {
             v.reject("score", Violation::OutOfRange { min: 0, max: 10 });
         }
-        v.finish(NewCompletion {
-            official_id: self.official_id,
-            class_id: self.class_id,
+        let (Some(national_id), Some(full_name), Some(date_of_birth), Some(taught)) =
+            (national_id, full_name, date_of_birth, taught)
+        else {
+            return Err(v.into_invalid());
+        };
+        v.finish(PostedCompletion {
+            national_id,
+            full_name,
+            date_of_birth,
+            taught,
             duration_days: self.duration_days,
             outcome: self.outcome,
             score: self.score,
@@ -61,17 +126,48 @@ mod tests {
     use super::*;
     use uuid::Uuid;
 
+    fn posted(class_id: Option<ClassId>, program_code: Option<&str>) -> CompletionPostDraft {
+        CompletionPostDraft {
+            national_id: "001085012345".into(),
+            full_name: "Nguyễn Văn An".into(),
+            date_of_birth: time::macros::date!(1985 - 03 - 14),
+            class_id,
+            program_code: program_code.map(str::to_owned),
+            started_on: program_code.map(|_| time::macros::date!(2025 - 03 - 03)),
+            ended_on: program_code.map(|_| time::macros::date!(2025 - 04 - 25)),
+            duration_days: 40,
+            outcome: Outcome::Passed,
+            score: None,
+        }
+    }
+
+    #[test]
+    fn a_posted_completion_names_a_class_or_a_programme_with_dates() {
+        let today = time::macros::date!(2026 - 11 - 23);
+        let by_class =
+            posted(Some(ClassId::from_uuid(Uuid::nil())), None).parse(today).expect("valid");
+        assert_eq!(by_class.taught, Taught::Class(ClassId::from_uuid(Uuid::nil())));
+        assert!(posted(None, Some("QLNN-CV-2024")).parse(today).is_ok());
+        let neither = posted(None, None).parse(today).expect_err("invalid");
+        assert_eq!(neither.0[0].field, "class_id");
+        let mut future = posted(None, Some("QLNN-CV-2024"));
+        future.ended_on = Some(time::macros::date!(2027 - 01 - 01));
+        assert_eq!(future.parse(today).expect_err("invalid").0[0].field, "ended_on");
+    }
+
     #[test]
     fn days_and_score_are_bounded() {
-        let draft = CompletionDraft {
-            official_id: OfficialId::from_uuid(Uuid::nil()),
-            class_id: ClassId::from_uuid(Uuid::nil()),
-            duration_days: 0,
-            outcome: Outcome::Good,
-            score: Some(10.5),
-        };
-        let fields: Vec<String> =
-            draft.parse().expect_err("invalid").0.into_iter().map(|error| error.field).collect();
+        let mut draft = posted(Some(ClassId::from_uuid(Uuid::nil())), None);
+        draft.duration_days = 0;
+        draft.score = Some(10.5);
+        let today = time::macros::date!(2026 - 11 - 23);
+        let fields: Vec<String> = draft
+            .parse(today)
+            .expect_err("invalid")
+            .0
+            .into_iter()
+            .map(|error| error.field)
+            .collect();
         assert_eq!(fields, ["duration_days", "score"]);
     }
 }

@@ -26,7 +26,7 @@ pub use certificate::{
     CertificateFacts, CertificateNumber, CertificateNumberError, InstitutionFacts, KeyStatus,
     Outcome, ProgramFacts, RevocationReason, STATUS_LIST_SIZE, identity_hash, status_index,
 };
-pub use completion::{CompletionDraft, NewCompletion};
+pub use completion::{CompletionPostDraft, PostedCompletion, Taught};
 pub use dates::{DateError, DateSpan, Validity};
 pub use ids::{ClassId, CompletionId, InstitutionId, OfficialId, ProgramId};
 pub use institution::{

@@ -44,6 +44,9 @@ pub enum Violation {
         /// The institution's kind.
         kind: crate::InstitutionKind,
     },
+    /// A completion names neither a class nor a programme with its dates, or both.
+    #[error("give class_id, or program_code with started_on and ended_on (not both)")]
+    EitherClassOrProgram,
     /// The district level was abolished on 2025-07-01 (two-level local government).
     #[error("the district level no longer exists for periods starting on or after 2025-07-01")]
     DistrictLevelAbolished,
@@ -61,6 +64,7 @@ impl Violation {
             Violation::OutOfRange { .. } => "out-of-range",
             Violation::KindCannotDeliver { .. } => "kind-cannot-deliver",
             Violation::DistrictLevelAbolished => "district-level-abolished",
+            Violation::EitherClassOrProgram => "class-or-program",
         }
     }
 }

@@ -5,7 +5,8 @@ use hocba_domain::{
     ScopeDecision, StudyMode, TAXONOMY, Validity, accreditation,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use time::{Date, OffsetDateTime};
@@ -105,6 +106,34 @@ fn into_class(model: class::Model) -> Result<Class, StoreError> {
         },
         created_at: model.created_at,
     })
+}
+
+/// Refuses unless `institution` may deliver `category` on `day`: the category is in force and
+/// the institution is accredited for it (DOMAIN.md §11a).
+pub(crate) async fn ensure_accredited(
+    txn: &DatabaseTransaction,
+    institution: &crate::Institution,
+    category: &CategoryCode,
+    day: Date,
+) -> Result<(), StoreError> {
+    let refuse = |reason| StoreError::NotAccredited {
+        institution: institution.code.as_str().to_owned(),
+        category: category.as_str().to_owned(),
+        day,
+        reason,
+    };
+    let category_in_force = category::Entity::find_by_id(category.as_str().to_owned())
+        .one(txn)
+        .await?
+        .is_some_and(|row| Validity { from: row.valid_from, to: row.valid_to }.covers(day));
+    if !category_in_force {
+        return Err(refuse("the category is not in force on that day"));
+    }
+    let scopes: Vec<_> = institution.scopes.iter().map(|granted| granted.scope.clone()).collect();
+    match accreditation(institution.kind, institution.status, &scopes, category, day) {
+        ScopeDecision::Accredited => Ok(()),
+        decision => Err(refuse(scope_refusal(&decision))),
+    }
 }
 
 fn scope_refusal(decision: &ScopeDecision) -> &'static str {
@@ -263,39 +292,7 @@ impl Store {
             .await?
             .ok_or(StoreError::UnknownReference { field: "program_id", entity: "program" })
             .and_then(into_program)?;
-        let first_day: Date = new.span.start();
-        let category_in_force =
-            category::Entity::find_by_id(program.program.category.as_str().to_owned())
-                .one(&txn)
-                .await?
-                .is_some_and(|category| {
-                    Validity { from: category.valid_from, to: category.valid_to }.covers(first_day)
-                });
-        if !category_in_force {
-            return Err(StoreError::NotAccredited {
-                institution: institution.code.as_str().to_owned(),
-                category: program.program.category.as_str().to_owned(),
-                day: first_day,
-                reason: "the category is not in force on that day",
-            });
-        }
-        let scopes: Vec<_> =
-            institution.scopes.iter().map(|granted| granted.scope.clone()).collect();
-        let decision = accreditation(
-            institution.kind,
-            institution.status,
-            &scopes,
-            &program.program.category,
-            first_day,
-        );
-        if decision != ScopeDecision::Accredited {
-            return Err(StoreError::NotAccredited {
-                institution: institution.code.as_str().to_owned(),
-                category: program.program.category.as_str().to_owned(),
-                day: first_day,
-                reason: scope_refusal(&decision),
-            });
-        }
+        ensure_accredited(&txn, &institution, &program.program.category, new.span.start()).await?;
         let id = Uuid::now_v7();
         let model = class::ActiveModel {
             id: Set(id),

@@ -2,9 +2,9 @@
 //! writing transaction, revocation as an append-only fact.
 
 use hocba_domain::{
-    CertificateFacts, CertificateNumber, ClassId, CompletionId, InstitutionFacts, InstitutionId,
-    KeyStatus, NationalId, NewCompletion, OfficialId, Outcome, ProgramFacts, ProgramId,
-    RevocationReason, STATUS_LIST_SIZE, identity_hash, status_index,
+    CategoryCode, CertificateFacts, CertificateNumber, ClassId, CompletionId, InstitutionFacts,
+    InstitutionId, KeyStatus, NationalId, OfficialId, Outcome, PostedCompletion, ProgramFacts,
+    ProgramId, RevocationReason, STATUS_LIST_SIZE, Taught, identity_hash, status_index,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -15,10 +15,12 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
+use crate::catalog::ensure_accredited;
 use crate::entities::{
     certificate, class, completion, institution, official, program, revocation, signing_key,
     status_list,
 };
+use crate::institutions::load_institution;
 use crate::{Actor, Store, StoreError};
 
 /// Serialises status-slot allocation across server processes.
@@ -107,26 +109,63 @@ pub struct Certificate {
 }
 
 impl Store {
-    /// Records a completion of a class (programme, institution and dates come from the class).
-    pub async fn record_completion(
+    /// Records a completion posted by an institution and issues its certificate, in one
+    /// transaction: the person must match the registry on national ID, name and date of birth;
+    /// the institution must be accredited for the programme's category on the last day; the
+    /// duration must meet the programme's minimum; the same completion is not recorded twice.
+    pub async fn post_completion(
         &self,
         actor: &Actor,
-        new: NewCompletion,
-    ) -> Result<CompletionRecord, StoreError> {
+        institution_id: InstitutionId,
+        posted: &PostedCompletion,
+        kid: &str,
+        sign: Sign<'_>,
+    ) -> Result<(CompletionRecord, Certificate), StoreError> {
         let txn = self.write().await?;
-        official::Entity::find_by_id(new.official_id.as_uuid())
+        ensure_active(&txn, kid).await?;
+        let holder = official::Entity::find()
+            .filter(official::Column::NationalId.eq(posted.national_id.expose()))
             .one(&txn)
             .await?
-            .ok_or(StoreError::UnknownReference { field: "official_id", entity: "official" })?;
-        let class = class::Entity::find_by_id(new.class_id.as_uuid())
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::UnknownReference { field: "class_id", entity: "class" })?;
-        let program = program::Entity::find_by_id(class.program_id)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| StoreError::corrupt("classes", "program_id"))?;
-        if i32::from(new.duration_days) < program.min_days {
+            .ok_or(StoreError::UnknownReference { field: "national_id", entity: "official" })?;
+        if holder.name_key != posted.full_name.search_key() {
+            return Err(StoreError::IdentityMismatch { field: "full_name" });
+        }
+        if holder.date_of_birth != posted.date_of_birth {
+            return Err(StoreError::IdentityMismatch { field: "date_of_birth" });
+        }
+        let (program, class, span) = match &posted.taught {
+            Taught::Class(class_id) => {
+                // Another institution's class is, to this one, no class at all.
+                let class = class::Entity::find_by_id(class_id.as_uuid())
+                    .filter(class::Column::InstitutionId.eq(institution_id.as_uuid()))
+                    .one(&txn)
+                    .await?
+                    .ok_or(StoreError::UnknownReference { field: "class_id", entity: "class" })?;
+                let program = program::Entity::find_by_id(class.program_id)
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| StoreError::corrupt("classes", "program_id"))?;
+                let span = (class.starts_on, class.ends_on);
+                (program, Some(class.id), span)
+            }
+            Taught::Program { code, span } => {
+                let program = program::Entity::find()
+                    .filter(program::Column::Code.eq(code.as_str()))
+                    .one(&txn)
+                    .await?
+                    .ok_or(StoreError::UnknownReference {
+                        field: "program_code",
+                        entity: "program",
+                    })?;
+                (program, None, (span.start(), span.end()))
+            }
+        };
+        let institution = load_institution(&txn, institution_id.as_uuid()).await?;
+        let category = CategoryCode::parse(&program.category_code)
+            .map_err(|_| StoreError::corrupt("programs", "category_code"))?;
+        ensure_accredited(&txn, &institution, &category, span.1).await?;
+        if i32::from(posted.duration_days) < program.min_days {
             return Err(StoreError::Rule {
                 field: "duration_days",
                 reason: format!(
@@ -135,24 +174,34 @@ impl Store {
                 ),
             });
         }
+        let earlier = completion::Entity::find()
+            .filter(completion::Column::OfficialId.eq(holder.id))
+            .filter(completion::Column::ProgramId.eq(program.id))
+            .filter(completion::Column::InstitutionId.eq(institution_id.as_uuid()))
+            .filter(completion::Column::StartedOn.eq(span.0))
+            .filter(completion::Column::EndedOn.eq(span.1))
+            .one(&txn)
+            .await?;
+        if let Some(earlier) = earlier {
+            return Err(StoreError::DuplicateCompletion { completion_id: earlier.id });
+        }
         let posted_by = match actor {
-            Actor::Admin { token_id } => *token_id,
             Actor::Institution { client_id, .. } => *client_id,
+            Actor::Admin { token_id } => *token_id,
             Actor::System => Uuid::nil(),
         };
-        let id = Uuid::now_v7();
         let model = completion::ActiveModel {
-            id: Set(id),
-            official_id: Set(new.official_id.as_uuid()),
-            program_id: Set(class.program_id),
-            institution_id: Set(class.institution_id),
-            class_id: Set(Some(class.id)),
-            started_on: Set(class.starts_on),
-            ended_on: Set(class.ends_on),
-            duration_days: Set(i32::from(new.duration_days)),
+            id: Set(Uuid::now_v7()),
+            official_id: Set(holder.id),
+            program_id: Set(program.id),
+            institution_id: Set(institution_id.as_uuid()),
+            class_id: Set(class),
+            started_on: Set(span.0),
+            ended_on: Set(span.1),
+            duration_days: Set(i32::from(posted.duration_days)),
             duration_periods: Set(None),
-            outcome: Set(new.outcome.as_str().to_owned()),
-            score: Set(new.score),
+            outcome: Set(posted.outcome.as_str().to_owned()),
+            score: Set(posted.score),
             evidence: Set(None),
             posted_by: Set(posted_by),
             posted_at: Set(crate::now()),
@@ -160,23 +209,26 @@ impl Store {
         }
         .insert(&txn)
         .await?;
+        let certificate = issue_in(&txn, &model, kid, sign).await?;
         audit::append(
             &txn,
             actor,
             Change {
-                action: "completion.recorded",
+                action: "completion.posted",
                 subject_type: "completion",
-                subject_id: id.to_string(),
+                subject_id: model.id.to_string(),
                 details: json!({
-                    "official_id": new.official_id.to_string(),
-                    "class_id": new.class_id.to_string(),
-                    "outcome": new.outcome.as_str(),
+                    "institution_id": institution_id.to_string(),
+                    "program_id": program.id.to_string(),
+                    "certificate": certificate.number.as_str(),
+                    "status_list": certificate.status_list,
+                    "status_index": certificate.status_index,
                 }),
             },
         )
         .await?;
         txn.commit().await?;
-        into_completion(model)
+        Ok((into_completion(model)?, certificate))
     }
 
     /// Issues the certificate of a completion, signed by `sign` with key `kid`, in one

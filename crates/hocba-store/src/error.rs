@@ -54,6 +54,18 @@ pub enum StoreError {
         /// The key id.
         kid: String,
     },
+    /// The person posted does not match the registry's record for that national ID number.
+    #[error("{field} does not match the registry's record for this national ID number")]
+    IdentityMismatch {
+        /// `full_name` or `date_of_birth`.
+        field: &'static str,
+    },
+    /// The same completion was already recorded.
+    #[error("this completion is already recorded (completion {completion_id})")]
+    DuplicateCompletion {
+        /// The completion already recorded.
+        completion_id: uuid::Uuid,
+    },
     /// The signer refused the facts (a bug or a key problem, not the caller's input).
     #[error("signing failed: {reason}")]
     Signing {

@@ -1,0 +1,130 @@
+//! Institutions post completions: matching the person, accreditation, duration, duplicates,
+//! isolation between institutions.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, official_body};
+
+/// A registered official, a school accredited for QLNN-CV with a class, and its token.
+pub(crate) struct Setting {
+    pub official: Value,
+    pub school: Value,
+    pub class: Value,
+    pub token: String,
+}
+
+pub(crate) async fn setting(app: &TestApp) -> Setting {
+    let official = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let school =
+        app.accredited_institution("TCT-HANAM", "provincial_political_school", &["QLNN-CV"]).await;
+    let program = app.program("QLNN-CV-2024", "QLNN-CV").await;
+    let class = app
+        .post(
+            "/api/v1/classes",
+            &json!({ "institution_id": school["id"], "program_id": program["id"], "code": "K1",
+                     "starts_on": "2025-03-03", "ends_on": "2025-04-25", "mode": "in_person" }),
+        )
+        .await
+        .body;
+    let token = app.institution_token(school["id"].as_str().unwrap()).await;
+    Setting { official, school, class, token }
+}
+
+/// The official's completion of the class, as the school posts it.
+pub(crate) fn completion(class: &Value) -> Value {
+    json!({ "national_id": "001085012345", "full_name": "Nguyễn Văn An", "date_of_birth": "1985-03-14",
+            "class_id": class["id"], "duration_days": 40, "outcome": "passed" })
+}
+
+async fn a_posted_completion_comes_back_with_its_signed_certificate(app: TestApp) {
+    let s = setting(&app).await;
+    let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
+    assert_eq!(posted.body["completion"]["started_on"], "2025-03-03");
+    let number = posted.body["certificate"]["number"].as_str().unwrap();
+    let verified = app.post("/api/v1/verify", &json!({ "number": number })).await;
+    assert_eq!(verified.body["verified"], true, "{:#}", verified.body);
+    let creator =
+        &posted.body["certificate"]["credential"]["credentialSubject"]["achievement"]["creator"];
+    assert_eq!(creator["id"].as_str().unwrap().rsplit('/').next(), s.school["id"].as_str());
+
+    // Without a class: a programme and its dates.
+    let mut by_program = completion(&s.class);
+    let fields = by_program.as_object_mut().unwrap();
+    fields.remove("class_id");
+    fields.insert("program_code".into(), json!("QLNN-CV-2024"));
+    fields.insert("started_on".into(), json!("2025-09-01"));
+    fields.insert("ended_on".into(), json!("2025-10-24"));
+    let posted = app.post_as(&s.token, "/api/v1/completions", &by_program).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
+}
+
+async fn the_person_must_match_the_registry(app: TestApp) {
+    let s = setting(&app).await;
+    let mut wrong_name = completion(&s.class);
+    wrong_name["full_name"] = json!("Nguyễn Văn Anh");
+    let answer = app.post_as(&s.token, "/api/v1/completions", &wrong_name).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "identity-mismatch");
+    assert_eq!(answer.problem_fields(), ["full_name"]);
+    assert!(
+        !answer.body.to_string().contains("Nguyễn Văn An\""),
+        "the registry's name is not echoed"
+    );
+
+    let mut wrong_birthday = completion(&s.class);
+    wrong_birthday["date_of_birth"] = json!("1985-03-15");
+    let answer = app.post_as(&s.token, "/api/v1/completions", &wrong_birthday).await;
+    assert_eq!(answer.problem_fields(), ["date_of_birth"]);
+
+    let mut stranger = completion(&s.class);
+    stranger["national_id"] = json!("001085099999");
+    let answer = app.post_as(&s.token, "/api/v1/completions", &stranger).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown-reference");
+    assert_eq!(answer.problem_fields(), ["national_id"]);
+}
+
+async fn scope_duration_and_duplicates_are_enforced(app: TestApp) {
+    let s = setting(&app).await;
+    let mut short = completion(&s.class);
+    short["duration_days"] = json!(3);
+    let answer = app.post_as(&s.token, "/api/v1/completions", &short).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rule-violated");
+    assert_eq!(answer.problem_fields(), ["duration_days"]);
+
+    app.program("LLCT-CAO-2024", "LLCT-CAO").await;
+    let mut out_of_scope = completion(&s.class);
+    let fields = out_of_scope.as_object_mut().unwrap();
+    fields.remove("class_id");
+    fields.insert("program_code".into(), json!("LLCT-CAO-2024"));
+    fields.insert("started_on".into(), json!("2025-01-06"));
+    fields.insert("ended_on".into(), json!("2025-12-19"));
+    fields.insert("duration_days".into(), json!(240));
+    let answer = app.post_as(&s.token, "/api/v1/completions", &out_of_scope).await;
+    answer.assert_problem(StatusCode::FORBIDDEN, "institution-not-accredited");
+    assert!(answer.body["detail"].as_str().unwrap().contains("LLCT-CAO"), "{:#}", answer.body);
+
+    let first = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let again = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    again.assert_problem(StatusCode::CONFLICT, "duplicate-completion");
+}
+
+async fn an_institution_cannot_post_into_another_institutions_class(app: TestApp) {
+    let s = setting(&app).await;
+    let academy = app.accredited_institution("HVCTQG", "national_academy", &["QLNN-CV"]).await;
+    let academy_token = app.institution_token(academy["id"].as_str().unwrap()).await;
+    let answer = app.post_as(&academy_token, "/api/v1/completions", &completion(&s.class)).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown-reference");
+    assert_eq!(answer.problem_fields(), ["class_id"]);
+    // And the operator's token is not an institution's: it cannot post either.
+    let operator = app.post("/api/v1/completions", &completion(&s.class)).await;
+    operator.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+}
+
+on_both_backends!(
+    a_posted_completion_comes_back_with_its_signed_certificate,
+    the_person_must_match_the_registry,
+    scope_duration_and_duplicates_are_enforced,
+    an_institution_cannot_post_into_another_institutions_class,
+);
