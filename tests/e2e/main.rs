@@ -9,6 +9,7 @@
 
 #[macro_use]
 mod helpers;
+mod batch;
 mod catalog;
 mod certificates;
 mod clients;

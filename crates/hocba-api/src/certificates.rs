@@ -218,6 +218,19 @@ pub async fn post(
     })
 }
 
+/// Records a batch of an institution's completions, each with its certificate.
+pub(crate) async fn post_batch(
+    app: &AppState,
+    actor: &Actor,
+    institution: InstitutionId,
+    rows: &[PostedCompletion],
+    all_or_nothing: bool,
+) -> Result<Vec<Result<(CompletionRecord, Certificate), StoreError>>, ApiError> {
+    with_active_key!(app, |kid, sign| {
+        app.store.post_completions(actor, institution, rows, all_or_nothing, kid, sign)
+    })
+}
+
 fn number(raw: &str) -> Result<CertificateNumber, ApiError> {
     CertificateNumber::parse(raw).map_err(|error| ApiError::BadParameter {
         field: "number".into(),

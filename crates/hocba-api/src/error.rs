@@ -205,10 +205,11 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The problem document of this error (also one rejected row of a batch).
+    pub fn problem(&self) -> Problem {
         let (status, code) = self.status_and_code();
-        let problem = Problem {
+        Problem {
             problem_type: format!("urn:hocba:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
@@ -219,7 +220,15 @@ impl IntoResponse for ApiError {
                 ApiError::OAuth { error, .. } => Some(error),
                 _ => None,
             },
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(problem)).into_response();
         response
             .headers_mut()

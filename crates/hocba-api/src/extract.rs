@@ -78,6 +78,19 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     Ok(value)
 }
 
+/// Deserializes one already-parsed JSON value (a row of a batch), naming the offending field.
+pub(crate) fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let reason = strip_position(&error.into_inner().to_string());
+        ApiError::MalformedBody {
+            field: field_of(&path, &reason),
+            reason,
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    })
+}
+
 /// The path of the offending field. serde puts an unknown field in the path but names a missing
 /// one only in its message, so a missing field's name is lifted from the message.
 fn field_of(path: &str, reason: &str) -> Option<String> {

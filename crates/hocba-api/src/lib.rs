@@ -6,6 +6,7 @@
 
 pub mod auth;
 mod authority;
+mod batch;
 mod catalog;
 mod certificates;
 mod clients;
@@ -92,6 +93,7 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(institutions::routes())
                 .merge(catalog::routes())
                 .merge(certificates::routes())
+                .merge(batch::routes())
                 .merge(clients::api_routes()),
         )
 }

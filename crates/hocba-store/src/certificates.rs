@@ -8,7 +8,7 @@ use hocba_domain::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde_json::json;
 use time::{Date, OffsetDateTime};
@@ -123,112 +123,48 @@ impl Store {
     ) -> Result<(CompletionRecord, Certificate), StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
-        let holder = official::Entity::find()
-            .filter(official::Column::NationalId.eq(posted.national_id.expose()))
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::UnknownReference { field: "national_id", entity: "official" })?;
-        if holder.name_key != posted.full_name.search_key() {
-            return Err(StoreError::IdentityMismatch { field: "full_name" });
-        }
-        if holder.date_of_birth != posted.date_of_birth {
-            return Err(StoreError::IdentityMismatch { field: "date_of_birth" });
-        }
-        let (program, class, span) = match &posted.taught {
-            Taught::Class(class_id) => {
-                // Another institution's class is, to this one, no class at all.
-                let class = class::Entity::find_by_id(class_id.as_uuid())
-                    .filter(class::Column::InstitutionId.eq(institution_id.as_uuid()))
-                    .one(&txn)
-                    .await?
-                    .ok_or(StoreError::UnknownReference { field: "class_id", entity: "class" })?;
-                let program = program::Entity::find_by_id(class.program_id)
-                    .one(&txn)
-                    .await?
-                    .ok_or_else(|| StoreError::corrupt("classes", "program_id"))?;
-                let span = (class.starts_on, class.ends_on);
-                (program, Some(class.id), span)
-            }
-            Taught::Program { code, span } => {
-                let program = program::Entity::find()
-                    .filter(program::Column::Code.eq(code.as_str()))
-                    .one(&txn)
-                    .await?
-                    .ok_or(StoreError::UnknownReference {
-                        field: "program_code",
-                        entity: "program",
-                    })?;
-                (program, None, (span.start(), span.end()))
-            }
-        };
-        let institution = load_institution(&txn, institution_id.as_uuid()).await?;
-        let category = CategoryCode::parse(&program.category_code)
-            .map_err(|_| StoreError::corrupt("programs", "category_code"))?;
-        ensure_accredited(&txn, &institution, &category, span.1).await?;
-        if i32::from(posted.duration_days) < program.min_days {
-            return Err(StoreError::Rule {
-                field: "duration_days",
-                reason: format!(
-                    "programme {} requires at least {} days",
-                    program.code, program.min_days
-                ),
-            });
-        }
-        let earlier = completion::Entity::find()
-            .filter(completion::Column::OfficialId.eq(holder.id))
-            .filter(completion::Column::ProgramId.eq(program.id))
-            .filter(completion::Column::InstitutionId.eq(institution_id.as_uuid()))
-            .filter(completion::Column::StartedOn.eq(span.0))
-            .filter(completion::Column::EndedOn.eq(span.1))
-            .one(&txn)
-            .await?;
-        if let Some(earlier) = earlier {
-            return Err(StoreError::DuplicateCompletion { completion_id: earlier.id });
-        }
-        let posted_by = match actor {
-            Actor::Institution { client_id, .. } => *client_id,
-            Actor::Admin { token_id } => *token_id,
-            Actor::System => Uuid::nil(),
-        };
-        let model = completion::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            official_id: Set(holder.id),
-            program_id: Set(program.id),
-            institution_id: Set(institution_id.as_uuid()),
-            class_id: Set(class),
-            started_on: Set(span.0),
-            ended_on: Set(span.1),
-            duration_days: Set(i32::from(posted.duration_days)),
-            duration_periods: Set(None),
-            outcome: Set(posted.outcome.as_str().to_owned()),
-            score: Set(posted.score),
-            evidence: Set(None),
-            posted_by: Set(posted_by),
-            posted_at: Set(crate::now()),
-            supersedes_id: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-        let certificate = issue_in(&txn, &model, kid, sign).await?;
-        audit::append(
-            &txn,
-            actor,
-            Change {
-                action: "completion.posted",
-                subject_type: "completion",
-                subject_id: model.id.to_string(),
-                details: json!({
-                    "institution_id": institution_id.to_string(),
-                    "program_id": program.id.to_string(),
-                    "certificate": certificate.number.as_str(),
-                    "status_list": certificate.status_list,
-                    "status_index": certificate.status_index,
-                }),
-            },
-        )
-        .await?;
+        let posted = post_in(&txn, actor, institution_id, posted, kid, sign).await?;
         txn.commit().await?;
-        Ok((into_completion(model)?, certificate))
+        Ok(posted)
+    }
+
+    /// Posts a class's completions in one transaction. Per row (`all_or_nothing` false), each
+    /// row is recorded or refused on its own (a refused row leaves no trace); all or nothing,
+    /// the first refused row refuses the batch and nothing is written. Either way the answer has
+    /// one result per row, in order.
+    pub async fn post_completions(
+        &self,
+        actor: &Actor,
+        institution_id: InstitutionId,
+        rows: &[PostedCompletion],
+        all_or_nothing: bool,
+        kid: &str,
+        sign: Sign<'_>,
+    ) -> Result<Vec<Result<(CompletionRecord, Certificate), StoreError>>, StoreError> {
+        let txn = self.write().await?;
+        ensure_active(&txn, kid).await?;
+        let mut results = Vec::with_capacity(rows.len());
+        for posted in rows {
+            // A savepoint per row: a refused row is rolled back alone.
+            let row = txn.begin().await?;
+            match post_in(&row, actor, institution_id, posted, kid, sign).await {
+                Ok(done) => {
+                    row.commit().await?;
+                    results.push(Ok(done));
+                }
+                Err(StoreError::Database(error)) => return Err(StoreError::Database(error)),
+                Err(refused) => {
+                    row.rollback().await?;
+                    results.push(Err(refused));
+                }
+            }
+        }
+        if all_or_nothing && results.iter().any(Result::is_err) {
+            txn.rollback().await?;
+        } else {
+            txn.commit().await?;
+        }
+        Ok(results)
     }
 
     /// Issues the certificate of a completion, signed by `sign` with key `kid`, in one
@@ -406,6 +342,120 @@ impl Store {
             None => Ok(None),
         }
     }
+}
+
+/// Records one posted completion and issues its certificate inside `txn` (the caller checked
+/// the key).
+async fn post_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    institution_id: InstitutionId,
+    posted: &PostedCompletion,
+    kid: &str,
+    sign: Sign<'_>,
+) -> Result<(CompletionRecord, Certificate), StoreError> {
+    let holder = official::Entity::find()
+        .filter(official::Column::NationalId.eq(posted.national_id.expose()))
+        .one(txn)
+        .await?
+        .ok_or(StoreError::UnknownReference { field: "national_id", entity: "official" })?;
+    if holder.name_key != posted.full_name.search_key() {
+        return Err(StoreError::IdentityMismatch { field: "full_name" });
+    }
+    if holder.date_of_birth != posted.date_of_birth {
+        return Err(StoreError::IdentityMismatch { field: "date_of_birth" });
+    }
+    let (program, class, span) = match &posted.taught {
+        Taught::Class(class_id) => {
+            // Another institution's class is, to this one, no class at all.
+            let class = class::Entity::find_by_id(class_id.as_uuid())
+                .filter(class::Column::InstitutionId.eq(institution_id.as_uuid()))
+                .one(txn)
+                .await?
+                .ok_or(StoreError::UnknownReference { field: "class_id", entity: "class" })?;
+            let program = program::Entity::find_by_id(class.program_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| StoreError::corrupt("classes", "program_id"))?;
+            let span = (class.starts_on, class.ends_on);
+            (program, Some(class.id), span)
+        }
+        Taught::Program { code, span } => {
+            let program = program::Entity::find()
+                .filter(program::Column::Code.eq(code.as_str()))
+                .one(txn)
+                .await?
+                .ok_or(StoreError::UnknownReference { field: "program_code", entity: "program" })?;
+            (program, None, (span.start(), span.end()))
+        }
+    };
+    let institution = load_institution(txn, institution_id.as_uuid()).await?;
+    let category = CategoryCode::parse(&program.category_code)
+        .map_err(|_| StoreError::corrupt("programs", "category_code"))?;
+    ensure_accredited(txn, &institution, &category, span.1).await?;
+    if i32::from(posted.duration_days) < program.min_days {
+        return Err(StoreError::Rule {
+            field: "duration_days",
+            reason: format!(
+                "programme {} requires at least {} days",
+                program.code, program.min_days
+            ),
+        });
+    }
+    let earlier = completion::Entity::find()
+        .filter(completion::Column::OfficialId.eq(holder.id))
+        .filter(completion::Column::ProgramId.eq(program.id))
+        .filter(completion::Column::InstitutionId.eq(institution_id.as_uuid()))
+        .filter(completion::Column::StartedOn.eq(span.0))
+        .filter(completion::Column::EndedOn.eq(span.1))
+        .one(txn)
+        .await?;
+    if let Some(earlier) = earlier {
+        return Err(StoreError::DuplicateCompletion { completion_id: earlier.id });
+    }
+    let posted_by = match actor {
+        Actor::Institution { client_id, .. } => *client_id,
+        Actor::Admin { token_id } => *token_id,
+        Actor::System => Uuid::nil(),
+    };
+    let model = completion::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        official_id: Set(holder.id),
+        program_id: Set(program.id),
+        institution_id: Set(institution_id.as_uuid()),
+        class_id: Set(class),
+        started_on: Set(span.0),
+        ended_on: Set(span.1),
+        duration_days: Set(i32::from(posted.duration_days)),
+        duration_periods: Set(None),
+        outcome: Set(posted.outcome.as_str().to_owned()),
+        score: Set(posted.score),
+        evidence: Set(None),
+        posted_by: Set(posted_by),
+        posted_at: Set(crate::now()),
+        supersedes_id: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    let certificate = issue_in(txn, &model, kid, sign).await?;
+    audit::append(
+        txn,
+        actor,
+        Change {
+            action: "completion.posted",
+            subject_type: "completion",
+            subject_id: model.id.to_string(),
+            details: json!({
+                "institution_id": institution_id.to_string(),
+                "program_id": program.id.to_string(),
+                "certificate": certificate.number.as_str(),
+                "status_list": certificate.status_list,
+                "status_index": certificate.status_index,
+            }),
+        },
+    )
+    .await?;
+    Ok((into_completion(model)?, certificate))
 }
 
 async fn ensure_active(txn: &DatabaseTransaction, kid: &str) -> Result<(), StoreError> {

@@ -1,0 +1,163 @@
+//! `POST /api/v1/completions/batch`: a class's completions in one request, with a result per
+//! row.
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use hocba_domain::{CompletionId, CompletionPostDraft, PostedCompletion};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::InstitutionCaller;
+use crate::certificates::post_batch;
+use crate::extract::{Json, parse_value};
+use crate::{ApiError, AppState, Problem};
+
+/// The most rows a batch may hold (a large class, with room to spare).
+pub const MAX_ROWS: usize = 5000;
+
+/// The body limit of the batch endpoint: 5,000 rows of about 300 bytes, with room to spare.
+const BATCH_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Whether refused rows refuse the whole batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchMode {
+    /// Every valid row is recorded; refused rows are reported (the default).
+    #[default]
+    PerRow,
+    /// Nothing is recorded unless every row is valid.
+    AllOrNothing,
+}
+
+/// A batch of completions.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    /// `per_row` (default) or `all_or_nothing`.
+    #[serde(default)]
+    pub mode: BatchMode,
+    /// Up to 5,000 completions, each as `POST /api/v1/completions` takes one.
+    #[schema(value_type = Vec<CompletionPostDraft>)]
+    pub rows: Vec<Value>,
+}
+
+/// The outcome of one row.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum RowResult {
+    /// Recorded, with its certificate.
+    Accepted {
+        /// Position in `rows`, from 0.
+        row: usize,
+        /// The completion recorded.
+        completion_id: CompletionId,
+        /// Its certificate's number.
+        certificate_number: String,
+    },
+    /// Refused: why, as a problem document (fields relative to the row).
+    Rejected {
+        /// Position in `rows`, from 0.
+        row: usize,
+        /// Why.
+        problem: Problem,
+    },
+    /// Valid, but not recorded because another row was refused (`all_or_nothing`).
+    NotWritten {
+        /// Position in `rows`, from 0.
+        row: usize,
+    },
+}
+
+/// The answer to a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchReport {
+    /// The mode used.
+    pub mode: BatchMode,
+    /// Rows recorded.
+    pub accepted: usize,
+    /// Rows refused.
+    pub rejected: usize,
+    /// One result per row, in order.
+    pub rows: Vec<RowResult>,
+}
+
+/// Posts a class's completions (institution token). Per row (default) each valid row is
+/// recorded and each refused row reported; `all_or_nothing` records nothing unless every row is
+/// valid (then the answer is 422). Each row is checked as `POST /api/v1/completions` checks one.
+#[utoipa::path(post, path = "/completions/batch", tag = "certificates", security(("bearer" = [])),
+    request_body = BatchBody,
+    responses((status = 200, body = BatchReport), (status = 422, body = BatchReport),
+              (status = "4XX", body = Problem)))]
+pub async fn post_completions_batch(
+    State(app): State<AppState>,
+    caller: InstitutionCaller,
+    Json(body): Json<BatchBody>,
+) -> Result<(StatusCode, Json<BatchReport>), ApiError> {
+    if body.rows.is_empty() || body.rows.len() > MAX_ROWS {
+        return Err(ApiError::BadParameter {
+            field: "rows".into(),
+            reason: format!("a batch holds 1 to {MAX_ROWS} rows"),
+        });
+    }
+    let today = time::OffsetDateTime::now_utc().date();
+    let parsed: Vec<Result<PostedCompletion, ApiError>> = body
+        .rows
+        .into_iter()
+        .map(|row| {
+            let draft: CompletionPostDraft = parse_value(row)?;
+            Ok(draft.parse(today)?)
+        })
+        .collect();
+    let all_or_nothing = body.mode == BatchMode::AllOrNothing;
+    let valid: Vec<PostedCompletion> =
+        parsed.iter().filter_map(|row| row.as_ref().ok().cloned()).collect();
+    let refused_early = valid.len() < parsed.len();
+    let mut stored = if all_or_nothing && refused_early {
+        Vec::new() // nothing will be written: do not even try
+    } else {
+        let actor = caller.principal.actor();
+        post_batch(&app, &actor, caller.institution_id, &valid, all_or_nothing).await?
+    }
+    .into_iter();
+
+    let mut rows = Vec::with_capacity(parsed.len());
+    for (row, parsed) in parsed.into_iter().enumerate() {
+        let result = match parsed {
+            Err(error) => RowResult::Rejected { row, problem: error.problem() },
+            Ok(_) => match stored.next() {
+                None => RowResult::NotWritten { row },
+                Some(Ok((completion, certificate))) => RowResult::Accepted {
+                    row,
+                    completion_id: completion.id,
+                    certificate_number: certificate.number.to_string(),
+                },
+                Some(Err(error)) => {
+                    RowResult::Rejected { row, problem: ApiError::from(error).problem() }
+                }
+            },
+        };
+        rows.push(result);
+    }
+    let rejected = rows.iter().filter(|row| matches!(row, RowResult::Rejected { .. })).count();
+    let written = !(all_or_nothing && rejected > 0);
+    if !written {
+        // Rows the store accepted were rolled back with the rest.
+        for row in &mut rows {
+            if let RowResult::Accepted { row: index, .. } = row {
+                *row = RowResult::NotWritten { row: *index };
+            }
+        }
+    }
+    let accepted = rows.iter().filter(|row| matches!(row, RowResult::Accepted { .. })).count();
+    let status = if written { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, Json(BatchReport { mode: body.mode, accepted, rejected, rows })))
+}
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_completions_batch))
+        .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT))
+}

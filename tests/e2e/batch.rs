@@ -1,0 +1,93 @@
+//! A class posted at once: a result per row, per-row or all-or-nothing.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::completions::{completion, setting};
+use crate::helpers::{TestApp, official_body};
+
+/// Registers `count` more officials born on 14 March 1985 and returns their national IDs.
+async fn classmates(app: &TestApp, count: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let national_id = format!("001085{:06}", 100_000 + n);
+        app.register_official(&official_body(&national_id, "Trần Văn Bình")).await;
+        ids.push(national_id);
+    }
+    ids
+}
+
+fn row(class: &Value, national_id: &str, name: &str) -> Value {
+    let mut row = completion(class);
+    row["national_id"] = json!(national_id);
+    row["full_name"] = json!(name);
+    row
+}
+
+async fn a_batch_reports_every_row_and_records_the_valid_ones(app: TestApp) {
+    let s = setting(&app).await;
+    let ids = classmates(&app, 30).await;
+    let mut rows: Vec<Value> = ids.iter().map(|id| row(&s.class, id, "Tran Van Binh")).collect();
+    rows[3]["full_name"] = json!("Trần Văn Bảo"); // not the registered name
+    rows[7]["duration_days"] = json!("forty"); // malformed
+    rows.push(row(&s.class, &ids[0], "Trần Văn Bình")); // the same completion twice
+    let answer = app.post_as(&s.token, "/api/v1/completions/batch", &json!({ "rows": rows })).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    assert_eq!(answer.body["accepted"], 28);
+    assert_eq!(answer.body["rejected"], 3);
+    let results = answer.body["rows"].as_array().unwrap();
+    assert_eq!(results.len(), 31);
+    assert_eq!(results[0]["status"], "accepted");
+    assert!(results[0]["certificate_number"].as_str().unwrap().starts_with("HB-"));
+    assert_eq!(results[3]["status"], "rejected");
+    assert_eq!(results[3]["problem"]["code"], "identity-mismatch");
+    assert_eq!(results[3]["problem"]["errors"][0]["field"], "full_name");
+    assert_eq!(results[7]["problem"]["errors"][0]["field"], "duration_days");
+    assert_eq!(results[30]["problem"]["code"], "duplicate-completion");
+    // Every accepted row has its own certificate number and status slot.
+    let numbers: std::collections::HashSet<_> =
+        results.iter().filter_map(|r| r["certificate_number"].as_str()).collect();
+    assert_eq!(numbers.len(), 28);
+    let verified =
+        app.post("/api/v1/verify", &json!({ "number": results[29]["certificate_number"] })).await;
+    assert_eq!(verified.body["verified"], true);
+}
+
+async fn all_or_nothing_writes_nothing_when_one_row_is_refused(app: TestApp) {
+    let s = setting(&app).await;
+    let ids = classmates(&app, 5).await;
+    let mut rows: Vec<Value> = ids.iter().map(|id| row(&s.class, id, "Trần Văn Bình")).collect();
+    rows[4]["date_of_birth"] = json!("1990-01-01");
+    let body = json!({ "mode": "all_or_nothing", "rows": rows });
+    let answer = app.post_as(&s.token, "/api/v1/completions/batch", &body).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", answer.body);
+    assert_eq!(answer.body["accepted"], 0);
+    assert_eq!(answer.body["rows"][0]["status"], "not_written");
+    assert_eq!(answer.body["rows"][4]["problem"]["code"], "identity-mismatch");
+
+    // Fixed, the same batch goes through: nothing of the first attempt was left behind.
+    rows[4]["date_of_birth"] = json!("1985-03-14");
+    let body = json!({ "mode": "all_or_nothing", "rows": rows });
+    let answer = app.post_as(&s.token, "/api/v1/completions/batch", &body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    assert_eq!(answer.body["accepted"], 5);
+}
+
+async fn a_batch_has_a_row_limit_and_needs_an_institution(app: TestApp) {
+    let s = setting(&app).await;
+    let rows: Vec<Value> = (0..5001).map(|_| completion(&s.class)).collect();
+    let answer = app.post_as(&s.token, "/api/v1/completions/batch", &json!({ "rows": rows })).await;
+    answer.assert_problem(StatusCode::BAD_REQUEST, "bad-parameter");
+    assert_eq!(answer.problem_fields(), ["rows"]);
+    let empty = app.post_as(&s.token, "/api/v1/completions/batch", &json!({ "rows": [] })).await;
+    empty.assert_problem(StatusCode::BAD_REQUEST, "bad-parameter");
+    let operator =
+        app.post("/api/v1/completions/batch", &json!({ "rows": [completion(&s.class)] })).await;
+    operator.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+}
+
+on_both_backends!(
+    a_batch_reports_every_row_and_records_the_valid_ones,
+    all_or_nothing_writes_nothing_when_one_row_is_refused,
+    a_batch_has_a_row_limit_and_needs_an_institution,
+);
