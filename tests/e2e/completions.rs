@@ -122,7 +122,82 @@ async fn an_institution_cannot_post_into_another_institutions_class(app: TestApp
     operator.assert_problem(StatusCode::FORBIDDEN, "forbidden");
 }
 
+async fn a_correction_supersedes_and_links_both_certificates(app: TestApp) {
+    let s = setting(&app).await;
+    let first = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    let old_id = first.body["completion"]["id"].as_str().unwrap();
+    let old_number = first.body["certificate"]["number"].as_str().unwrap();
+    let mut corrected = completion(&s.class);
+    corrected["outcome"] = json!("excellent");
+    let uri = format!("/api/v1/completions/{old_id}/correct");
+    let answer = app.post_as(&s.token, &uri, &corrected).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:#}", answer.body);
+    assert_eq!(answer.body["completion"]["supersedes"], old_id);
+    let new_number = answer.body["certificate"]["number"].as_str().unwrap();
+    assert_ne!(new_number, old_number);
+
+    let old = app.post("/api/v1/verify", &json!({ "number": old_number })).await;
+    assert_eq!(old.body["verified"], false);
+    let reason = format!("status: revoked: superseded (superseded by {new_number})");
+    assert!(old.body.to_string().contains(&reason[8..]), "{:#}", old.body);
+    let new = app.post("/api/v1/verify", &json!({ "number": new_number })).await;
+    assert_eq!(new.body["verified"], true);
+    // Corrected once, a completion cannot be corrected again (correct the new one instead).
+    let again = app.post_as(&s.token, &uri, &corrected).await;
+    again.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rule-violated");
+}
+
+async fn an_institution_touches_only_its_own_completions(app: TestApp) {
+    let s = setting(&app).await;
+    let first = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    let completion_id = first.body["completion"]["id"].as_str().unwrap();
+    let number = first.body["certificate"]["number"].as_str().unwrap();
+    let academy = app.accredited_institution("HVCTQG", "national_academy", &["QLNN-CV"]).await;
+    let intruder = app.institution_token(academy["id"].as_str().unwrap()).await;
+
+    let revoke = app
+        .post_as(
+            &intruder,
+            &format!("/api/v1/certificates/{number}/revoke"),
+            &json!({ "reason": "fraud" }),
+        )
+        .await;
+    revoke.assert_problem(StatusCode::NOT_FOUND, "not-found");
+    let correct = app
+        .post_as(
+            &intruder,
+            &format!("/api/v1/completions/{completion_id}/correct"),
+            &completion(&s.class),
+        )
+        .await;
+    correct.assert_problem(StatusCode::NOT_FOUND, "not-found");
+    let listing = app
+        .request(
+            axum::http::Method::GET,
+            &format!("/api/v1/officials/{}/certificates", s.official["id"].as_str().unwrap()),
+            Some(&intruder),
+            None,
+        )
+        .await;
+    listing.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    // Still valid: the intruder changed nothing.
+    let verified = app.post("/api/v1/verify", &json!({ "number": number })).await;
+    assert_eq!(verified.body["verified"], true);
+
+    // The school itself may revoke its own.
+    let own = app
+        .post_as(
+            &s.token,
+            &format!("/api/v1/certificates/{number}/revoke"),
+            &json!({ "reason": "withdrawn" }),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{:#}", own.body);
+}
+
 on_both_backends!(
+    a_correction_supersedes_and_links_both_certificates,
+    an_institution_touches_only_its_own_completions,
     a_posted_completion_comes_back_with_its_signed_certificate,
     the_person_must_match_the_registry,
     scope_duration_and_duplicates_are_enforced,

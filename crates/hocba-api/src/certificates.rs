@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Admin, InstitutionCaller};
+use crate::auth::{Admin, Caller, InstitutionCaller};
 use crate::extract::{Json, Path};
 use crate::{ApiError, AppState, Problem};
 
@@ -35,6 +35,8 @@ pub struct CompletionView {
     pub duration_days: i32,
     /// The result.
     pub outcome: Outcome,
+    /// The completion this one corrects.
+    pub supersedes: Option<CompletionId>,
 }
 
 impl From<CompletionRecord> for CompletionView {
@@ -46,6 +48,7 @@ impl From<CompletionRecord> for CompletionView {
             ended_on: record.ended_on,
             duration_days: record.duration_days,
             outcome: record.outcome,
+            supersedes: record.supersedes,
         }
     }
 }
@@ -231,6 +234,29 @@ pub(crate) async fn post_batch(
     })
 }
 
+/// Corrects one of the institution's completions (institution token): the body states the
+/// corrected completion in full. The old certificate is revoked as `superseded` (its note names
+/// the new number), and the new one issued, in one transaction.
+#[utoipa::path(post, path = "/completions/{id}/correct", tag = "certificates", security(("bearer" = [])),
+    params(("id" = CompletionId, Path, description = "The completion to correct")),
+    request_body = CompletionPostDraft,
+    responses((status = 201, body = PostedView), (status = "4XX", body = Problem)))]
+pub async fn correct_completion(
+    State(app): State<AppState>,
+    caller: InstitutionCaller,
+    Path(id): Path<CompletionId>,
+    Json(draft): Json<CompletionPostDraft>,
+) -> Result<(StatusCode, Json<PostedView>), ApiError> {
+    let corrected = draft.parse(time::OffsetDateTime::now_utc().date())?;
+    let actor = caller.principal.actor();
+    let institution = caller.institution_id;
+    let (completion, certificate) = with_active_key!(&app, |kid, sign| {
+        app.store.correct_completion(&actor, institution, id, &corrected, kid, sign)
+    })?;
+    let view = PostedView { completion: completion.into(), certificate: certificate.try_into()? };
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
 fn number(raw: &str) -> Result<CertificateNumber, ApiError> {
     CertificateNumber::parse(raw).map_err(|error| ApiError::BadParameter {
         field: "number".into(),
@@ -288,14 +314,15 @@ pub struct RevokeBody {
     pub note: Option<String>,
 }
 
-/// Revokes a certificate (operator): its status bit is set for ever, and verifiers say why.
+/// Revokes a certificate (operator, or the institution that posted it): its status bit is set
+/// for ever, and verifiers say why.
 #[utoipa::path(post, path = "/certificates/{number}/revoke", tag = "certificates", security(("bearer" = [])),
     params(("number" = String, Path, description = "Certificate number")),
     request_body = RevokeBody,
     responses((status = 200, body = CertificateView), (status = "4XX", body = Problem)))]
 pub async fn revoke_certificate(
     State(app): State<AppState>,
-    Admin(admin): Admin,
+    Caller(caller): Caller,
     Path(raw): Path<String>,
     Json(body): Json<RevokeBody>,
 ) -> Result<Json<CertificateView>, ApiError> {
@@ -306,7 +333,7 @@ pub async fn revoke_certificate(
         .transpose()
         .map_err(|violation| ApiError::Invalid(hocba_domain::Invalid::field("note", violation)))?;
     let certificate =
-        app.store.revoke_certificate(&admin.actor(), &number(&raw)?, body.reason, note).await?;
+        app.store.revoke_certificate(&caller.actor(), &number(&raw)?, body.reason, note).await?;
     Ok(Json(certificate.try_into()?))
 }
 
@@ -327,6 +354,7 @@ pub async fn list_certificates(
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(post_completion))
+        .routes(routes!(correct_completion))
         .routes(routes!(post_certificate))
         .routes(routes!(get_certificate))
         .routes(routes!(get_credential))

@@ -51,6 +51,8 @@ pub struct CompletionRecord {
     pub score: Option<f64>,
     /// When it was recorded.
     pub posted_at: OffsetDateTime,
+    /// The completion this one corrects.
+    pub supersedes: Option<CompletionId>,
 }
 
 /// The signed forms of a certificate, made by the caller's signer from the facts.
@@ -123,9 +125,73 @@ impl Store {
     ) -> Result<(CompletionRecord, Certificate), StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
-        let posted = post_in(&txn, actor, institution_id, posted, kid, sign).await?;
+        let posted = post_in(&txn, actor, institution_id, posted, None, kid, sign).await?;
         txn.commit().await?;
         Ok(posted)
+    }
+
+    /// Corrects an institution's completion: the corrected facts are a new completion that
+    /// supersedes the old one; the old certificate is revoked (`superseded`, naming the new
+    /// one) and a new certificate issued, all in one transaction. Nothing is deleted.
+    pub async fn correct_completion(
+        &self,
+        actor: &Actor,
+        institution_id: InstitutionId,
+        completion_id: CompletionId,
+        corrected: &PostedCompletion,
+        kid: &str,
+        sign: Sign<'_>,
+    ) -> Result<(CompletionRecord, Certificate), StoreError> {
+        let txn = self.write().await?;
+        ensure_active(&txn, kid).await?;
+        let old = completion::Entity::find_by_id(completion_id.as_uuid())
+            .filter(completion::Column::InstitutionId.eq(institution_id.as_uuid()))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "completion" })?;
+        let already = completion::Entity::find()
+            .filter(completion::Column::SupersedesId.eq(old.id))
+            .one(&txn)
+            .await?;
+        if let Some(newer) = already {
+            return Err(StoreError::Rule {
+                field: "completion_id",
+                reason: format!("already corrected by completion {}", newer.id),
+            });
+        }
+        let (record, certificate) =
+            post_in(&txn, actor, institution_id, corrected, Some(old.id), kid, sign).await?;
+        for replaced in certificates_of_completion(&txn, old.id).await? {
+            if replaced.revocation.is_some() {
+                continue;
+            }
+            revocation::ActiveModel {
+                certificate_id: Set(replaced.id),
+                reason: Set(RevocationReason::Superseded.as_str().to_owned()),
+                note: Set(Some(format!("superseded by {}", certificate.number))),
+                revoked_at: Set(crate::now()),
+                revoked_by: Set(actor.label()),
+            }
+            .insert(&txn)
+            .await?;
+            audit::append(
+                &txn,
+                actor,
+                Change {
+                    action: "certificate.revoked",
+                    subject_type: "certificate",
+                    subject_id: replaced.id.to_string(),
+                    details: json!({
+                        "number": replaced.number.as_str(),
+                        "reason": RevocationReason::Superseded.as_str(),
+                        "superseded_by": certificate.number.as_str(),
+                    }),
+                },
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok((record, certificate))
     }
 
     /// Posts a class's completions in one transaction. Per row (`all_or_nothing` false), each
@@ -147,7 +213,7 @@ impl Store {
         for posted in rows {
             // A savepoint per row: a refused row is rolled back alone.
             let row = txn.begin().await?;
-            match post_in(&row, actor, institution_id, posted, kid, sign).await {
+            match post_in(&row, actor, institution_id, posted, None, kid, sign).await {
                 Ok(done) => {
                     row.commit().await?;
                     results.push(Ok(done));
@@ -253,11 +319,13 @@ impl Store {
         note: Option<String>,
     ) -> Result<Certificate, StoreError> {
         let txn = self.write().await?;
-        let model = certificate::Entity::find()
-            .filter(certificate::Column::Number.eq(number.as_str()))
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound { entity: "certificate" })?;
+        let mut found =
+            certificate::Entity::find().filter(certificate::Column::Number.eq(number.as_str()));
+        if let Actor::Institution { institution_id, .. } = actor {
+            // Another institution's certificate is, to this one, no certificate at all.
+            found = found.filter(certificate::Column::InstitutionId.eq(institution_id.as_uuid()));
+        }
+        let model = found.one(&txn).await?.ok_or(StoreError::NotFound { entity: "certificate" })?;
         revocation::ActiveModel {
             certificate_id: Set(model.id),
             reason: Set(reason.as_str().to_owned()),
@@ -351,6 +419,7 @@ async fn post_in(
     actor: &Actor,
     institution_id: InstitutionId,
     posted: &PostedCompletion,
+    supersedes: Option<Uuid>,
     kid: &str,
     sign: Sign<'_>,
 ) -> Result<(CompletionRecord, Certificate), StoreError> {
@@ -402,12 +471,20 @@ async fn post_in(
             ),
         });
     }
+    // A completion that a correction superseded no longer counts.
+    let superseded = sea_orm::sea_query::Query::select()
+        .column(completion::Column::SupersedesId)
+        .from(completion::Entity)
+        .and_where(completion::Column::SupersedesId.is_not_null())
+        .to_owned();
     let earlier = completion::Entity::find()
         .filter(completion::Column::OfficialId.eq(holder.id))
         .filter(completion::Column::ProgramId.eq(program.id))
         .filter(completion::Column::InstitutionId.eq(institution_id.as_uuid()))
         .filter(completion::Column::StartedOn.eq(span.0))
         .filter(completion::Column::EndedOn.eq(span.1))
+        .filter(completion::Column::Id.not_in_subquery(superseded))
+        .filter(completion::Column::Id.ne(supersedes.unwrap_or_else(Uuid::nil)))
         .one(txn)
         .await?;
     if let Some(earlier) = earlier {
@@ -433,7 +510,7 @@ async fn post_in(
         evidence: Set(None),
         posted_by: Set(posted_by),
         posted_at: Set(crate::now()),
-        supersedes_id: Set(None),
+        supersedes_id: Set(supersedes),
     }
     .insert(txn)
     .await?;
@@ -654,5 +731,6 @@ fn into_completion(model: completion::Model) -> Result<CompletionRecord, StoreEr
             .ok_or_else(|| StoreError::corrupt("completions", "outcome"))?,
         score: model.score,
         posted_at: model.posted_at,
+        supersedes: model.supersedes_id.map(CompletionId::from_uuid),
     })
 }
