@@ -165,28 +165,14 @@ impl Store {
             if replaced.revocation.is_some() {
                 continue;
             }
-            revocation::ActiveModel {
-                certificate_id: Set(replaced.id),
-                reason: Set(RevocationReason::Superseded.as_str().to_owned()),
-                note: Set(Some(format!("superseded by {}", certificate.number))),
-                revoked_at: Set(crate::now()),
-                revoked_by: Set(actor.label()),
-            }
-            .insert(&txn)
-            .await?;
-            audit::append(
+            let note = format!("superseded by {}", certificate.number);
+            revoke_in(
                 &txn,
                 actor,
-                Change {
-                    action: "certificate.revoked",
-                    subject_type: "certificate",
-                    subject_id: replaced.id.to_string(),
-                    details: json!({
-                        "number": replaced.number.as_str(),
-                        "reason": RevocationReason::Superseded.as_str(),
-                        "superseded_by": certificate.number.as_str(),
-                    }),
-                },
+                replaced.id,
+                &replaced.number,
+                RevocationReason::Superseded,
+                Some(note),
             )
             .await?;
         }
@@ -326,27 +312,7 @@ impl Store {
             found = found.filter(certificate::Column::InstitutionId.eq(institution_id.as_uuid()));
         }
         let model = found.one(&txn).await?.ok_or(StoreError::NotFound { entity: "certificate" })?;
-        revocation::ActiveModel {
-            certificate_id: Set(model.id),
-            reason: Set(reason.as_str().to_owned()),
-            note: Set(note.clone()),
-            revoked_at: Set(crate::now()),
-            revoked_by: Set(actor.label()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(StoreError::unique("number"))?;
-        audit::append(
-            &txn,
-            actor,
-            Change {
-                action: "certificate.revoked",
-                subject_type: "certificate",
-                subject_id: model.id.to_string(),
-                details: json!({ "number": number.as_str(), "reason": reason.as_str() }),
-            },
-        )
-        .await?;
+        revoke_in(&txn, actor, model.id, number, reason, note).await?;
         let certificate = with_revocation(&txn, model).await?;
         txn.commit().await?;
         Ok(certificate)
@@ -533,6 +499,38 @@ async fn post_in(
     )
     .await?;
     Ok((into_completion(model)?, certificate))
+}
+
+/// Records a revocation and its audit event inside `txn`; a second revocation is a conflict.
+async fn revoke_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    certificate_id: Uuid,
+    number: &CertificateNumber,
+    reason: RevocationReason,
+    note: Option<String>,
+) -> Result<(), StoreError> {
+    revocation::ActiveModel {
+        certificate_id: Set(certificate_id),
+        reason: Set(reason.as_str().to_owned()),
+        note: Set(note.clone()),
+        revoked_at: Set(crate::now()),
+        revoked_by: Set(actor.label()),
+    }
+    .insert(txn)
+    .await
+    .map_err(StoreError::unique("number"))?;
+    audit::append(
+        txn,
+        actor,
+        Change {
+            action: "certificate.revoked",
+            subject_type: "certificate",
+            subject_id: certificate_id.to_string(),
+            details: json!({ "number": number.as_str(), "reason": reason.as_str(), "note": note }),
+        },
+    )
+    .await
 }
 
 async fn ensure_active(txn: &DatabaseTransaction, kid: &str) -> Result<(), StoreError> {
