@@ -513,7 +513,7 @@ async fn revoke_in(
     revocation::ActiveModel {
         certificate_id: Set(certificate_id),
         reason: Set(reason.as_str().to_owned()),
-        note: Set(note.clone()),
+        note: Set(note),
         revoked_at: Set(crate::now()),
         revoked_by: Set(actor.label()),
     }
@@ -527,7 +527,8 @@ async fn revoke_in(
             action: "certificate.revoked",
             subject_type: "certificate",
             subject_id: certificate_id.to_string(),
-            details: json!({ "number": number.as_str(), "reason": reason.as_str(), "note": note }),
+            // The free-text note stays in the revocation row: audit details hold no free text.
+            details: json!({ "number": number.as_str(), "reason": reason.as_str() }),
         },
     )
     .await
