@@ -165,6 +165,7 @@ pub async fn seed(app: &AppState) -> anyhow::Result<Option<String>> {
                 &actor,
                 first_class.institution_id,
                 &posted.parse(today)?,
+                None,
             )
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;

@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_registry;
 mod m20261124_000002_create_certificates;
 mod m20261124_000003_create_institution_clients;
+mod m20261124_000004_create_idempotency_keys;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_registry::Migration),
             Box::new(m20261124_000002_create_certificates::Migration),
             Box::new(m20261124_000003_create_institution_clients::Migration),
+            Box::new(m20261124_000004_create_idempotency_keys::Migration),
         ]
     }
 }

@@ -203,3 +203,73 @@ on_both_backends!(
     scope_duration_and_duplicates_are_enforced,
     an_institution_cannot_post_into_another_institutions_class,
 );
+
+mod idempotency {
+    use axum::body::Body;
+    use axum::http::{Method, Request, StatusCode, header};
+    use serde_json::json;
+
+    use super::{completion, setting};
+    use crate::helpers::{TestApp, TestResponse};
+
+    async fn post_keyed(
+        app: &TestApp,
+        token: &str,
+        uri: &str,
+        key: &str,
+        body: &serde_json::Value,
+    ) -> TestResponse {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("Idempotency-Key", key)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        app.send(request).await
+    }
+
+    async fn a_retry_with_the_same_key_replays_the_first_answer(app: TestApp) {
+        let s = setting(&app).await;
+        let uri = "/api/v1/completions";
+        let first = post_keyed(&app, &s.token, uri, "class-K1-row-1", &completion(&s.class)).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{:#}", first.body);
+        let retry = post_keyed(&app, &s.token, uri, "class-K1-row-1", &completion(&s.class)).await;
+        assert_eq!(retry.status, StatusCode::CREATED);
+        assert_eq!(retry.body, first.body, "the same answer, not a second certificate");
+        let listed = app
+            .get_as_admin(&format!(
+                "/api/v1/officials/{}/certificates",
+                s.official["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(listed.body.as_array().unwrap().len(), 1);
+
+        let mut other = completion(&s.class);
+        other["outcome"] = json!("excellent");
+        let reused =
+            post_keyed(&app, &s.token, "/api/v1/completions", "class-K1-row-1", &other).await;
+        reused.assert_problem(StatusCode::CONFLICT, "idempotency-key-reused");
+        let bad = post_keyed(&app, &s.token, "/api/v1/completions", &"k".repeat(256), &other).await;
+        bad.assert_problem(StatusCode::BAD_REQUEST, "bad-parameter");
+    }
+
+    async fn a_batch_retry_with_the_same_key_writes_nothing_new(app: TestApp) {
+        let s = setting(&app).await;
+        let body = json!({ "rows": [completion(&s.class)] });
+        let first = post_keyed(&app, &s.token, "/api/v1/completions/batch", "batch-1", &body).await;
+        assert_eq!(first.body["accepted"], 1, "{:#}", first.body);
+        let retry = post_keyed(&app, &s.token, "/api/v1/completions/batch", "batch-1", &body).await;
+        assert_eq!(retry.status, StatusCode::OK);
+        assert_eq!(retry.body, first.body);
+        // Without the key, the same row is a duplicate, not a second certificate.
+        let unkeyed = app.post_as(&s.token, "/api/v1/completions/batch", &body).await;
+        assert_eq!(unkeyed.body["rows"][0]["problem"]["code"], "duplicate-completion");
+    }
+
+    on_both_backends!(
+        a_retry_with_the_same_key_replays_the_first_answer,
+        a_batch_retry_with_the_same_key_writes_nothing_new,
+    );
+}

@@ -154,7 +154,7 @@ impl TestApp {
         self.send(request.body(body.unwrap_or_else(Body::empty)).expect("request")).await
     }
 
-    async fn send(&self, request: Request<Body>) -> TestResponse {
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.expect("infallible");
         let status = response.status();
         let content_type = response

@@ -55,7 +55,12 @@ pub fn client_secret_matches(secret: &str, stored: &str) -> bool {
 
 /// The stored form of a token.
 pub fn hash_token(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+    sha256_hex(secret.as_bytes())
+}
+
+/// SHA-256 of bytes, in hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// A request made with a valid registry-operator token.

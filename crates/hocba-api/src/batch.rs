@@ -2,8 +2,10 @@
 //! row.
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
-use hocba_domain::{CompletionId, CompletionPostDraft, PostedCompletion};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use hocba_domain::{CompletionId, CompletionPostDraft};
+use hocba_store::{Answer, BatchResults, Posted, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -12,7 +14,8 @@ use utoipa_axum::routes;
 
 use crate::auth::InstitutionCaller;
 use crate::certificates::post_batch;
-use crate::extract::{Json, parse_value};
+use crate::extract::{DigestedJson, parse_value};
+use crate::idempotency::{self, Keyed};
 use crate::{ApiError, AppState, Problem};
 
 /// The most rows a batch may hold (a large class, with room to spare).
@@ -89,45 +92,77 @@ pub struct BatchReport {
 /// valid (then the answer is 422). Each row is checked as `POST /api/v1/completions` checks one.
 #[utoipa::path(post, path = "/completions/batch", tag = "certificates", security(("bearer" = [])),
     request_body = BatchBody,
+    params(("Idempotency-Key" = Option<String>, Header,
+            description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is refused (409)")),
     responses((status = 200, body = BatchReport), (status = 422, body = BatchReport),
               (status = "4XX", body = Problem)))]
 pub async fn post_completions_batch(
     State(app): State<AppState>,
     caller: InstitutionCaller,
-    Json(body): Json<BatchBody>,
-) -> Result<(StatusCode, Json<BatchReport>), ApiError> {
-    if body.rows.is_empty() || body.rows.len() > MAX_ROWS {
+    headers: HeaderMap,
+    body: DigestedJson<BatchBody>,
+) -> Result<Response, ApiError> {
+    let route = "POST /api/v1/completions/batch";
+    let key =
+        match idempotency::check(&app.store, &headers, caller.institution_id, route, &body.digest)
+            .await?
+        {
+            Keyed::Replay(first_answer) => return Ok(first_answer),
+            Keyed::Process(key) => key,
+        };
+    let BatchBody { mode, rows } = body.value;
+    if rows.is_empty() || rows.len() > MAX_ROWS {
         return Err(ApiError::BadParameter {
             field: "rows".into(),
             reason: format!("a batch holds 1 to {MAX_ROWS} rows"),
         });
     }
     let today = time::OffsetDateTime::now_utc().date();
-    let parsed: Vec<Result<PostedCompletion, ApiError>> = body
-        .rows
+    let mut valid = Vec::with_capacity(rows.len());
+    let early: Vec<Option<Problem>> = rows
         .into_iter()
         .map(|row| {
-            let draft: CompletionPostDraft = parse_value(row)?;
-            Ok(draft.parse(today)?)
+            let parsed = parse_value::<CompletionPostDraft>(row)
+                .and_then(|draft| draft.parse(today).map_err(ApiError::from));
+            match parsed {
+                Ok(posted) => {
+                    valid.push(posted);
+                    None
+                }
+                Err(error) => Some(error.problem()),
+            }
         })
         .collect();
-    let all_or_nothing = body.mode == BatchMode::AllOrNothing;
-    let valid: Vec<PostedCompletion> =
-        parsed.iter().filter_map(|row| row.as_ref().ok().cloned()).collect();
-    let refused_early = valid.len() < parsed.len();
-    let mut stored = if all_or_nothing && refused_early {
-        Vec::new() // nothing will be written: do not even try
+    let all_or_nothing = mode == BatchMode::AllOrNothing;
+    let answer = |stored: &BatchResults| {
+        let (status, report) = report(mode, &early, stored);
+        idempotency::render(status, &report)
+    };
+    let stored = if all_or_nothing && valid.len() < early.len() {
+        Vec::new() // a row is already refused: nothing will be written, so do not try
     } else {
         let actor = caller.principal.actor();
-        post_batch(&app, &actor, caller.institution_id, &valid, all_or_nothing).await?
-    }
-    .into_iter();
+        let keyed = key.as_ref().map(|key| (key, &answer as Answer<'_, _>));
+        post_batch(&app, &actor, caller.institution_id, &valid, all_or_nothing, keyed).await?
+    };
+    Ok(idempotency::json_response(answer(&stored)))
+}
 
-    let mut rows = Vec::with_capacity(parsed.len());
-    for (row, parsed) in parsed.into_iter().enumerate() {
-        let result = match parsed {
-            Err(error) => RowResult::Rejected { row, problem: error.problem() },
-            Ok(_) => match stored.next() {
+/// The report of a batch: the rows refused before the store (`early`, by position) and the
+/// store's results for the others, in order.
+fn report(
+    mode: BatchMode,
+    early: &[Option<Problem>],
+    stored: &[Result<Posted, StoreError>],
+) -> (StatusCode, BatchReport) {
+    let mut stored = stored.iter();
+    let mut rows: Vec<RowResult> = early
+        .iter()
+        .enumerate()
+        .map(|(row, refused)| match refused {
+            // Only rows that reached the store have a stored result.
+            Some(problem) => RowResult::Rejected { row, problem: problem.clone() },
+            None => match stored.next() {
                 None => RowResult::NotWritten { row },
                 Some(Ok((completion, certificate))) => RowResult::Accepted {
                     row,
@@ -135,14 +170,13 @@ pub async fn post_completions_batch(
                     certificate_number: certificate.number.to_string(),
                 },
                 Some(Err(error)) => {
-                    RowResult::Rejected { row, problem: ApiError::from(error).problem() }
+                    RowResult::Rejected { row, problem: ApiError::from(error.clone()).problem() }
                 }
             },
-        };
-        rows.push(result);
-    }
+        })
+        .collect();
     let rejected = rows.iter().filter(|row| matches!(row, RowResult::Rejected { .. })).count();
-    let written = !(all_or_nothing && rejected > 0);
+    let written = !(mode == BatchMode::AllOrNothing && rejected > 0);
     if !written {
         // Rows the store accepted were rolled back with the rest.
         for row in &mut rows {
@@ -153,7 +187,7 @@ pub async fn post_completions_batch(
     }
     let accepted = rows.iter().filter(|row| matches!(row, RowResult::Accepted { .. })).count();
     let status = if written { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Ok((status, Json(BatchReport { mode: body.mode, accepted, rejected, rows })))
+    (status, BatchReport { mode, accepted, rejected, rows })
 }
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {

@@ -9,7 +9,10 @@ use hocba_domain::{
     CertificateFacts, CertificateNumber, CompletionId, CompletionPostDraft, InstitutionId,
     OfficialId, Outcome, PostedCompletion, RevocationReason,
 };
-use hocba_store::{Actor, Certificate, CompletionRecord, Sign, SignedDocuments, StoreError};
+use hocba_store::{
+    Actor, Answer, BatchResults, Certificate, CompletionRecord, IdempotencyKey, Posted, Sign,
+    SignedDocuments, StoreError,
+};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
@@ -17,7 +20,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Admin, Caller, InstitutionCaller};
-use crate::extract::{Json, Path};
+use crate::extract::{DigestedJson, Json, Path};
+use crate::idempotency::{self, Keyed};
 use crate::{ApiError, AppState, Problem};
 
 /// A recorded completion.
@@ -122,17 +126,39 @@ pub struct PostedView {
 /// certificate is issued and signed in the same transaction.
 #[utoipa::path(post, path = "/completions", tag = "certificates", security(("bearer" = [])),
     request_body = CompletionPostDraft,
+    params(("Idempotency-Key" = Option<String>, Header,
+            description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is refused (409)")),
     responses((status = 201, body = PostedView), (status = "4XX", body = Problem)))]
 pub async fn post_completion(
     State(app): State<AppState>,
     caller: InstitutionCaller,
-    Json(draft): Json<CompletionPostDraft>,
-) -> Result<(StatusCode, Json<PostedView>), ApiError> {
-    let posted = draft.parse(time::OffsetDateTime::now_utc().date())?;
+    headers: HeaderMap,
+    body: DigestedJson<CompletionPostDraft>,
+) -> Result<Response, ApiError> {
+    let route = "POST /api/v1/completions";
+    let key =
+        match idempotency::check(&app.store, &headers, caller.institution_id, route, &body.digest)
+            .await?
+        {
+            Keyed::Replay(first_answer) => return Ok(first_answer),
+            Keyed::Process(key) => key,
+        };
+    let posted = body.value.parse(time::OffsetDateTime::now_utc().date())?;
     let actor = caller.principal.actor();
-    let (completion, certificate) = post(&app, &actor, caller.institution_id, &posted).await?;
-    let view = PostedView { completion: completion.into(), certificate: certificate.try_into()? };
-    Ok((StatusCode::CREATED, Json(view)))
+    let answer = |done: &Posted| match posted_view(done) {
+        Ok(view) => idempotency::render(StatusCode::CREATED, &view),
+        Err(error) => idempotency::render(StatusCode::INTERNAL_SERVER_ERROR, &error.problem()),
+    };
+    let keyed = key.as_ref().map(|key| (key, &answer as Answer<'_, Posted>));
+    let done = post(&app, &actor, caller.institution_id, &posted, keyed).await?;
+    Ok(idempotency::json_response(answer(&done)))
+}
+
+fn posted_view((completion, certificate): &Posted) -> Result<PostedView, ApiError> {
+    Ok(PostedView {
+        completion: completion.clone().into(),
+        certificate: certificate.clone().try_into()?,
+    })
 }
 
 /// Which completion to certify.
@@ -215,9 +241,10 @@ pub async fn post(
     actor: &Actor,
     institution: InstitutionId,
     posted: &PostedCompletion,
-) -> Result<(CompletionRecord, Certificate), ApiError> {
+    keyed: Option<(&IdempotencyKey, Answer<'_, Posted>)>,
+) -> Result<Posted, ApiError> {
     with_active_key!(app, |kid, sign| {
-        app.store.post_completion(actor, institution, posted, kid, sign)
+        app.store.post_completion(actor, institution, posted, keyed, kid, sign)
     })
 }
 
@@ -228,9 +255,10 @@ pub(crate) async fn post_batch(
     institution: InstitutionId,
     rows: &[PostedCompletion],
     all_or_nothing: bool,
-) -> Result<Vec<Result<(CompletionRecord, Certificate), StoreError>>, ApiError> {
+    keyed: Option<(&IdempotencyKey, Answer<'_, BatchResults>)>,
+) -> Result<BatchResults, ApiError> {
     with_active_key!(app, |kid, sign| {
-        app.store.post_completions(actor, institution, rows, all_or_nothing, kid, sign)
+        app.store.post_completions(actor, institution, rows, all_or_nothing, keyed, kid, sign)
     })
 }
 

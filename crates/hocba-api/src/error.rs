@@ -60,6 +60,9 @@ pub enum ApiError {
         /// What went wrong.
         description: &'static str,
     },
+    /// An `Idempotency-Key` already answered a different request.
+    #[error("this Idempotency-Key was used for a different request; use a new key")]
+    IdempotencyKeyReused,
     /// No key may sign: every key was retired or revoked.
     #[error("the registry has no active signing key; an operator must run `hocba keys rotate`")]
     NoSigningKey,
@@ -75,7 +78,7 @@ pub enum ApiError {
 }
 
 /// An RFC 9457 problem document.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     /// URI of the problem type: `urn:hocba:problem:` followed by `code`.
     #[serde(rename = "type")]
@@ -100,7 +103,7 @@ pub struct Problem {
 }
 
 /// One invalid field.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FieldProblem {
     /// Dotted path of the field in the input (`employment.valid_from`, `rows.3.national_id`).
     #[schema(example = "national_id")]
@@ -133,6 +136,7 @@ impl ApiError {
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not-found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
             ApiError::NoSigningKey => (StatusCode::SERVICE_UNAVAILABLE, "no-signing-key"),
+            ApiError::IdempotencyKeyReused => (StatusCode::CONFLICT, "idempotency-key-reused"),
             ApiError::OAuth { error: "invalid_client", .. } => {
                 (StatusCode::UNAUTHORIZED, "invalid-client")
             }

@@ -24,31 +24,54 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .is_some_and(|mime| {
-                let mime = mime.trim();
-                mime.eq_ignore_ascii_case("application/json") || mime.ends_with("+json")
-            });
-        if !is_json {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::MalformedBody {
-                    field: None,
-                    reason: rejection.body_text(),
-                    status: StatusCode::BAD_REQUEST,
-                }
-            }
-        })?;
+        let bytes = json_body(request, state).await?;
         parse_json(&bytes).map(Json)
     }
+}
+
+/// A JSON body with the SHA-256 (hex) of its bytes, to recognise a retried request.
+pub struct DigestedJson<T> {
+    /// The body.
+    pub value: T,
+    /// SHA-256 of the body as sent.
+    pub digest: String,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for DigestedJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = json_body(request, state).await?;
+        let digest = crate::auth::sha256_hex(&bytes);
+        Ok(DigestedJson { value: parse_json(&bytes)?, digest })
+    }
+}
+
+/// The bytes of an `application/json` body within the route's size limit.
+async fn json_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim();
+            mime.eq_ignore_ascii_case("application/json") || mime.ends_with("+json")
+        });
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    Bytes::from_request(request, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::MalformedBody {
+                field: None,
+                reason: rejection.body_text(),
+                status: StatusCode::BAD_REQUEST,
+            }
+        }
+    })
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {

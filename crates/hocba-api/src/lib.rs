@@ -12,6 +12,7 @@ mod certificates;
 mod clients;
 mod error;
 mod extract;
+mod idempotency;
 mod institutions;
 mod officials;
 mod operations;

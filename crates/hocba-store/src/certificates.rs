@@ -20,6 +20,7 @@ use crate::entities::{
     certificate, class, completion, institution, official, program, revocation, signing_key,
     status_list,
 };
+use crate::idempotency::{Answer, IdempotencyKey, remember};
 use crate::institutions::load_institution;
 use crate::{Actor, Store, StoreError};
 
@@ -54,6 +55,12 @@ pub struct CompletionRecord {
     /// The completion this one corrects.
     pub supersedes: Option<CompletionId>,
 }
+
+/// A posted completion and the certificate issued for it.
+pub type Posted = (CompletionRecord, Certificate);
+
+/// A batch's results, one per row in order: posted, or why not.
+pub type BatchResults = Vec<Result<Posted, StoreError>>;
 
 /// The signed forms of a certificate, made by the caller's signer from the facts.
 #[derive(Debug, Clone)]
@@ -115,17 +122,25 @@ impl Store {
     /// transaction: the person must match the registry on national ID, name and date of birth;
     /// the institution must be accredited for the programme's category on the last day; the
     /// duration must meet the programme's minimum; the same completion is not recorded twice.
+    ///
+    /// With `keyed`, the answer rendered from the result is stored in the same transaction
+    /// (see [`Store::replay`]).
+    #[allow(clippy::too_many_arguments)]
     pub async fn post_completion(
         &self,
         actor: &Actor,
         institution_id: InstitutionId,
         posted: &PostedCompletion,
+        keyed: Option<(&IdempotencyKey, Answer<'_, Posted>)>,
         kid: &str,
         sign: Sign<'_>,
-    ) -> Result<(CompletionRecord, Certificate), StoreError> {
+    ) -> Result<Posted, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
         let posted = post_in(&txn, actor, institution_id, posted, None, kid, sign).await?;
+        if let Some((key, answer)) = keyed {
+            remember(&txn, key, answer(&posted)).await?;
+        }
         txn.commit().await?;
         Ok(posted)
     }
@@ -184,15 +199,17 @@ impl Store {
     /// row is recorded or refused on its own (a refused row leaves no trace); all or nothing,
     /// the first refused row refuses the batch and nothing is written. Either way the answer has
     /// one result per row, in order.
+    #[allow(clippy::too_many_arguments)]
     pub async fn post_completions(
         &self,
         actor: &Actor,
         institution_id: InstitutionId,
         rows: &[PostedCompletion],
         all_or_nothing: bool,
+        keyed: Option<(&IdempotencyKey, Answer<'_, BatchResults>)>,
         kid: &str,
         sign: Sign<'_>,
-    ) -> Result<Vec<Result<(CompletionRecord, Certificate), StoreError>>, StoreError> {
+    ) -> Result<BatchResults, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
         let mut results = Vec::with_capacity(rows.len());
@@ -212,8 +229,12 @@ impl Store {
             }
         }
         if all_or_nothing && results.iter().any(Result::is_err) {
+            // Nothing written; a retry gets the same refusal, so nothing need be remembered.
             txn.rollback().await?;
         } else {
+            if let Some((key, answer)) = keyed {
+                remember(&txn, key, answer(&results)).await?;
+            }
             txn.commit().await?;
         }
         Ok(results)

@@ -334,3 +334,21 @@ pub mod revocation {
     }
     no_relations!();
 }
+
+pub mod idempotency_key {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "idempotency_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub scope: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        pub request_hash: String,
+        pub status: i32,
+        pub response: String,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+}

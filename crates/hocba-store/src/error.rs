@@ -85,6 +85,41 @@ pub enum StoreError {
     Database(DbErr),
 }
 
+/// A copy of an error, for reports that keep it (a batch's row results). A database error keeps
+/// only its message.
+impl Clone for StoreError {
+    fn clone(&self) -> Self {
+        match self {
+            StoreError::NotFound { entity } => StoreError::NotFound { entity },
+            StoreError::Conflict { field } => StoreError::Conflict { field },
+            StoreError::UnknownReference { field, entity } => {
+                StoreError::UnknownReference { field, entity }
+            }
+            StoreError::NotAccredited { institution, category, day, reason } => {
+                StoreError::NotAccredited {
+                    institution: institution.clone(),
+                    category: category.clone(),
+                    day: *day,
+                    reason,
+                }
+            }
+            StoreError::Rule { field, reason } => {
+                StoreError::Rule { field, reason: reason.clone() }
+            }
+            StoreError::KeyNotActive { kid } => StoreError::KeyNotActive { kid: kid.clone() },
+            StoreError::IdentityMismatch { field } => StoreError::IdentityMismatch { field },
+            StoreError::DuplicateCompletion { completion_id } => {
+                StoreError::DuplicateCompletion { completion_id: *completion_id }
+            }
+            StoreError::Signing { reason } => StoreError::Signing { reason: reason.clone() },
+            StoreError::Corrupt { entity, detail } => {
+                StoreError::Corrupt { entity, detail: detail.clone() }
+            }
+            StoreError::Database(error) => StoreError::Database(DbErr::Custom(error.to_string())),
+        }
+    }
+}
+
 impl From<DbErr> for StoreError {
     fn from(error: DbErr) -> Self {
         StoreError::Database(error)

@@ -11,6 +11,7 @@ mod certificates;
 mod clients;
 mod entities;
 mod error;
+mod idempotency;
 mod institutions;
 mod keys;
 mod officials;
@@ -28,9 +29,12 @@ use uuid::Uuid;
 
 pub use audit::{AuditEvent, ChainReport};
 pub use catalog::{Category, Class, ClassQuery, Program};
-pub use certificates::{Certificate, CompletionRecord, Revocation, Sign, SignedDocuments};
+pub use certificates::{
+    BatchResults, Certificate, CompletionRecord, Posted, Revocation, Sign, SignedDocuments,
+};
 pub use clients::ClientRecord;
 pub use error::StoreError;
+pub use idempotency::{Answer, IdempotencyKey, Replay};
 pub use institutions::Institution;
 pub use keys::SigningKeyRecord;
 pub use officials::{EmploymentRecord, Official, OfficialQuery, OfficialSummary};
