@@ -32,6 +32,10 @@ enum Command {
         database: DatabaseArgs,
         #[command(flatten)]
         identity: keys::IdentityArgs,
+        /// Requests per second each credential may make on average (bursts of twice that);
+        /// beyond it, 429 with Retry-After.
+        #[arg(long, env = "HOCBA_RATE_LIMIT", default_value_t = 50)]
+        rate_limit: u32,
         /// Also load a demo catalogue, two institutions and 50 officials (idempotent).
         #[arg(long)]
         demo: bool,
@@ -88,8 +92,8 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, database, identity, demo } => {
-            serve(listen, &database, &identity, demo).await
+        Command::Serve { listen, database, identity, rate_limit, demo } => {
+            serve(listen, &database, &identity, rate_limit, demo).await
         }
         Command::Keys { database, identity, action } => {
             let store = database.open().await?;
@@ -150,6 +154,7 @@ async fn serve(
     listen: SocketAddr,
     database: &DatabaseArgs,
     identity: &keys::IdentityArgs,
+    rate_limit: u32,
     demo: bool,
 ) -> anyhow::Result<()> {
     let store = database.open().await?;
@@ -157,7 +162,11 @@ async fn serve(
     let authority = identity.authority(Some(listen))?;
     authority.ensure_key(&store).await.map_err(|error| anyhow::anyhow!("{error}"))?;
     eprintln!("registry DID: {} (keys in {})", authority.registry.did, identity.keys_dir.display());
-    let app = AppState { store, authority: std::sync::Arc::new(authority) };
+    let app = AppState {
+        store,
+        authority: std::sync::Arc::new(authority),
+        limiter: std::sync::Arc::new(hocba_api::RateLimiter::new(rate_limit)),
+    };
     if demo {
         let certificate = demo::seed(&app).await.context("cannot load the demo data")?;
         let secret = mint_admin_token(&app.store, "demo").await?;

@@ -145,7 +145,27 @@ async fn an_expired_token_is_refused(app: TestApp) {
     me.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
 
+async fn a_credential_beyond_its_rate_gets_429_with_retry_after(app: TestApp) {
+    let institution = school(&app).await;
+    let access = app.institution_token(&institution).await;
+    let burst = 2 * crate::helpers::RATE_LIMIT as usize;
+    let mut refused = None;
+    for _ in 0..=10 * burst {
+        let me = app.request(Method::GET, "/api/v1/me", Some(&access), None).await;
+        if me.status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(me);
+            break;
+        }
+    }
+    let refused = refused.expect("the burst is bounded");
+    refused.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+    assert_eq!(refused.headers["retry-after"], "1");
+    // The operator's token has its own bucket.
+    assert_eq!(app.get_as_admin("/api/v1/audit/verify").await.status, StatusCode::OK);
+}
+
 on_both_backends!(
+    a_credential_beyond_its_rate_gets_429_with_retry_after,
     a_client_secret_is_shown_once_and_exchanged_for_a_short_lived_token,
     bad_token_requests_say_why_in_oauth_terms,
     a_revoked_client_loses_its_tokens_at_once,

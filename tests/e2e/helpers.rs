@@ -47,6 +47,10 @@ pub struct TestApp {
     _keys: TempDir,
 }
 
+/// Requests per second per credential in tests: high enough for every test but the one that
+/// exceeds it.
+pub const RATE_LIMIT: u32 = 200;
+
 /// The public URL the test registry believes it has.
 pub const BASE_URL: &str = "https://hocba.test";
 
@@ -54,6 +58,7 @@ pub const BASE_URL: &str = "https://hocba.test";
 #[derive(Debug)]
 pub struct TestResponse {
     pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
     pub content_type: String,
     pub body: Value,
 }
@@ -131,8 +136,9 @@ impl TestApp {
             .await
             .expect("admin token");
         let authority = Arc::new(authority);
-        let router =
-            hocba_api::app(AppState { store: store.clone(), authority: authority.clone() });
+        let limiter = Arc::new(hocba_api::RateLimiter::new(RATE_LIMIT));
+        let state = AppState { store: store.clone(), authority: authority.clone(), limiter };
+        let router = hocba_api::app(state);
         TestApp { router, store, authority, admin_token: token.secret, _dir: dir, _keys: keys }
     }
 
@@ -163,9 +169,10 @@ impl TestApp {
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
             .to_owned();
+        let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        TestResponse { status, content_type, body }
+        TestResponse { status, headers, content_type, body }
     }
 
     /// `POST`s `body` as the operator with a `Content-Type` of the caller's choosing.

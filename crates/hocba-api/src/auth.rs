@@ -125,7 +125,12 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         .map(str::trim)
         .filter(|token| token.starts_with(TOKEN_PREFIX))
         .ok_or(ApiError::Unauthenticated)?;
-    state.store.authenticate(&hash_token(token)).await?.ok_or(ApiError::Unauthenticated)
+    let principal =
+        state.store.authenticate(&hash_token(token)).await?.ok_or(ApiError::Unauthenticated)?;
+    // An institution's clients share nothing: each client has its own bucket.
+    let credential = principal.institution.map_or(principal.token_id, |(_, client)| client);
+    state.limiter.check(credential)?;
+    Ok(principal)
 }
 
 #[cfg(test)]

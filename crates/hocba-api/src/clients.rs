@@ -188,6 +188,8 @@ pub async fn token(
     };
     let invalid = || oauth("invalid_client", "unknown client, wrong secret, or revoked client");
     let client_id = Uuid::parse_str(&client_id).map_err(|_| invalid())?;
+    // Guessing secrets costs an argon2 hash each and is rate limited per client.
+    app.limiter.check(client_id)?;
     let stored = app.store.client_secret_hash(client_id).await?.ok_or_else(invalid)?;
     let matches =
         tokio::task::spawn_blocking(move || auth::client_secret_matches(&secret, &stored))

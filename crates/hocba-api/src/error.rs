@@ -60,6 +60,12 @@ pub enum ApiError {
         /// What went wrong.
         description: &'static str,
     },
+    /// Too many requests from one credential.
+    #[error("too many requests; retry after {retry_after_seconds} s")]
+    RateLimited {
+        /// Seconds to wait (the `Retry-After` header).
+        retry_after_seconds: u64,
+    },
     /// An `Idempotency-Key` already answered a different request.
     #[error("this Idempotency-Key was used for a different request; use a new key")]
     IdempotencyKeyReused,
@@ -137,6 +143,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
             ApiError::NoSigningKey => (StatusCode::SERVICE_UNAVAILABLE, "no-signing-key"),
             ApiError::IdempotencyKeyReused => (StatusCode::CONFLICT, "idempotency-key-reused"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
             ApiError::OAuth { error: "invalid_client", .. } => {
                 (StatusCode::UNAUTHORIZED, "invalid-client")
             }
@@ -237,6 +244,11 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let ApiError::RateLimited { retry_after_seconds } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

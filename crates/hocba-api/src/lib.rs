@@ -14,6 +14,7 @@ mod error;
 mod extract;
 mod idempotency;
 mod institutions;
+mod limits;
 mod officials;
 mod operations;
 mod publication;
@@ -35,6 +36,7 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use authority::{ActiveSigner, Authority};
 pub use certificates::{issue as issue_certificate, post as post_completion};
 pub use error::{ApiError, Problem};
+pub use limits::RateLimiter;
 
 /// The largest request body any endpoint accepts (64 KiB); bulk endpoints raise it for themselves.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -46,6 +48,8 @@ pub struct AppState {
     pub store: Store,
     /// The registry's identity and signing keys.
     pub authority: std::sync::Arc<Authority>,
+    /// Requests per credential.
+    pub limiter: std::sync::Arc<RateLimiter>,
 }
 
 #[derive(OpenApi)]
