@@ -14,6 +14,7 @@ mod catalog;
 mod certificates;
 mod clients;
 mod completions;
+mod crash;
 mod institutions;
 mod interop;
 mod migrations;

@@ -1,0 +1,200 @@
+//! Reliability: the real binary killed with SIGKILL in the middle of posting, restarted, and
+//! every batch retried with its Idempotency-Key: every row is stored exactly once, and every
+//! certificate number and status slot is unique.
+
+use std::collections::HashSet;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const ADMIN: &str = "hocba_crash-test-operator-token-0123456789abcdef";
+const OFFICIALS: usize = 240;
+const BATCHES: usize = 4;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn start(dir: &Path, port: u16) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_hocba"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", dir.join("hocba.db").display()))
+        .arg("--keys-dir")
+        .arg(dir.join("keys"))
+        .env("HOCBA_ADMIN_TOKEN", ADMIN)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ureq::get(&format!("{base}/health")).call().is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server { child, base }
+}
+
+fn call(base: &str, token: &str, path: &str, body: &Value, key: Option<&str>) -> (u16, Value) {
+    let mut request = ureq::post(&format!("{base}{path}"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .config()
+        .http_status_as_error(false)
+        .build();
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let mut response = request.content_type("application/json").send(body.to_string()).unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn national_id(n: usize) -> String {
+    format!("001085{:06}", 200_000 + n)
+}
+
+/// A school with a class, OFFICIALS officials, and the school's token.
+fn seed(base: &str) -> (Value, String) {
+    let (_, school) = call(
+        base,
+        ADMIN,
+        "/api/v1/institutions",
+        &json!({ "code": "TCT-CRASH", "name": "Trường", "kind": "provincial_political_school" }),
+        None,
+    );
+    let id = school["id"].as_str().unwrap();
+    call(
+        base,
+        ADMIN,
+        &format!("/api/v1/institutions/{id}/scopes"),
+        &json!({ "category_code": "QLNN-CV", "valid_from": "2020-01-01" }),
+        None,
+    );
+    let (_, program) = call(
+        base,
+        ADMIN,
+        "/api/v1/programs",
+        &json!({ "code": "QLNN-CV-2024", "title_vi": "QLNN", "category_code": "QLNN-CV", "min_days": 5 }),
+        None,
+    );
+    let (_, class) = call(
+        base,
+        ADMIN,
+        "/api/v1/classes",
+        &json!({ "institution_id": id, "program_id": program["id"], "code": "K1", "starts_on": "2025-03-03", "ends_on": "2025-03-28", "mode": "in_person" }),
+        None,
+    );
+    for n in 0..OFFICIALS {
+        let official = crate::helpers::official_body(&national_id(n), "Lê Văn Hà");
+        let (status, body) = call(base, ADMIN, "/api/v1/officials", &official, None);
+        assert_eq!(status, 201, "{body}");
+    }
+    let (_, client) = call(
+        base,
+        ADMIN,
+        &format!("/api/v1/institutions/{id}/clients"),
+        &json!({ "label": "crash" }),
+        None,
+    );
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        client["client_id"].as_str().unwrap(),
+        client["client_secret"].as_str().unwrap()
+    );
+    let mut response = ureq::post(&format!("{base}/oauth/token"))
+        .content_type("application/x-www-form-urlencoded")
+        .send(form)
+        .unwrap();
+    let token: Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    (class, token["access_token"].as_str().unwrap().to_owned())
+}
+
+fn batch(class: &Value, index: usize) -> Value {
+    let per_batch = OFFICIALS / BATCHES;
+    let rows: Vec<Value> = (index * per_batch..(index + 1) * per_batch)
+        .map(|n| json!({ "national_id": national_id(n), "full_name": "Le Van Ha", "date_of_birth": "1985-03-14", "class_id": class["id"], "duration_days": 20, "outcome": "passed" }))
+        .collect();
+    json!({ "rows": rows })
+}
+
+#[test]
+fn a_killed_server_stores_every_row_exactly_once_after_retries() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = start(dir.path(), port);
+    let (class, token) = seed(&server.base);
+
+    // Post the batches from another thread and kill the server while they are under way.
+    let (sending, sent) = std::sync::mpsc::channel();
+    let poster = {
+        let (base, class, token) = (server.base.clone(), class.clone(), token.clone());
+        std::thread::spawn(move || {
+            for index in 0..BATCHES {
+                let key = format!("crash-batch-{index}");
+                let body = batch(&class, index);
+                let _ = sending.send(index);
+                let answered = std::panic::catch_unwind(|| {
+                    call(&base, &token, "/api/v1/completions/batch", &body, Some(&key))
+                });
+                if answered.is_err() {
+                    return index; // the server died under this batch
+                }
+            }
+            BATCHES
+        })
+    };
+    // Kill while the second batch is being written (the first one has been answered).
+    while sent.recv().unwrap() < 1 {}
+    std::thread::sleep(Duration::from_millis(30));
+    server.child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    server.child.wait().unwrap();
+    let reached = poster.join().unwrap();
+    assert!(reached < BATCHES, "the server must die while batches are being posted");
+
+    // Restarted on the same database and keys, every batch is retried with its key.
+    let mut server = start(dir.path(), port);
+    for index in 0..BATCHES {
+        let key = format!("crash-batch-{index}");
+        let (status, report) = call(
+            &server.base,
+            &token,
+            "/api/v1/completions/batch",
+            &batch(&class, index),
+            Some(&key),
+        );
+        assert_eq!(status, 200, "batch {index}: {report}");
+        assert_eq!(
+            report["accepted"],
+            OFFICIALS / BATCHES,
+            "batch {index} (killed at {reached}): {report}"
+        );
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    // Every official holds exactly one certificate; numbers and status slots never repeat.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = format!("sqlite://{}", dir.path().join("hocba.db").display());
+        let store = hocba_store::Store::connect(&url).await.unwrap();
+        let reader = hocba_store::Actor::System;
+        let (mut numbers, mut slots) = (HashSet::new(), HashSet::new());
+        for n in 0..OFFICIALS {
+            let national = hocba_domain::NationalId::parse_format(&national_id(n)).unwrap();
+            let official = store.lookup_official(&reader, "crash test", &national).await.unwrap();
+            let certificates =
+                store.certificates_of(&reader, "crash test", official.id).await.unwrap();
+            assert_eq!(certificates.len(), 1, "official {n}");
+            assert!(numbers.insert(certificates[0].number.clone()));
+            assert!(slots.insert((certificates[0].status_list, certificates[0].status_index)));
+        }
+    });
+}
