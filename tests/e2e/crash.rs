@@ -20,10 +20,13 @@ struct Server {
 }
 
 fn start(dir: &Path, port: u16) -> Server {
+    start_on(&format!("sqlite://{}", dir.join("hocba.db").display()), dir, port)
+}
+
+fn start_on(database_url: &str, dir: &Path, port: u16) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_hocba"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--database-url")
-        .arg(format!("sqlite://{}", dir.join("hocba.db").display()))
+        .args(["--database-url", database_url])
         .arg("--keys-dir")
         .arg(dir.join("keys"))
         .env("HOCBA_ADMIN_TOKEN", ADMIN)
@@ -125,10 +128,33 @@ fn batch(class: &Value, index: usize) -> Value {
     json!({ "rows": rows })
 }
 
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Every official holds exactly one certificate; numbers and status slots never repeat.
+fn assert_once_each(database_url: &str) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = hocba_store::Store::connect(database_url).await.unwrap();
+        let reader = hocba_store::Actor::System;
+        let (mut numbers, mut slots) = (HashSet::new(), HashSet::new());
+        for n in 0..OFFICIALS {
+            let national = hocba_domain::NationalId::parse_format(&national_id(n)).unwrap();
+            let official = store.lookup_official(&reader, "crash test", &national).await.unwrap();
+            let certificates =
+                store.certificates_of(&reader, "crash test", official.id).await.unwrap();
+            assert_eq!(certificates.len(), 1, "official {n}");
+            assert!(numbers.insert(certificates[0].number.clone()));
+            assert!(slots.insert((certificates[0].status_list, certificates[0].status_index)));
+        }
+    });
+}
+
 #[test]
 fn a_killed_server_stores_every_row_exactly_once_after_retries() {
     let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let mut server = start(dir.path(), port);
     let (class, token) = seed(&server.base);
 
@@ -180,21 +206,44 @@ fn a_killed_server_stores_every_row_exactly_once_after_retries() {
     server.child.kill().unwrap();
     server.child.wait().unwrap();
 
-    // Every official holds exactly one certificate; numbers and status slots never repeat.
+    assert_once_each(&format!("sqlite://{}", dir.path().join("hocba.db").display()));
+}
+
+/// Three server processes on one PostgreSQL database post at the same time: no certificate
+/// number or status slot is handed out twice.
+#[test]
+fn three_servers_on_one_postgres_never_share_a_number_or_a_slot() {
+    let Some(url) = crate::helpers::postgres_url() else { return };
+    // A schema of its own, which every server process is pointed at.
+    let schema = format!("multi_{}", std::process::id());
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let url = format!("sqlite://{}", dir.path().join("hocba.db").display());
-        let store = hocba_store::Store::connect(&url).await.unwrap();
-        let reader = hocba_store::Actor::System;
-        let (mut numbers, mut slots) = (HashSet::new(), HashSet::new());
-        for n in 0..OFFICIALS {
-            let national = hocba_domain::NationalId::parse_format(&national_id(n)).unwrap();
-            let official = store.lookup_official(&reader, "crash test", &national).await.unwrap();
-            let certificates =
-                store.certificates_of(&reader, "crash test", official.id).await.unwrap();
-            assert_eq!(certificates.len(), 1, "official {n}");
-            assert!(numbers.insert(certificates[0].number.clone()));
-            assert!(slots.insert((certificates[0].status_list, certificates[0].status_index)));
-        }
-    });
+    runtime.block_on(hocba_store::Store::connect_in_schema(&url, Some(&schema))).unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let database_url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    let dir = tempfile::tempdir().unwrap();
+    // The first server migrates and makes the first key; the others join it.
+    let mut servers = vec![start_on(&database_url, dir.path(), free_port())];
+    let (class, token) = seed(&servers[0].base);
+    servers.push(start_on(&database_url, dir.path(), free_port()));
+    servers.push(start_on(&database_url, dir.path(), free_port()));
+
+    let posters: Vec<_> = (0..BATCHES)
+        .map(|index| {
+            let (base, class, token) =
+                (servers[index % 3].base.clone(), class.clone(), token.clone());
+            std::thread::spawn(move || {
+                call(&base, &token, "/api/v1/completions/batch", &batch(&class, index), None)
+            })
+        })
+        .collect();
+    for poster in posters {
+        let (status, report) = poster.join().unwrap();
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["accepted"], OFFICIALS / BATCHES, "{report}");
+    }
+    for server in &mut servers {
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+    }
+    assert_once_each(&database_url);
 }

@@ -93,14 +93,7 @@ impl TestApp {
     }
 
     pub async fn postgres() -> Option<TestApp> {
-        let Ok(url) = std::env::var("HOCBA_TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var_os("HOCBA_REQUIRE_POSTGRES").is_none(),
-                "HOCBA_REQUIRE_POSTGRES is set but HOCBA_TEST_POSTGRES_URL is not"
-            );
-            eprintln!("skipped: HOCBA_TEST_POSTGRES_URL is not set");
-            return None;
-        };
+        let url = postgres_url()?;
         let schema = format!("test_{}", uuid_simple());
         let store = Store::connect_in_schema(&url, Some(&schema)).await.expect("open postgres");
         Some(TestApp::start(store, None).await)
@@ -296,6 +289,20 @@ impl TestApp {
         assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
         created.body
     }
+}
+
+/// The PostgreSQL server of the tests, or `None` (skip) when none is configured; with
+/// `HOCBA_REQUIRE_POSTGRES` set, a missing one is a failure, not a skip.
+pub fn postgres_url() -> Option<String> {
+    let Ok(url) = std::env::var("HOCBA_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("HOCBA_REQUIRE_POSTGRES").is_none(),
+            "HOCBA_REQUIRE_POSTGRES is set but HOCBA_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("skipped: HOCBA_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    Some(url)
 }
 
 /// A Hanoi man born on 14 March 1985, in a provincial department since 2020.
