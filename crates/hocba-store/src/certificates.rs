@@ -11,6 +11,8 @@ use sea_orm::{
     QueryOrder, Set, TransactionTrait,
 };
 use serde_json::json;
+use std::collections::HashMap;
+
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -137,7 +139,8 @@ impl Store {
     ) -> Result<Posted, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
-        let posted = post_in(&txn, actor, institution_id, posted, None, kid, sign).await?;
+        let mut lookups = Lookups::new(&txn, institution_id).await?;
+        let posted = post_in(&txn, actor, &mut lookups, posted, None, kid, sign).await?;
         if let Some((key, answer)) = keyed {
             remember(&txn, key, answer(&posted)).await?;
         }
@@ -174,8 +177,9 @@ impl Store {
                 reason: format!("already corrected by completion {}", newer.id),
             });
         }
+        let mut lookups = Lookups::new(&txn, institution_id).await?;
         let (record, certificate) =
-            post_in(&txn, actor, institution_id, corrected, Some(old.id), kid, sign).await?;
+            post_in(&txn, actor, &mut lookups, corrected, Some(old.id), kid, sign).await?;
         for replaced in certificates_of_completion(&txn, old.id).await? {
             if replaced.revocation.is_some() {
                 continue;
@@ -212,11 +216,12 @@ impl Store {
     ) -> Result<BatchResults, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
+        let mut lookups = Lookups::new(&txn, institution_id).await?;
         let mut results = Vec::with_capacity(rows.len());
         for posted in rows {
             // A savepoint per row: a refused row is rolled back alone.
             let row = txn.begin().await?;
-            match post_in(&row, actor, institution_id, posted, None, kid, sign).await {
+            match post_in(&row, actor, &mut lookups, posted, None, kid, sign).await {
                 Ok(done) => {
                     row.commit().await?;
                     results.push(Ok(done));
@@ -399,17 +404,91 @@ impl Store {
     }
 }
 
+/// What the rows of one posting share, read once: the institution, and for each class or
+/// programme-and-dates, the programme and the accreditation decision.
+pub(crate) struct Lookups {
+    institution: crate::Institution,
+    taught: HashMap<TaughtKey, (program::Model, Option<Uuid>, (Date, Date))>,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+enum TaughtKey {
+    Class(Uuid),
+    Program(String, Date, Date),
+}
+
+impl Lookups {
+    async fn new(
+        txn: &DatabaseTransaction,
+        institution: InstitutionId,
+    ) -> Result<Self, StoreError> {
+        let institution = load_institution(txn, institution.as_uuid()).await?;
+        Ok(Lookups { institution, taught: HashMap::new() })
+    }
+
+    /// The programme, class and dates of a completion, checked once per class or programme:
+    /// the class is the institution's own, and the institution is accredited on the last day.
+    async fn taught(
+        &mut self,
+        txn: &DatabaseTransaction,
+        taught: &Taught,
+    ) -> Result<(program::Model, Option<Uuid>, (Date, Date)), StoreError> {
+        let key = match taught {
+            Taught::Class(id) => TaughtKey::Class(id.as_uuid()),
+            Taught::Program { code, span } => {
+                TaughtKey::Program(code.as_str().to_owned(), span.start(), span.end())
+            }
+        };
+        if let Some(found) = self.taught.get(&key) {
+            return Ok(found.clone());
+        }
+        let institution_id = self.institution.id;
+        let found = match taught {
+            Taught::Class(class_id) => {
+                // Another institution's class is, to this one, no class at all.
+                let class = class::Entity::find_by_id(class_id.as_uuid())
+                    .filter(class::Column::InstitutionId.eq(institution_id.as_uuid()))
+                    .one(txn)
+                    .await?
+                    .ok_or(StoreError::UnknownReference { field: "class_id", entity: "class" })?;
+                let program = program::Entity::find_by_id(class.program_id)
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| StoreError::corrupt("classes", "program_id"))?;
+                (program, Some(class.id), (class.starts_on, class.ends_on))
+            }
+            Taught::Program { code, span } => {
+                let program = program::Entity::find()
+                    .filter(program::Column::Code.eq(code.as_str()))
+                    .one(txn)
+                    .await?
+                    .ok_or(StoreError::UnknownReference {
+                        field: "program_code",
+                        entity: "program",
+                    })?;
+                (program, None, (span.start(), span.end()))
+            }
+        };
+        let category = CategoryCode::parse(&found.0.category_code)
+            .map_err(|_| StoreError::corrupt("programs", "category_code"))?;
+        ensure_accredited(txn, &self.institution, &category, found.2.1).await?;
+        self.taught.insert(key, found.clone());
+        Ok(found)
+    }
+}
+
 /// Records one posted completion and issues its certificate inside `txn` (the caller checked
 /// the key).
 async fn post_in(
     txn: &DatabaseTransaction,
     actor: &Actor,
-    institution_id: InstitutionId,
+    lookups: &mut Lookups,
     posted: &PostedCompletion,
     supersedes: Option<Uuid>,
     kid: &str,
     sign: Sign<'_>,
 ) -> Result<(CompletionRecord, Certificate), StoreError> {
+    let institution_id = lookups.institution.id;
     let holder = official::Entity::find()
         .filter(official::Column::NationalId.eq(posted.national_id.expose()))
         .one(txn)
@@ -421,34 +500,7 @@ async fn post_in(
     if holder.date_of_birth != posted.date_of_birth {
         return Err(StoreError::IdentityMismatch { field: "date_of_birth" });
     }
-    let (program, class, span) = match &posted.taught {
-        Taught::Class(class_id) => {
-            // Another institution's class is, to this one, no class at all.
-            let class = class::Entity::find_by_id(class_id.as_uuid())
-                .filter(class::Column::InstitutionId.eq(institution_id.as_uuid()))
-                .one(txn)
-                .await?
-                .ok_or(StoreError::UnknownReference { field: "class_id", entity: "class" })?;
-            let program = program::Entity::find_by_id(class.program_id)
-                .one(txn)
-                .await?
-                .ok_or_else(|| StoreError::corrupt("classes", "program_id"))?;
-            let span = (class.starts_on, class.ends_on);
-            (program, Some(class.id), span)
-        }
-        Taught::Program { code, span } => {
-            let program = program::Entity::find()
-                .filter(program::Column::Code.eq(code.as_str()))
-                .one(txn)
-                .await?
-                .ok_or(StoreError::UnknownReference { field: "program_code", entity: "program" })?;
-            (program, None, (span.start(), span.end()))
-        }
-    };
-    let institution = load_institution(txn, institution_id.as_uuid()).await?;
-    let category = CategoryCode::parse(&program.category_code)
-        .map_err(|_| StoreError::corrupt("programs", "category_code"))?;
-    ensure_accredited(txn, &institution, &category, span.1).await?;
+    let (program, class, span) = lookups.taught(txn, &posted.taught).await?;
     if i32::from(posted.duration_days) < program.min_days {
         return Err(StoreError::Rule {
             field: "duration_days",
@@ -501,7 +553,12 @@ async fn post_in(
     }
     .insert(txn)
     .await?;
-    let certificate = issue_in(txn, &model, kid, sign).await?;
+    let facts = InstitutionFacts {
+        id: institution_id,
+        code: lookups.institution.code.as_str().to_owned(),
+        name: lookups.institution.name.clone(),
+    };
+    let certificate = issue_for(txn, &model, &holder, &program, facts, kid, sign).await?;
     audit::append(
         txn,
         actor,
@@ -582,6 +639,25 @@ pub(crate) async fn issue_in(
         .one(txn)
         .await?
         .ok_or_else(|| StoreError::corrupt("completions", "institution_id"))?;
+    let institution = InstitutionFacts {
+        id: InstitutionId::from_uuid(institution.id),
+        code: institution.code,
+        name: institution.name,
+    };
+    issue_for(txn, completion, &holder, &program, institution, kid, sign).await
+}
+
+/// Issues one certificate for a completion whose holder, programme and institution the caller
+/// has already read.
+async fn issue_for(
+    txn: &DatabaseTransaction,
+    completion: &completion::Model,
+    holder: &official::Model,
+    program: &program::Model,
+    institution: InstitutionFacts,
+    kid: &str,
+    sign: Sign<'_>,
+) -> Result<Certificate, StoreError> {
     let (status_list, status_index) = allocate_status_slot(txn).await?;
     let national_id = NationalId::parse_format(&holder.national_id)
         .map_err(|_| StoreError::corrupt("officials", "national_id"))?;
@@ -603,17 +679,13 @@ pub(crate) async fn issue_in(
         score: record.score,
         program: ProgramFacts {
             id: ProgramId::from_uuid(program.id),
-            code: program.code,
-            title_vi: program.title_vi,
-            title_en: program.title_en,
-            category: program.category_code,
+            code: program.code.clone(),
+            title_vi: program.title_vi.clone(),
+            title_en: program.title_en.clone(),
+            category: program.category_code.clone(),
             min_days: program.min_days,
         },
-        institution: InstitutionFacts {
-            id: InstitutionId::from_uuid(institution.id),
-            code: institution.code,
-            name: institution.name,
-        },
+        institution,
         status_list,
         status_index,
     };
