@@ -408,8 +408,11 @@ impl Store {
 /// programme-and-dates, the programme and the accreditation decision.
 pub(crate) struct Lookups {
     institution: crate::Institution,
-    taught: HashMap<TaughtKey, (program::Model, Option<Uuid>, (Date, Date))>,
+    taught: HashMap<TaughtKey, TaughtIn>,
 }
+
+/// Where a completion was taught: the programme, the class if any, first and last day.
+type TaughtIn = (program::Model, Option<Uuid>, (Date, Date));
 
 #[derive(PartialEq, Eq, Hash)]
 enum TaughtKey {
@@ -432,7 +435,7 @@ impl Lookups {
         &mut self,
         txn: &DatabaseTransaction,
         taught: &Taught,
-    ) -> Result<(program::Model, Option<Uuid>, (Date, Date)), StoreError> {
+    ) -> Result<TaughtIn, StoreError> {
         let key = match taught {
             Taught::Class(id) => TaughtKey::Class(id.as_uuid()),
             Taught::Program { code, span } => {
