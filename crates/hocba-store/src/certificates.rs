@@ -513,24 +513,24 @@ async fn post_in(
             ),
         });
     }
-    // A completion that a correction superseded no longer counts.
-    let superseded = sea_orm::sea_query::Query::select()
-        .column(completion::Column::SupersedesId)
-        .from(completion::Entity)
-        .and_where(completion::Column::SupersedesId.is_not_null())
-        .to_owned();
-    let earlier = completion::Entity::find()
+    // The same official, programme and dates, not superseded by a correction, is a duplicate.
+    let candidates = completion::Entity::find()
         .filter(completion::Column::OfficialId.eq(holder.id))
         .filter(completion::Column::ProgramId.eq(program.id))
         .filter(completion::Column::InstitutionId.eq(institution_id.as_uuid()))
         .filter(completion::Column::StartedOn.eq(span.0))
         .filter(completion::Column::EndedOn.eq(span.1))
-        .filter(completion::Column::Id.not_in_subquery(superseded))
-        .filter(completion::Column::Id.ne(supersedes.unwrap_or_else(Uuid::nil)))
-        .one(txn)
+        .all(txn)
         .await?;
-    if let Some(earlier) = earlier {
-        return Err(StoreError::DuplicateCompletion { completion_id: earlier.id });
+    for earlier in candidates.into_iter().filter(|earlier| Some(earlier.id) != supersedes) {
+        let superseded = completion::Entity::find()
+            .filter(completion::Column::SupersedesId.eq(earlier.id))
+            .one(txn)
+            .await?
+            .is_some();
+        if !superseded {
+            return Err(StoreError::DuplicateCompletion { completion_id: earlier.id });
+        }
     }
     let posted_by = match actor {
         Actor::Institution { client_id, .. } => *client_id,
