@@ -8,10 +8,10 @@ use hocba_domain::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -139,7 +139,7 @@ impl Store {
     ) -> Result<Posted, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
-        let mut lookups = Lookups::new(&txn, institution_id).await?;
+        let mut lookups = Lookups::new(&txn, institution_id, 1).await?;
         let posted = post_in(&txn, actor, &mut lookups, posted, None, kid, sign).await?;
         if let Some((key, answer)) = keyed {
             remember(&txn, key, answer(&posted)).await?;
@@ -177,7 +177,7 @@ impl Store {
                 reason: format!("already corrected by completion {}", newer.id),
             });
         }
-        let mut lookups = Lookups::new(&txn, institution_id).await?;
+        let mut lookups = Lookups::new(&txn, institution_id, 1).await?;
         let (record, certificate) =
             post_in(&txn, actor, &mut lookups, corrected, Some(old.id), kid, sign).await?;
         for replaced in certificates_of_completion(&txn, old.id).await? {
@@ -216,21 +216,14 @@ impl Store {
     ) -> Result<BatchResults, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
-        let mut lookups = Lookups::new(&txn, institution_id).await?;
+        let mut lookups = Lookups::new(&txn, institution_id, rows.len()).await?;
         let mut results = Vec::with_capacity(rows.len());
         for posted in rows {
-            // A savepoint per row: a refused row is rolled back alone.
-            let row = txn.begin().await?;
-            match post_in(&row, actor, &mut lookups, posted, None, kid, sign).await {
-                Ok(done) => {
-                    row.commit().await?;
-                    results.push(Ok(done));
-                }
-                Err(StoreError::Database(error)) => return Err(StoreError::Database(error)),
-                Err(refused) => {
-                    row.rollback().await?;
-                    results.push(Err(refused));
-                }
+            // A row is refused before it writes anything; any other failure fails the batch.
+            match post_in(&txn, actor, &mut lookups, posted, None, kid, sign).await {
+                Ok(done) => results.push(Ok(done)),
+                Err(refused) if refused.is_refusal() => results.push(Err(refused)),
+                Err(failure) => return Err(failure),
             }
         }
         if all_or_nothing && results.iter().any(Result::is_err) {
@@ -348,7 +341,10 @@ impl Store {
     /// slot is simply never handed out again).
     pub async fn allocate_status_slot(&self, actor: &Actor) -> Result<(i32, u32), StoreError> {
         let txn = self.write().await?;
-        let (list, index) = allocate_status_slot(&txn).await?;
+        let (list, index) = reserve_status_slots(&txn, 1)
+            .await?
+            .pop_front()
+            .ok_or_else(|| StoreError::corrupt("status_lists", "no slot reserved"))?;
         audit::append(
             &txn,
             actor,
@@ -409,6 +405,9 @@ impl Store {
 pub(crate) struct Lookups {
     institution: crate::Institution,
     taught: HashMap<TaughtKey, TaughtIn>,
+    /// Status slots reserved for this request's certificates. Slots a refused row leaves
+    /// unused are never handed out: a slot is never reused, and skipping one is harmless.
+    slots: VecDeque<(i32, u32)>,
 }
 
 /// Where a completion was taught: the programme, the class if any, first and last day.
@@ -424,9 +423,21 @@ impl Lookups {
     async fn new(
         txn: &DatabaseTransaction,
         institution: InstitutionId,
+        certificates: usize,
     ) -> Result<Self, StoreError> {
         let institution = load_institution(txn, institution.as_uuid()).await?;
-        Ok(Lookups { institution, taught: HashMap::new() })
+        let slots = reserve_status_slots(txn, certificates).await?;
+        Ok(Lookups { institution, taught: HashMap::new(), slots })
+    }
+
+    /// The next reserved status slot (reserving more if the request needs them).
+    async fn slot(&mut self, txn: &DatabaseTransaction) -> Result<(i32, u32), StoreError> {
+        if self.slots.is_empty() {
+            self.slots = reserve_status_slots(txn, 1).await?;
+        }
+        self.slots
+            .pop_front()
+            .ok_or_else(|| StoreError::corrupt("status_lists", "no slot reserved"))
     }
 
     /// The programme, class and dates of a completion, checked once per class or programme:
@@ -561,7 +572,8 @@ async fn post_in(
         code: lookups.institution.code.as_str().to_owned(),
         name: lookups.institution.name.clone(),
     };
-    let certificate = issue_for(txn, &model, &holder, &program, facts, kid, sign).await?;
+    let slot = lookups.slot(txn).await?;
+    let certificate = issue_for(txn, &model, &holder, &program, facts, slot, kid, sign).await?;
     audit::append(
         txn,
         actor,
@@ -647,21 +659,26 @@ pub(crate) async fn issue_in(
         code: institution.code,
         name: institution.name,
     };
-    issue_for(txn, completion, &holder, &program, institution, kid, sign).await
+    let slot = reserve_status_slots(txn, 1)
+        .await?
+        .pop_front()
+        .ok_or_else(|| StoreError::corrupt("status_lists", "no slot reserved"))?;
+    issue_for(txn, completion, &holder, &program, institution, slot, kid, sign).await
 }
 
 /// Issues one certificate for a completion whose holder, programme and institution the caller
-/// has already read.
+/// has already read, in a status slot the caller reserved.
+#[allow(clippy::too_many_arguments)] // each argument is a distinct fact the caller already holds
 async fn issue_for(
     txn: &DatabaseTransaction,
     completion: &completion::Model,
     holder: &official::Model,
     program: &program::Model,
     institution: InstitutionFacts,
+    (status_list, status_index): (i32, u32),
     kid: &str,
     sign: Sign<'_>,
 ) -> Result<Certificate, StoreError> {
-    let (status_list, status_index) = allocate_status_slot(txn).await?;
     let national_id = NationalId::parse_format(&holder.national_id)
         .map_err(|_| StoreError::corrupt("officials", "national_id"))?;
     let salt = random_hex::<16>();
@@ -714,32 +731,43 @@ async fn issue_for(
 }
 
 /// Takes the next slot of the open status list (opening a new list when it is full).
-async fn allocate_status_slot(txn: &DatabaseTransaction) -> Result<(i32, u32), StoreError> {
+/// Takes the next `count` slots of the open status lists (opening new lists as they fill), in
+/// one read and one write per list touched.
+async fn reserve_status_slots(
+    txn: &DatabaseTransaction,
+    count: usize,
+) -> Result<VecDeque<(i32, u32)>, StoreError> {
     crate::serialize_on(txn, STATUS_LOCK).await?;
-    let open = status_list::Entity::find().order_by_desc(status_list::Column::Id).one(txn).await?;
-    let list = match open {
-        Some(list) if list.next_position < list.size => list,
-        full_or_none => {
-            let seed = random_hex::<32>();
-            status_list::ActiveModel {
-                id: Set(full_or_none.map_or(1, |list| list.id + 1)),
-                seed: Set(seed),
-                size: Set(STATUS_LIST_SIZE as i32),
-                next_position: Set(0),
-                created_at: Set(crate::now()),
+    let mut slots = VecDeque::with_capacity(count);
+    let mut open =
+        status_list::Entity::find().order_by_desc(status_list::Column::Id).one(txn).await?;
+    while slots.len() < count {
+        let list = match open.take() {
+            Some(list) if list.next_position < list.size => list,
+            full_or_none => {
+                status_list::ActiveModel {
+                    id: Set(full_or_none.map_or(1, |list| list.id + 1)),
+                    seed: Set(random_hex::<32>()),
+                    size: Set(STATUS_LIST_SIZE as i32),
+                    next_position: Set(0),
+                    created_at: Set(crate::now()),
+                }
+                .insert(txn)
+                .await?
             }
-            .insert(txn)
-            .await?
-        }
-    };
-    let position = u32::try_from(list.next_position)
-        .map_err(|_| StoreError::corrupt("status_lists", "position"))?;
-    let seed = decode_seed(&list.seed)?;
-    let id = list.id;
-    let mut advancing: status_list::ActiveModel = list.into();
-    advancing.next_position = Set(position as i32 + 1);
-    advancing.update(txn).await?;
-    Ok((id, status_index(&seed, position)))
+        };
+        let corrupt = || StoreError::corrupt("status_lists", "position");
+        let first = u32::try_from(list.next_position).map_err(|_| corrupt())?;
+        let size = u32::try_from(list.size).map_err(|_| corrupt())?;
+        let wanted = u32::try_from(count - slots.len()).unwrap_or(u32::MAX);
+        let end = size.min(first.saturating_add(wanted));
+        let seed = decode_seed(&list.seed)?;
+        slots.extend((first..end).map(|position| (list.id, status_index(&seed, position))));
+        let mut advancing: status_list::ActiveModel = list.into();
+        advancing.next_position = Set(i32::try_from(end).map_err(|_| corrupt())?);
+        open = Some(advancing.update(txn).await?);
+    }
+    Ok(slots)
 }
 
 /// `N` random bytes in hex.

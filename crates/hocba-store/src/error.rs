@@ -140,6 +140,20 @@ impl StoreError {
         StoreError::corrupt("signing_keys", format!("public key of {kid}"))
     }
 
+    /// Whether the input was refused by a rule (the caller can fix and resend it), as opposed
+    /// to a failure of the registry. A posting checks every rule before it writes anything.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NotFound { .. }
+                | StoreError::UnknownReference { .. }
+                | StoreError::NotAccredited { .. }
+                | StoreError::Rule { .. }
+                | StoreError::IdentityMismatch { .. }
+                | StoreError::DuplicateCompletion { .. }
+        )
+    }
+
     pub(crate) fn corrupt(entity: &'static str, detail: impl ToString) -> StoreError {
         StoreError::Corrupt { entity, detail: detail.to_string() }
     }
