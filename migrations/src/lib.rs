@@ -10,7 +10,7 @@ mod m20261123_000001_create_registry;
 mod m20261124_000002_create_certificates;
 mod m20261124_000003_create_institution_clients;
 mod m20261124_000004_create_idempotency_keys;
-mod m20261124_000005_index_superseded_completions;
+mod m20261124_000005_index_completions_for_posting;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -23,7 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_certificates::Migration),
             Box::new(m20261124_000003_create_institution_clients::Migration),
             Box::new(m20261124_000004_create_idempotency_keys::Migration),
-            Box::new(m20261124_000005_index_superseded_completions::Migration),
+            Box::new(m20261124_000005_index_completions_for_posting::Migration),
         ]
     }
 }

@@ -1,4 +1,5 @@
-//! Finding whether a completion was superseded by a correction must not scan the table.
+//! Indices for posting: finding an official's earlier completion of a programme, and whether a
+//! completion was superseded, must not scan the institution's completions.
 
 use sea_orm_migration::prelude::*;
 
@@ -11,6 +12,9 @@ pub struct Migration;
 enum Completions {
     Table,
     SupersedesId,
+    OfficialId,
+    ProgramId,
+    StartedOn,
 }
 
 #[async_trait::async_trait]
@@ -22,10 +26,25 @@ impl MigrationTrait for Migration {
             "completions_by_supersedes",
             [Completions::SupersedesId],
         )
+        .await?;
+        create_index(
+            manager,
+            Completions::Table,
+            "completions_by_official_program",
+            [Completions::OfficialId, Completions::ProgramId, Completions::StartedOn],
+        )
         .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("completions_by_official_program")
+                    .table(Completions::Table)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_index(
                 Index::drop()
