@@ -7,8 +7,7 @@
 //! what changed, by internal id, not the values.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -94,40 +93,59 @@ pub(crate) async fn append(
     actor: &Actor,
     change: Change,
 ) -> Result<(), StoreError> {
+    append_all(txn, actor, vec![change]).await
+}
+
+/// Appends several changes in order, reading the chain's head once and inserting them in a few
+/// multi-row statements.
+pub(crate) async fn append_all(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    changes: Vec<Change>,
+) -> Result<(), StoreError> {
     crate::serialize_on(txn, CHAIN_LOCK).await?;
-    let head = audit_event::Entity::find()
+    let mut head = audit_event::Entity::find()
         .order_by_desc(audit_event::Column::Seq)
         .limit(1)
         .one(txn)
         .await?
         .map_or_else(|| GENESIS.to_owned(), |event| event.hash);
     let occurred_at = crate::now();
+    let stamp = timestamp(occurred_at)?;
     let actor = actor.label();
-    let details = change.details.to_string();
-    let hash = event_hash(
-        &head,
-        &timestamp(occurred_at)?,
-        &actor,
-        change.action,
-        change.subject_type,
-        &change.subject_id,
-        &details,
-    );
-    audit_event::ActiveModel {
-        occurred_at: Set(occurred_at),
-        actor: Set(actor),
-        action: Set(change.action.to_owned()),
-        subject_type: Set(change.subject_type.to_owned()),
-        subject_id: Set(change.subject_id),
-        details: Set(details),
-        prev_hash: Set(head),
-        hash: Set(hash),
-        ..Default::default()
+    let mut events = Vec::with_capacity(changes.len());
+    for change in changes {
+        let details = change.details.to_string();
+        let hash = event_hash(
+            &head,
+            &stamp,
+            &actor,
+            change.action,
+            change.subject_type,
+            &change.subject_id,
+            &details,
+        );
+        events.push(audit_event::ActiveModel {
+            occurred_at: Set(occurred_at),
+            actor: Set(actor.clone()),
+            action: Set(change.action.to_owned()),
+            subject_type: Set(change.subject_type.to_owned()),
+            subject_id: Set(change.subject_id),
+            details: Set(details),
+            prev_hash: Set(std::mem::replace(&mut head, hash.clone())),
+            hash: Set(hash),
+            ..Default::default()
+        });
     }
-    .insert(txn)
-    .await?;
+    // Sequence numbers follow insertion order, which is chain order.
+    for chunk in events.chunks(INSERT_CHUNK) {
+        audit_event::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
+    }
     Ok(())
 }
+
+/// Rows per multi-row insert: well under SQLite's limit of bound variables.
+pub(crate) const INSERT_CHUNK: usize = 500;
 
 fn into_event(model: audit_event::Model) -> Result<AuditEvent, StoreError> {
     Ok(AuditEvent {
