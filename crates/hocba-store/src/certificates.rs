@@ -491,17 +491,23 @@ impl Lookups {
     }
 }
 
-/// Records one posted completion and issues its certificate inside `txn` (the caller checked
-/// the key).
-async fn post_in(
+/// A posted row that passed every rule, with the completion it will write.
+struct Checked {
+    holder: official::Model,
+    program: program::Model,
+    completion: completion::Model,
+}
+
+/// Applies every rule to one posted row, reading only: the person matches, the class or
+/// programme is the institution's to certify on that day, the duration suffices, and it is not
+/// already recorded. Returns the completion to write.
+async fn check_row(
     txn: &DatabaseTransaction,
     actor: &Actor,
     lookups: &mut Lookups,
     posted: &PostedCompletion,
     supersedes: Option<Uuid>,
-    kid: &str,
-    sign: Sign<'_>,
-) -> Result<(CompletionRecord, Certificate), StoreError> {
+) -> Result<Checked, StoreError> {
     let institution_id = lookups.institution.id;
     let holder = official::Entity::find()
         .filter(official::Column::NationalId.eq(posted.national_id.expose()))
@@ -548,50 +554,72 @@ async fn post_in(
         Actor::Admin { token_id } => *token_id,
         Actor::System => Uuid::nil(),
     };
-    let model = completion::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        official_id: Set(holder.id),
-        program_id: Set(program.id),
-        institution_id: Set(institution_id.as_uuid()),
-        class_id: Set(class),
-        started_on: Set(span.0),
-        ended_on: Set(span.1),
-        duration_days: Set(i32::from(posted.duration_days)),
-        duration_periods: Set(None),
-        outcome: Set(posted.outcome.as_str().to_owned()),
-        score: Set(posted.score),
-        evidence: Set(None),
-        posted_by: Set(posted_by),
-        posted_at: Set(crate::now()),
-        supersedes_id: Set(supersedes),
-    }
-    .insert(txn)
-    .await?;
-    let facts = InstitutionFacts {
-        id: institution_id,
-        code: lookups.institution.code.as_str().to_owned(),
-        name: lookups.institution.name.clone(),
+    let completion = completion::Model {
+        id: Uuid::now_v7(),
+        official_id: holder.id,
+        program_id: program.id,
+        institution_id: institution_id.as_uuid(),
+        class_id: class,
+        started_on: span.0,
+        ended_on: span.1,
+        duration_days: i32::from(posted.duration_days),
+        duration_periods: None,
+        outcome: posted.outcome.as_str().to_owned(),
+        score: posted.score,
+        evidence: None,
+        posted_by,
+        posted_at: crate::now(),
+        supersedes_id: supersedes,
     };
+    Ok(Checked { holder, program, completion })
+}
+
+fn institution_facts(institution: &crate::Institution) -> InstitutionFacts {
+    InstitutionFacts {
+        id: institution.id,
+        code: institution.code.as_str().to_owned(),
+        name: institution.name.clone(),
+    }
+}
+
+fn posted_event(completion: &completion::Model, certificate: &certificate::Model) -> Change {
+    Change {
+        action: "completion.posted",
+        subject_type: "completion",
+        subject_id: completion.id.to_string(),
+        details: json!({
+            "institution_id": completion.institution_id.to_string(),
+            "program_id": completion.program_id.to_string(),
+            "certificate": certificate.number,
+            "status_list": certificate.status_list,
+            "status_index": certificate.status_index,
+        }),
+    }
+}
+
+/// Records one posted completion and issues its certificate inside `txn` (the caller checked
+/// the key).
+async fn post_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    lookups: &mut Lookups,
+    posted: &PostedCompletion,
+    supersedes: Option<Uuid>,
+    kid: &str,
+    sign: Sign<'_>,
+) -> Result<(CompletionRecord, Certificate), StoreError> {
+    let Checked { holder, program, completion } =
+        check_row(txn, actor, lookups, posted, supersedes).await?;
+    let completion = completion::ActiveModel::from(completion).insert(txn).await?;
     let slot = lookups.slot(txn).await?;
-    let certificate = issue_for(txn, &model, &holder, &program, facts, slot, kid, sign).await?;
-    audit::append(
-        txn,
-        actor,
-        Change {
-            action: "completion.posted",
-            subject_type: "completion",
-            subject_id: model.id.to_string(),
-            details: json!({
-                "institution_id": institution_id.to_string(),
-                "program_id": program.id.to_string(),
-                "certificate": certificate.number.as_str(),
-                "status_list": certificate.status_list,
-                "status_index": certificate.status_index,
-            }),
-        },
-    )
-    .await?;
-    Ok((into_completion(model)?, certificate))
+    let facts = institution_facts(&lookups.institution);
+    let certificate = certify(&completion, &holder, &program, facts, slot, kid, sign)?;
+    let certificate = certificate::ActiveModel::from(certificate)
+        .insert(txn)
+        .await
+        .map_err(StoreError::unique("number"))?;
+    audit::append(txn, actor, posted_event(&completion, &certificate)).await?;
+    Ok((into_completion(completion)?, into_certificate(certificate, None)?))
 }
 
 /// Records a revocation and its audit event inside `txn`; a second revocation is a conflict.
@@ -663,14 +691,18 @@ pub(crate) async fn issue_in(
         .await?
         .pop_front()
         .ok_or_else(|| StoreError::corrupt("status_lists", "no slot reserved"))?;
-    issue_for(txn, completion, &holder, &program, institution, slot, kid, sign).await
+    let certificate = certify(completion, &holder, &program, institution, slot, kid, sign)?;
+    let certificate = certificate::ActiveModel::from(certificate)
+        .insert(txn)
+        .await
+        .map_err(StoreError::unique("number"))?;
+    into_certificate(certificate, None)
 }
 
-/// Issues one certificate for a completion whose holder, programme and institution the caller
-/// has already read, in a status slot the caller reserved.
+/// Builds and signs the certificate of a completion whose holder, programme and institution the
+/// caller has read, in a status slot the caller reserved. No I/O: several can be signed at once.
 #[allow(clippy::too_many_arguments)] // each argument is a distinct fact the caller already holds
-async fn issue_for(
-    txn: &DatabaseTransaction,
+fn certify(
     completion: &completion::Model,
     holder: &official::Model,
     program: &program::Model,
@@ -678,7 +710,7 @@ async fn issue_for(
     (status_list, status_index): (i32, u32),
     kid: &str,
     sign: Sign<'_>,
-) -> Result<Certificate, StoreError> {
+) -> Result<certificate::Model, StoreError> {
     let national_id = NationalId::parse_format(&holder.national_id)
         .map_err(|_| StoreError::corrupt("officials", "national_id"))?;
     let salt = random_hex::<16>();
@@ -710,27 +742,22 @@ async fn issue_for(
         status_index,
     };
     let signed = sign(&facts).map_err(|reason| StoreError::Signing { reason })?;
-    let model = certificate::ActiveModel {
-        id: Set(facts.certificate_id),
-        number: Set(facts.number.as_str().to_owned()),
-        completion_id: Set(completion.id),
-        official_id: Set(completion.official_id),
-        institution_id: Set(completion.institution_id),
-        kid: Set(kid.to_owned()),
-        issued_at: Set(issued_at),
-        status_list: Set(status_list),
-        status_index: Set(i32::try_from(status_index)
-            .map_err(|_| StoreError::corrupt("certificates", "index"))?),
-        credential: Set(signed.credential),
-        jws: Set(signed.jws),
-    }
-    .insert(txn)
-    .await
-    .map_err(StoreError::unique("number"))?;
-    into_certificate(model, None)
+    Ok(certificate::Model {
+        id: facts.certificate_id,
+        number: facts.number.as_str().to_owned(),
+        completion_id: completion.id,
+        official_id: completion.official_id,
+        institution_id: completion.institution_id,
+        kid: kid.to_owned(),
+        issued_at,
+        status_list,
+        status_index: i32::try_from(status_index)
+            .map_err(|_| StoreError::corrupt("certificates", "index"))?,
+        credential: signed.credential,
+        jws: signed.jws,
+    })
 }
 
-/// Takes the next slot of the open status list (opening a new list when it is full).
 /// Takes the next `count` slots of the open status lists (opening new lists as they fill), in
 /// one read and one write per list touched.
 async fn reserve_status_slots(
