@@ -217,15 +217,93 @@ impl Store {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
         let mut lookups = Lookups::new(&txn, institution_id, rows.len()).await?;
-        let mut results = Vec::with_capacity(rows.len());
+
+        // 1. Check every row, reading only. Rows repeated within the batch are duplicates too.
+        let mut verdicts: Vec<Result<usize, StoreError>> = Vec::with_capacity(rows.len());
+        let mut checked: Vec<(Checked, (i32, u32))> = Vec::with_capacity(rows.len());
+        let mut in_batch: HashMap<(Uuid, Uuid, Date, Date), Uuid> = HashMap::new();
         for posted in rows {
-            // A row is refused before it writes anything; any other failure fails the batch.
-            match post_in(&txn, actor, &mut lookups, posted, None, kid, sign).await {
-                Ok(done) => results.push(Ok(done)),
-                Err(refused) if refused.is_refusal() => results.push(Err(refused)),
+            match check_row(&txn, actor, &mut lookups, posted, None).await {
+                Ok(row) => {
+                    let completion = &row.completion;
+                    let identity = (
+                        completion.official_id,
+                        completion.program_id,
+                        completion.started_on,
+                        completion.ended_on,
+                    );
+                    if let Some(first) = in_batch.get(&identity) {
+                        verdicts
+                            .push(Err(StoreError::DuplicateCompletion { completion_id: *first }));
+                        continue;
+                    }
+                    in_batch.insert(identity, completion.id);
+                    verdicts.push(Ok(checked.len()));
+                    let slot = lookups.slot(&txn).await?;
+                    checked.push((row, slot));
+                }
+                Err(refused) if refused.is_refusal() => verdicts.push(Err(refused)),
                 Err(failure) => return Err(failure),
             }
         }
+
+        // 2. Sign every certificate, on every core: no I/O here.
+        let institution = institution_facts(&lookups.institution);
+        let certify_row = |(row, slot): &(Checked, (i32, u32))| {
+            let facts = institution.clone();
+            certify(&row.completion, &row.holder, &row.program, facts, *slot, kid, sign)
+        };
+        let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
+        let chunk = checked.len().div_ceil(workers).max(1);
+        let certificates: Vec<certificate::Model> = std::thread::scope(|scope| {
+            let handles: Vec<_> = checked
+                .chunks(chunk)
+                .map(|rows| scope.spawn(move || rows.iter().map(certify_row).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| handle.join().unwrap_or_else(|_| vec![Err(signing_panicked())]))
+                .collect::<Result<_, _>>()
+        })?;
+
+        // 3. Write the accepted rows in a few multi-row statements.
+        for rows in checked.chunks(audit::INSERT_CHUNK) {
+            let models =
+                rows.iter().map(|(row, _)| completion::ActiveModel::from(row.completion.clone()));
+            completion::Entity::insert_many(models).exec(&txn).await?;
+        }
+        for rows in certificates.chunks(audit::INSERT_CHUNK) {
+            let models = rows.iter().cloned().map(certificate::ActiveModel::from);
+            certificate::Entity::insert_many(models)
+                .exec(&txn)
+                .await
+                .map_err(StoreError::unique("number"))?;
+        }
+        let events = checked
+            .iter()
+            .zip(&certificates)
+            .map(|((row, _), certificate)| posted_event(&row.completion, certificate))
+            .collect();
+        audit::append_all(&txn, actor, events).await?;
+
+        let mut written: Vec<Option<Posted>> = Vec::with_capacity(checked.len());
+        for ((row, _), certificate) in checked.into_iter().zip(certificates) {
+            written.push(Some((
+                into_completion(row.completion)?,
+                into_certificate(certificate, None)?,
+            )));
+        }
+        let results: BatchResults = verdicts
+            .into_iter()
+            .map(|verdict| {
+                verdict.and_then(|index| {
+                    written
+                        .get_mut(index)
+                        .and_then(Option::take)
+                        .ok_or_else(|| StoreError::corrupt("completions", "batch bookkeeping"))
+                })
+            })
+            .collect();
         if all_or_nothing && results.iter().any(Result::is_err) {
             // Nothing written; a retry gets the same refusal, so nothing need be remembered.
             txn.rollback().await?;
@@ -620,6 +698,10 @@ async fn post_in(
         .map_err(StoreError::unique("number"))?;
     audit::append(txn, actor, posted_event(&completion, &certificate)).await?;
     Ok((into_completion(completion)?, into_certificate(certificate, None)?))
+}
+
+fn signing_panicked() -> StoreError {
+    StoreError::Signing { reason: "a signing thread panicked".to_owned() }
 }
 
 /// Records a revocation and its audit event inside `txn`; a second revocation is a conflict.
