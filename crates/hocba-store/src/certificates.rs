@@ -217,6 +217,7 @@ impl Store {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
         let mut lookups = Lookups::new(&txn, institution_id, rows.len()).await?;
+        lookups.prefetch(&txn, rows).await?;
 
         // 1. Check every row, reading only. Rows repeated within the batch are duplicates too.
         let mut verdicts: Vec<Result<usize, StoreError>> = Vec::with_capacity(rows.len());
@@ -486,6 +487,14 @@ pub(crate) struct Lookups {
     /// Status slots reserved for this request's certificates. Slots a refused row leaves
     /// unused are never handed out: a slot is never reused, and skipping one is harmless.
     slots: VecDeque<(i32, u32)>,
+    /// For a batch: its officials by national ID, and their earlier completions at this
+    /// institution that no correction superseded, read in a few queries for all rows.
+    prefetched: Option<Prefetched>,
+}
+
+struct Prefetched {
+    officials: HashMap<String, official::Model>,
+    standing: HashMap<(Uuid, Uuid, Date, Date), Uuid>,
 }
 
 /// Where a completion was taught: the programme, the class if any, first and last day.
@@ -505,7 +514,53 @@ impl Lookups {
     ) -> Result<Self, StoreError> {
         let institution = load_institution(txn, institution.as_uuid()).await?;
         let slots = reserve_status_slots(txn, certificates).await?;
-        Ok(Lookups { institution, taught: HashMap::new(), slots })
+        Ok(Lookups { institution, taught: HashMap::new(), slots, prefetched: None })
+    }
+
+    /// Reads, for a whole batch, the officials it names and their standing completions here.
+    async fn prefetch(
+        &mut self,
+        txn: &DatabaseTransaction,
+        rows: &[PostedCompletion],
+    ) -> Result<(), StoreError> {
+        let national_ids: Vec<String> =
+            rows.iter().map(|row| row.national_id.expose().to_owned()).collect();
+        let mut officials = HashMap::with_capacity(rows.len());
+        for chunk in national_ids.chunks(audit::INSERT_CHUNK) {
+            let found = official::Entity::find()
+                .filter(official::Column::NationalId.is_in(chunk.iter().cloned()))
+                .all(txn)
+                .await?;
+            officials
+                .extend(found.into_iter().map(|official| (official.national_id.clone(), official)));
+        }
+        let ids: Vec<Uuid> = officials.values().map(|official| official.id).collect();
+        let mut earlier = Vec::new();
+        for chunk in ids.chunks(audit::INSERT_CHUNK) {
+            earlier.extend(
+                completion::Entity::find()
+                    .filter(completion::Column::OfficialId.is_in(chunk.iter().copied()))
+                    .filter(completion::Column::InstitutionId.eq(self.institution.id.as_uuid()))
+                    .all(txn)
+                    .await?,
+            );
+        }
+        let earlier_ids: Vec<Uuid> = earlier.iter().map(|completion| completion.id).collect();
+        let mut superseded = std::collections::HashSet::new();
+        for chunk in earlier_ids.chunks(audit::INSERT_CHUNK) {
+            let newer = completion::Entity::find()
+                .filter(completion::Column::SupersedesId.is_in(chunk.iter().copied()))
+                .all(txn)
+                .await?;
+            superseded.extend(newer.into_iter().filter_map(|completion| completion.supersedes_id));
+        }
+        let standing = earlier
+            .into_iter()
+            .filter(|completion| !superseded.contains(&completion.id))
+            .map(|c| ((c.official_id, c.program_id, c.started_on, c.ended_on), c.id))
+            .collect();
+        self.prefetched = Some(Prefetched { officials, standing });
+        Ok(())
     }
 
     /// The next reserved status slot (reserving more if the request needs them).
@@ -587,11 +642,16 @@ async fn check_row(
     supersedes: Option<Uuid>,
 ) -> Result<Checked, StoreError> {
     let institution_id = lookups.institution.id;
-    let holder = official::Entity::find()
-        .filter(official::Column::NationalId.eq(posted.national_id.expose()))
-        .one(txn)
-        .await?
-        .ok_or(StoreError::UnknownReference { field: "national_id", entity: "official" })?;
+    let holder = match &lookups.prefetched {
+        Some(prefetched) => prefetched.officials.get(posted.national_id.expose()).cloned(),
+        None => {
+            official::Entity::find()
+                .filter(official::Column::NationalId.eq(posted.national_id.expose()))
+                .one(txn)
+                .await?
+        }
+    }
+    .ok_or(StoreError::UnknownReference { field: "national_id", entity: "official" })?;
     if holder.name_key != posted.full_name.search_key() {
         return Err(StoreError::IdentityMismatch { field: "full_name" });
     }
@@ -609,14 +669,24 @@ async fn check_row(
         });
     }
     // The same official, programme and dates, not superseded by a correction, is a duplicate.
-    let candidates = completion::Entity::find()
-        .filter(completion::Column::OfficialId.eq(holder.id))
-        .filter(completion::Column::ProgramId.eq(program.id))
-        .filter(completion::Column::InstitutionId.eq(institution_id.as_uuid()))
-        .filter(completion::Column::StartedOn.eq(span.0))
-        .filter(completion::Column::EndedOn.eq(span.1))
-        .all(txn)
-        .await?;
+    if let Some(prefetched) = &lookups.prefetched {
+        let identity = (holder.id, program.id, span.0, span.1);
+        if let Some(earlier) = prefetched.standing.get(&identity) {
+            return Err(StoreError::DuplicateCompletion { completion_id: *earlier });
+        }
+    }
+    let candidates = if lookups.prefetched.is_some() {
+        Vec::new()
+    } else {
+        completion::Entity::find()
+            .filter(completion::Column::OfficialId.eq(holder.id))
+            .filter(completion::Column::ProgramId.eq(program.id))
+            .filter(completion::Column::InstitutionId.eq(institution_id.as_uuid()))
+            .filter(completion::Column::StartedOn.eq(span.0))
+            .filter(completion::Column::EndedOn.eq(span.1))
+            .all(txn)
+            .await?
+    };
     for earlier in candidates.into_iter().filter(|earlier| Some(earlier.id) != supersedes) {
         let superseded = completion::Entity::find()
             .filter(completion::Column::SupersedesId.eq(earlier.id))
