@@ -1,6 +1,7 @@
 //! `hocba`: the registry's command line.
 
 mod demo;
+mod import;
 mod keys;
 mod verify;
 
@@ -51,6 +52,11 @@ enum Command {
     },
     /// Verify a certificate offline, from a file holding its JSON credential or its JWS.
     Verify(verify::VerifyArgs),
+    /// Post completions from a CSV file to a registry, as an institution (safe to re-run).
+    Import {
+        #[command(subcommand)]
+        what: import::ImportWhat,
+    },
     /// Apply pending database migrations and load the national taxonomy.
     Migrate {
         #[command(flatten)]
@@ -100,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
             keys::run(&store, &identity.authority(None)?, action).await
         }
         Command::Verify(args) => verify::run(&args),
+        Command::Import { what: import::ImportWhat::Completions(args) } => import::run(&args),
         Command::Migrate { database } => {
             database.open().await?;
             eprintln!("database is up to date");

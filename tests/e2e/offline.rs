@@ -103,3 +103,52 @@ async fn the_verifier_fetches_keys_and_status_from_the_registry() {
     assert!(!ok);
     assert!(printed.contains("FAIL  status                   revoked"), "{printed}");
 }
+
+/// `hocba import completions`: a CSV file posted as an institution; running it again after a
+/// failure records nothing twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_csv_import_reports_each_line_and_can_be_run_again() {
+    let (app, base_url) = TestApp::listening().await;
+    let s = crate::completions::setting(&app).await;
+    app.register_official(&crate::helpers::official_body("001085000777", "Phạm Văn Long")).await;
+    let institution = s.school["id"].as_str().unwrap();
+    let client = app
+        .post(&format!("/api/v1/institutions/{institution}/clients"), &json!({ "label": "import" }))
+        .await;
+    let class = s.class["id"].as_str().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("class.csv"),
+        format!(
+            "national_id,full_name,date_of_birth,class_id,duration_days,outcome,score\n\
+             001085012345,Nguyễn Văn An,1985-03-14,{class},40,good,8.5\n\
+             001085000777,Pham Van Long,1985-03-14,{class},40,passed,\n\
+             001085000777,Phạm Văn Lâm,1985-03-14,{class},40,passed,\n"
+        ),
+    )
+    .unwrap();
+    let (dir, id, secret) = (
+        work.path().to_owned(),
+        client.body["client_id"].as_str().unwrap().to_owned(),
+        client.body["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let import = move || {
+        let output = Command::new(env!("CARGO_BIN_EXE_hocba"))
+            .current_dir(&dir)
+            .args(["import", "completions", "class.csv", "--registry", &base_url])
+            .args(["--client-id", &id, "--client-secret", &secret])
+            .output()
+            .unwrap();
+        (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let (ok, printed) = tokio::task::spawn_blocking(import.clone()).await.unwrap();
+    assert!(!ok, "a rejected line fails the import: {printed}");
+    assert!(printed.contains("line 4: identity-mismatch full_name"), "{printed}");
+    assert!(printed.contains("2 accepted, 1 rejected, 3 rows"), "{printed}");
+    // Run again: the first answer is replayed, nothing is recorded twice.
+    let (_, again) = tokio::task::spawn_blocking(import).await.unwrap();
+    assert_eq!(again, printed);
+    let official = s.official["id"].as_str().unwrap();
+    let listed = app.get_as_admin(&format!("/api/v1/officials/{official}/certificates")).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+}
