@@ -109,16 +109,8 @@ fn fetch_from(
 ) -> anyhow::Result<(Map<String, Value>, Vec<(String, Map<String, Value>)>)> {
     let registry = registry.trim_end_matches('/');
     let did_document = fetch_json(&format!("{registry}/.well-known/did.json"))?;
-    let credential = match presented {
-        Presented::Credential(credential) => Some(credential.clone()),
-        Presented::Jws(compact) => {
-            hocba_credentials::jose::Jws::parse(compact).ok().map(|jws| jws.payload)
-        }
-    };
-    let entry =
-        credential.and_then(|credential| status::StatusEntry::of(&credential).ok().flatten());
     let mut lists = Vec::new();
-    if let Some(entry) = entry
+    if let Some(entry) = presented.status_entry()
         && entry.list.starts_with(&format!("{registry}/"))
     {
         lists.push((entry.list.clone(), fetch_json(&entry.list)?));

@@ -33,18 +33,11 @@ impl StatusSource for OnlineStatus {
     }
 }
 
-async fn online_status(
-    app: &AppState,
-    credential: Option<&Map<String, Value>>,
-) -> Result<OnlineStatus, ApiError> {
-    let entry = credential.and_then(|credential| StatusEntry::of(credential).ok().flatten());
-    let Some(entry) = entry else {
+async fn online_status(app: &AppState, presented: &Presented) -> Result<OnlineStatus, ApiError> {
+    let Some(entry) = presented.status_entry() else {
         return Ok(OnlineStatus { entry: None, answer: Err("no status entry".into()) });
     };
-    let prefix = app.authority.registry.status_list_url(0);
-    let prefix = prefix.trim_end_matches('0');
-    let list = entry.list.strip_prefix(prefix).and_then(|list| list.parse::<i32>().ok());
-    let answer = match list {
+    let answer = match app.authority.registry.status_list_number(&entry.list) {
         None => Err(format!("{} is not a status list of this registry", entry.list)),
         Some(list) if !app.store.status_list_exists(list).await? => {
             Err(format!("no status list {list}"))
@@ -71,13 +64,7 @@ async fn verify(
     trust: Trust,
 ) -> Result<hocba_credentials::Report, ApiError> {
     let keys: KeySet = app.authority.key_set(&app.store).await?;
-    let credential = match &presented {
-        Presented::Credential(credential) => Some(credential.clone()),
-        Presented::Jws(compact) => {
-            hocba_credentials::jose::Jws::parse(compact).ok().map(|jws| jws.payload)
-        }
-    };
-    let status = online_status(app, credential.as_ref()).await?;
+    let status = online_status(app, &presented).await?;
     let verifier =
         Verifier { keys: &keys, status: &status, now: time::OffsetDateTime::now_utc(), trust };
     Ok(verifier.verify(&presented))

@@ -45,6 +45,11 @@ impl Registry {
         format!("{}/status-lists/{list}", self.base_url)
     }
 
+    /// The number of one of this registry's status lists, from its URL.
+    pub fn status_list_number(&self, url: &str) -> Option<i32> {
+        url.strip_prefix(&self.base_url)?.strip_prefix("/status-lists/")?.parse().ok()
+    }
+
     /// The issuer `Profile`.
     pub fn profile(&self) -> Value {
         json!({ "id": self.did, "type": ["Profile"], "name": self.name, "url": self.base_url })
@@ -189,4 +194,17 @@ pub fn issue(
     let jws = jose::sign(&credential, signer)?;
     let credential = secure(credential, signer, Cryptosuite::ALL, created)?;
     Ok(Issued { credential, jws })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_list_url_names_its_number_only_on_this_registry() {
+        let registry = Registry::new("https://hocba.gov.vn/", "Hocba");
+        assert_eq!(registry.status_list_number(&registry.status_list_url(12)), Some(12));
+        assert_eq!(registry.status_list_number("https://elsewhere.example/status-lists/12"), None);
+        assert_eq!(registry.status_list_number("https://hocba.gov.vn/status-lists/x"), None);
+    }
 }

@@ -24,6 +24,18 @@ pub enum Presented {
     Jws(String),
 }
 
+impl Presented {
+    /// The revocation entry the presented credential carries (for a JWS, its payload's), so a
+    /// caller can fetch that status before verifying. `None` when it has none or is unreadable.
+    pub fn status_entry(&self) -> Option<StatusEntry> {
+        let entry = match self {
+            Presented::Credential(credential) => StatusEntry::of(credential),
+            Presented::Jws(compact) => StatusEntry::of(&Jws::parse(compact).ok()?.payload),
+        };
+        entry.ok().flatten()
+    }
+}
+
 /// The answer about one status entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusAnswer {

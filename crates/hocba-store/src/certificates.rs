@@ -386,10 +386,7 @@ impl Store {
             .order_by_asc(certificate::Column::IssuedAt)
             .all(&txn)
             .await?;
-        let mut certificates = Vec::with_capacity(models.len());
-        for model in models {
-            certificates.push(with_revocation(&txn, model).await?);
-        }
+        let certificates = with_revocations(&txn, models).await?;
         txn.commit().await?;
         Ok(certificates)
     }
@@ -972,9 +969,16 @@ async fn certificates_of_completion(
         .filter(certificate::Column::CompletionId.eq(completion_id))
         .all(txn)
         .await?;
+    with_revocations(txn, models).await
+}
+
+async fn with_revocations(
+    db: &impl ConnectionTrait,
+    models: Vec<certificate::Model>,
+) -> Result<Vec<Certificate>, StoreError> {
     let mut certificates = Vec::with_capacity(models.len());
     for model in models {
-        certificates.push(with_revocation(txn, model).await?);
+        certificates.push(with_revocation(db, model).await?);
     }
     Ok(certificates)
 }
