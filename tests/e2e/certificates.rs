@@ -299,6 +299,39 @@ async fn the_vc_api_issues_with_did_key_and_verifies(app: TestApp) {
     anonymous.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
 
+async fn a_certificate_states_the_accreditation_that_covered_the_completion(app: TestApp) {
+    let (_, certificate) = certified(&app).await;
+    let credential = &certificate["credential"];
+    let accreditation = &credential["credentialSubject"]["achievement"]["creator"]["accreditation"];
+    assert_eq!(accreditation["type"], json!(["Accreditation"]));
+    assert_eq!(accreditation["trainingCategory"], "QLNN-CV");
+    assert_eq!(accreditation["accreditedFrom"], "2020-01-01");
+    let report = verify(&app, json!({ "credential": credential })).await;
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["check"] == "accreditation")
+        .expect("an accreditation check");
+    assert_eq!(check["passed"], true, "{report:#}");
+
+    // Signed by the registry itself, yet stating an accreditation that had lapsed on the
+    // completion date: the signature holds and the accreditation check fails.
+    let mut lapsed = credential.clone();
+    let unsigned = lapsed.as_object_mut().unwrap();
+    unsigned.remove("proof");
+    unsigned["id"] = json!("urn:uuid:7d0e7c3a-5f0e-4a43-9d3a-54f1b2a9c001");
+    let creator = &mut unsigned["credentialSubject"]["achievement"]["creator"];
+    creator["accreditation"]["accreditedUntil"] = json!("2021-12-31");
+    let issued = app.post("/credentials/issue", &json!({ "credential": lapsed })).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{:#}", issued.body);
+    let report = verify(&app, json!({ "credential": issued.body["verifiableCredential"] })).await;
+    let failed = failed_checks(&report);
+    assert_eq!(failed.len(), 1, "{report:#}");
+    assert!(failed[0].starts_with("accreditation: "), "{failed:?}");
+    assert!(failed[0].contains("not accredited for QLNN-CV"), "{failed:?}");
+}
+
 async fn concurrent_writers_never_share_a_status_slot(app: TestApp) {
     let mut writers = tokio::task::JoinSet::new();
     for _ in 0..40 {
@@ -321,4 +354,5 @@ on_both_backends!(
     one_live_certificate_per_completion_and_unique_status_slots,
     a_retired_key_signs_nothing_new_and_a_revoked_key_fails_what_it_signed,
     the_vc_api_issues_with_did_key_and_verifies,
+    a_certificate_states_the_accreditation_that_covered_the_completion,
 );

@@ -1,7 +1,7 @@
 //! The certificate as a W3C Verifiable Credential 2.0 that is also an Open Badges 3.0
 //! `OpenBadgeCredential` (DESIGN.md §4), and the issuer that signs it.
 
-use hocba_domain::CertificateFacts;
+use hocba_domain::{AccreditationFacts, CertificateFacts};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -107,6 +107,7 @@ impl Registry {
                         "type": ["Profile"],
                         "name": institution.name,
                         "institutionCode": institution.code,
+                        "accreditation": accreditation(&facts.accreditation),
                     },
                 },
                 "activityStartDate": facts.started_on.to_string(),
@@ -125,6 +126,22 @@ impl Registry {
             _ => Map::new(),
         }
     }
+}
+
+/// The institution's accreditation for the programme's category, as the certificate states it.
+fn accreditation(facts: &AccreditationFacts) -> Value {
+    let mut accreditation = json!({
+        "type": ["Accreditation"],
+        "trainingCategory": facts.category,
+        "accreditedFrom": facts.validity.from.to_string(),
+    });
+    if let Some(until) = facts.validity.to {
+        accreditation["accreditedUntil"] = json!(until.to_string());
+    }
+    if let Some(decision) = &facts.decision {
+        accreditation["accreditationDecision"] = json!(decision);
+    }
+    accreditation
 }
 
 /// Which proofs to attach.

@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ed25519_dalek::VerifyingKey;
+use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -25,6 +25,31 @@ pub fn from_base58btc(value: &str) -> Result<Vec<u8>, CredentialError> {
     bs58::decode(encoded)
         .into_vec()
         .map_err(|_| CredentialError::malformed("multibase value is not valid base58btc"))
+}
+
+/// Multibase base58btc (`z…`) of an Ed25519 signature, as a `proofValue`. Every proof signed
+/// or verified passes through here, so it uses an encoder specialised to 64 bytes (five8),
+/// several times faster than the general one.
+pub fn signature_base58btc(signature: &Signature) -> String {
+    let mut encoded = [0u8; 88];
+    let length = usize::from(five8::encode_64(&signature.to_bytes(), &mut encoded));
+    let mut value = String::with_capacity(1 + length);
+    value.push('z');
+    // The base58 alphabet is ASCII.
+    value.extend(encoded[..length].iter().map(|&byte| char::from(byte)));
+    value
+}
+
+/// Decodes a `proofValue`: multibase base58btc of a 64-byte Ed25519 signature.
+pub fn signature_from_base58btc(value: &str) -> Result<Signature, CredentialError> {
+    let encoded = value.strip_prefix('z').ok_or_else(|| {
+        CredentialError::invalid_proof("proofValue must start with 'z' (multibase base58btc)")
+    })?;
+    let mut bytes = [0u8; 64];
+    five8::decode_64(encoded.as_bytes(), &mut bytes).map_err(|_| {
+        CredentialError::invalid_proof("proofValue is not a base58btc 64-byte signature")
+    })?;
+    Ok(Signature::from_bytes(&bytes))
 }
 
 /// `publicKeyMultibase` of a Multikey verification method.
@@ -114,6 +139,23 @@ mod tests {
         let key = from_multikey(SPEC_MULTIKEY).expect("spec key parses");
         let other = "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
         assert!(from_did_key(&format!("{}#{other}", did_key(&key))).is_err());
+    }
+
+    #[test]
+    fn signatures_encode_as_the_general_base58_encoder_does_and_round_trip() {
+        for seed in 0..64u8 {
+            // Leading zero bytes are where base58 encoders most often disagree.
+            let mut bytes = [seed.wrapping_mul(37); 64];
+            bytes[..usize::from(seed % 4)].fill(0);
+            let signature = Signature::from_bytes(&bytes);
+            let encoded = signature_base58btc(&signature);
+            assert_eq!(encoded, base58btc(&bytes));
+            assert_eq!(signature_from_base58btc(&encoded).expect("decodes"), signature);
+        }
+        assert!(
+            signature_from_base58btc("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq").is_err()
+        );
+        assert!(signature_from_base58btc("not multibase").is_err());
     }
 
     #[test]

@@ -68,7 +68,8 @@ impl StatusSource for HashMap<String, Bitstring> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Check {
-    /// What was checked: `well_formed`, `proof`, `key`, `issuer`, `status`, `validity`.
+    /// What was checked: `well_formed`, `proof …`, `key`, `issuer`, `accreditation`, `status`,
+    /// `validity`.
     pub check: String,
     /// Whether it passed.
     pub passed: bool,
@@ -151,6 +152,7 @@ impl Verifier<'_> {
             None => self.check_proofs(&credential, &mut report),
         };
         self.check_issuer(&credential, &methods, &mut report);
+        self.check_accreditation(&credential, &mut report);
         self.check_status(&credential, &mut report);
         self.check_validity(&credential, &mut report);
         report.credential = Some(credential);
@@ -264,11 +266,7 @@ impl Verifier<'_> {
         methods: &[String],
         report: &mut Report,
     ) {
-        let issuer = match credential.get("issuer") {
-            Some(Value::String(id)) => id.as_str(),
-            Some(Value::Object(profile)) => profile.get("id").and_then(Value::as_str).unwrap_or(""),
-            _ => "",
-        };
+        let issuer = issuer_id(credential).unwrap_or_default();
         if methods.is_empty() {
             report.push("issuer", Err("no valid signature to bind the issuer to".into()));
             return;
@@ -283,6 +281,25 @@ impl Verifier<'_> {
         } else {
             report.push("issuer", Err(format!("{issuer} is not this registry")));
         }
+    }
+
+    /// The institution was accredited for the programme's category on the completion's last
+    /// day, as the certificate states. Credentials that certify no training achievement (and
+    /// other issuers' that state no accreditation) have nothing to check here.
+    fn check_accreditation(&self, credential: &Map<String, Value>, report: &mut Report) {
+        let subject = credential.get("credentialSubject");
+        let Some(achievement) = subject.and_then(|subject| subject.get("achievement")) else {
+            return;
+        };
+        let creator = achievement.get("creator");
+        let Some(accreditation) = creator.and_then(|creator| creator.get("accreditation")) else {
+            if issuer_id(credential) == Some(self.keys.did.as_str()) {
+                report.push("accreditation", Err("the certificate states no accreditation".into()));
+            }
+            return;
+        };
+        let result = accreditation_covers(subject, achievement, accreditation);
+        report.push("accreditation", result);
     }
 
     fn check_status(&self, credential: &Map<String, Value>, report: &mut Report) {
@@ -312,6 +329,54 @@ impl Verifier<'_> {
         };
         report.push("validity", result);
     }
+}
+
+/// Whether `accreditation` names the achievement's category and covers the completion date.
+fn accreditation_covers(
+    subject: Option<&Value>,
+    achievement: &Value,
+    accreditation: &Value,
+) -> Result<String, String> {
+    fn text<'a>(object: Option<&'a Value>, member: &str) -> Option<&'a str> {
+        object.and_then(|object| object.get(member)).and_then(Value::as_str)
+    }
+    let date = |object: Option<&Value>, member: &str| match text(object, member) {
+        Some(day) => parse_date(day).map(Some).ok_or(format!("{member} is not a date")),
+        None => Ok(None),
+    };
+    let achievement = Some(achievement);
+    let accreditation = Some(accreditation);
+    let institution =
+        text(achievement.and_then(|it| it.get("creator")), "name").unwrap_or("the institution");
+    let category = text(achievement, "trainingCategory")
+        .ok_or("the achievement names no training category")?;
+    let completed = date(subject, "activityEndDate")?
+        .ok_or("the completion date (activityEndDate) is missing")?;
+    let from = date(accreditation, "accreditedFrom")?.ok_or("accreditedFrom is missing")?;
+    let until = date(accreditation, "accreditedUntil")?;
+    if text(accreditation, "trainingCategory") != Some(category) {
+        return Err(format!("{institution} is accredited for another category than {category}"));
+    }
+    if completed < from || until.is_some_and(|until| completed > until) {
+        return Err(format!(
+            "{institution} was not accredited for {category} on {completed}, the completion date"
+        ));
+    }
+    Ok(format!("{institution} was accredited for {category} on {completed}, the completion date"))
+}
+
+/// The issuer's id, whether `issuer` is a URL or a profile object.
+fn issuer_id(credential: &Map<String, Value>) -> Option<&str> {
+    match credential.get("issuer")? {
+        Value::String(id) => Some(id),
+        Value::Object(profile) => profile.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// A calendar date, `YYYY-MM-DD`.
+fn parse_date(text: &str) -> Option<time::Date> {
+    time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
 fn stamp(at: OffsetDateTime) -> String {

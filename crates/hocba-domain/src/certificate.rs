@@ -243,6 +243,8 @@ pub struct CertificateFacts {
     pub program: ProgramFacts,
     /// The institution that delivered it.
     pub institution: InstitutionFacts,
+    /// The accreditation under which it certified the programme's category on the last day.
+    pub accreditation: AccreditationFacts,
     /// Which status list and index hold its revocation bit.
     pub status_list: i32,
     /// Index in that list.
@@ -275,6 +277,18 @@ pub struct InstitutionFacts {
     pub code: String,
     /// Name.
     pub name: String,
+}
+
+/// An institution's accreditation for one category, as a certificate states it, so that a
+/// verifier can check it covered the completion date without asking the registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccreditationFacts {
+    /// Category code.
+    pub category: String,
+    /// When it is in force.
+    pub validity: crate::Validity,
+    /// The accrediting decision (number and date), if recorded.
+    pub decision: Option<String>,
 }
 
 /// The Open Badges 3.0 `IdentityHash` of a national ID number: `sha256$` and the hex SHA-256 of

@@ -127,7 +127,10 @@ pub struct Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScopeDecision {
     /// A scope covers it.
-    Accredited,
+    Accredited {
+        /// The period of the scope in force that day (a certificate states it).
+        validity: Validity,
+    },
     /// The institution's kind can never deliver the category (DOMAIN.md §11a).
     KindCannotDeliver,
     /// No scope names the category.
@@ -155,15 +158,23 @@ pub fn accreditation(
     if !category.deliverable_by(kind) {
         return ScopeDecision::KindCannotDeliver;
     }
-    let mut matching = scopes.iter().filter(|scope| &scope.category == category).peekable();
-    let Some(first) = matching.peek().map(|scope| scope.validity) else {
-        return ScopeDecision::NotInScope;
-    };
-    if matching.any(|scope| scope.validity.covers(day)) {
-        ScopeDecision::Accredited
-    } else {
-        ScopeDecision::OutsideValidity { validity: first }
+    if let Some(covering) = covering_scope(scopes, category, day) {
+        return ScopeDecision::Accredited { validity: covering.validity };
     }
+    match scopes.iter().find(|scope| &scope.category == category) {
+        Some(first) => ScopeDecision::OutsideValidity { validity: first.validity },
+        None => ScopeDecision::NotInScope,
+    }
+}
+
+/// The scope that names `category` and is in force on `day`, whatever the institution's state
+/// today: what a certificate for a completion on that day was issued under.
+pub fn covering_scope<'a>(
+    scopes: &'a [Scope],
+    category: &CategoryCode,
+    day: Date,
+) -> Option<&'a Scope> {
+    scopes.iter().find(|scope| &scope.category == category && scope.validity.covers(day))
 }
 
 #[cfg(test)]
@@ -181,7 +192,10 @@ mod tests {
 
     #[test]
     fn a_scope_in_force_accredits() {
-        let scopes = [scope("QLNN-CV", date!(2024 - 01 - 01), None)];
+        let scopes = [
+            scope("QLNN-CV", date!(2019 - 01 - 01), Some(date!(2023 - 12 - 31))),
+            scope("QLNN-CV", date!(2024 - 01 - 01), None),
+        ];
         let category = CategoryCode::parse("QLNN-CV").unwrap();
         let decision = accreditation(
             InstitutionKind::ProvincialPoliticalSchool,
@@ -190,7 +204,7 @@ mod tests {
             &category,
             date!(2025 - 05 - 05),
         );
-        assert_eq!(decision, ScopeDecision::Accredited);
+        assert_eq!(decision, ScopeDecision::Accredited { validity: scopes[1].validity });
     }
 
     #[test]

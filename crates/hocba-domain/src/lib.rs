@@ -23,15 +23,16 @@ pub use catalog::{
     StudyMode, TAXONOMY,
 };
 pub use certificate::{
-    CertificateFacts, CertificateNumber, CertificateNumberError, InstitutionFacts, KeyStatus,
-    Outcome, ProgramFacts, RevocationReason, STATUS_LIST_SIZE, identity_hash, status_index,
+    AccreditationFacts, CertificateFacts, CertificateNumber, CertificateNumberError,
+    InstitutionFacts, KeyStatus, Outcome, ProgramFacts, RevocationReason, STATUS_LIST_SIZE,
+    identity_hash, status_index,
 };
 pub use completion::{CompletionPostDraft, PostedCompletion, Taught};
 pub use dates::{DateError, DateSpan, Validity};
 pub use ids::{ClassId, CompletionId, InstitutionId, OfficialId, ProgramId};
 pub use institution::{
     InstitutionCode, InstitutionDraft, InstitutionKind, InstitutionStatus, NewInstitution,
-    NewScope, Scope, ScopeDecision, ScopeDraft, accreditation,
+    NewScope, Scope, ScopeDecision, ScopeDraft, accreditation, covering_scope,
 };
 pub use name::{NameError, PersonName, search_key};
 pub use national_id::{Gender, NationalId, NationalIdError};

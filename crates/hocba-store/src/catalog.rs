@@ -1,8 +1,8 @@
 //! The catalogue: programme categories, programmes, and classes.
 
 use hocba_domain::{
-    CategoryCode, ClassId, InstitutionId, NewClass, NewProgram, ProgramCode, ProgramId,
-    ScopeDecision, StudyMode, TAXONOMY, Validity, accreditation,
+    AccreditationFacts, CategoryCode, ClassId, InstitutionId, NewClass, NewProgram, ProgramCode,
+    ProgramId, ScopeDecision, StudyMode, TAXONOMY, Validity, accreditation,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
@@ -115,7 +115,7 @@ pub(crate) async fn ensure_accredited(
     institution: &crate::Institution,
     category: &CategoryCode,
     day: Date,
-) -> Result<(), StoreError> {
+) -> Result<AccreditationFacts, StoreError> {
     let refuse = |reason| StoreError::NotAccredited {
         institution: institution.code.as_str().to_owned(),
         category: category.as_str().to_owned(),
@@ -131,14 +131,30 @@ pub(crate) async fn ensure_accredited(
     }
     let scopes: Vec<_> = institution.scopes.iter().map(|granted| granted.scope.clone()).collect();
     match accreditation(institution.kind, institution.status, &scopes, category, day) {
-        ScopeDecision::Accredited => Ok(()),
+        ScopeDecision::Accredited { validity } => {
+            Ok(accreditation_facts(institution, category, validity))
+        }
         decision => Err(refuse(scope_refusal(&decision))),
     }
 }
 
+/// The accreditation a certificate states: the scope in force, with its decision.
+pub(crate) fn accreditation_facts(
+    institution: &crate::Institution,
+    category: &CategoryCode,
+    validity: Validity,
+) -> AccreditationFacts {
+    let decision = institution
+        .scopes
+        .iter()
+        .find(|granted| &granted.scope.category == category && granted.scope.validity == validity)
+        .and_then(|granted| granted.decision.clone());
+    AccreditationFacts { category: category.as_str().to_owned(), validity, decision }
+}
+
 fn scope_refusal(decision: &ScopeDecision) -> &'static str {
     match decision {
-        ScopeDecision::Accredited => "accredited",
+        ScopeDecision::Accredited { .. } => "accredited",
         ScopeDecision::KindCannotDeliver => "institutions of its kind cannot deliver this category",
         ScopeDecision::NotInScope => "no accreditation scope names this category",
         ScopeDecision::OutsideValidity { .. } => {

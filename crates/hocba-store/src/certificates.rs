@@ -2,9 +2,10 @@
 //! writing transaction, revocation as an append-only fact.
 
 use hocba_domain::{
-    CategoryCode, CertificateFacts, CertificateNumber, ClassId, CompletionId, InstitutionFacts,
-    InstitutionId, KeyStatus, NationalId, OfficialId, Outcome, PostedCompletion, ProgramFacts,
-    ProgramId, RevocationReason, STATUS_LIST_SIZE, Taught, identity_hash, status_index,
+    AccreditationFacts, CategoryCode, CertificateFacts, CertificateNumber, ClassId, CompletionId,
+    InstitutionFacts, InstitutionId, KeyStatus, NationalId, OfficialId, Outcome, PostedCompletion,
+    ProgramFacts, ProgramId, RevocationReason, STATUS_LIST_SIZE, Taught, covering_scope,
+    identity_hash, status_index,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -17,10 +18,9 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
-use crate::catalog::ensure_accredited;
+use crate::catalog::{accreditation_facts, ensure_accredited};
 use crate::entities::{
-    certificate, class, completion, institution, official, program, revocation, signing_key,
-    status_list,
+    certificate, class, completion, official, program, revocation, signing_key, status_list,
 };
 use crate::idempotency::{Answer, IdempotencyKey, remember};
 use crate::institutions::load_institution;
@@ -247,12 +247,11 @@ impl Store {
                 Err(failure) => return Err(failure),
             }
         }
-
         // 2. Sign every certificate, on every core: no I/O here.
         let institution = institution_facts(&lookups.institution);
         let certify_row = |(row, slot): &(Checked, (i32, u32))| {
             let facts = institution.clone();
-            certify(&row.completion, &row.holder, &row.program, facts, *slot, kid, sign)
+            certify(row, facts, *slot, kid, sign)
         };
         let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
         let chunk = checked.len().div_ceil(workers).max(1);
@@ -266,7 +265,6 @@ impl Store {
                 .flat_map(|handle| handle.join().unwrap_or_else(|_| vec![Err(signing_panicked())]))
                 .collect::<Result<_, _>>()
         })?;
-
         // 3. Write the accepted rows in a few multi-row statements.
         for rows in checked.chunks(audit::INSERT_CHUNK) {
             let models =
@@ -494,8 +492,9 @@ struct Prefetched {
     standing: HashMap<(Uuid, Uuid, Date, Date), Uuid>,
 }
 
-/// Where a completion was taught: the programme, the class if any, first and last day.
-type TaughtIn = (program::Model, Option<Uuid>, (Date, Date));
+/// Where a completion was taught: the programme, the class if any, first and last day, and
+/// the accreditation the institution certifies it under.
+type TaughtIn = (program::Model, Option<Uuid>, (Date, Date), AccreditationFacts);
 
 #[derive(PartialEq, Eq, Hash)]
 enum TaughtKey {
@@ -613,9 +612,11 @@ impl Lookups {
                 (program, None, (span.start(), span.end()))
             }
         };
-        let category = CategoryCode::parse(&found.0.category_code)
+        let (program, class, span) = found;
+        let category = CategoryCode::parse(&program.category_code)
             .map_err(|_| StoreError::corrupt("programs", "category_code"))?;
-        ensure_accredited(txn, &self.institution, &category, found.2.1).await?;
+        let accreditation = ensure_accredited(txn, &self.institution, &category, span.1).await?;
+        let found = (program, class, span, accreditation);
         self.taught.insert(key, found.clone());
         Ok(found)
     }
@@ -625,6 +626,7 @@ impl Lookups {
 struct Checked {
     holder: official::Model,
     program: program::Model,
+    accreditation: AccreditationFacts,
     completion: completion::Model,
 }
 
@@ -655,7 +657,7 @@ async fn check_row(
     if holder.date_of_birth != posted.date_of_birth {
         return Err(StoreError::IdentityMismatch { field: "date_of_birth" });
     }
-    let (program, class, span) = lookups.taught(txn, &posted.taught).await?;
+    let (program, class, span, accreditation) = lookups.taught(txn, &posted.taught).await?;
     if i32::from(posted.duration_days) < program.min_days {
         return Err(StoreError::Rule {
             field: "duration_days",
@@ -716,7 +718,7 @@ async fn check_row(
         posted_at: crate::now(),
         supersedes_id: supersedes,
     };
-    Ok(Checked { holder, program, completion })
+    Ok(Checked { holder, program, accreditation, completion })
 }
 
 fn institution_facts(institution: &crate::Institution) -> InstitutionFacts {
@@ -753,12 +755,11 @@ async fn post_in(
     kid: &str,
     sign: Sign<'_>,
 ) -> Result<(CompletionRecord, Certificate), StoreError> {
-    let Checked { holder, program, completion } =
-        check_row(txn, actor, lookups, posted, supersedes).await?;
-    let completion = completion::ActiveModel::from(completion).insert(txn).await?;
+    let row = check_row(txn, actor, lookups, posted, supersedes).await?;
+    let completion = completion::ActiveModel::from(row.completion.clone()).insert(txn).await?;
     let slot = lookups.slot(txn).await?;
     let facts = institution_facts(&lookups.institution);
-    let certificate = certify(&completion, &holder, &program, facts, slot, kid, sign)?;
+    let certificate = certify(&row, facts, slot, kid, sign)?;
     let certificate = certificate::ActiveModel::from(certificate)
         .insert(txn)
         .await
@@ -827,20 +828,31 @@ pub(crate) async fn issue_in(
         .one(txn)
         .await?
         .ok_or_else(|| StoreError::corrupt("completions", "program_id"))?;
-    let institution = institution::Entity::find_by_id(completion.institution_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| StoreError::corrupt("completions", "institution_id"))?;
-    let institution = InstitutionFacts {
-        id: InstitutionId::from_uuid(institution.id),
-        code: institution.code,
-        name: institution.name,
+    let institution = load_institution(txn, completion.institution_id).await?;
+    // The accreditation in force on the completion's last day, whatever the institution's
+    // state today: a completion it was entitled to certify then keeps its certificate.
+    let category = CategoryCode::parse(&program.category_code)
+        .map_err(|_| StoreError::corrupt("programs", "category_code"))?;
+    let scopes: Vec<_> = institution.scopes.iter().map(|granted| granted.scope.clone()).collect();
+    let validity = covering_scope(&scopes, &category, completion.ended_on)
+        .map(|scope| scope.validity)
+        .ok_or_else(|| StoreError::NotAccredited {
+            institution: institution.code.as_str().to_owned(),
+            category: category.as_str().to_owned(),
+            day: completion.ended_on,
+            reason: "no accreditation scope covered the completion's last day",
+        })?;
+    let row = Checked {
+        accreditation: accreditation_facts(&institution, &category, validity),
+        holder,
+        program,
+        completion: completion.clone(),
     };
     let slot = reserve_status_slots(txn, 1)
         .await?
         .pop_front()
         .ok_or_else(|| StoreError::corrupt("status_lists", "no slot reserved"))?;
-    let certificate = certify(completion, &holder, &program, institution, slot, kid, sign)?;
+    let certificate = certify(&row, institution_facts(&institution), slot, kid, sign)?;
     let certificate = certificate::ActiveModel::from(certificate)
         .insert(txn)
         .await
@@ -848,18 +860,16 @@ pub(crate) async fn issue_in(
     into_certificate(certificate, None)
 }
 
-/// Builds and signs the certificate of a completion whose holder, programme and institution the
-/// caller has read, in a status slot the caller reserved. No I/O: several can be signed at once.
-#[allow(clippy::too_many_arguments)] // each argument is a distinct fact the caller already holds
+/// Builds and signs the certificate of a checked completion, in a status slot the caller
+/// reserved. No I/O: several can be signed at once.
 fn certify(
-    completion: &completion::Model,
-    holder: &official::Model,
-    program: &program::Model,
+    row: &Checked,
     institution: InstitutionFacts,
     (status_list, status_index): (i32, u32),
     kid: &str,
     sign: Sign<'_>,
 ) -> Result<certificate::Model, StoreError> {
+    let Checked { holder, program, accreditation, completion } = row;
     let national_id = NationalId::parse_format(&holder.national_id)
         .map_err(|_| StoreError::corrupt("officials", "national_id"))?;
     let salt = random_hex::<16>();
@@ -887,6 +897,7 @@ fn certify(
             min_days: program.min_days,
         },
         institution,
+        accreditation: accreditation.clone(),
         status_list,
         status_index,
     };
