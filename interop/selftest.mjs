@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Self-test of verify.mjs: the W3C eddsa-jcs-2022 test vector (vectors/, from w3c/vc-di-eddsa),
-// tampering, DID-document key resolution, and the JWS path with a fresh key signed by jose.
+// tampering, DID-document key resolution, and the JWS path with a fresh key signed by jose;
+// then db-selftest.mjs (the Digital Bazaar harness and the eddsa-rdfc-2022 vector).
 // Run: node interop/selftest.mjs   (prints "N passed, N failed"; exits 1 on any failure)
 
 import { createHash, createPrivateKey, generateKeyPairSync, sign as edSign } from 'node:crypto';
@@ -13,6 +14,7 @@ import bs58 from 'bs58';
 import canonicalize from 'canonicalize';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import { decodeEd25519Multikey, decodeMultibaseBase58btc, verifyCredential, verifyJws } from './verify.mjs';
+import { runDbSelftest } from './db-selftest.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const vector = (name) => JSON.parse(readFileSync(join(here, 'vectors', name), 'utf8'));
@@ -215,6 +217,10 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+
+// ---- 6. The Digital Bazaar harness (db-issue.mjs, db-verify.mjs, contexts.mjs): db-selftest.mjs ----
+
+await runDbSelftest(check);
 
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed === 0 ? 0 : 1;
