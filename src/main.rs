@@ -14,6 +14,9 @@ use hocba_store::{Actor, Role, Store};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Hocba: the national registry of officials' training records, with verifiable certificates.
 #[derive(Debug, Parser)]
 #[command(version, about)]

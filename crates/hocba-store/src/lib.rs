@@ -78,6 +78,42 @@ impl Actor {
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// SQLite's WAL checkpoints, run beside the writers rather than inside their commits;
+    /// stopped when the last clone of the store is dropped.
+    _checkpoints: Option<std::sync::Arc<Checkpoints>>,
+}
+
+/// How often the background task copies the SQLite write-ahead log into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// The background checkpoint task of a SQLite store.
+#[derive(Debug)]
+struct Checkpoints(tokio::task::JoinHandle<()>);
+
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Checkpoints {
+    /// SQLite's default checkpoints inside the commit that fills the log past 1,000 pages, so a
+    /// large batch pays for copying the log into the database before it can answer. Here
+    /// commits only append to the log, and a task copies it (passively: never waiting for
+    /// readers or blocking the writer) on its own connection.
+    fn start(db: &DatabaseConnection) -> Self {
+        let db = db.clone();
+        Checkpoints(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(error) = db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await {
+                    tracing::warn!(%error, "WAL checkpoint failed; retrying");
+                }
+            }
+        }))
+    }
 }
 
 impl Store {
@@ -101,8 +137,14 @@ impl Store {
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                .pragma("wal_autocheckpoint", "0")
+                // Once a checkpoint has caught up, the log file shrinks back to this size.
+                .pragma("journal_size_limit", "67108864")
         });
         let db = Database::connect(options).await?;
+        let checkpoints = (db.get_database_backend() == DbBackend::Sqlite
+            && !url.contains(":memory:"))
+        .then(|| std::sync::Arc::new(Checkpoints::start(&db)));
         if let Some(schema) = schema
             && db.get_database_backend() == DbBackend::Postgres
         {
@@ -116,7 +158,7 @@ impl Store {
             }
             db.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
         }
-        Ok(Store { db })
+        Ok(Store { db, _checkpoints: checkpoints })
     }
 
     /// Applies pending migrations and loads the national taxonomy of categories.
