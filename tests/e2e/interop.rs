@@ -1,6 +1,7 @@
-//! Hocba's certificates checked by an independent implementation: the Node.js verifier in
-//! `interop/` (JCS from `canonicalize`, Ed25519 from node's crypto, JWS from `jose`), which
-//! shares no code with ours.
+//! Hocba's certificates checked by independent implementations in `interop/`, which share no
+//! code with ours: a small Node.js verifier (JCS from `canonicalize`, Ed25519 from node's
+//! crypto, JWS from `jose`), and the Digital Bazaar VC stack that wallets and verifiers use
+//! (`@digitalbazaar/vc` with its Data Integrity cryptosuites), both ways.
 //!
 //! Needs `node` and `npm ci --prefix interop`; skipped without them unless
 //! `HOCBA_REQUIRE_INTEROP` is set (as in CI).
@@ -93,4 +94,67 @@ async fn an_independent_verifier_accepts_our_proofs_and_refuses_tampering(app: T
     assert_eq!(refused["verified"], false, "{refused}");
 }
 
-on_both_backends!(an_independent_verifier_accepts_our_proofs_and_refuses_tampering);
+/// Runs a Digital Bazaar script of `interop/` in `work`; returns its exit success and stdout.
+fn digital_bazaar(dir: &Path, work: &Path, script: &str, args: &[&str]) -> (bool, String) {
+    let output =
+        Command::new("node").arg(dir.join(script)).args(args).current_dir(work).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    (output.status.success(), stdout)
+}
+
+async fn the_digital_bazaar_stack_and_hocba_verify_each_others_jcs_proofs(app: TestApp) {
+    let Some(dir) = interop_dir() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let write = |name: &str, value: &Value| {
+        std::fs::write(work.path().join(name), value.to_string()).unwrap();
+    };
+
+    // Ours, verified there (with the registry's DID document, as a did:web verifier would).
+    let (_, certificate) = certified(&app).await;
+    write("did.json", &app.get("/.well-known/did.json").await.body);
+    let credential = certificate["credential"].clone();
+    let mut tampered = credential.clone();
+    tampered["credentialSubject"]["achievement"]["humanCode"] = json!("QLNN-CVC-2024");
+    for (document, expected) in [(&credential, true), (&tampered, false)] {
+        write("ours.json", document);
+        let args = ["--credential", "ours.json", "--did", "did.json", "--suite", "eddsa-jcs-2022"];
+        let (verified, answer) = digital_bazaar(&dir, work.path(), "db-verify.mjs", &args);
+        assert_eq!(verified, expected, "{answer}");
+    }
+
+    // Theirs (a did:key issuer), verified here. The first signing tells the key's DID, which
+    // then becomes the issuer: a verifier binds the issuer to the signing key.
+    let seed = "9b1d6c0f2e7a4c3d8e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5";
+    let mut unsigned = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "urn:uuid:4a3f6f52-0d3e-4b5e-9a0c-6a7b8c9d0e1f",
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:placeholder",
+        "validFrom": "2025-01-01T00:00:00Z",
+        "credentialSubject": { "id": "did:example:hr-officer", "name": "Trần Thị Bình" }
+    });
+    let sign = |unsigned: &Value| {
+        write("unsigned.json", unsigned);
+        let args = ["--seed", seed, "--credential", "unsigned.json", "--suite", "eddsa-jcs-2022"];
+        let (signed, output) = digital_bazaar(&dir, work.path(), "db-issue.mjs", &args);
+        assert!(signed, "{output}");
+        serde_json::from_str::<Value>(&output).unwrap()
+    };
+    let method = sign(&unsigned)["proof"]["verificationMethod"].as_str().unwrap().to_owned();
+    unsigned["issuer"] = json!(method.split('#').next().unwrap());
+    let theirs = sign(&unsigned);
+    let answer = app.post("/credentials/verify", &json!({ "verifiableCredential": theirs })).await;
+    assert_eq!(answer.status, axum::http::StatusCode::OK, "{:#}", answer.body);
+    assert_eq!(answer.body["verified"], true);
+    let mut tampered = theirs.clone();
+    tampered["credentialSubject"]["name"] = json!("Trần Thị Bính");
+    let answer =
+        app.post("/credentials/verify", &json!({ "verifiableCredential": tampered })).await;
+    assert_eq!(answer.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{:#}", answer.body);
+    assert_eq!(answer.body["verified"], false);
+}
+
+on_both_backends!(
+    an_independent_verifier_accepts_our_proofs_and_refuses_tampering,
+    the_digital_bazaar_stack_and_hocba_verify_each_others_jcs_proofs,
+);
