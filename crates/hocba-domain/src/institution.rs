@@ -144,11 +144,12 @@ pub enum ScopeDecision {
     Suspended,
 }
 
-/// Decides whether an institution may certify `category` on `day`.
+/// Decides whether an institution may certify `category` on `day`. `scopes` are plain scopes or
+/// scopes with their decisions ([`NewScope`]).
 pub fn accreditation(
     kind: InstitutionKind,
     status: InstitutionStatus,
-    scopes: &[Scope],
+    scopes: &[impl AsRef<Scope>],
     category: &CategoryCode,
     day: Date,
 ) -> ScopeDecision {
@@ -159,9 +160,9 @@ pub fn accreditation(
         return ScopeDecision::KindCannotDeliver;
     }
     if let Some(covering) = covering_scope(scopes, category, day) {
-        return ScopeDecision::Accredited { validity: covering.validity };
+        return ScopeDecision::Accredited { validity: covering.as_ref().validity };
     }
-    match scopes.iter().find(|scope| &scope.category == category) {
+    match scopes.iter().map(AsRef::as_ref).find(|scope| &scope.category == category) {
         Some(first) => ScopeDecision::OutsideValidity { validity: first.validity },
         None => ScopeDecision::NotInScope,
     }
@@ -169,12 +170,21 @@ pub fn accreditation(
 
 /// The scope that names `category` and is in force on `day`, whatever the institution's state
 /// today: what a certificate for a completion on that day was issued under.
-pub fn covering_scope<'a>(
-    scopes: &'a [Scope],
+pub fn covering_scope<'a, S: AsRef<Scope>>(
+    scopes: &'a [S],
     category: &CategoryCode,
     day: Date,
-) -> Option<&'a Scope> {
-    scopes.iter().find(|scope| &scope.category == category && scope.validity.covers(day))
+) -> Option<&'a S> {
+    scopes.iter().find(|granted| {
+        let scope = granted.as_ref();
+        &scope.category == category && scope.validity.covers(day)
+    })
+}
+
+impl AsRef<Scope> for Scope {
+    fn as_ref(&self) -> &Scope {
+        self
+    }
 }
 
 #[cfg(test)]
@@ -343,6 +353,12 @@ pub struct NewScope {
     pub scope: Scope,
     /// The accrediting decision.
     pub decision: Option<String>,
+}
+
+impl AsRef<Scope> for NewScope {
+    fn as_ref(&self) -> &Scope {
+        &self.scope
+    }
 }
 
 impl ScopeDraft {

@@ -2,7 +2,7 @@
 
 use hocba_domain::{
     AccreditationFacts, CategoryCode, ClassId, InstitutionId, NewClass, NewProgram, ProgramCode,
-    ProgramId, ScopeDecision, StudyMode, TAXONOMY, Validity, accreditation,
+    ProgramId, ScopeDecision, StudyMode, TAXONOMY, Validity, accreditation, covering_scope,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
@@ -129,27 +129,24 @@ pub(crate) async fn ensure_accredited(
     if !category_in_force {
         return Err(refuse("the category is not in force on that day"));
     }
-    let scopes: Vec<_> = institution.scopes.iter().map(|granted| granted.scope.clone()).collect();
-    match accreditation(institution.kind, institution.status, &scopes, category, day) {
-        ScopeDecision::Accredited { validity } => {
-            Ok(accreditation_facts(institution, category, validity))
-        }
+    match accreditation(institution.kind, institution.status, &institution.scopes, category, day) {
+        ScopeDecision::Accredited { .. } => stated_accreditation(institution, category, day)
+            .ok_or_else(|| StoreError::corrupt("accreditation_scopes", "no scope covers the day")),
         decision => Err(refuse(scope_refusal(&decision))),
     }
 }
 
-/// The accreditation a certificate states: the scope in force, with its decision.
-pub(crate) fn accreditation_facts(
+/// The accreditation a certificate states: the scope that covered `day`, with its decision.
+pub(crate) fn stated_accreditation(
     institution: &crate::Institution,
     category: &CategoryCode,
-    validity: Validity,
-) -> AccreditationFacts {
-    let decision = institution
-        .scopes
-        .iter()
-        .find(|granted| &granted.scope.category == category && granted.scope.validity == validity)
-        .and_then(|granted| granted.decision.clone());
-    AccreditationFacts { category: category.as_str().to_owned(), validity, decision }
+    day: Date,
+) -> Option<AccreditationFacts> {
+    covering_scope(&institution.scopes, category, day).map(|granted| AccreditationFacts {
+        category: category.as_str().to_owned(),
+        validity: granted.scope.validity,
+        decision: granted.decision.clone(),
+    })
 }
 
 fn scope_refusal(decision: &ScopeDecision) -> &'static str {

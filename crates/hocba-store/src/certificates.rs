@@ -4,8 +4,8 @@
 use hocba_domain::{
     AccreditationFacts, CategoryCode, CertificateFacts, CertificateNumber, ClassId, CompletionId,
     InstitutionFacts, InstitutionId, KeyStatus, NationalId, OfficialId, Outcome, PostedCompletion,
-    ProgramFacts, ProgramId, RevocationReason, STATUS_LIST_SIZE, Taught, covering_scope,
-    identity_hash, status_index,
+    ProgramFacts, ProgramId, RevocationReason, STATUS_LIST_SIZE, Taught, identity_hash,
+    status_index,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -18,7 +18,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
-use crate::catalog::{accreditation_facts, ensure_accredited};
+use crate::catalog::{ensure_accredited, stated_accreditation};
 use crate::entities::{
     certificate, class, completion, official, program, revocation, signing_key, status_list,
 };
@@ -833,21 +833,14 @@ pub(crate) async fn issue_in(
     // state today: a completion it was entitled to certify then keeps its certificate.
     let category = CategoryCode::parse(&program.category_code)
         .map_err(|_| StoreError::corrupt("programs", "category_code"))?;
-    let scopes: Vec<_> = institution.scopes.iter().map(|granted| granted.scope.clone()).collect();
-    let validity = covering_scope(&scopes, &category, completion.ended_on)
-        .map(|scope| scope.validity)
+    let accreditation = stated_accreditation(&institution, &category, completion.ended_on)
         .ok_or_else(|| StoreError::NotAccredited {
             institution: institution.code.as_str().to_owned(),
             category: category.as_str().to_owned(),
             day: completion.ended_on,
             reason: "no accreditation scope covered the completion's last day",
         })?;
-    let row = Checked {
-        accreditation: accreditation_facts(&institution, &category, validity),
-        holder,
-        program,
-        completion: completion.clone(),
-    };
+    let row = Checked { accreditation, holder, program, completion: completion.clone() };
     let slot = reserve_status_slots(txn, 1)
         .await?
         .pop_front()
