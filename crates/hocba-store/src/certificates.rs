@@ -756,10 +756,11 @@ async fn post_in(
     sign: Sign<'_>,
 ) -> Result<(CompletionRecord, Certificate), StoreError> {
     let row = check_row(txn, actor, lookups, posted, supersedes).await?;
-    let completion = completion::ActiveModel::from(row.completion.clone()).insert(txn).await?;
     let slot = lookups.slot(txn).await?;
     let facts = institution_facts(&lookups.institution);
+    // Signing needs no I/O, so it comes first and the checked completion is then written as is.
     let certificate = certify(&row, facts, slot, kid, sign)?;
+    let completion = completion::ActiveModel::from(row.completion).insert(txn).await?;
     let certificate = certificate::ActiveModel::from(certificate)
         .insert(txn)
         .await
