@@ -51,6 +51,25 @@ async fn a_batch_reports_every_row_and_records_the_valid_ones(app: TestApp) {
     let verified =
         app.post("/api/v1/verify", &json!({ "number": results[29]["certificate_number"] })).await;
     assert_eq!(verified.body["verified"], true);
+    // A class is signed with eddsa-jcs-2022 at posting; the eddsa-rdfc-2022 proof the
+    // education wallets check is added when the certificate is served, the same every time.
+    let path = format!("/api/v1/certificates/{}/credential", results[0]["certificate_number"]);
+    let path = path.replace('"', "");
+    let served = app.get(&path).await.body;
+    let suites: Vec<&Value> =
+        served["proof"].as_array().unwrap().iter().map(|proof| &proof["cryptosuite"]).collect();
+    assert_eq!(suites, [&json!("eddsa-rdfc-2022"), &json!("eddsa-jcs-2022")]);
+    assert_eq!(app.get(&path).await.body, served);
+    let checked = app.post("/api/v1/verify", &json!({ "credential": served })).await.body;
+    let proofs_passed = checked["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|check| {
+            check["check"].as_str().unwrap().starts_with("proof ") && check["passed"] == true
+        })
+        .count();
+    assert_eq!((checked["verified"].clone(), proofs_passed), (json!(true), 2), "{checked:#}");
 }
 
 async fn all_or_nothing_writes_nothing_when_one_row_is_refused(app: TestApp) {

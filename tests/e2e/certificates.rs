@@ -91,7 +91,7 @@ async fn the_did_document_and_jwks_publish_the_signing_key(app: TestApp) {
     let method = &did.body["verificationMethod"][0];
     assert_eq!(method["type"], "Multikey");
     assert!(method["publicKeyMultibase"].as_str().unwrap().starts_with("z6Mk"));
-    let proof_method = &certificate["credential"]["proof"]["verificationMethod"];
+    let proof_method = &certificate["credential"]["proof"][0]["verificationMethod"];
     assert_eq!(&method["id"], proof_method);
     let jwks = app.get("/.well-known/jwks.json").await;
     assert_eq!(jwks.body["keys"][0]["kty"], "OKP");
@@ -102,31 +102,37 @@ async fn the_did_document_and_jwks_publish_the_signing_key(app: TestApp) {
 async fn tampering_with_anything_fails_with_the_reason(app: TestApp) {
     let (_, certificate) = certified(&app).await;
     let original = certificate["credential"].clone();
-    let cases: [(&str, Value, &str); 5] = [
+    let both = ["proof eddsa-rdfc-2022", "proof eddsa-jcs-2022"];
+    let cases: [(&str, Value, &[&str]); 7] = [
+        ("/credentialSubject/identifier/0/identityHash", json!("Nguyễn Văn Ăn"), &both),
+        ("/credentialSubject/trainingDays", json!(41), &both),
         (
-            "/credentialSubject/identifier/0/identityHash",
-            json!("Nguyễn Văn Ăn"),
-            "proof eddsa-jcs-2022",
-        ),
-        ("/credentialSubject/trainingDays", json!(41), "proof eddsa-jcs-2022"),
-        (
-            "/proof/proofValue",
+            "/proof/1/proofValue",
             json!(
                 "z3FXQjecWufY46yg5abdVZsXqLhxhueuSoZgNSARiKBk9ALWMmFdFnZ8vSjEQv9DaQH9Ja6GaoFDRN5dsdSsvTdqd"
             ),
-            "proof eddsa-jcs-2022",
+            &["proof eddsa-jcs-2022"],
         ),
-        ("/proof/verificationMethod", json!("did:web:hocba.test#not-a-key"), "key"),
-        ("/credentialStatus/statusListIndex", json!("0"), "proof eddsa-jcs-2022"),
+        ("/proof/0/created", json!("2020-01-01T00:00:00Z"), &["proof eddsa-rdfc-2022"]),
+        ("/proof/0/cryptosuite", json!("eddsa-2022"), &["proof eddsa-2022"]),
+        ("/proof/0/verificationMethod", json!("did:web:hocba.test#not-a-key"), &["key"]),
+        ("/credentialStatus/statusListIndex", json!("0"), &both),
     ];
-    for (path, value, check) in cases {
+    for (path, value, checks) in cases {
         let mut tampered = original.clone();
         *tampered.pointer_mut(path).unwrap() = value;
         let report = verify(&app, json!({ "credential": tampered })).await;
         assert_eq!(report["verified"], false, "{path}: {report:#}");
         let failed = failed_checks(&report);
-        assert!(failed.iter().any(|failure| failure.starts_with(check)), "{path}: {failed:?}");
+        for check in checks {
+            assert!(failed.iter().any(|failure| failure.starts_with(check)), "{path}: {failed:?}");
+        }
     }
+    // A proof that names a previous proof the credential does not carry is refused.
+    let mut chained = original.clone();
+    chained["proof"][0]["previousProof"] = json!("urn:uuid:7a1c5e4e-0000-4000-8000-000000000000");
+    let failed = failed_checks(&verify(&app, json!({ "credential": chained })).await);
+    assert!(failed.iter().any(|f| f.contains("previousProof")), "{failed:?}");
     let jws = certificate["jws"].as_str().unwrap();
     let mut parts: Vec<String> = jws.split('.').map(str::to_owned).collect();
     // Flip one character in the middle of the signature (the last one holds padding bits).
@@ -260,9 +266,15 @@ async fn the_vc_api_issues_with_did_key_and_verifies(app: TestApp) {
         app.post("/credentials/issue", &json!({ "credential": credential, "options": {} })).await;
     assert_eq!(issued.status, StatusCode::CREATED, "{:#}", issued.body);
     let vc = &issued.body["verifiableCredential"];
-    assert!(
-        vc["proof"]["verificationMethod"].as_str().unwrap().starts_with(&format!("{did_key}#z6Mk"))
-    );
+    for proof in vc["proof"].as_array().unwrap() {
+        let method = proof["verificationMethod"].as_str().unwrap();
+        assert!(method.starts_with(&format!("{did_key}#z6Mk")), "{method}");
+    }
+    // A caller may ask for one suite, as a conformance suite registers one issuer per suite.
+    let options = json!({ "cryptosuites": ["eddsa-rdfc-2022"] });
+    let request = json!({ "credential": credential, "options": options });
+    let rdfc_only = app.post("/credentials/issue", &request).await.body;
+    assert_eq!(rdfc_only["verifiableCredential"]["proof"]["cryptosuite"], "eddsa-rdfc-2022");
     let verified = app
         .post(
             "/credentials/verify",

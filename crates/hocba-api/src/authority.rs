@@ -1,6 +1,7 @@
 //! The registry as certificate authority: its identity, its key directory, and the signer of
 //! the moment (reloaded when the database says the key changed).
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use hocba_credentials::keys::{self, KeyDir, KeySet, PublishedKey, Signer};
@@ -25,12 +26,14 @@ pub struct Authority {
     pub registry: Registry,
     key_dir: KeyDir,
     current: RwLock<Option<Arc<ActiveSigner>>>,
+    /// Signers of past keys, by key id, to complete the proof sets of what they signed.
+    by_kid: RwLock<HashMap<String, Arc<Signer>>>,
 }
 
 impl Authority {
     /// An authority signing with keys from `key_dir`.
     pub fn new(registry: Registry, key_dir: KeyDir) -> Self {
-        Authority { registry, key_dir, current: RwLock::new(None) }
+        Authority { registry, key_dir, current: RwLock::new(None), by_kid: RwLock::default() }
     }
 
     /// Generates a key, stores it in the key directory and makes it the active one (the
@@ -93,6 +96,30 @@ impl Authority {
             *current = Some(signer.clone());
         }
         Ok(signer)
+    }
+
+    /// The signer of key `kid`, to add the proofs a certificate it signed still lacks (the
+    /// `eddsa-rdfc-2022` proof of a posted class): `None` once the key is revoked, because a
+    /// compromised key must sign nothing more. A retired key may: it completes what it already
+    /// signed, with the same claims and the same `created`, and Ed25519 gives the same bytes.
+    pub async fn signer_for(
+        &self,
+        store: &Store,
+        kid: &str,
+    ) -> Result<Option<Arc<Signer>>, ApiError> {
+        let record = store.signing_keys().await?.into_iter().find(|key| key.kid == kid);
+        if record.is_none_or(|key| key.status == keys::KeyStatus::Revoked) {
+            return Ok(None);
+        }
+        if let Some(signer) = self.by_kid.read().ok().and_then(|cache| cache.get(kid).cloned()) {
+            return Ok(Some(signer));
+        }
+        let key = self.key_dir.load(kid).map_err(ApiError::internal)?;
+        let signer = Arc::new(Signer::new(key, format!("{}#{kid}", self.registry.did)));
+        if let Ok(mut cache) = self.by_kid.write() {
+            cache.insert(kid.to_owned(), signer.clone());
+        }
+        Ok(Some(signer))
     }
 
     /// Drops the cached signer: the next signature reloads the active key.

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hocba_credentials::certificate;
+use hocba_credentials::{Cryptosuite, certificate};
 use hocba_domain::{
     CertificateFacts, CertificateNumber, CompletionId, CompletionPostDraft, InstitutionId,
     OfficialId, Outcome, PostedCompletion, RevocationReason,
@@ -112,6 +112,36 @@ impl TryFrom<Certificate> for CertificateView {
     }
 }
 
+/// The certificate as served: its credential with the complete proof set. A certificate of a
+/// posted class was signed with `eddsa-jcs-2022` alone, to keep posting fast; its
+/// `eddsa-rdfc-2022` proof is added here, by the key that signed it, unless that key has since
+/// been revoked.
+pub(crate) async fn completed(
+    app: &AppState,
+    mut certificate: Certificate,
+) -> Result<Certificate, ApiError> {
+    let mut credential: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&certificate.credential).map_err(ApiError::internal)?;
+    if !certificate::lacks_proofs(&credential, Cryptosuite::ALL) {
+        return Ok(certificate);
+    }
+    let Some(signer) = app.authority.signer_for(&app.store, &certificate.kid).await? else {
+        return Ok(certificate);
+    };
+    let created = certificate.issued_at;
+    // JSON-LD processing takes about a millisecond: keep it off the async workers.
+    certificate.credential = tokio::task::spawn_blocking(move || {
+        certificate::complete_proof_set(&mut credential, &signer, Cryptosuite::ALL, created)?;
+        serde_json::to_string(&credential).map_err(|_| {
+            hocba_credentials::CredentialError::Malformed("the credential cannot be written")
+        })
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok(certificate)
+}
+
 /// A posted completion and the certificate issued for it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PostedView {
@@ -188,12 +218,16 @@ pub async fn post_certificate(
 /// the write again. (A macro rather than a function taking an async closure: the handler's
 /// future must stay `Send`.)
 macro_rules! with_active_key {
-    ($app:expr, |$kid:ident, $sign:ident| $write:expr) => {{
+    ($app:expr, $suites:expr, |$kid:ident, $sign:ident| $write:expr) => {{
         let app: &AppState = $app;
         let mut outcome = Err(ApiError::NoSigningKey);
         for _attempt in 0..2 {
             let active = app.authority.signer(&app.store).await?;
-            let signer = CertificateSigner { registry: &app.authority.registry, active: &active };
+            let signer = CertificateSigner {
+                registry: &app.authority.registry,
+                active: &active,
+                suites: $suites,
+            };
             let $kid: &str = &active.kid;
             let $sign: Sign<'_> = &|facts: &CertificateFacts| signer.sign(facts);
             match $write.await {
@@ -208,18 +242,20 @@ macro_rules! with_active_key {
     }};
 }
 
-/// Signs a certificate's facts with the active key, as a credential with its proof set and as
-/// a JWS.
+/// Signs a certificate's facts with the active key, as a credential with the proofs of
+/// `suites` and as a JWS.
 struct CertificateSigner<'a> {
     registry: &'a hocba_credentials::Registry,
     active: &'a crate::ActiveSigner,
+    suites: &'static [Cryptosuite],
 }
 
 impl CertificateSigner<'_> {
     fn sign(&self, facts: &CertificateFacts) -> Result<SignedDocuments, String> {
         let unsigned = self.registry.certificate(facts);
-        let issued = certificate::issue(unsigned, &self.active.signer, facts.issued_at)
-            .map_err(|error| error.to_string())?;
+        let issued =
+            certificate::issue(unsigned, &self.active.signer, self.suites, facts.issued_at)
+                .map_err(|error| error.to_string())?;
         let credential =
             serde_json::to_string(&issued.credential).map_err(|error| error.to_string())?;
         Ok(SignedDocuments { credential, jws: issued.jws })
@@ -232,7 +268,9 @@ pub async fn issue(
     actor: &Actor,
     completion: CompletionId,
 ) -> Result<Certificate, ApiError> {
-    with_active_key!(app, |kid, sign| app.store.issue_certificate(actor, completion, kid, sign))
+    with_active_key!(app, Cryptosuite::ALL, |kid, sign| {
+        app.store.issue_certificate(actor, completion, kid, sign)
+    })
 }
 
 /// Records an institution's completion and issues its certificate in one transaction.
@@ -243,7 +281,7 @@ pub async fn post(
     posted: &PostedCompletion,
     keyed: Option<(&IdempotencyKey, Answer<'_, Posted>)>,
 ) -> Result<Posted, ApiError> {
-    with_active_key!(app, |kid, sign| {
+    with_active_key!(app, Cryptosuite::ALL, |kid, sign| {
         app.store.post_completion(actor, institution, posted, keyed, kid, sign)
     })
 }
@@ -257,7 +295,7 @@ pub(crate) async fn post_batch(
     all_or_nothing: bool,
     keyed: Option<(&IdempotencyKey, Answer<'_, BatchResults>)>,
 ) -> Result<BatchResults, ApiError> {
-    with_active_key!(app, |kid, sign| {
+    with_active_key!(app, certificate::SIGNED_IN_BATCHES, |kid, sign| {
         app.store.post_completions(actor, institution, rows, all_or_nothing, keyed, kid, sign)
     })
 }
@@ -278,7 +316,7 @@ pub async fn correct_completion(
     let corrected = draft.parse(time::OffsetDateTime::now_utc().date())?;
     let actor = caller.principal.actor();
     let institution = caller.institution_id;
-    let (completion, certificate) = with_active_key!(&app, |kid, sign| {
+    let (completion, certificate) = with_active_key!(&app, Cryptosuite::ALL, |kid, sign| {
         app.store.correct_completion(&actor, institution, id, &corrected, kid, sign)
     })?;
     let view = PostedView { completion: completion.into(), certificate: certificate.try_into()? };
@@ -302,7 +340,7 @@ pub async fn get_certificate(
     Path(raw): Path<String>,
 ) -> Result<Json<CertificateView>, ApiError> {
     let certificate = app.store.certificate(&number(&raw)?).await?;
-    Ok(Json(certificate.try_into()?))
+    Ok(Json(completed(&app, certificate).await?.try_into()?))
 }
 
 /// The credential alone (for wallets and `hocba verify`): `application/vc` when asked for,
@@ -315,7 +353,7 @@ pub async fn get_credential(
     headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let certificate = app.store.certificate(&number(&raw)?).await?;
+    let certificate = completed(&app, app.store.certificate(&number(&raw)?).await?).await?;
     let media_type = crate::publication::credential_media_type(&headers);
     Ok(([(header::CONTENT_TYPE, media_type)], certificate.credential).into_response())
 }
@@ -362,7 +400,7 @@ pub async fn revoke_certificate(
         .map_err(|violation| ApiError::Invalid(hocba_domain::Invalid::field("note", violation)))?;
     let certificate =
         app.store.revoke_certificate(&caller.actor(), &number(&raw)?, body.reason, note).await?;
-    Ok(Json(certificate.try_into()?))
+    Ok(Json(completed(&app, certificate).await?.try_into()?))
 }
 
 /// An official's certificates, oldest first (operator; the read is logged for the official).
@@ -375,8 +413,11 @@ pub async fn list_certificates(
     Path(id): Path<OfficialId>,
 ) -> Result<Json<Vec<CertificateView>>, ApiError> {
     let purpose = "GET /api/v1/officials/{id}/certificates";
-    let certificates = app.store.certificates_of(&admin.actor(), purpose, id).await?;
-    Ok(Json(certificates.into_iter().map(CertificateView::try_from).collect::<Result<_, _>>()?))
+    let mut views = Vec::new();
+    for certificate in app.store.certificates_of(&admin.actor(), purpose, id).await? {
+        views.push(completed(&app, certificate).await?.try_into()?);
+    }
+    Ok(Json(views))
 }
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {

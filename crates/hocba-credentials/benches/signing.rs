@@ -1,5 +1,6 @@
 //! Sign and verify a typical certificate, beside raw Ed25519 over bytes of the same size, to
-//! show what the credential layer (JCS canonicalization, hashing, encoding) costs on top.
+//! show what the credential layer costs on top: JCS or JSON-LD + RDFC-1.0 canonicalization,
+//! hashing, encoding.
 //!
 //! `cargo bench -p hocba-credentials --bench signing`
 
@@ -8,59 +9,19 @@
 use std::collections::HashMap;
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use ed25519_dalek::{Signer as _, Verifier as _};
-use hocba_credentials::certificate::{self, Cryptosuite, Registry};
+use hocba_credentials::certificate::{self, Registry};
+use hocba_credentials::data_integrity::{Cryptosuite, ProofOptions};
 use hocba_credentials::verify::{Presented, Trust, Verifier};
 use hocba_credentials::{
     Bitstring, KeySet, KeyStatus, PublishedKey, Signer, data_integrity, keys, multikey,
 };
-use hocba_domain::{
-    AccreditationFacts, CertificateFacts, CertificateNumber, CompletionId, InstitutionFacts,
-    InstitutionId, Outcome, ProgramFacts, ProgramId, Validity,
-};
-use serde_json::Value;
 use time::OffsetDateTime;
-use time::macros::date;
-use uuid::Uuid;
 
-fn typical_certificate(registry: &Registry) -> serde_json::Map<String, Value> {
-    let facts = CertificateFacts {
-        certificate_id: Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0001),
-        number: CertificateNumber::new(2026, [1, 2, 3, 4, 5, 6, 7]),
-        issued_at: OffsetDateTime::UNIX_EPOCH,
-        holder_name: "Nguyễn Thị Phương Thảo".into(),
-        identity_hash: format!("sha256${}", "ab".repeat(32)),
-        identity_salt: "0123456789abcdef0123456789abcdef".into(),
-        completion_id: CompletionId::from_uuid(Uuid::from_u128(2)),
-        started_on: date!(2025 - 03 - 03),
-        ended_on: date!(2025 - 04 - 25),
-        duration_days: 40,
-        outcome: Outcome::Good,
-        score: Some(8.25),
-        program: ProgramFacts {
-            id: ProgramId::from_uuid(Uuid::from_u128(3)),
-            code: "QLNN-CV-2024".into(),
-            title_vi: "Bồi dưỡng kiến thức quản lý nhà nước chương trình chuyên viên".into(),
-            title_en: Some("State management, specialist level".into()),
-            category: "QLNN-CV".into(),
-            min_days: 40,
-        },
-        institution: InstitutionFacts {
-            id: InstitutionId::from_uuid(Uuid::from_u128(4)),
-            code: "TCT-HANAM".into(),
-            name: "Trường Chính trị tỉnh Hà Nam".into(),
-        },
-        accreditation: AccreditationFacts {
-            category: "QLNN-CV".into(),
-            validity: Validity { from: date!(2020 - 01 - 01), to: Some(date!(2029 - 12 - 31)) },
-            decision: Some("Quyết định 123/QĐ-BNV ngày 01/02/2020".into()),
-        },
-        status_list: 1,
-        status_index: 94_567,
-    };
-    registry.certificate(&facts)
-}
+#[path = "support/typical.rs"]
+mod typical;
+use typical::typical_certificate;
 
 fn signing(c: &mut Criterion) {
     let registry = Registry::new("https://hocba.gov.vn", "Hocba");
@@ -71,7 +32,11 @@ fn signing(c: &mut Criterion) {
     let bytes = serde_json::to_vec(&unsigned).unwrap();
     let now = OffsetDateTime::UNIX_EPOCH;
     let signed = certificate::secure(unsigned.clone(), &signer, Cryptosuite::ALL, now).unwrap();
-    let proof = signed["proof"].as_object().unwrap().clone();
+    let proof_of = |suite: Cryptosuite| {
+        let proofs = signed["proof"].as_array().unwrap();
+        let proof = proofs.iter().find(|proof| proof["cryptosuite"] == suite.name()).unwrap();
+        proof.as_object().unwrap().clone()
+    };
     let raw_signature = key.sign(&bytes);
     let keyset = KeySet {
         did: registry.did.clone(),
@@ -93,15 +58,21 @@ fn signing(c: &mut Criterion) {
     c.bench_function("raw ed25519 verify (certificate bytes)", |b| {
         b.iter(|| key.verifying_key().verify(black_box(&bytes), &raw_signature).unwrap())
     });
-    c.bench_function("certificate sign (eddsa-jcs-2022)", |b| {
-        b.iter_batched(
-            || unsigned.clone(),
-            |unsigned| {
-                certificate::secure(black_box(unsigned), &signer, Cryptosuite::ALL, now).unwrap()
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    for &suite in Cryptosuite::ALL {
+        let options = ProofOptions::assertion(suite, now);
+        c.bench_function(&format!("certificate sign ({})", suite.name()), |b| {
+            b.iter(|| {
+                data_integrity::create_proof(black_box(&unsigned), &signer, &options).unwrap()
+            })
+        });
+        let proof = proof_of(suite);
+        c.bench_function(&format!("certificate verify ({} proof)", suite.name()), |b| {
+            b.iter(|| {
+                let key = key.verifying_key();
+                data_integrity::verify_proof(black_box(&signed), &proof, &key).unwrap()
+            })
+        });
+    }
     c.bench_function("JCS of the certificate alone", |b| {
         b.iter(|| {
             let mut canonical = Vec::with_capacity(4096);
@@ -111,12 +82,7 @@ fn signing(c: &mut Criterion) {
             canonical
         })
     });
-    c.bench_function("certificate verify (eddsa-jcs-2022 proof)", |b| {
-        b.iter(|| {
-            data_integrity::verify_proof(black_box(&signed), &proof, &key.verifying_key()).unwrap()
-        })
-    });
-    c.bench_function("certificate verify (every check, offline)", |b| {
+    c.bench_function("certificate verify (both proofs and every check, offline)", |b| {
         let verifier = Verifier { keys: &keyset, status: &lists, now, trust: Trust::RegistryOnly };
         let presented = Presented::Credential(signed.clone());
         b.iter(|| assert!(verifier.verify(black_box(&presented)).verified))

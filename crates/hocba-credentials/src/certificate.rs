@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use crate::CredentialError;
-use crate::data_integrity::{self, ProofPurpose, xsd_date_time};
+use crate::data_integrity::{self, Cryptosuite, ProofOptions, xsd_date_time};
 use crate::jose;
 use crate::keys::Signer;
 use crate::status::StatusEntry;
@@ -144,29 +144,11 @@ fn accreditation(facts: &AccreditationFacts) -> Value {
     accreditation
 }
 
-/// Which proofs to attach.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cryptosuite {
-    /// `eddsa-jcs-2022`.
-    EddsaJcs2022,
-}
-
-impl Cryptosuite {
-    /// Every suite this registry signs with.
-    pub const ALL: &'static [Cryptosuite] = &[Cryptosuite::EddsaJcs2022];
-
-    /// The suite's registered name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Cryptosuite::EddsaJcs2022 => data_integrity::EDDSA_JCS_2022,
-        }
-    }
-
-    /// Parses a suite name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|suite| suite.name() == name)
-    }
-}
+/// The suites signed when a class is posted as a batch: `eddsa-jcs-2022` alone, because posting
+/// must stay fast and JCS costs a fraction of JSON-LD processing. The `eddsa-rdfc-2022` proof
+/// is added by [`complete_proof_set`] whenever the certificate is served; Ed25519 is
+/// deterministic, so it comes out the same every time.
+pub const SIGNED_IN_BATCHES: &[Cryptosuite] = &[Cryptosuite::EddsaJcs2022];
 
 /// A credential as issued: with its proof set, and the same credential as a JWS.
 #[derive(Debug, Clone)]
@@ -186,30 +168,69 @@ pub fn secure(
     created: OffsetDateTime,
 ) -> Result<Map<String, Value>, CredentialError> {
     credential.remove("proof");
-    let proofs = suites
-        .iter()
-        .map(|suite| match suite {
-            Cryptosuite::EddsaJcs2022 => {
-                data_integrity::create_proof(&credential, signer, created, ProofPurpose::Assertion)
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    complete_proof_set(&mut credential, signer, suites, created)?;
+    Ok(credential)
+}
+
+/// Adds to a secured credential the proofs of `suites` it lacks, each over the document without
+/// the others and `created` at `created`, and orders the set as [`Cryptosuite::ALL`] does.
+/// A proof of another suite, or another signer's, is kept as it is.
+pub fn complete_proof_set(
+    credential: &mut Map<String, Value>,
+    signer: &Signer,
+    suites: &[Cryptosuite],
+    created: OffsetDateTime,
+) -> Result<(), CredentialError> {
+    let mut proofs = match credential.remove("proof") {
+        Some(Value::Array(proofs)) => proofs,
+        Some(proof) => vec![proof],
+        None => Vec::new(),
+    };
+    let suite_of = |proof: &Value| {
+        proof.get("cryptosuite").and_then(Value::as_str).and_then(Cryptosuite::from_name)
+    };
+    for &suite in suites {
+        if !proofs.iter().any(|proof| suite_of(proof) == Some(suite)) {
+            let options = ProofOptions::assertion(suite, created);
+            proofs.push(data_integrity::create_proof(credential, signer, &options)?);
+        }
+    }
+    let rank = |proof: &Value| {
+        suite_of(proof)
+            .and_then(|suite| Cryptosuite::ALL.iter().position(|&known| known == suite))
+            .unwrap_or(Cryptosuite::ALL.len())
+    };
+    proofs.sort_by_key(rank);
     let proof = match <[Value; 1]>::try_from(proofs) {
         Ok([single]) => single,
         Err(proofs) => Value::Array(proofs),
     };
     credential.insert("proof".into(), proof);
-    Ok(credential)
+    Ok(())
 }
 
-/// Signs a certificate with every suite and as a JWS.
+/// Whether a secured credential lacks a proof of one of `suites`.
+pub fn lacks_proofs(credential: &Map<String, Value>, suites: &[Cryptosuite]) -> bool {
+    let proofs = match credential.get("proof") {
+        Some(Value::Array(proofs)) => proofs.as_slice(),
+        Some(proof) => std::slice::from_ref(proof),
+        None => &[],
+    };
+    let has = |suite: &Cryptosuite| {
+        proofs.iter().any(|proof| proof.get("cryptosuite") == Some(&Value::from(suite.name())))
+    };
+    !suites.iter().all(has)
+}
+
+/// Signs a certificate with the proofs of `suites`, and as a JWS.
 pub fn issue(
     credential: Map<String, Value>,
     signer: &Signer,
+    suites: &[Cryptosuite],
     created: OffsetDateTime,
 ) -> Result<Issued, CredentialError> {
     let jws = jose::sign(&credential, signer)?;
-    let credential = secure(credential, signer, Cryptosuite::ALL, created)?;
+    let credential = secure(credential, signer, suites, created)?;
     Ok(Issued { credential, jws })
 }
 

@@ -1,7 +1,8 @@
-//! Data Integrity proofs with the `eddsa-jcs-2022` cryptosuite (W3C Recommendation "Data
-//! Integrity EdDSA Cryptosuites v1.0", §3.3): the document and the proof configuration are each
-//! canonicalized with JCS (RFC 8785) and hashed with SHA-256; the Ed25519 signature covers the
-//! configuration hash followed by the document hash.
+//! Data Integrity proofs (W3C "Verifiable Credential Data Integrity 1.0") with the two
+//! cryptosuites of "Data Integrity EdDSA Cryptosuites v1.0": `eddsa-rdfc-2022` (§3.2: JSON-LD
+//! to RDF, canonicalized with RDFC-1.0), which the education wallets and verifiers check, and
+//! `eddsa-jcs-2022` (§3.3: JCS, RFC 8785), simple for an offline verifier. Both sign
+//! SHA-256(canonical proof configuration) ‖ SHA-256(canonical document) with Ed25519.
 
 use ed25519_dalek::VerifyingKey;
 use serde_json::{Map, Value};
@@ -10,10 +11,61 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::keys::Signer;
-use crate::{CredentialError, multikey};
+use crate::{CredentialError, jsonld, multikey};
 
-/// The cryptosuite name.
+/// The `eddsa-jcs-2022` cryptosuite's name.
 pub const EDDSA_JCS_2022: &str = "eddsa-jcs-2022";
+/// The `eddsa-rdfc-2022` cryptosuite's name.
+pub const EDDSA_RDFC_2022: &str = "eddsa-rdfc-2022";
+
+/// A cryptosuite this registry signs and verifies with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cryptosuite {
+    /// `eddsa-rdfc-2022`.
+    EddsaRdfc2022,
+    /// `eddsa-jcs-2022`.
+    EddsaJcs2022,
+}
+
+impl Cryptosuite {
+    /// Every suite, in the order a proof set lists them.
+    pub const ALL: &'static [Cryptosuite] =
+        &[Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022];
+
+    /// The suite's registered name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cryptosuite::EddsaRdfc2022 => EDDSA_RDFC_2022,
+            Cryptosuite::EddsaJcs2022 => EDDSA_JCS_2022,
+        }
+    }
+
+    /// Parses a suite name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|suite| suite.name() == name)
+    }
+
+    /// SHA-256(canonical configuration) ‖ SHA-256(canonical document): what is signed.
+    fn hash_data(
+        self,
+        document: &Unsecured<'_>,
+        config: &Unsecured<'_>,
+    ) -> Result<[u8; 64], CredentialError> {
+        let canonical = |object: &Unsecured<'_>| match self {
+            Cryptosuite::EddsaJcs2022 => jcs(object),
+            Cryptosuite::EddsaRdfc2022 => {
+                let object = serde_json::to_value(object).map_err(|_| {
+                    CredentialError::malformed("the document cannot be read as JSON-LD")
+                })?;
+                Ok(jsonld::canonical_nquads(&object)?.into_bytes())
+            }
+        };
+        let mut hash = [0u8; 64];
+        hash[..32].copy_from_slice(&Sha256::digest(canonical(config)?));
+        hash[32..].copy_from_slice(&Sha256::digest(canonical(document)?));
+        Ok(hash)
+    }
+}
 
 /// What a proof is for: credentials are asserted, presentations authenticate their holder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,10 +77,40 @@ pub enum ProofPurpose {
 }
 
 impl ProofPurpose {
-    fn as_str(self) -> &'static str {
+    /// The purpose's name in a proof.
+    pub fn as_str(self) -> &'static str {
         match self {
             ProofPurpose::Assertion => "assertionMethod",
             ProofPurpose::Authentication => "authentication",
+        }
+    }
+}
+
+/// How to make a proof: suite, time and purpose, and for a presentation the verifier's domain
+/// and challenge.
+#[derive(Debug, Clone, Copy)]
+pub struct ProofOptions<'a> {
+    /// The cryptosuite.
+    pub suite: Cryptosuite,
+    /// The proof's `created`.
+    pub created: OffsetDateTime,
+    /// The proof's purpose.
+    pub purpose: ProofPurpose,
+    /// `domain`, for a presentation.
+    pub domain: Option<&'a str>,
+    /// `challenge`, for a presentation.
+    pub challenge: Option<&'a str>,
+}
+
+impl ProofOptions<'_> {
+    /// An issuer's proof (`assertionMethod`).
+    pub fn assertion(suite: Cryptosuite, created: OffsetDateTime) -> Self {
+        ProofOptions {
+            suite,
+            created,
+            purpose: ProofPurpose::Assertion,
+            domain: None,
+            challenge: None,
         }
     }
 }
@@ -37,56 +119,75 @@ impl ProofPurpose {
 pub fn create_proof(
     document: &Map<String, Value>,
     signer: &Signer,
-    created: OffsetDateTime,
-    purpose: ProofPurpose,
+    options: &ProofOptions<'_>,
 ) -> Result<Value, CredentialError> {
     let mut proof = Map::new();
     proof.insert("type".into(), "DataIntegrityProof".into());
-    proof.insert("cryptosuite".into(), EDDSA_JCS_2022.into());
-    proof.insert("created".into(), xsd_date_time(created).into());
+    proof.insert("cryptosuite".into(), options.suite.name().into());
+    proof.insert("created".into(), xsd_date_time(options.created).into());
     proof.insert("verificationMethod".into(), signer.method().into());
-    proof.insert("proofPurpose".into(), purpose.as_str().into());
-    // The proof carries the document's @context, so that it survives being moved into a proof
-    // set or chain (Create Proof, step 2).
-    if let Some(context) = document.get("@context") {
+    proof.insert("proofPurpose".into(), options.purpose.as_str().into());
+    for (member, value) in [("domain", options.domain), ("challenge", options.challenge)] {
+        if let Some(value) = value {
+            proof.insert(member.into(), value.into());
+        }
+    }
+    let document_context = document.get("@context");
+    // The JCS proof carries the document's @context, so that it survives being moved into a
+    // proof set or chain (§3.3.1 Create Proof, step 2).
+    if let (Cryptosuite::EddsaJcs2022, Some(context)) = (options.suite, document_context) {
         proof.insert("@context".into(), context.clone());
     }
-    let unsecured = Unsecured { object: document, without: Some("proof"), context: None };
-    let hash = hash_data(&unsecured, &Unsecured { object: &proof, without: None, context: None })?;
+    let mut config = Unsecured::new(&proof, None);
+    // The RDFC configuration is read in the document's @context without carrying it (§3.2.5).
+    if options.suite == Cryptosuite::EddsaRdfc2022 {
+        config.context = document_context;
+    }
+    let unsecured = Unsecured::new(document, Some("proof"));
+    let hash = options.suite.hash_data(&unsecured, &config)?;
     let signature = signer.sign(&hash);
     proof.insert("proofValue".into(), multikey::signature_base58btc(&signature).into());
     Ok(Value::Object(proof))
 }
 
-/// Checks one `eddsa-jcs-2022` proof of a secured document against `key`.
+/// Checks one proof of a secured document against `key`: its shape, its cryptosuite, the
+/// proofs it chains to (`previousProof`), and its signature.
 ///
-/// `document` is the secured document; `proof` one of its proofs. Only the proof's own
-/// structure and signature are checked here; whose key it is, is the caller's question.
+/// `document` is the secured document with all its proofs; `proof` one of them. Whose key it
+/// is, and whether the purpose fits, is the caller's question.
 pub fn verify_proof(
     document: &Map<String, Value>,
     proof: &Map<String, Value>,
     key: &VerifyingKey,
 ) -> Result<(), CredentialError> {
-    check_proof_shape(proof)?;
+    let suite = check_proof_shape(proof)?;
     let signature = proof
         .get("proofValue")
         .and_then(Value::as_str)
         .ok_or_else(|| CredentialError::invalid_proof("proofValue is missing"))
         .and_then(multikey::signature_from_base58btc)?;
-    let options = Unsecured { object: proof, without: Some("proofValue"), context: None };
-    let mut unsecured = Unsecured { object: document, without: Some("proof"), context: None };
-    if let Some(context) = proof.get("@context") {
-        // The proof may carry its own @context only as a prefix of the document's.
-        let prefix = context.as_array().map_or(std::slice::from_ref(context), Vec::as_slice);
-        let document_context = document.get("@context").and_then(Value::as_array);
-        if !document_context.is_some_and(|full| full.starts_with(prefix)) {
-            return Err(CredentialError::invalid_proof(
-                "the proof's @context is not a prefix of the document's",
-            ));
+    let previous = previous_proofs(document, proof)?;
+    let mut unsecured = Unsecured::new(document, Some("proof"));
+    unsecured.proof = previous.as_ref();
+    let mut config = Unsecured::new(proof, Some("proofValue"));
+    match suite {
+        Cryptosuite::EddsaJcs2022 => {
+            if let Some(context) = proof.get("@context") {
+                // The proof may carry its own @context only as a prefix of the document's.
+                let prefix =
+                    context.as_array().map_or(std::slice::from_ref(context), Vec::as_slice);
+                let document_context = document.get("@context").and_then(Value::as_array);
+                if !document_context.is_some_and(|full| full.starts_with(prefix)) {
+                    return Err(CredentialError::invalid_proof(
+                        "the proof's @context is not a prefix of the document's",
+                    ));
+                }
+                unsecured.context = Some(context);
+            }
         }
-        unsecured.context = Some(context);
+        Cryptosuite::EddsaRdfc2022 => config.context = document.get("@context"),
     }
-    let hash = hash_data(&unsecured, &options)?;
+    let hash = suite.hash_data(&unsecured, &config)?;
     if crate::keys::signature_holds(key, &hash, &signature) {
         Ok(())
     } else {
@@ -94,13 +195,54 @@ pub fn verify_proof(
     }
 }
 
-fn check_proof_shape(proof: &Map<String, Value>) -> Result<(), CredentialError> {
+/// The proofs a chained proof signed over (Data Integrity §4.3, step 4): every `id` that
+/// `previousProof` names must be another proof of the document.
+fn previous_proofs(
+    document: &Map<String, Value>,
+    proof: &Map<String, Value>,
+) -> Result<Option<Value>, CredentialError> {
+    let Some(previous) = proof.get("previousProof") else { return Ok(None) };
+    let ids: Vec<&str> = match previous {
+        Value::String(id) => vec![id.as_str()],
+        Value::Array(ids) => ids.iter().map(Value::as_str).collect::<Option<_>>().ok_or(
+            CredentialError::invalid_proof("previousProof must be a string or a list of strings"),
+        )?,
+        _ => {
+            return Err(CredentialError::invalid_proof(
+                "previousProof must be a string or a list of strings",
+            ));
+        }
+    };
+    let all = match document.get("proof") {
+        Some(Value::Array(proofs)) => proofs.as_slice(),
+        Some(single) => std::slice::from_ref(single),
+        None => &[],
+    };
+    let matching = ids
+        .iter()
+        .map(|id| {
+            all.iter()
+                .find(|other| other.get("id").and_then(Value::as_str) == Some(id))
+                .cloned()
+                .ok_or(CredentialError::invalid_proof(
+                    "previousProof names a proof the document does not carry",
+                ))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(match <[Value; 1]>::try_from(matching) {
+        Ok([single]) => single,
+        Err(several) => Value::Array(several),
+    }))
+}
+
+fn check_proof_shape(proof: &Map<String, Value>) -> Result<Cryptosuite, CredentialError> {
     if proof.get("type").and_then(Value::as_str) != Some("DataIntegrityProof") {
         return Err(CredentialError::invalid_proof("type must be DataIntegrityProof"));
     }
-    if proof.get("cryptosuite").and_then(Value::as_str) != Some(EDDSA_JCS_2022) {
-        return Err(CredentialError::invalid_proof("cryptosuite must be eddsa-jcs-2022"));
-    }
+    let suite =
+        proof.get("cryptosuite").and_then(Value::as_str).and_then(Cryptosuite::from_name).ok_or(
+            CredentialError::invalid_proof("cryptosuite must be eddsa-rdfc-2022 or eddsa-jcs-2022"),
+        )?;
     if let Some(created) = proof.get("created") {
         let valid = created.as_str().is_some_and(|at| OffsetDateTime::parse(at, &Rfc3339).is_ok());
         if !valid {
@@ -115,21 +257,32 @@ fn check_proof_shape(proof: &Map<String, Value>) -> Result<(), CredentialError> 
             }));
         }
     }
-    Ok(())
+    Ok(suite)
 }
 
 /// A document seen without one member (`proof`, or a proof's `proofValue`) and, optionally,
-/// with another `@context`: what the algorithms hash, without copying the document.
+/// with another `@context` or with the proofs a chained proof covers as its `proof`: what the
+/// algorithms hash, without copying the document.
 struct Unsecured<'a> {
     object: &'a Map<String, Value>,
     without: Option<&'static str>,
     context: Option<&'a Value>,
+    proof: Option<&'a Value>,
+}
+
+impl<'a> Unsecured<'a> {
+    fn new(object: &'a Map<String, Value>, without: Option<&'static str>) -> Self {
+        Unsecured { object, without, context: None, proof: None }
+    }
 }
 
 impl serde::Serialize for Unsecured<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
+        if let (Some(context), false) = (self.context, self.object.contains_key("@context")) {
+            map.serialize_entry("@context", context)?;
+        }
         for (key, value) in self.object {
             match (key.as_str(), self.context) {
                 (key, _) if Some(key) == self.without => {}
@@ -137,20 +290,11 @@ impl serde::Serialize for Unsecured<'_> {
                 _ => map.serialize_entry(key, value)?,
             }
         }
+        if let Some(proof) = self.proof {
+            map.serialize_entry("proof", proof)?;
+        }
         map.end()
     }
-}
-
-/// SHA-256(JCS(proof configuration)) ‖ SHA-256(JCS(document without proof)); the proof
-/// configuration is the proof without its value, exactly as it stands.
-fn hash_data(
-    document: &Unsecured<'_>,
-    config: &Unsecured<'_>,
-) -> Result<[u8; 64], CredentialError> {
-    let mut hash = [0u8; 64];
-    hash[..32].copy_from_slice(&Sha256::digest(jcs(config)?));
-    hash[32..].copy_from_slice(&Sha256::digest(jcs(document)?));
-    Ok(hash)
 }
 
 /// RFC 8785 with `canon-json`, a `serde_json` formatter: it sorts each object's members as it
@@ -250,8 +394,12 @@ mod tests {
             expected["verificationMethod"].as_str().expect("method"),
         );
         let created = OffsetDateTime::parse("2023-02-24T23:36:38Z", &Rfc3339).expect("date");
-        let proof =
-            create_proof(&document, &signer, created, ProofPurpose::Assertion).expect("signs");
+        let proof = create_proof(
+            &document,
+            &signer,
+            &ProofOptions::assertion(Cryptosuite::EddsaJcs2022, created),
+        )
+        .expect("signs");
         assert_eq!(proof, expected);
     }
 
@@ -280,13 +428,79 @@ mod tests {
         let signer = Signer::new(key.clone(), multikey::did_key_method(&key.verifying_key()));
         let (mut document, _) = spec_vector();
         document.remove("proof");
-        let proof =
-            create_proof(&document, &signer, OffsetDateTime::UNIX_EPOCH, ProofPurpose::Assertion)
-                .expect("signs");
+        let options =
+            ProofOptions::assertion(Cryptosuite::EddsaJcs2022, OffsetDateTime::UNIX_EPOCH);
+        let proof = create_proof(&document, &signer, &options).expect("signs");
         assert_eq!(proof["created"], "1970-01-01T00:00:00Z");
         let proof = proof.as_object().cloned().expect("object");
         verify_proof(&document, &proof, &key.verifying_key()).expect("verifies");
         let other = crate::keys::generate().verifying_key();
         assert!(verify_proof(&document, &proof, &other).is_err());
+    }
+
+    /// The eddsa-rdfc-2022 test vector of the Recommendation (vc-di-eddsa `TestVectors/`
+    /// `eddsa-rdfc-2022`), as `interop/vectors` keeps it for both implementations.
+    mod rdfc_vector {
+        use super::*;
+
+        fn vector(name: &str) -> Value {
+            let text = match name {
+                "unsigned" => include_str!("../../../interop/vectors/unsigned.json"),
+                "signed" => include_str!("../../../interop/vectors/signedDataInt.json"),
+                "config" => include_str!("../../../interop/vectors/proofConfigDataInt.json"),
+                _ => include_str!("../../../interop/vectors/intermediatesDataInt.json"),
+            };
+            serde_json::from_str(text).expect("vector is JSON")
+        }
+
+        fn intermediate(name: &str) -> String {
+            vector("intermediates")[name].as_str().expect("intermediate").to_owned()
+        }
+
+        fn hex(bytes: &[u8]) -> String {
+            bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+        }
+
+        #[test]
+        fn canonicalization_and_hashes_match_the_recommendation_byte_for_byte() {
+            let document = crate::jsonld::canonical_nquads(&vector("unsigned")).expect("canon");
+            assert_eq!(document, intermediate("canonDocDataInt"));
+            assert_eq!(hex(&Sha256::digest(&document)), intermediate("docHashDataInt"));
+            let config = crate::jsonld::canonical_nquads(&vector("config")).expect("canon");
+            assert_eq!(config, intermediate("proofCanonDataInt"));
+            assert_eq!(hex(&Sha256::digest(&config)), intermediate("proofHashDataInt"));
+        }
+
+        #[test]
+        fn signing_the_example_reproduces_its_proof_byte_for_byte() {
+            let secret =
+                multikey::from_base58btc("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq")
+                    .expect("secret key");
+            let secret: [u8; 32] = secret[2..].try_into().expect("32 bytes");
+            let expected = vector("signed")["proof"].clone();
+            let signer = Signer::new(
+                ed25519_dalek::SigningKey::from_bytes(&secret),
+                expected["verificationMethod"].as_str().expect("method"),
+            );
+            let created = OffsetDateTime::parse("2023-02-24T23:36:38Z", &Rfc3339).expect("date");
+            let unsigned = vector("unsigned").as_object().cloned().expect("object");
+            let options = ProofOptions::assertion(Cryptosuite::EddsaRdfc2022, created);
+            let proof = create_proof(&unsigned, &signer, &options).expect("signs");
+            assert_eq!(proof, expected);
+            assert_eq!(proof["proofValue"], intermediate("sigBTC58DataInt"));
+        }
+
+        #[test]
+        fn the_signed_example_verifies_and_a_changed_one_does_not() {
+            let signed = vector("signed").as_object().cloned().expect("object");
+            let key =
+                multikey::from_did_key("did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2")
+                    .expect("spec key");
+            let proof = signed["proof"].as_object().cloned().expect("proof");
+            verify_proof(&signed, &proof, &key).expect("the Recommendation's example verifies");
+            let mut changed = signed.clone();
+            changed["credentialSubject"]["alumniOf"] = json!("The School of Samples");
+            assert!(verify_proof(&changed, &proof, &key).is_err());
+        }
     }
 }

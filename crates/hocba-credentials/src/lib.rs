@@ -3,13 +3,15 @@
 //!
 //! - [`keys`]: Ed25519 keys, their encrypted files, the published key set (DID document, JWKS).
 //! - [`certificate`]: the certificate as a W3C VC 2.0 / Open Badges 3.0 credential, and issuing.
-//! - [`data_integrity`]: `eddsa-jcs-2022` proofs; [`jose`]: the same credential as a JWS.
+//! - [`data_integrity`]: `eddsa-rdfc-2022` and `eddsa-jcs-2022` proofs, over [`jsonld`]'s
+//!   canonical RDF or JCS; [`jose`]: the same credential as a JWS.
 //! - [`status`]: Bitstring Status List revocation.
 //! - [`verify`]: one verifier that reports every check.
 
 pub mod certificate;
 pub mod data_integrity;
 pub mod jose;
+pub mod jsonld;
 pub mod keys;
 pub mod model;
 pub mod multikey;
@@ -18,7 +20,8 @@ pub mod verify;
 
 use std::path::Path;
 
-pub use certificate::{Cryptosuite, Issued, Registry};
+pub use certificate::{Issued, Registry};
+pub use data_integrity::Cryptosuite;
 pub use keys::{KeyDir, KeySet, KeyStatus, PublishedKey, Signer};
 pub use model::ModelViolation;
 pub use status::{Bitstring, StatusEntry};
@@ -31,6 +34,10 @@ pub enum CredentialError {
     /// The input is not what it claims to be (bad encoding, missing member).
     #[error("{0}")]
     Malformed(&'static str),
+    /// The document is not JSON-LD that Hocba can read: an undefined term, an invalid value, a
+    /// context that is not bundled, or too deep.
+    #[error("the document is not valid JSON-LD: {0}")]
+    NotJsonLd(String),
     /// A proof is present but does not hold.
     #[error("{0}")]
     InvalidProof(&'static str),

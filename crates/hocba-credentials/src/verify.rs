@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::data_integrity::{self, EDDSA_JCS_2022};
+use crate::data_integrity::{self, Cryptosuite, ProofPurpose};
 use crate::jose::Jws;
 use crate::keys::{KeyLookup, KeySet, KeyStatus};
 use crate::model::{self, parse_date_time};
@@ -25,6 +25,38 @@ pub enum Presented {
 }
 
 impl Presented {
+    /// The credentials a presentation carries, each read as [`Presented::from_presentation_entry`]
+    /// does.
+    pub fn in_presentation(
+        presentation: &Map<String, Value>,
+    ) -> impl Iterator<Item = Result<Self, String>> + '_ {
+        let credentials = match presentation.get("verifiableCredential") {
+            Some(Value::Array(credentials)) => credentials.as_slice(),
+            Some(single) => std::slice::from_ref(single),
+            None => &[],
+        };
+        credentials.iter().map(Presented::from_presentation_entry)
+    }
+
+    /// One entry of a presentation's `verifiableCredential`: a credential with its proofs, or
+    /// an `EnvelopedVerifiableCredential` whose `id` is a `data:application/vc+jwt,` URL.
+    fn from_presentation_entry(entry: &Value) -> Result<Self, String> {
+        let Some(credential) = entry.as_object() else {
+            return Err("is not an object".into());
+        };
+        let enveloped =
+            credential.get("type").and_then(Value::as_str) == Some("EnvelopedVerifiableCredential");
+        if !enveloped {
+            return Ok(Presented::Credential(credential.clone()));
+        }
+        credential
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| id.strip_prefix("data:application/vc+jwt,"))
+            .map(|compact| Presented::Jws(compact.to_owned()))
+            .ok_or_else(|| "an enveloped credential must be a data:application/vc+jwt URL".into())
+    }
+
     /// The revocation entry the presented credential carries (for a JWS, its payload's), so a
     /// caller can fetch that status before verifying. `None` when it has none or is unreadable.
     pub fn status_entry(&self) -> Option<StatusEntry> {
@@ -79,14 +111,24 @@ pub struct Check {
 
 /// The verifier's answer.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     /// True when every check passed.
     pub verified: bool,
     /// Every check, in order.
     pub checks: Vec<Check>,
+    /// Remarks that do not fail verification (a did:key the registry does not list, when any
+    /// resolvable issuer is accepted).
+    pub warnings: Vec<String>,
     /// The credential that was checked (the JWS payload for a JWS), when it could be read.
     #[serde(skip)]
     pub credential: Option<Map<String, Value>>,
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Report { verified: true, checks: Vec::new(), warnings: Vec::new(), credential: None }
+    }
 }
 
 impl Report {
@@ -97,6 +139,23 @@ impl Report {
         };
         self.verified &= passed;
         self.checks.push(Check { check: check.to_owned(), passed, reason });
+    }
+
+    fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
+    }
+
+    /// Adds another report's checks and warnings under `prefix` (a presentation's credentials).
+    fn absorb(&mut self, prefix: &str, other: Report) {
+        self.verified &= other.verified;
+        self.checks.extend(
+            other
+                .checks
+                .into_iter()
+                .map(|check| Check { check: format!("{prefix} {}", check.check), ..check }),
+        );
+        self.warnings
+            .extend(other.warnings.into_iter().map(|warning| format!("{prefix}: {warning}")));
     }
 
     /// The failed checks' reasons.
@@ -130,7 +189,7 @@ pub struct Verifier<'a> {
 impl Verifier<'_> {
     /// Runs every check on what was presented.
     pub fn verify(&self, presented: &Presented) -> Report {
-        let mut report = Report { verified: true, checks: Vec::new(), credential: None };
+        let mut report = Report::default();
         let (credential, jws) = match presented {
             Presented::Credential(credential) => (credential.clone(), None),
             Presented::Jws(compact) => match Jws::parse(compact) {
@@ -149,7 +208,7 @@ impl Verifier<'_> {
 
         let methods = match &jws {
             Some(jws) => self.check_jws(jws, &mut report),
-            None => self.check_proofs(&credential, &mut report),
+            None => self.check_proofs(&credential, &Expected::ASSERTION, &mut report),
         };
         self.check_issuer(&credential, &methods, &mut report);
         self.check_accreditation(&credential, &mut report);
@@ -159,17 +218,24 @@ impl Verifier<'_> {
         report
     }
 
-    /// Verifies each proof; returns the verification methods whose signatures held.
-    fn check_proofs(&self, credential: &Map<String, Value>, report: &mut Report) -> Vec<String> {
-        let proofs: Vec<&Value> = match credential.get("proof") {
+    /// Verifies each proof of a proof set (or chain) and reports each; returns the verification
+    /// methods whose signatures held.
+    fn check_proofs(
+        &self,
+        document: &Map<String, Value>,
+        expected: &Expected<'_>,
+        report: &mut Report,
+    ) -> Vec<String> {
+        let proofs: Vec<&Value> = match document.get("proof") {
             Some(Value::Array(proofs)) => proofs.iter().collect(),
             Some(proof) => vec![proof],
             None => Vec::new(),
         };
         if proofs.is_empty() {
-            report.push("proof", Err("the credential carries no proof".into()));
+            report.push("proof", Err("the document carries no proof".into()));
             return Vec::new();
         }
+        let mut keys = Keys::default();
         let mut verified_methods = Vec::new();
         for proof in proofs {
             let Some(proof) = proof.as_object() else {
@@ -178,22 +244,21 @@ impl Verifier<'_> {
             };
             let suite = proof.get("cryptosuite").and_then(Value::as_str).unwrap_or("(none)");
             let check = format!("proof {suite}");
-            if suite != EDDSA_JCS_2022 {
+            if Cryptosuite::from_name(suite).is_none() {
                 report.push(&check, Err(format!("cryptosuite {suite} is not supported")));
                 continue;
             }
-            if proof.contains_key("previousProof") {
-                report.push(&check, Err("proof chains (previousProof) are not accepted".into()));
-                continue;
-            }
-            if proof.get("proofPurpose").and_then(Value::as_str) != Some("assertionMethod") {
-                report.push(&check, Err("proofPurpose must be assertionMethod".into()));
+            if let Err(reason) = expected.matches(proof) {
+                report.push(&check, Err(reason));
                 continue;
             }
             let method =
                 proof.get("verificationMethod").and_then(Value::as_str).unwrap_or_default();
-            let Some(key) = self.resolve(method, report) else { continue };
-            match data_integrity::verify_proof(credential, proof, &key) {
+            let Some(key) = keys.resolve(self, method, report) else {
+                report.push(&check, Err(format!("the key {method} cannot be used")));
+                continue;
+            };
+            match data_integrity::verify_proof(document, proof, &key) {
                 Ok(()) => {
                     report.push(&check, Ok(format!("signature valid ({method})")));
                     verified_methods.push(method.to_owned());
@@ -209,7 +274,7 @@ impl Verifier<'_> {
             report.push("proof jws", Err("the JWS header has no kid".into()));
             return Vec::new();
         };
-        let Some(key) = self.resolve(method, report) else { return Vec::new() };
+        let Some(key) = Keys::default().resolve(self, method, report) else { return Vec::new() };
         match jws.verify(&key) {
             Ok(()) => {
                 report.push("proof jws", Ok(format!("EdDSA signature valid ({method})")));
@@ -222,9 +287,12 @@ impl Verifier<'_> {
         }
     }
 
-    /// Finds the key a verification method names, reporting whether the registry stands by it.
+    /// Finds the key a verification method names, and reports two checks: `key` (it resolves
+    /// and is not revoked) and `trust` (the registry's DID document lists it). A did:key the
+    /// registry does not list fails `trust` for a registry certificate, and is a warning when
+    /// any resolvable issuer is accepted.
     fn resolve(&self, method: &str, report: &mut Report) -> Option<VerifyingKey> {
-        let (key, registry) = match self.keys.lookup(method) {
+        let (key, listed) = match self.keys.lookup(method) {
             KeyLookup::Registry(key) => (key.public_key, Some(key)),
             KeyLookup::DidKey { public_key, registry } => (public_key, registry),
             KeyLookup::Unknown => {
@@ -232,32 +300,31 @@ impl Verifier<'_> {
                 return None;
             }
         };
-        match registry {
-            Some(published) if published.status == KeyStatus::Revoked => {
-                let when = published
-                    .revoked_at
-                    .and_then(|at| at.format(&Rfc3339).ok())
-                    .unwrap_or_else(|| "an unknown date".into());
-                report.push("key", Err(format!("key {} was revoked on {when}", published.kid)));
-                None
+        let Some(published) = listed else {
+            report.push("key", Ok("did:key resolved from the identifier itself".into()));
+            let unlisted = format!("{method} is not listed in the registry's DID document");
+            match self.trust {
+                Trust::RegistryOnly => report.push("trust", Err(unlisted)),
+                Trust::AnyResolvableIssuer => report.warn(unlisted),
             }
-            Some(published) => {
-                let state = match published.status {
-                    KeyStatus::Active => "active",
-                    _ => "retired: it signs nothing new, and what it signed still verifies",
-                };
-                report.push("key", Ok(format!("registry key {} is {state}", published.kid)));
-                Some(key)
-            }
-            None if self.trust == Trust::AnyResolvableIssuer => {
-                report.push("key", Ok("did:key resolved from the identifier itself".into()));
-                Some(key)
-            }
-            None => {
-                report.push("key", Err(format!("{method} is not a key of this registry")));
-                None
-            }
+            return Some(key);
+        };
+        if published.status == KeyStatus::Revoked {
+            let when = published
+                .revoked_at
+                .and_then(|at| at.format(&Rfc3339).ok())
+                .unwrap_or_else(|| "an unknown date".into());
+            report.push("key", Err(format!("key {} was revoked on {when}", published.kid)));
+            return None;
         }
+        let state = match published.status {
+            KeyStatus::Active => "active",
+            _ => "retired: it signs nothing new, and what it signed still verifies",
+        };
+        report.push("key", Ok(format!("registry key {} is {state}", published.kid)));
+        report
+            .push("trust", Ok(format!("the registry's DID document lists key {}", published.kid)));
+        Some(key)
     }
 
     fn check_issuer(
@@ -328,6 +395,108 @@ impl Verifier<'_> {
             _ => Ok("valid, with no end date".to_owned()),
         };
         report.push("validity", result);
+    }
+}
+
+/// The keys met while checking one document, so that a proof set by one key reports its
+/// `key` and `trust` checks once.
+#[derive(Default)]
+struct Keys(Vec<(String, Option<VerifyingKey>)>);
+
+impl Keys {
+    fn resolve(
+        &mut self,
+        verifier: &Verifier<'_>,
+        method: &str,
+        report: &mut Report,
+    ) -> Option<VerifyingKey> {
+        if let Some((_, key)) = self.0.iter().find(|(known, _)| known == method) {
+            return *key;
+        }
+        let key = verifier.resolve(method, report);
+        self.0.push((method.to_owned(), key));
+        key
+    }
+}
+
+/// What a proof must state for its purpose: `assertionMethod` for a credential;
+/// `authentication`, with the verifier's domain and challenge, for a presentation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Expected<'a> {
+    /// The proof purpose; `None` means `assertionMethod`.
+    pub purpose: Option<ProofPurpose>,
+    /// The domain the proof must name, when the verifier gave one.
+    pub domain: Option<&'a str>,
+    /// The challenge the proof must answer, when the verifier gave one.
+    pub challenge: Option<&'a str>,
+}
+
+impl Expected<'_> {
+    const ASSERTION: Expected<'static> =
+        Expected { purpose: Some(ProofPurpose::Assertion), domain: None, challenge: None };
+
+    fn matches(&self, proof: &Map<String, Value>) -> Result<(), String> {
+        let purpose = self.purpose.unwrap_or(ProofPurpose::Assertion).as_str();
+        if proof.get("proofPurpose").and_then(Value::as_str) != Some(purpose) {
+            return Err(format!("proofPurpose must be {purpose}"));
+        }
+        for (member, wanted) in [("domain", self.domain), ("challenge", self.challenge)] {
+            let Some(wanted) = wanted else { continue };
+            // A proof's domain may be one string or a list of them (Data Integrity §2.1).
+            let stated = match proof.get(member) {
+                Some(Value::String(value)) => value == wanted,
+                Some(Value::Array(values)) => values.iter().any(|value| value == wanted),
+                _ => false,
+            };
+            if !stated {
+                return Err(format!("the proof's {member} is not the one the verifier expects"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Verifier<'_> {
+    /// Verifies a presentation: its own proofs (`authentication`, with `expected`'s domain and
+    /// challenge), that its holder signed it, and each credential it carries, reported as
+    /// `verifiableCredential[i] <check>`.
+    pub fn verify_presentation(
+        &self,
+        presentation: &Map<String, Value>,
+        expected: &Expected<'_>,
+    ) -> Report {
+        let mut report = Report::default();
+        if let Err(violation) = model::check_presentation(presentation) {
+            report.push("well_formed", Err(violation.to_string()));
+            return report;
+        }
+        report.push("well_formed", Ok("a W3C Verifiable Presentation 2.0".into()));
+        let expected = Expected { purpose: Some(ProofPurpose::Authentication), ..*expected };
+        let methods = self.check_proofs(presentation, &expected, &mut report);
+        let holder = match presentation.get("holder") {
+            Some(Value::Object(holder)) => holder.get("id").and_then(Value::as_str),
+            Some(holder) => holder.as_str(),
+            None => None,
+        };
+        if let (Some(holder), false) = (holder, methods.is_empty()) {
+            let signed = methods.iter().any(|method| method.split('#').next() == Some(holder));
+            report.push(
+                "holder",
+                if signed {
+                    Ok(format!("the holder {holder} signed the presentation"))
+                } else {
+                    Err(format!("the holder {holder} did not sign the presentation"))
+                },
+            );
+        }
+        for (index, presented) in Presented::in_presentation(presentation).enumerate() {
+            let prefix = format!("verifiableCredential[{index}]");
+            match presented {
+                Ok(presented) => report.absorb(&prefix, self.verify(&presented)),
+                Err(reason) => report.push(&format!("{prefix} well_formed"), Err(reason)),
+            }
+        }
+        report
     }
 }
 

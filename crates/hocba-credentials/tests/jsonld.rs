@@ -1,0 +1,81 @@
+//! Every kind of credential Hocba issues is JSON-LD that a processor in safe mode accepts: each
+//! term defined by a bundled context, each value valid. And what is not, is refused with the
+//! reason, in bounded time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use hocba_credentials::{Bitstring, CredentialError, Registry, jsonld, status};
+use serde_json::{Value, json};
+
+#[path = "../benches/support/typical.rs"]
+mod typical;
+
+fn canonical(document: &Value) -> Result<String, CredentialError> {
+    jsonld::canonical_nquads(document)
+}
+
+fn refusal(document: &Value) -> String {
+    match canonical(document) {
+        Err(CredentialError::NotJsonLd(reason)) => reason,
+        other => panic!("expected a JSON-LD refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_certificate_expands_with_every_member_defined() {
+    let registry = Registry::new("https://hocba.gov.vn", "Hocba");
+    let certificate = Value::Object(typical::typical_certificate(&registry));
+    let nquads = canonical(&certificate).expect("a certificate is valid JSON-LD");
+    // Hocba's own terms land in Hocba's vocabulary, not in the VC context's catch-all.
+    assert!(!nquads.contains("issuer-dependent#"), "{nquads}");
+    for term in ["trainingDays", "trainingCategory", "accreditedFrom", "certificateNumber"] {
+        assert!(nquads.contains(&format!("#{term}>")), "{term} is not in {nquads}");
+    }
+    assert!(nquads.contains("vocab.html#AchievementSubject>"), "{nquads}");
+}
+
+#[test]
+fn a_status_list_credential_expands_with_every_member_defined() {
+    let list = status::list_credential(
+        "https://hocba.gov.vn/status-lists/1",
+        "did:web:hocba.gov.vn",
+        "2026-11-23T00:00:00Z",
+        &Bitstring::new(131_072),
+    );
+    let nquads = canonical(&Value::Object(list)).expect("a status list is valid JSON-LD");
+    assert!(nquads.contains("https://www.w3.org/ns/credentials/status#encodedList"), "{nquads}");
+    assert!(!nquads.contains("issuer-dependent#"), "{nquads}");
+}
+
+#[test]
+fn a_term_no_context_defines_is_refused() {
+    let undefined = json!({
+        "@context": [{ "@version": 1.1, "name": "https://schema.org/name" }],
+        "name": "Trường Chính trị",
+        "unheardOf": "x"
+    });
+    let reason = refusal(&undefined);
+    assert!(reason.contains("unheardOf"), "{reason}");
+}
+
+#[test]
+fn a_context_that_is_not_bundled_is_refused_without_fetching_it() {
+    let foreign = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://contexts.example/v1"],
+        "type": ["VerifiableCredential"]
+    });
+    let reason = refusal(&foreign);
+    assert!(reason.contains("https://contexts.example/v1"), "{reason}");
+}
+
+#[test]
+fn invalid_values_and_deep_nesting_are_refused() {
+    let bad_id = json!({ "@context": ["https://www.w3.org/ns/credentials/v2"], "id": 12 });
+    refusal(&bad_id);
+    let mut deep = json!("leaf");
+    for _ in 0..40 {
+        deep = json!({ "credentialSubject": deep });
+    }
+    deep["@context"] = json!(["https://www.w3.org/ns/credentials/v2"]);
+    assert!(refusal(&deep).contains("nested deeper"));
+}
