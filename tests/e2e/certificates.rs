@@ -357,7 +357,72 @@ async fn concurrent_writers_never_share_a_status_slot(app: TestApp) {
     assert_eq!(slots.len(), 40);
 }
 
+/// The official presents the certificate to an employer who asked for proof of it: the
+/// presentation is signed by the holder's did:key for the employer's domain and challenge.
+fn presentation(certificate: &Value, domain: &str, challenge: &str) -> Value {
+    use hocba_credentials::data_integrity::{self, Cryptosuite, ProofOptions, ProofPurpose};
+    let key = hocba_credentials::keys::generate();
+    let did = hocba_credentials::multikey::did_key(&key.verifying_key());
+    let method = hocba_credentials::multikey::did_key_method(&key.verifying_key());
+    let holder = hocba_credentials::Signer::new(key, method);
+    let unsigned = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "holder": did,
+        "verifiableCredential": [certificate]
+    });
+    let mut unsigned = unsigned.as_object().unwrap().clone();
+    let options = ProofOptions {
+        suite: Cryptosuite::EddsaRdfc2022,
+        created: time::OffsetDateTime::now_utc(),
+        purpose: ProofPurpose::Authentication,
+        domain: Some(domain),
+        challenge: Some(challenge),
+    };
+    let proof = data_integrity::create_proof(&unsigned, &holder, &options).unwrap();
+    unsigned.insert("proof".into(), proof);
+    Value::Object(unsigned)
+}
+
+async fn a_presentation_verifies_with_its_holder_challenge_and_credentials(app: TestApp) {
+    let (_, certificate) = certified(&app).await;
+    let credential = &certificate["credential"];
+    let verify = |presentation: &Value, challenge: &str| {
+        let body = json!({
+            "verifiablePresentation": presentation,
+            "options": { "domain": "tuyendung.example.vn", "challenge": challenge }
+        });
+        let app = &app;
+        async move { app.post("/presentations/verify", &body).await }
+    };
+    let presented = presentation(credential, "tuyendung.example.vn", "c-2f9a");
+    let answer = verify(&presented, "c-2f9a").await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    let checks: Vec<&str> =
+        answer.body["checks"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    for check in ["proof eddsa-rdfc-2022", "holder", "verifiableCredential[0] issuer"] {
+        assert!(checks.contains(&check), "{check} missing from {checks:?}");
+    }
+
+    // Another challenge (a replay), a changed credential inside, no proof: each refused.
+    let replayed = verify(&presented, "c-7b01").await;
+    assert_eq!(replayed.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", replayed.body);
+    let mut forged = credential.clone();
+    forged["credentialSubject"]["trainingDays"] = json!(400);
+    let forged = verify(&presentation(&forged, "tuyendung.example.vn", "c-2f9a"), "c-2f9a").await;
+    assert_eq!(forged.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let failed = forged.body["errors"].as_array().unwrap();
+    assert!(
+        failed.iter().all(|e| e["check"].as_str().unwrap().starts_with("verifiableCredential[0]"))
+    );
+    let mut unsigned = presented.clone();
+    unsigned.as_object_mut().unwrap().remove("proof");
+    let unsigned = verify(&unsigned, "c-2f9a").await;
+    assert_eq!(unsigned.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 on_both_backends!(
+    a_presentation_verifies_with_its_holder_challenge_and_credentials,
     concurrent_writers_never_share_a_status_slot,
     a_certificate_is_an_open_badge_signed_by_the_registry,
     the_did_document_and_jwks_publish_the_signing_key,

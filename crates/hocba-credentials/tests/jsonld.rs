@@ -79,3 +79,29 @@ fn invalid_values_and_deep_nesting_are_refused() {
     deep["@context"] = json!(["https://www.w3.org/ns/credentials/v2"]);
     assert!(refusal(&deep).contains("nested deeper"));
 }
+
+#[test]
+fn a_presentation_of_a_secured_certificate_expands() {
+    // The certificate's eddsa-jcs-2022 proof repeats the document's @context, so Hocba's
+    // context is processed again inside the proof: it must not clash with itself.
+    let registry = Registry::new("https://hocba.gov.vn", "Hocba");
+    let signer = hocba_credentials::Signer::new(
+        hocba_credentials::keys::generate(),
+        "did:web:hocba.gov.vn#k1",
+    );
+    let certificate = typical::typical_certificate(&registry);
+    let suites = hocba_credentials::Cryptosuite::ALL;
+    let secured = hocba_credentials::certificate::secure(
+        certificate,
+        &signer,
+        suites,
+        time::OffsetDateTime::UNIX_EPOCH,
+    )
+    .expect("signs");
+    let presentation = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [secured]
+    });
+    canonical(&presentation).expect("a presentation of a certificate is valid JSON-LD");
+}
