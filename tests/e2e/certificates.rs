@@ -296,6 +296,15 @@ async fn the_vc_api_issues_with_did_key_and_verifies(app: TestApp) {
     let rejected = app.post("/credentials/issue", &json!({ "credential": invalid })).await;
     rejected.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "credential-invalid");
     assert_eq!(rejected.problem_fields(), ["@context[0]"]);
+    // A term no context defines cannot be covered by an eddsa-rdfc-2022 proof.
+    let mut undefined = credential.clone();
+    undefined["@context"] = json!(["https://www.w3.org/ns/credentials/v2", {
+        "@protected": true, "alumniOf": "https://schema.org/alumniOf"
+    }]);
+    undefined["credentialSubject"]["alumniOf"] = json!({ "unheardOf": "x" });
+    let refused = app.post("/credentials/issue", &json!({ "credential": undefined })).await;
+    refused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "credential-not-json-ld");
+    assert!(refused.body["errors"][0]["reason"].as_str().unwrap().contains("unheardOf"));
     let foreign = app
         .post("/credentials/issue", &json!({ "credential": json!({"issuer": "did:example:x"}) }))
         .await;

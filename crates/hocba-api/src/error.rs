@@ -78,6 +78,10 @@ pub enum ApiError {
     /// A credential that breaks the VC data model.
     #[error("{0}")]
     Model(#[from] hocba_credentials::ModelViolation),
+    /// A credential to sign that is not JSON-LD Hocba can read (an undefined term, an invalid
+    /// value, a context it does not bundle), so no `eddsa-rdfc-2022` proof can cover it.
+    #[error("the credential is not valid JSON-LD: {0}")]
+    NotJsonLd(String),
     /// A store failure; the 5xx ones are opaque to the client.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -150,6 +154,7 @@ impl ApiError {
             ApiError::OAuth { .. } => (StatusCode::BAD_REQUEST, "invalid-token-request"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::Model(_) => (StatusCode::UNPROCESSABLE_ENTITY, "credential-invalid"),
+            ApiError::NotJsonLd(_) => (StatusCode::UNPROCESSABLE_ENTITY, "credential-not-json-ld"),
             ApiError::Store(error) => match error {
                 StoreError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found"),
                 StoreError::Conflict { .. } => (StatusCode::CONFLICT, "already-exists"),
@@ -206,6 +211,7 @@ impl ApiError {
             ApiError::Model(violation) => {
                 one(&violation.path, "data-model", violation.rule.to_owned())
             }
+            ApiError::NotJsonLd(reason) => one("credential", "json-ld", reason.clone()),
             _ => Vec::new(),
         }
     }

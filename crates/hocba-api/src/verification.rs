@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use hocba_credentials::verify::{
     Check, Expected, Presented, Report, StatusAnswer, StatusSource, Trust, Verifier,
 };
-use hocba_credentials::{Cryptosuite, KeySet, StatusEntry, certificate, model, multikey};
+use hocba_credentials::{
+    CredentialError, Cryptosuite, KeySet, StatusEntry, certificate, model, multikey,
+};
 use hocba_domain::CertificateNumber;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -227,8 +229,15 @@ pub async fn vc_issue(
         credential.insert("credentialStatus".into(), entry.to_json());
     }
     model::check_credential(&credential)?;
-    let signed = certificate::secure(credential, &signer, &suites, time::OffsetDateTime::now_utc())
-        .map_err(ApiError::internal)?;
+    let now = time::OffsetDateTime::now_utc();
+    let signed =
+        tokio::task::spawn_blocking(move || certificate::secure(credential, &signer, &suites, now))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|error| match error {
+                CredentialError::NotJsonLd(reason) => ApiError::NotJsonLd(reason),
+                other => ApiError::internal(other),
+            })?;
     Ok((StatusCode::CREATED, Json(IssueResponse { verifiable_credential: signed })))
 }
 

@@ -105,3 +105,4 @@ fn a_presentation_of_a_secured_certificate_expands() {
     });
     canonical(&presentation).expect("a presentation of a certificate is valid JSON-LD");
 }
+
