@@ -59,7 +59,7 @@ export async function runDbSelftest(check) {
     rmSync(scratch, { recursive: true, force: true });
   }
   const loader = createDocumentLoader();
-  await expectThrows('loader: an unbundled context URL is refused, not fetched', loader('https://www.w3.org/2018/credentials/v1'), 'not bundled');
+  await expectThrows('loader: an unbundled context URL is refused, not fetched', loader('https://www.w3.org/2018/credentials/examples/v1'), 'not bundled');
   await expectThrows('loader: an unknown did:web is refused, not fetched', loader('did:web:hocba.example#key-1'), 'not bundled');
   await expectThrows('loader: an X25519 did:key is not a signing key', loader('did:key:z6LSbysY2xFMRpGMhb7tFTLMpeuPRaqaWM1yECx2AtzE3KCc'), 'not an Ed25519 did:key');
   const vm = (await loader('did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2')).document;

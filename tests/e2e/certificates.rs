@@ -292,10 +292,27 @@ async fn the_vc_api_issues_with_did_key_and_verifies(app: TestApp) {
     assert_eq!(refused.body["verified"], false);
 
     let mut invalid = credential.clone();
-    invalid["@context"] = json!(["https://www.w3.org/2018/credentials/v1"]);
+    invalid["@context"] = json!(["https://www.w3.org/ns/credentials/examples/v2"]);
     let rejected = app.post("/credentials/issue", &json!({ "credential": invalid })).await;
     rejected.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "credential-invalid");
     assert_eq!(rejected.problem_fields(), ["@context[0]"]);
+    // A VC 1.1 credential, as other implementations still send: the Data Integrity context is
+    // added so that the proof's terms are defined, and it verifies.
+    let v1 = json!({
+        "@context": ["https://www.w3.org/2018/credentials/v1"],
+        "type": ["VerifiableCredential"],
+        "issuer": did_key,
+        "issuanceDate": "2020-03-16T22:37:26.544Z",
+        "credentialSubject": { "id": "did:example:alice" }
+    });
+    let request = json!({ "credential": v1, "options": options });
+    let v1 = app.post("/credentials/issue", &request).await;
+    assert_eq!(v1.status, StatusCode::CREATED, "{:#}", v1.body);
+    let v1 = &v1.body["verifiableCredential"];
+    assert_eq!(v1["@context"][1], "https://w3id.org/security/data-integrity/v2");
+    let answer = app.post("/credentials/verify", &json!({ "verifiableCredential": v1 })).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+
     // A term no context defines cannot be covered by an eddsa-rdfc-2022 proof.
     let mut undefined = credential.clone();
     undefined["@context"] = json!(["https://www.w3.org/ns/credentials/v2", {

@@ -220,7 +220,9 @@ pub async fn vc_issue(
             "must be this registry's DID or the did:key of its active key",
         ));
     };
-    if !credential.contains_key("credentialStatus") {
+    // A VC 1.1 credential gets no status entry: its context does not define the Bitstring
+    // Status List terms, so an eddsa-rdfc-2022 proof could not cover them.
+    if !credential.contains_key("credentialStatus") && !model::is_v1(&credential) {
         let (list, index) = app.store.allocate_status_slot(&admin.actor()).await?;
         let entry = StatusEntry {
             list: app.authority.registry.status_list_url(list),

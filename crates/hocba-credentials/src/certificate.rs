@@ -168,6 +168,7 @@ pub fn secure(
     created: OffsetDateTime,
 ) -> Result<Map<String, Value>, CredentialError> {
     credential.remove("proof");
+    data_integrity::ensure_proof_context(&mut credential);
     complete_proof_set(&mut credential, signer, suites, created)?;
     Ok(credential)
 }

@@ -22,6 +22,8 @@ use crate::CredentialError;
 /// The contexts Hocba knows, by URL, byte-exact as published (see `contexts/MANIFEST.tsv`).
 const BUNDLED: &[(&str, &str)] = &[
     ("https://www.w3.org/ns/credentials/v2", include_str!("../contexts/credentials-v2.jsonld")),
+    // VC 1.1, for the VC API only: other implementations and the W3C suites still send it.
+    (crate::model::VC_V1_CONTEXT, include_str!("../contexts/credentials-v1.jsonld")),
     (
         "https://www.w3.org/ns/credentials/examples/v2",
         include_str!("../contexts/credentials-examples-v2.jsonld"),
@@ -115,7 +117,7 @@ fn processed(context: &Value) -> Result<Arc<Context>, CredentialError> {
     if let Some(known) = cache(&PROCESSED) {
         return Ok(known);
     }
-    let syntax = json_syntax::Value::from_serde_json(context.clone());
+    let syntax = json_syntax::Value::from_serde_json(unwrapped(context));
     let local = json_ld::syntax::context::Context::try_from_json(syntax)
         .map_err(|error| not_json_ld(format!("invalid @context: {error}")))?;
     let vocabulary = rdf_types::vocabulary::no_vocabulary_mut();
@@ -141,6 +143,22 @@ fn processed(context: &Value) -> Result<Arc<Context>, CredentialError> {
         cache.insert(key, processed.clone());
     }
     Ok(processed)
+}
+
+/// The context with each embedded `{"@context": …}` wrapper replaced by what it wraps, as
+/// jsonld.js reads it (the W3C proof-chain test vectors are written so); `json-ld` would refuse
+/// `@context` as a term.
+fn unwrapped(context: &Value) -> Value {
+    let unwrap = |entry: &Value| match entry {
+        Value::Object(wrapper) if wrapper.len() == 1 && wrapper.contains_key("@context") => {
+            wrapper["@context"].clone()
+        }
+        other => other.clone(),
+    };
+    match context {
+        Value::Array(entries) => Value::Array(entries.iter().map(unwrap).collect()),
+        single => unwrap(single),
+    }
 }
 
 /// One quad as `oxrdf` (the RDF model `rdf-canon` works on).

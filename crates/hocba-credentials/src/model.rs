@@ -8,6 +8,19 @@ use time::macros::format_description;
 
 use crate::certificate::VC_V2_CONTEXT;
 
+/// The VC Data Model 1.1 context. Hocba issues VC 2.0; the VC API also signs and verifies 1.1
+/// credentials, which other implementations and the W3C conformance suites still send.
+pub const VC_V1_CONTEXT: &str = "https://www.w3.org/2018/credentials/v1";
+
+/// Whether a document is a VC Data Model 1.1 credential (its first context is the 1.1 one).
+pub fn is_v1(document: &Map<String, Value>) -> bool {
+    let first = match document.get("@context") {
+        Some(Value::Array(contexts)) => contexts.first(),
+        other => other,
+    };
+    first.and_then(Value::as_str) == Some(VC_V1_CONTEXT)
+}
+
 /// A broken data-model rule: where, and which rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {rule}")]
@@ -24,6 +37,9 @@ fn violation(path: impl Into<String>, rule: &'static str) -> ModelViolation {
 
 /// Checks a credential (with or without proof) against the data model.
 pub fn check_credential(credential: &Map<String, Value>) -> Result<(), ModelViolation> {
+    if is_v1(credential) {
+        return check_v1_credential(credential);
+    }
     check_context(credential)?;
     check_types(credential, "VerifiableCredential")?;
     if let Some(id) = credential.get("id") {
@@ -85,6 +101,28 @@ pub fn check_credential(credential: &Map<String, Value>) -> Result<(), ModelViol
         }
     }
     check_related_resources(credential)
+}
+
+/// The VC Data Model 1.1 rules: its required members, with `issuanceDate` instead of
+/// `validFrom`.
+fn check_v1_credential(credential: &Map<String, Value>) -> Result<(), ModelViolation> {
+    check_types(credential, "VerifiableCredential")?;
+    match credential.get("issuer") {
+        Some(issuer @ Value::String(_)) => check_url(issuer, "issuer")?,
+        Some(Value::Object(issuer)) => {
+            check_url(issuer.get("id").unwrap_or(&Value::Null), "issuer.id")?
+        }
+        _ => return Err(violation("issuer", "must be a URL or an object with a URL id")),
+    }
+    if date_time(credential, "issuanceDate")?.is_none() {
+        return Err(violation("issuanceDate", "is required in a VC 1.1 credential"));
+    }
+    date_time(credential, "expirationDate")?;
+    let subjects = as_list(credential.get("credentialSubject"));
+    if subjects.is_empty() || !subjects.iter().all(|subject| subject.is_object()) {
+        return Err(violation("credentialSubject", "must be one or more objects"));
+    }
+    Ok(())
 }
 
 /// Checks a presentation's own members (its credentials are checked one by one).
@@ -320,6 +358,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[test]
+    fn a_vc_1_1_credential_needs_its_issuance_date() {
+        let mut v1 = json!({
+            "@context": [VC_V1_CONTEXT],
+            "type": ["VerifiableCredential"],
+            "issuer": "did:example:issuer",
+            "credentialSubject": { "id": "did:example:subject" }
+        });
+        let missing = check_credential(v1.as_object().expect("object")).expect_err("no date");
+        assert_eq!(missing.path, "issuanceDate");
+        v1["issuanceDate"] = json!("2020-03-16T22:37:26.544Z");
+        check_credential(v1.as_object().expect("object")).expect("a valid VC 1.1 credential");
+    }
+
     fn minimal() -> Map<String, Value> {
         json!({
             "@context": [VC_V2_CONTEXT, "https://www.w3.org/ns/credentials/examples/v2"],
@@ -358,7 +410,7 @@ mod tests {
                 json!({"type": "BitstringStatusListEntry", "statusListIndex": "007", "statusPurpose": "revocation", "statusListCredential": "https://s.example/1"}),
                 "credentialStatus",
             ),
-            ("@context", json!(["https://www.w3.org/2018/credentials/v1"]), "@context[0]"),
+            ("@context", json!(["https://www.w3.org/ns/credentials/examples/v2"]), "@context[0]"),
             ("@context", json!([VC_V2_CONTEXT, 3]), "@context[1]"),
             ("type", json!(["Degree"]), "type"),
             ("issuer", json!({"name": "no id"}), "issuer.id"),

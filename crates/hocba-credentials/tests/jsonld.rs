@@ -105,4 +105,3 @@ fn a_presentation_of_a_secured_certificate_expands() {
     });
     canonical(&presentation).expect("a presentation of a certificate is valid JSON-LD");
 }
-
