@@ -212,11 +212,7 @@ pub fn complete_proof_set(
 
 /// Whether a secured credential lacks a proof of one of `suites`.
 pub fn lacks_proofs(credential: &Map<String, Value>, suites: &[Cryptosuite]) -> bool {
-    let proofs = match credential.get("proof") {
-        Some(Value::Array(proofs)) => proofs.as_slice(),
-        Some(proof) => std::slice::from_ref(proof),
-        None => &[],
-    };
+    let proofs = crate::model::as_list(credential.get("proof"));
     let has = |suite: &Cryptosuite| {
         proofs.iter().any(|proof| proof.get("cryptosuite") == Some(&Value::from(suite.name())))
     };

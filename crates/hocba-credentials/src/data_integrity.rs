@@ -231,11 +231,7 @@ fn previous_proofs(
             ));
         }
     };
-    let all = match document.get("proof") {
-        Some(Value::Array(proofs)) => proofs.as_slice(),
-        Some(single) => std::slice::from_ref(single),
-        None => &[],
-    };
+    let all = crate::model::as_list(document.get("proof"));
     let matching = ids
         .iter()
         .map(|id| {

@@ -58,7 +58,7 @@ pub fn check_credential(credential: &Map<String, Value>) -> Result<(), ModelViol
     if !subjects_ok {
         return Err(violation("credentialSubject", "must be one or more non-empty objects"));
     }
-    for subject in &subjects {
+    for subject in subjects {
         if let Some(id) = subject.get("id") {
             check_url(id, "credentialSubject.id")?;
         }
@@ -88,7 +88,7 @@ pub fn check_credential(credential: &Map<String, Value>) -> Result<(), ModelViol
             let typed = entry
                 .as_object()
                 .and_then(|entry| entry.get("type"))
-                .is_some_and(|types| as_list(Some(types)).iter().all(|t| is_type_name(t)));
+                .is_some_and(|types| as_list(Some(types)).iter().all(is_type_name));
             if !typed {
                 return Err(violation(
                     format!("{member}[{index}]"),
@@ -274,8 +274,7 @@ fn check_context(document: &Map<String, Value>) -> Result<(), ModelViolation> {
 
 fn check_types(document: &Map<String, Value>, required: &str) -> Result<(), ModelViolation> {
     let types = as_list(document.get("type"));
-    if !types.iter().all(|t| is_type_name(t)) || !types.iter().any(|t| t.as_str() == Some(required))
-    {
+    if !types.iter().all(is_type_name) || !types.iter().any(|t| t.as_str() == Some(required)) {
         return Err(violation(
             "type",
             match required {
@@ -307,11 +306,13 @@ fn check_related_resources(credential: &Map<String, Value>) -> Result<(), ModelV
     Ok(())
 }
 
-fn as_list(value: Option<&Value>) -> Vec<&Value> {
+/// A member that may hold one value or a list of them (`type`, `proof`, `credentialSubject`…),
+/// as a list.
+pub(crate) fn as_list(value: Option<&Value>) -> &[Value] {
     match value {
-        None => Vec::new(),
-        Some(Value::Array(values)) => values.iter().collect(),
-        Some(value) => vec![value],
+        None => &[],
+        Some(Value::Array(values)) => values,
+        Some(value) => std::slice::from_ref(value),
     }
 }
 

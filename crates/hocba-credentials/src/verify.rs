@@ -30,11 +30,7 @@ impl Presented {
     pub fn in_presentation(
         presentation: &Map<String, Value>,
     ) -> impl Iterator<Item = Result<Self, String>> + '_ {
-        let credentials = match presentation.get("verifiableCredential") {
-            Some(Value::Array(credentials)) => credentials.as_slice(),
-            Some(single) => std::slice::from_ref(single),
-            None => &[],
-        };
+        let credentials = model::as_list(presentation.get("verifiableCredential"));
         credentials.iter().map(Presented::from_presentation_entry)
     }
 
@@ -226,11 +222,7 @@ impl Verifier<'_> {
         expected: &Expected<'_>,
         report: &mut Report,
     ) -> Vec<String> {
-        let proofs: Vec<&Value> = match document.get("proof") {
-            Some(Value::Array(proofs)) => proofs.iter().collect(),
-            Some(proof) => vec![proof],
-            None => Vec::new(),
-        };
+        let proofs = model::as_list(document.get("proof"));
         if proofs.is_empty() {
             report.push("proof", Err("the document carries no proof".into()));
             return Vec::new();
