@@ -404,6 +404,8 @@ fn presentation(certificate: &Value, domain: &str, challenge: &str) -> Value {
         purpose: ProofPurpose::Authentication,
         domain: Some(domain),
         challenge: Some(challenge),
+        id: None,
+        previous_proof: None,
     };
     let proof = data_integrity::create_proof(&unsigned, &holder, &options).unwrap();
     unsigned.insert("proof".into(), proof);

@@ -86,8 +86,8 @@ impl ProofPurpose {
     }
 }
 
-/// How to make a proof: suite, time and purpose, and for a presentation the verifier's domain
-/// and challenge.
+/// How to make a proof: suite, time and purpose; for a presentation the verifier's domain and
+/// challenge; for a proof chain, the proof's own `id` and the proof it follows.
 #[derive(Debug, Clone, Copy)]
 pub struct ProofOptions<'a> {
     /// The cryptosuite.
@@ -100,6 +100,10 @@ pub struct ProofOptions<'a> {
     pub domain: Option<&'a str>,
     /// `challenge`, for a presentation.
     pub challenge: Option<&'a str>,
+    /// The proof's `id`, so that a later proof can chain to it.
+    pub id: Option<&'a str>,
+    /// `previousProof`: the `id` of a proof of the document that this one signs over too.
+    pub previous_proof: Option<&'a str>,
 }
 
 impl ProofOptions<'_> {
@@ -111,6 +115,8 @@ impl ProofOptions<'_> {
             purpose: ProofPurpose::Assertion,
             domain: None,
             challenge: None,
+            id: None,
+            previous_proof: None,
         }
     }
 }
@@ -133,19 +139,28 @@ pub fn ensure_proof_context(document: &mut Map<String, Value>) {
     }
 }
 
-/// Signs `document` (its `proof`, if any, is ignored) and returns the proof object.
+/// Signs `document` and returns the proof object. The document's own proofs are not signed
+/// over, except the one `options.previous_proof` names (a proof chain).
 pub fn create_proof(
     document: &Map<String, Value>,
     signer: &Signer,
     options: &ProofOptions<'_>,
 ) -> Result<Value, CredentialError> {
     let mut proof = Map::new();
+    if let Some(id) = options.id {
+        proof.insert("id".into(), id.into());
+    }
     proof.insert("type".into(), "DataIntegrityProof".into());
     proof.insert("cryptosuite".into(), options.suite.name().into());
     proof.insert("created".into(), xsd_date_time(options.created).into());
     proof.insert("verificationMethod".into(), signer.method().into());
     proof.insert("proofPurpose".into(), options.purpose.as_str().into());
-    for (member, value) in [("domain", options.domain), ("challenge", options.challenge)] {
+    let members = [
+        ("domain", options.domain),
+        ("challenge", options.challenge),
+        ("previousProof", options.previous_proof),
+    ];
+    for (member, value) in members {
         if let Some(value) = value {
             proof.insert(member.into(), value.into());
         }
@@ -161,7 +176,9 @@ pub fn create_proof(
     if options.suite == Cryptosuite::EddsaRdfc2022 {
         config.context = document_context;
     }
-    let unsecured = Unsecured::new(document, Some("proof"));
+    let previous = previous_proofs(document, &proof)?;
+    let mut unsecured = Unsecured::new(document, Some("proof"));
+    unsecured.proof = previous.as_ref();
     let hash = options.suite.hash_data(&unsecured, &config)?;
     let signature = signer.sign(&hash);
     proof.insert("proofValue".into(), multikey::signature_base58btc(&signature).into());
@@ -515,6 +532,46 @@ mod tests {
             let mut changed = signed.clone();
             changed["credentialSubject"]["alumniOf"] = json!("The School of Samples");
             assert!(verify_proof(&changed, &proof, &key).is_err());
+        }
+    }
+
+    #[test]
+    fn a_proof_chain_verifies_link_by_link_and_breaks_without_its_first_link() {
+        let witness = crate::keys::generate();
+        let issuer = crate::keys::generate();
+        let signer = |key: &ed25519_dalek::SigningKey| {
+            Signer::new(key.clone(), multikey::did_key_method(&key.verifying_key()))
+        };
+        let (mut document, _) = spec_vector();
+        document.remove("proof");
+        for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
+            let created = OffsetDateTime::UNIX_EPOCH;
+            let first = ProofOptions {
+                id: Some("urn:uuid:first"),
+                ..ProofOptions::assertion(suite, created)
+            };
+            let first = create_proof(&document, &signer(&witness), &first).expect("signs");
+            let mut chained = document.clone();
+            chained.insert("proof".into(), json!([first]));
+            let second = ProofOptions {
+                previous_proof: Some("urn:uuid:first"),
+                ..ProofOptions::assertion(suite, created)
+            };
+            let second = create_proof(&chained, &signer(&issuer), &second).expect("signs");
+            chained.insert("proof".into(), json!([first, second]));
+            let proof = |index: usize| chained["proof"][index].as_object().cloned().expect("proof");
+            verify_proof(&chained, &proof(0), &witness.verifying_key()).expect("first link");
+            verify_proof(&chained, &proof(1), &issuer.verifying_key()).expect("second link");
+
+            // The second link signed over the first: changing the first breaks it too.
+            let mut altered = chained.clone();
+            altered["proof"][0]["created"] = json!("1970-01-02T00:00:00Z");
+            assert!(verify_proof(&altered, &proof(1), &issuer.verifying_key()).is_err());
+            // Without the first link, the chain does not resolve.
+            let mut cut = chained.clone();
+            cut.insert("proof".into(), json!([chained["proof"][1]]));
+            let error = verify_proof(&cut, &proof(1), &issuer.verifying_key()).expect_err("cut");
+            assert!(error.to_string().contains("previousProof"), "{error}");
         }
     }
 }
