@@ -19,6 +19,8 @@ use serde_json::Value;
 
 use crate::CredentialError;
 
+mod shapes;
+
 /// The contexts Hocba knows, by URL, byte-exact as published (see `contexts/MANIFEST.tsv`).
 const BUNDLED: &[(&str, &str)] = &[
     ("https://www.w3.org/ns/credentials/v2", include_str!("../contexts/credentials-v2.jsonld")),
@@ -72,10 +74,33 @@ pub fn is_bundled(url: &str) -> bool {
 }
 
 /// The RDFC-1.0 canonical N-Quads of a JSON-LD document.
+///
+/// Documents of a shape seen before (the same members, types, contexts and numbers; other
+/// strings may differ) take their quads from that shape's template instead of expanding again:
+/// see [`shapes`].
 pub fn canonical_nquads(document: &Value) -> Result<String, CredentialError> {
     if depth(document) > MAX_DEPTH {
         return Err(not_json_ld(format!("it is nested deeper than {MAX_DEPTH} levels")));
     }
+    match shapes::quads(document) {
+        Some(quads) => rdf_canon::canonicalize_quads(&quads)
+            .map_err(|error| not_json_ld(format!("RDFC-1.0 failed: {error}"))),
+        None => canonical_nquads_fully_expanded(document),
+    }
+}
+
+/// The same as [`canonical_nquads`] by full expansion every time, without shape templates:
+/// the reference the templates are tested against.
+pub fn canonical_nquads_fully_expanded(document: &Value) -> Result<String, CredentialError> {
+    if depth(document) > MAX_DEPTH {
+        return Err(not_json_ld(format!("it is nested deeper than {MAX_DEPTH} levels")));
+    }
+    rdf_canon::canonicalize_quads(&quads_of(document)?)
+        .map_err(|error| not_json_ld(format!("RDFC-1.0 failed: {error}")))
+}
+
+/// The RDF quads of a JSON-LD document, by full expansion, blank nodes not yet canonical.
+fn quads_of(document: &Value) -> Result<Vec<oxrdf::Quad>, CredentialError> {
     let Value::Object(members) = document else {
         return Err(not_json_ld("it is not a JSON object"));
     };
@@ -87,9 +112,8 @@ pub fn canonical_nquads(document: &Value) -> Result<String, CredentialError> {
     let vocabulary = rdf_types::vocabulary::no_vocabulary_mut();
     let input = json_syntax::Value::from_serde_json(Value::Object(members));
     let options = json_ld::expansion::Options {
-        // Undefined terms and invalid values are errors. Terms the VC 2.0 context's `@vocab`
-        // maps (to its issuer-dependent namespace) are defined, as every other processor
-        // reads them.
+        // Undefined terms and invalid values are errors. Terms a context's `@vocab` maps count
+        // as defined, as every other processor reads them.
         policy: Policy { invalid: Action::Reject, vocab: Action::Keep, allow_undefined: false },
         ..Default::default()
     };
@@ -99,13 +123,11 @@ pub fn canonical_nquads(document: &Value) -> Result<String, CredentialError> {
     // Blank nodes must be labelled before quads are taken, or id-less nodes (a proof
     // configuration) lose their triples.
     expanded.relabel_and_canonicalize_with(vocabulary, &mut generator);
-    let quads = expanded
+    expanded
         .rdf_quads_full(vocabulary, &mut generator, None, false)
         .cloned()
         .map(to_oxrdf)
-        .collect::<Result<Vec<_>, _>>()?;
-    rdf_canon::canonicalize_quads(&quads)
-        .map_err(|error| not_json_ld(format!("RDFC-1.0 failed: {error}")))
+        .collect()
 }
 
 /// The processed form of a document's `@context`, from the cache when it was seen before.

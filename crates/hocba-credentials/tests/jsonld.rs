@@ -105,3 +105,59 @@ fn a_presentation_of_a_secured_certificate_expands() {
     });
     canonical(&presentation).expect("a presentation of a certificate is valid JSON-LD");
 }
+
+/// Every canonical form the shape templates give equals full expansion's, for documents of one
+/// shape whose strings vary in every way that matters: text that looks like markup or an IRI,
+/// IRIs of every scheme, terms where IRIs go, and contexts that define `did` as a prefix.
+#[test]
+fn shape_templates_give_exactly_what_full_expansion_gives() {
+    let registry = Registry::new("https://hocba.gov.vn", "Hocba");
+    let base = Value::Object(typical::typical_certificate(&registry));
+    let texts = [
+        "Nguyễn Thị \"Thảo\"\n<b>",
+        "urn:x-hocba-slot:3",
+        "https://example.org/a b",
+        "did:example:1",
+        "relative/path",
+        "assertionMethod",
+        "",
+        "sec:proof",
+    ];
+    let pointers = [
+        "/name",
+        "/id",
+        "/issuer/id",
+        "/issuer/name",
+        "/credentialSubject/achievement/id",
+        "/credentialSubject/achievement/humanCode",
+        "/credentialSubject/achievement/creator/id",
+        "/credentialSubject/activityEndDate",
+        "/credentialStatus/statusListCredential",
+    ];
+    let mut compared = 0;
+    for pointer in pointers {
+        for text in texts {
+            let mut document = base.clone();
+            *document.pointer_mut(pointer).expect("member exists") = json!(text);
+            let templated = jsonld::canonical_nquads(&document);
+            let expanded = jsonld::canonical_nquads_fully_expanded(&document);
+            match (&templated, &expanded) {
+                (Ok(templated), Ok(expanded)) => {
+                    assert_eq!(templated, expanded, "{pointer}={text}")
+                }
+                (Err(_), Err(_)) => {}
+                _ => panic!("{pointer}={text}: {templated:?} but {expanded:?}"),
+            }
+            compared += 1;
+        }
+    }
+    // A context that makes `did:` a prefix: a did in an IRI position is expanded by it.
+    let mut prefixed = base.clone();
+    prefixed["@context"].as_array_mut().unwrap().push(json!({ "did": "https://prefix.example/" }));
+    for did in ["did:web:hocba.gov.vn", "did:key:z6Mk"] {
+        prefixed["issuer"]["id"] = json!(did);
+        let templated = jsonld::canonical_nquads(&prefixed).ok();
+        assert_eq!(templated, jsonld::canonical_nquads_fully_expanded(&prefixed).ok(), "{did}");
+    }
+    assert_eq!(compared, pointers.len() * texts.len());
+}
