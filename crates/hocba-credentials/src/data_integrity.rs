@@ -305,39 +305,89 @@ impl<'a> Unsecured<'a> {
     fn new(object: &'a Map<String, Value>, without: Option<&'static str>) -> Self {
         Unsecured { object, without, context: None, proof: None }
     }
+
+    /// The members, in the order they are written.
+    fn members(&self) -> impl Iterator<Item = (&str, &Value)> {
+        let added_context = self.context.filter(|_| !self.object.contains_key("@context"));
+        let own =
+            self.object.iter().filter_map(|(key, value)| match (key.as_str(), self.context) {
+                (key, _) if Some(key) == self.without => None,
+                ("@context", Some(context)) => Some(("@context", context)),
+                (key, _) => Some((key, value)),
+            });
+        let added = |key, value: Option<&'a Value>| value.map(|value| (key, value));
+        added("@context", added_context).into_iter().chain(own).chain(added("proof", self.proof))
+    }
+
+    /// Whether serde_json writes this document as RFC 8785 does, so that it need not be
+    /// canonicalized again: members in JCS order, and [`written_canonically`] each.
+    fn written_canonically(&self) -> bool {
+        let mut previous: Option<&str> = None;
+        self.members().all(|(key, value)| {
+            let ascending = previous.is_none_or(|previous| previous < key);
+            previous = Some(key);
+            ascending && key.is_ascii() && written_canonically(value)
+        })
+    }
 }
 
 impl serde::Serialize for Unsecured<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        if let (Some(context), false) = (self.context, self.object.contains_key("@context")) {
-            map.serialize_entry("@context", context)?;
-        }
-        for (key, value) in self.object {
-            match (key.as_str(), self.context) {
-                (key, _) if Some(key) == self.without => {}
-                ("@context", Some(context)) => map.serialize_entry(key, context)?,
-                _ => map.serialize_entry(key, value)?,
-            }
-        }
-        if let Some(proof) = self.proof {
-            map.serialize_entry("proof", proof)?;
+        for (key, value) in self.members() {
+            map.serialize_entry(key, value)?;
         }
         map.end()
     }
 }
 
-/// RFC 8785 with `canon-json`, a `serde_json` formatter: it sorts each object's members as it
-/// writes them instead of first rebuilding the document as a tree (a quarter fewer
-/// instructions than `serde_json_canonicalizer` on a certificate).
-fn jcs(value: &impl serde::Serialize) -> Result<Vec<u8>, CredentialError> {
+/// Whether serde_json writes `value` exactly as RFC 8785 does. It does when every object key is
+/// ASCII (serde_json's maps are sorted by UTF-8 bytes, which for ASCII is JCS's UTF-16 order)
+/// and every number is one both write alike; strings it already escapes as JCS does.
+fn written_canonically(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => {
+            map.iter().all(|(key, value)| key.is_ascii() && written_canonically(value))
+        }
+        Value::Array(items) => items.iter().all(written_canonically),
+        Value::Number(number) => number_written_canonically(number),
+        Value::Null | Value::Bool(_) | Value::String(_) => true,
+    }
+}
+
+/// Integers a double holds exactly are written alike. A fraction is when serde_json writes it
+/// in plain notation (JCS, as ECMAScript, writes `8` for `8.0` and `1e+21`) with at most 15
+/// significant digits: both write the shortest digits that read back as the same double, and
+/// up to 15 digits there is only one such string (longer, the two may round the last digit
+/// differently).
+fn number_written_canonically(number: &serde_json::Number) -> bool {
+    const EXACT: u64 = 1 << 53;
+    if let Some(integer) = number.as_i64() {
+        return integer.unsigned_abs() <= EXACT;
+    }
+    if number.is_u64() {
+        return false; // beyond i64, so beyond a double's integers
+    }
+    let written = number.to_string();
+    let digits = written.trim_start_matches(['-', '0', '.']).bytes().filter(u8::is_ascii_digit);
+    !written.contains(['e', 'E']) && !written.ends_with(".0") && digits.count() <= 15
+}
+
+/// RFC 8785 bytes of `document`. What Hocba signs is nearly always in canonical form as
+/// serde_json writes it (see [`Unsecured::written_canonically`]), and then it is written as it
+/// is, at a seventh of the cost. Anything else goes through `canon-json`, a `serde_json`
+/// formatter that sorts each object's members as it writes them.
+fn jcs(document: &Unsecured<'_>) -> Result<Vec<u8>, CredentialError> {
+    use serde::Serialize as _;
     let mut canonical = Vec::with_capacity(4096);
-    let mut serializer = serde_json::Serializer::with_formatter(
-        &mut canonical,
-        canon_json::CanonicalFormatter::new(),
-    );
-    value.serialize(&mut serializer).map_err(|_| {
+    let written = if document.written_canonically() {
+        serde_json::to_writer(&mut canonical, document)
+    } else {
+        let formatter = canon_json::CanonicalFormatter::new();
+        document.serialize(&mut serde_json::Serializer::with_formatter(&mut canonical, formatter))
+    };
+    written.map_err(|_| {
         CredentialError::malformed("the document cannot be canonicalized (RFC 8785)")
     })?;
     Ok(canonical)
@@ -360,7 +410,99 @@ pub fn xsd_date_time(at: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Serialize as _;
     use serde_json::json;
+
+    /// `document` through `canon-json` alone, the reference for the shortcut.
+    fn canonicalized(document: &Unsecured<'_>) -> Vec<u8> {
+        let mut canonical = Vec::new();
+        let formatter = canon_json::CanonicalFormatter::new();
+        document
+            .serialize(&mut serde_json::Serializer::with_formatter(&mut canonical, formatter))
+            .unwrap();
+        canonical
+    }
+
+    fn assert_jcs_as_reference(document: &Unsecured<'_>) {
+        let ours = jcs(document).unwrap();
+        let reference = canonicalized(document);
+        assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&reference));
+    }
+
+    #[test]
+    fn documents_written_as_they_are_are_canonical() {
+        let certificate = json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "credentialSubject": {
+                "name": "Nguyễn Văn An \u{1F393} \"quoted\" \\ \u{7} \u{1f} \u{7f} tab\t/",
+                "result": [{ "score": 8.5, "value": "passed" }],
+                "trainingDays": 20,
+            },
+            "id": "urn:uuid:0193a4a0-0000-7000-8000-000000000000",
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        });
+        let Value::Object(certificate) = certificate else { unreachable!() };
+        assert!(Unsecured::new(&certificate, None).written_canonically());
+        assert_jcs_as_reference(&Unsecured::new(&certificate, None));
+        assert_jcs_as_reference(&Unsecured::new(&certificate, Some("type")));
+        // Another @context in place, a @context added in front, and proofs appended after
+        // members that sort later: the last is out of order and takes the long way.
+        let context = json!(["https://www.w3.org/ns/credentials/v2", { "é": "urn:x" }]);
+        let mut shortcut = Unsecured::new(&certificate, None);
+        shortcut.context = Some(&context);
+        assert_jcs_as_reference(&shortcut);
+        let mut without_context = certificate.clone();
+        without_context.remove("@context");
+        let mut added = Unsecured::new(&without_context, None);
+        added.context = Some(&context);
+        assert_jcs_as_reference(&added);
+        let proofs = json!([{ "type": "DataIntegrityProof" }]);
+        let mut chained = Unsecured::new(&certificate, None);
+        chained.proof = Some(&proofs);
+        assert!(!chained.written_canonically());
+        assert_jcs_as_reference(&chained);
+    }
+
+    #[test]
+    fn keys_beyond_ascii_and_numbers_written_otherwise_take_the_long_way() {
+        for (document, shortcut) in [
+            (json!({ "é": 1, "z": 2, "\u{1F393}": 3, "\u{FB01}": 4 }), false),
+            (json!({ "n": { "ñ": true } }), false),
+            (json!({ "big": 9_007_199_254_740_993_u64 }), false),
+            (json!({ "big": u64::MAX }), false),
+            (json!({ "edge": 9_007_199_254_740_992_i64, "neg": -9_007_199_254_740_992_i64 }), true),
+            (json!({ "whole": 8.0 }), false),
+            (json!({ "huge": 1e21, "tiny": 1e-7 }), false),
+            (json!({ "long": 1658206780088562.2 }), false),
+            (json!({ "plain": [0.1, 8.5, -2.25, 123456.789, 0.00125] }), true),
+        ] {
+            let Value::Object(document) = document else { unreachable!() };
+            let unsecured = Unsecured::new(&document, None);
+            assert_eq!(unsecured.written_canonically(), shortcut, "{document:?}");
+            assert_jcs_as_reference(&unsecured);
+        }
+    }
+
+    #[test]
+    fn every_kind_of_double_is_canonical_either_way() {
+        // A fixed pseudo-random walk over bit patterns, and the decimals scores are made of.
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut doubles: Vec<f64> = (0..20_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                f64::from_bits(state)
+            })
+            .filter(|double| double.is_finite())
+            .collect();
+        doubles.extend((0..2_000).map(|tenths| f64::from(tenths) / 100.0));
+        doubles.extend((-30..30).map(|exponent| 1.5 * 10f64.powi(exponent)));
+        for double in doubles {
+            let document = Map::from_iter([("n".to_owned(), json!(double))]);
+            assert_jcs_as_reference(&Unsecured::new(&document, None));
+        }
+    }
 
     /// The eddsa-jcs-2022 test vector of the W3C Recommendation (vc-di-eddsa `TestVectors/`
     /// `signedJCS.json`): the published key, credential, proof and signature.
