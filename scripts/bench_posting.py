@@ -6,7 +6,13 @@ national IDs), an accredited school, a class and an API client, then posts BATCH
 ROWS completions each and reports completions+certificates per second end to end and the
 server's peak RSS.
 
-    scripts/bench_posting.py [--officials 100000] [--batches 10] [--rows 1000] [--bin target/release/hocba]
+    scripts/bench_posting.py [--officials 100000] [--batches 10] [--rows 1000] [--clients 1]
+                             [--bin target/release/hocba] [--reuse DIR] [--perf FILE]
+
+--clients N posts N batches at a time, as N institutions would (each its own school and token).
+--reuse DIR keeps the registered registry in DIR (made on the first run) and starts each run
+from a copy of it, so repeated runs skip registering the officials. --perf FILE records the
+server with `perf record -g` while the batches are posted.
 
 Standard library only; nothing leaves the machine.
 """
@@ -43,80 +49,164 @@ def national_id(n):
     return f"0350850{n:05d}" if n < 100_000 else f"035085{n:06d}"
 
 
+def start_server(binary, directory, admin):
+    port = free_port()
+    env = dict(os.environ, HOCBA_ADMIN_TOKEN=admin, RUST_LOG="warn")
+    server = subprocess.Popen(
+        [binary, "serve", "--listen", f"127.0.0.1:{port}", "--database-url",
+         f"sqlite://{directory}/hocba.db", "--keys-dir", f"{directory}/keys"],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(f"{directory}/server.log", "a"))
+    for _ in range(300):
+        try:
+            if Client(port, admin).call("GET", "/health")[0] == 200:
+                return server, port
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"the server did not start: see {directory}/server.log")
+
+
+def cpu_seconds(pid):
+    """User and system CPU time the process has used, in seconds."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop_server(server):
+    server.terminate()
+    server.wait()
+
+
+def set_up(port, admin, officials, schools):
+    """Registers the officials and `schools` accredited schools, each with a class and a client."""
+    api = Client(port, admin)
+    status, program = api.call("POST", "/api/v1/programs", {
+        "code": "QLNN-CV-2024", "title_vi": "Bồi dưỡng QLNN ngạch chuyên viên",
+        "category_code": "QLNN-CV", "min_days": 20})
+    assert status == 201, (status, program)
+    setup = {"admin": admin, "officials": officials, "schools": []}
+    for n in range(schools):
+        status, school = api.call("POST", "/api/v1/institutions", {
+            "code": f"TCT-BENCH-{n}", "name": f"Trường Chính trị (bench {n})",
+            "kind": "provincial_political_school"})
+        assert status == 201, (status, school)
+        api.call("POST", f"/api/v1/institutions/{school['id']}/scopes",
+                 {"category_code": "QLNN-CV", "valid_from": "2020-01-01"})
+        status, klass = api.call("POST", "/api/v1/classes", {
+            "institution_id": school["id"], "program_id": program["id"], "code": "K1-2025",
+            "starts_on": "2025-03-03", "ends_on": "2025-03-28", "mode": "in_person"})
+        assert status == 201, (status, klass)
+        status, client = api.call("POST", f"/api/v1/institutions/{school['id']}/clients",
+                                  {"label": "bench"})
+        setup["schools"].append({"class_id": klass["id"], "client_id": client["client_id"],
+                                 "client_secret": client["client_secret"]})
+
+    started = time.time()
+    def register(chunk):
+        client = Client(port, admin)
+        for n in chunk:
+            status, _ = client.call("POST", "/api/v1/officials", {
+                "national_id": national_id(n), "full_name": "Nguyễn Văn An",
+                "date_of_birth": "1985-03-14", "gender": "male",
+                "employment": {"agency_code": "G01.H35", "agency_name": "Sở Nội vụ",
+                               "level": "province", "valid_from": "2020-01-01"}})
+            assert status == 201, status
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(register, [range(i, officials, 4) for i in range(4)]))
+    print(f"registered {officials} officials in {time.time() - started:.1f} s")
+    return setup
+
+
+def token(port, admin, school):
+    form = (f"grant_type=client_credentials&client_id={school['client_id']}"
+            f"&client_secret={school['client_secret']}")
+    status, answer = Client(port, admin).call("POST", "/oauth/token", form=form)
+    assert status == 200, (status, answer)
+    return answer["access_token"]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--officials", type=int, default=100_000)
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--bin", default=os.environ.get("HOCBA_BIN", "target/release/hocba"))
+    parser.add_argument("--reuse", help="keep the registered registry here and start from a copy")
+    parser.add_argument("--perf", help="record the server with perf while posting")
     args = parser.parse_args()
     if args.batches * args.rows > args.officials:
         sys.exit("need at least batches × rows officials")
 
     work = tempfile.mkdtemp(prefix="hocba-bench-")
-    port, admin = free_port(), "hocba_" + secrets.token_urlsafe(32)
-    env = dict(os.environ, HOCBA_ADMIN_TOKEN=admin, RUST_LOG="warn")
-    server = subprocess.Popen(
-        [args.bin, "serve", "--listen", f"127.0.0.1:{port}", "--database-url",
-         f"sqlite://{work}/hocba.db", "--keys-dir", f"{work}/keys"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(f"{work}/server.log", "w"))
+    setup_file = args.reuse and os.path.join(args.reuse, "setup.json")
+    if setup_file and os.path.exists(setup_file):
+        with open(setup_file) as file:
+            setup = json.load(file)
+        if setup["officials"] < args.officials or len(setup["schools"]) < args.clients:
+            sys.exit(f"{args.reuse} holds fewer officials or schools than asked: remove it")
+    else:
+        prepared = args.reuse or work
+        os.makedirs(prepared, exist_ok=True)
+        admin = "hocba_" + secrets.token_urlsafe(32)
+        server, port = start_server(args.bin, prepared, admin)
+        try:
+            setup = set_up(port, admin, args.officials, max(args.clients, 4))
+        finally:
+            stop_server(server)
+        if args.reuse:
+            with open(setup_file, "w") as file:
+                json.dump(setup, file)
+    if args.reuse:
+        for name in os.listdir(args.reuse):
+            source = os.path.join(args.reuse, name)
+            if name.startswith("hocba.db"):
+                shutil.copy(source, work)
+            elif name == "keys":
+                shutil.copytree(source, os.path.join(work, "keys"))
+
+    server, port = start_server(args.bin, work, setup["admin"])
+    profiler = None
     try:
-        for _ in range(100):
-            try:
-                if Client(port, admin).call("GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        api = Client(port, admin)
-        status, school = api.call("POST", "/api/v1/institutions", {
-            "code": "TCT-BENCH", "name": "Trường Chính trị (bench)", "kind": "provincial_political_school"})
-        api.call("POST", f"/api/v1/institutions/{school['id']}/scopes",
-                 {"category_code": "QLNN-CV", "valid_from": "2020-01-01"})
-        status, program = api.call("POST", "/api/v1/programs", {
-            "code": "QLNN-CV-2024", "title_vi": "Bồi dưỡng QLNN ngạch chuyên viên",
-            "category_code": "QLNN-CV", "min_days": 20})
-        status, klass = api.call("POST", "/api/v1/classes", {
-            "institution_id": school["id"], "program_id": program["id"], "code": "K1-2025",
-            "starts_on": "2025-03-03", "ends_on": "2025-03-28", "mode": "in_person"})
-
-        started = time.time()
-        def register(chunk):
-            client = Client(port, admin)
-            for n in chunk:
-                status, _ = client.call("POST", "/api/v1/officials", {
-                    "national_id": national_id(n), "full_name": "Nguyễn Văn An",
-                    "date_of_birth": "1985-03-14", "gender": "male",
-                    "employment": {"agency_code": "G01.H35", "agency_name": "Sở Nội vụ",
-                                   "level": "province", "valid_from": "2020-01-01"}})
-                assert status == 201, status
-        chunks = [range(i, args.officials, 4) for i in range(4)]
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(register, chunks))
-        print(f"registered {args.officials} officials in {time.time() - started:.1f} s")
-
-        status, client = api.call("POST", f"/api/v1/institutions/{school['id']}/clients", {"label": "bench"})
-        form = f"grant_type=client_credentials&client_id={client['client_id']}&client_secret={client['client_secret']}"
-        status, token = api.call("POST", "/oauth/token", form=form)
-        school_api = Client(port, token["access_token"])
-
-        posted, elapsed = 0, 0.0
+        tokens = [token(port, setup["admin"], school) for school in setup["schools"][:args.clients]]
+        bodies = []
         for batch in range(args.batches):
+            school = batch % args.clients
             rows = [{"national_id": national_id(batch * args.rows + i), "full_name": "Nguyen Van An",
-                     "date_of_birth": "1985-03-14", "class_id": klass["id"], "duration_days": 20,
+                     "date_of_birth": "1985-03-14",
+                     "class_id": setup["schools"][school]["class_id"], "duration_days": 20,
                      "outcome": "passed"} for i in range(args.rows)]
-            t0 = time.time()
-            status, report = school_api.call("POST", "/api/v1/completions/batch", {"rows": rows})
-            dt = time.time() - t0
-            assert status == 200 and report["accepted"] == args.rows, (status, str(report)[:300])
-            posted, elapsed = posted + args.rows, elapsed + dt
-            print(f"batch {batch + 1}: {args.rows} rows in {dt:.2f} s ({args.rows / dt:,.0f}/s)")
+            bodies.append((school, batch, {"rows": rows}))
+        if args.perf:
+            profiler = subprocess.Popen(["perf", "record", "--call-graph", os.environ.get("PERF_CALLGRAPH", "fp"), "-q", "-o", args.perf,
+                                         "-p", str(server.pid)], stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+
+        def post(school):
+            client = Client(port, tokens[school])
+            for _, batch, body in (entry for entry in bodies if entry[0] == school):
+                t0 = time.time()
+                status, report = client.call("POST", "/api/v1/completions/batch", body)
+                dt = time.time() - t0
+                assert status == 200 and report["accepted"] == args.rows, (status, str(report)[:300])
+                print(f"batch {batch + 1}: {args.rows} rows in {dt:.2f} s ({args.rows / dt:,.0f}/s)")
+
+        started, cpu_before = time.time(), cpu_seconds(server.pid)
+        with ThreadPoolExecutor(args.clients) as pool:
+            list(pool.map(post, range(args.clients)))
+        elapsed, cpu = time.time() - started, cpu_seconds(server.pid) - cpu_before
         with open(f"/proc/{server.pid}/status") as status_file:
             peak = next(line for line in status_file if line.startswith("VmHWM")).split()[1]
-        print(f"RESULT completions+certificates per second: {posted / elapsed:,.0f}; "
-              f"server peak RSS: {int(peak) / 1024:.0f} MB")
+        print(f"RESULT completions+certificates per second: {args.batches * args.rows / elapsed:,.0f}"
+              f" ({args.clients} client{'s' if args.clients > 1 else ''}); "
+              f"server peak RSS: {int(peak) / 1024:.0f} MB; "
+              f"server CPU per row: {cpu / (args.batches * args.rows) * 1e6:.0f} µs "
+              f"({cpu / elapsed:.2f} cores busy)")
     finally:
-        server.terminate()
-        server.wait()
+        if profiler:
+            profiler.send_signal(2)
+            profiler.wait()
+        stop_server(server)
         shutil.rmtree(work, ignore_errors=True)
 
 

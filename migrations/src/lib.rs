@@ -11,6 +11,7 @@ mod m20261124_000002_create_certificates;
 mod m20261124_000003_create_institution_clients;
 mod m20261124_000004_create_idempotency_keys;
 mod m20261124_000005_index_completions_for_posting;
+mod m20261130_000006_derive_jws_on_demand;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_create_institution_clients::Migration),
             Box::new(m20261124_000004_create_idempotency_keys::Migration),
             Box::new(m20261124_000005_index_completions_for_posting::Migration),
+            Box::new(m20261130_000006_derive_jws_on_demand::Migration),
         ]
     }
 }

@@ -72,6 +72,45 @@ async fn a_batch_reports_every_row_and_records_the_valid_ones(app: TestApp) {
     assert_eq!((checked["verified"].clone(), proofs_passed), (json!(true), 2), "{checked:#}");
 }
 
+async fn a_class_certificate_gets_its_jws_when_served_unless_its_key_was_revoked(app: TestApp) {
+    let s = setting(&app).await;
+    let ids = classmates(&app, 2).await;
+    let rows: Vec<Value> = ids.iter().map(|id| row(&s.class, id, "Tran Van Binh")).collect();
+    let answer = app.post_as(&s.token, "/api/v1/completions/batch", &json!({ "rows": rows })).await;
+    assert_eq!(answer.body["accepted"], 2, "{:#}", answer.body);
+    let number = |row: usize| answer.body["rows"][row]["certificate_number"].as_str().unwrap();
+    // Not stored at posting: made from the stored credential, the same every time.
+    let stored = app.store.certificate(&number(0).parse().unwrap()).await.unwrap();
+    assert_eq!(stored.jws, None);
+    let shown = app.get(&format!("/api/v1/certificates/{}", number(0))).await.body;
+    let jws = shown["jws"].as_str().unwrap();
+    let again = app.get(&format!("/api/v1/certificates/{}", number(0))).await.body;
+    assert_eq!(again["jws"], jws);
+    let report = app.post("/api/v1/verify", &json!({ "jws": jws })).await.body;
+    assert_eq!(report["verified"], true, "{report:#}");
+    let raw = app.get(&format!("/api/v1/certificates/{}/jws", number(0))).await;
+    assert_eq!((raw.status, raw.content_type.as_str()), (StatusCode::OK, "application/vc+jwt"));
+    // A stored credential that lacks its JWS keeps the migration that allows it from reverting.
+    assert!(app.store.migrate_down(Some(1)).await.is_err());
+
+    // A revoked key signs nothing more, not even what it would have signed the same way.
+    let kid = app.store.signing_keys().await.unwrap()[0].kid.clone();
+    app.store
+        .set_signing_key_status(
+            &hocba_store::Actor::System,
+            &kid,
+            hocba_domain::KeyStatus::Revoked,
+            Some("leaked"),
+        )
+        .await
+        .unwrap();
+    let gone = app.get(&format!("/api/v1/certificates/{}/jws", number(1))).await;
+    gone.assert_problem(StatusCode::GONE, "jws-unavailable");
+    let shown = app.get(&format!("/api/v1/certificates/{}", number(1))).await.body;
+    assert_eq!(shown["jws"], Value::Null);
+    assert_eq!(shown["credential"]["proof"]["cryptosuite"], "eddsa-jcs-2022");
+}
+
 async fn all_or_nothing_writes_nothing_when_one_row_is_refused(app: TestApp) {
     let s = setting(&app).await;
     let ids = classmates(&app, 5).await;
@@ -107,6 +146,7 @@ async fn a_batch_has_a_row_limit_and_needs_an_institution(app: TestApp) {
 
 on_both_backends!(
     a_batch_reports_every_row_and_records_the_valid_ones,
+    a_class_certificate_gets_its_jws_when_served_unless_its_key_was_revoked,
     all_or_nothing_writes_nothing_when_one_row_is_refused,
     a_batch_has_a_row_limit_and_needs_an_institution,
 );

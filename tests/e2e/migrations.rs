@@ -1,9 +1,11 @@
 //! Migrations run up, down and up again on both backends.
 
+use serde_json::json;
+
 use crate::helpers::TestApp;
 
 async fn migrations_revert_and_reapply(app: TestApp) {
-    app.store.migrate_down().await.expect("down");
+    app.store.migrate_down(None).await.expect("down");
     app.store.migrate().await.expect("up again");
     assert!(!app.store.categories().await.unwrap().is_empty());
     assert_eq!(app.store.verify_audit_chain().await.unwrap().events, 0);
@@ -15,4 +17,26 @@ async fn migrating_twice_changes_nothing(app: TestApp) {
     assert_eq!(app.store.categories().await.unwrap(), before);
 }
 
-on_both_backends!(migrations_revert_and_reapply, migrating_twice_changes_nothing);
+/// A registry that already holds certificates, each with its JWS, takes the migration that
+/// lets a JWS be made later, and gives it back.
+async fn certificates_with_a_stored_jws_survive_the_last_migration_both_ways(app: TestApp) {
+    let s = crate::completions::setting(&app).await;
+    let posted = app
+        .post_as(&s.token, "/api/v1/completions", &crate::completions::completion(&s.class))
+        .await;
+    let number = posted.body["certificate"]["number"].as_str().unwrap().parse().unwrap();
+    let before = app.store.certificate(&number).await.unwrap();
+    assert!(before.jws.is_some());
+    app.store.migrate_down(Some(1)).await.expect("down one");
+    assert_eq!(app.store.certificate(&number).await.unwrap(), before);
+    app.store.migrate().await.expect("up again");
+    assert_eq!(app.store.certificate(&number).await.unwrap(), before);
+    let report = app.post("/api/v1/verify", &json!({ "number": number.as_str() })).await.body;
+    assert_eq!(report["verified"], true, "{report:#}");
+}
+
+on_both_backends!(
+    migrations_revert_and_reapply,
+    migrating_twice_changes_nothing,
+    certificates_with_a_stored_jws_survive_the_last_migration_both_ways,
+);

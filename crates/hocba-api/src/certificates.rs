@@ -14,6 +14,7 @@ use hocba_store::{
     SignedDocuments, StoreError,
 };
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -87,8 +88,9 @@ pub struct CertificateView {
     /// The W3C Verifiable Credential with its proof set.
     #[schema(value_type = Object)]
     pub credential: serde_json::Value,
-    /// The same credential as a VC-JOSE compact JWS.
-    pub jws: String,
+    /// The same credential as a VC-JOSE compact JWS (absent only when the key that signed the
+    /// certificate was revoked before its JWS was first made).
+    pub jws: Option<String>,
 }
 
 impl TryFrom<Certificate> for CertificateView {
@@ -112,33 +114,47 @@ impl TryFrom<Certificate> for CertificateView {
     }
 }
 
-/// The certificate as served: its credential with the complete proof set. A certificate of a
-/// posted class was signed with `eddsa-jcs-2022` alone, to keep posting fast; its
-/// `eddsa-rdfc-2022` proof is added here, by the key that signed it, unless that key has since
-/// been revoked.
+/// The certificate as served: its credential with the complete proof set, and its JWS. A
+/// certificate of a posted class was signed with `eddsa-jcs-2022` alone, to keep posting fast;
+/// its `eddsa-rdfc-2022` proof and its JWS are made here, by the key that signed it, unless that
+/// key has since been revoked (then it is served as stored).
 pub(crate) async fn completed(
     app: &AppState,
     mut certificate: Certificate,
 ) -> Result<Certificate, ApiError> {
     let mut credential: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&certificate.credential).map_err(ApiError::internal)?;
-    if !certificate::lacks_proofs(&credential, Cryptosuite::ALL) {
+    let lacks_proofs = certificate::lacks_proofs(&credential, Cryptosuite::ALL);
+    if !lacks_proofs && certificate.jws.is_some() {
         return Ok(certificate);
     }
     let Some(signer) = app.authority.signer_for(&app.store, &certificate.kid).await? else {
         return Ok(certificate);
     };
     let created = certificate.issued_at;
-    // JSON-LD processing takes about a millisecond: keep it off the async workers.
-    certificate.credential = tokio::task::spawn_blocking(move || {
+    let stored_jws = certificate.jws.take();
+    // JSON-LD processing takes a third of a millisecond: keep it off the async workers.
+    let (text, jws) = tokio::task::spawn_blocking(move || {
+        let jws = match stored_jws {
+            Some(jws) => jws,
+            None => hocba_credentials::jose::sign(&credential, &signer)?,
+        };
+        if !lacks_proofs {
+            return Ok((None, jws));
+        }
         certificate::complete_proof_set(&mut credential, &signer, Cryptosuite::ALL, created)?;
-        serde_json::to_string(&credential).map_err(|_| {
+        let text = serde_json::to_string(&credential).map_err(|_| {
             hocba_credentials::CredentialError::Malformed("the credential cannot be written")
-        })
+        })?;
+        Ok::<_, hocba_credentials::CredentialError>((Some(text), jws))
     })
     .await
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
+    if let Some(text) = text {
+        certificate.credential = text;
+    }
+    certificate.jws = Some(jws);
     Ok(certificate)
 }
 
@@ -218,18 +234,19 @@ pub async fn post_certificate(
 /// the write again. (A macro rather than a function taking an async closure: the handler's
 /// future must stay `Send`.)
 macro_rules! with_active_key {
-    ($app:expr, $suites:expr, |$kid:ident, $sign:ident| $write:expr) => {{
+    ($app:expr, $signing:expr, |$kid:ident, $sign:ident| $write:expr) => {{
         let app: &AppState = $app;
         let mut outcome = Err(ApiError::NoSigningKey);
         for _attempt in 0..2 {
             let active = app.authority.signer(&app.store).await?;
+            let $kid: &str = &active.kid.clone();
             let signer = CertificateSigner {
-                registry: &app.authority.registry,
-                active: &active,
-                suites: $suites,
+                registry: app.authority.registry.clone(),
+                active,
+                signing: $signing,
             };
-            let $kid: &str = &active.kid;
-            let $sign: Sign<'_> = &|facts: &CertificateFacts| signer.sign(facts);
+            let $sign: &Sign =
+                &(Arc::new(move |facts: &CertificateFacts| signer.sign(facts)) as Sign);
             match $write.await {
                 Err(StoreError::KeyNotActive { .. }) => app.authority.forget(),
                 other => {
@@ -242,19 +259,18 @@ macro_rules! with_active_key {
     }};
 }
 
-/// Signs a certificate's facts with the active key, as a credential with the proofs of
-/// `suites` and as a JWS.
-struct CertificateSigner<'a> {
-    registry: &'a hocba_credentials::Registry,
-    active: &'a crate::ActiveSigner,
-    suites: &'static [Cryptosuite],
+/// Signs a certificate's facts with the active key, in the forms `signing` asks for.
+struct CertificateSigner {
+    registry: hocba_credentials::Registry,
+    active: Arc<crate::ActiveSigner>,
+    signing: certificate::Signing,
 }
 
-impl CertificateSigner<'_> {
+impl CertificateSigner {
     fn sign(&self, facts: &CertificateFacts) -> Result<SignedDocuments, String> {
         let unsigned = self.registry.certificate(facts);
         let issued =
-            certificate::issue(unsigned, &self.active.signer, self.suites, facts.issued_at)
+            certificate::issue(unsigned, &self.active.signer, self.signing, facts.issued_at)
                 .map_err(|error| error.to_string())?;
         let credential =
             serde_json::to_string(&issued.credential).map_err(|error| error.to_string())?;
@@ -268,7 +284,7 @@ pub async fn issue(
     actor: &Actor,
     completion: CompletionId,
 ) -> Result<Certificate, ApiError> {
-    with_active_key!(app, Cryptosuite::ALL, |kid, sign| {
+    with_active_key!(app, certificate::SIGNED_IN_FULL, |kid, sign| {
         app.store.issue_certificate(actor, completion, kid, sign)
     })
 }
@@ -281,7 +297,7 @@ pub async fn post(
     posted: &PostedCompletion,
     keyed: Option<(&IdempotencyKey, Answer<'_, Posted>)>,
 ) -> Result<Posted, ApiError> {
-    with_active_key!(app, Cryptosuite::ALL, |kid, sign| {
+    with_active_key!(app, certificate::SIGNED_IN_FULL, |kid, sign| {
         app.store.post_completion(actor, institution, posted, keyed, kid, sign)
     })
 }
@@ -316,9 +332,10 @@ pub async fn correct_completion(
     let corrected = draft.parse(time::OffsetDateTime::now_utc().date())?;
     let actor = caller.principal.actor();
     let institution = caller.institution_id;
-    let (completion, certificate) = with_active_key!(&app, Cryptosuite::ALL, |kid, sign| {
-        app.store.correct_completion(&actor, institution, id, &corrected, kid, sign)
-    })?;
+    let (completion, certificate) =
+        with_active_key!(&app, certificate::SIGNED_IN_FULL, |kid, sign| {
+            app.store.correct_completion(&actor, institution, id, &corrected, kid, sign)
+        })?;
     let view = PostedView { completion: completion.into(), certificate: certificate.try_into()? };
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -366,8 +383,9 @@ pub async fn get_jws(
     State(app): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let certificate = app.store.certificate(&number(&raw)?).await?;
-    Ok(([(header::CONTENT_TYPE, "application/vc+jwt")], certificate.jws).into_response())
+    let certificate = completed(&app, app.store.certificate(&number(&raw)?).await?).await?;
+    let jws = certificate.jws.ok_or(ApiError::JwsUnavailable)?;
+    Ok(([(header::CONTENT_TYPE, "application/vc+jwt")], jws).into_response())
 }
 
 /// Why a certificate is revoked.

@@ -72,6 +72,10 @@ pub enum ApiError {
     /// No key may sign: every key was retired or revoked.
     #[error("the registry has no active signing key; an operator must run `hocba keys rotate`")]
     NoSigningKey,
+    /// A certificate's JWS was never made, and the key that signed the certificate has been
+    /// revoked since, so it may sign nothing more (the certificate no longer verifies anyway).
+    #[error("the key that signed this certificate has been revoked; its JWS form cannot be made")]
+    JwsUnavailable,
     /// A credential-layer failure on our side (key file, encoding).
     #[error("{0}")]
     Internal(String),
@@ -146,6 +150,7 @@ impl ApiError {
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not-found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
             ApiError::NoSigningKey => (StatusCode::SERVICE_UNAVAILABLE, "no-signing-key"),
+            ApiError::JwsUnavailable => (StatusCode::GONE, "jws-unavailable"),
             ApiError::IdempotencyKeyReused => (StatusCode::CONFLICT, "idempotency-key-reused"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
             ApiError::OAuth { error: "invalid_client", .. } => {

@@ -144,19 +144,32 @@ fn accreditation(facts: &AccreditationFacts) -> Value {
     accreditation
 }
 
-/// The suites signed when a class is posted as a batch: `eddsa-jcs-2022` alone, because posting
-/// must stay fast and JCS costs a fraction of JSON-LD processing. The `eddsa-rdfc-2022` proof
-/// is added by [`complete_proof_set`] whenever the certificate is served; Ed25519 is
-/// deterministic, so it comes out the same every time.
-pub const SIGNED_IN_BATCHES: &[Cryptosuite] = &[Cryptosuite::EddsaJcs2022];
+/// Which signed forms of a certificate are made when it is issued. Whatever is left is made
+/// from the stored credential when the certificate is served ([`complete_proof_set`],
+/// [`jose::sign`]), by the key that signed it and with the same `created`: Ed25519 is deterministic,
+/// so it comes out the same every time, and as it would have at issuance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signing {
+    /// The Data Integrity proofs made now.
+    pub suites: &'static [Cryptosuite],
+    /// Whether the JWS is made now.
+    pub jws: bool,
+}
 
-/// A credential as issued: with its proof set, and the same credential as a JWS.
+/// Every form at once: a single post, a correction, a re-issue.
+pub const SIGNED_IN_FULL: Signing = Signing { suites: Cryptosuite::ALL, jws: true };
+
+/// A class posted as a batch: the `eddsa-jcs-2022` proof alone, because posting must stay fast,
+/// and JCS costs a fraction of JSON-LD processing while the JWS would double the bytes written.
+pub const SIGNED_IN_BATCHES: Signing = Signing { suites: &[Cryptosuite::EddsaJcs2022], jws: false };
+
+/// A credential as issued: with its proof set, and the same credential as a JWS if made.
 #[derive(Debug, Clone)]
 pub struct Issued {
     /// The credential with `proof`.
     pub credential: Map<String, Value>,
-    /// The VC-JOSE compact JWS of the same credential.
-    pub jws: String,
+    /// The VC-JOSE compact JWS of the same credential, when [`Signing::jws`] asked for it.
+    pub jws: Option<String>,
 }
 
 /// Attaches a proof set to an unsigned credential, one proof per suite, each over the document
@@ -219,15 +232,17 @@ pub fn lacks_proofs(credential: &Map<String, Value>, suites: &[Cryptosuite]) -> 
     !suites.iter().all(has)
 }
 
-/// Signs a certificate with the proofs of `suites`, and as a JWS.
+/// Signs a certificate in the forms `signing` asks for now.
 pub fn issue(
     credential: Map<String, Value>,
     signer: &Signer,
-    suites: &[Cryptosuite],
+    signing: Signing,
     created: OffsetDateTime,
 ) -> Result<Issued, CredentialError> {
-    let jws = jose::sign(&credential, signer)?;
-    let credential = secure(credential, signer, suites, created)?;
+    let credential = secure(credential, signer, signing.suites, created)?;
+    // From the secured credential, as it is stored: a JWS made later from the stored one is
+    // this one.
+    let jws = signing.jws.then(|| jose::sign(&credential, signer)).transpose()?;
     Ok(Issued { credential, jws })
 }
 

@@ -12,7 +12,8 @@ use crate::keys::Signer;
 /// The media type of a JWS-secured credential.
 pub const VC_JWT: &str = "vc+jwt";
 
-/// Signs the credential (without any Data Integrity proof) as a compact JWS.
+/// Signs the credential (without any Data Integrity proof) as a compact JWS. Deterministic: the
+/// same credential and key give the same JWS.
 pub fn sign(credential: &Map<String, Value>, signer: &Signer) -> Result<String, CredentialError> {
     let mut payload = credential.clone();
     payload.remove("proof");

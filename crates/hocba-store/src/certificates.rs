@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -69,13 +70,17 @@ pub type BatchResults = Vec<Result<Posted, StoreError>>;
 pub struct SignedDocuments {
     /// The credential with its proof set (JSON text, stored byte for byte).
     pub credential: String,
-    /// The same credential as a compact JWS.
-    pub jws: String,
+    /// The same credential as a compact JWS, unless it is to be made when first served.
+    pub jws: Option<String>,
 }
 
-/// Turns facts into signed documents, inside the issuing transaction.
-pub type Sign<'a> =
-    &'a (dyn Fn(&CertificateFacts) -> Result<SignedDocuments, String> + Send + Sync);
+/// Turns facts into signed documents, inside the issuing transaction (on signing threads, for a
+/// batch).
+pub type Sign = Arc<dyn Fn(&CertificateFacts) -> Result<SignedDocuments, String> + Send + Sync>;
+
+/// Rows a signing thread signs before handing them to the writer: small enough that writing
+/// starts soon, large enough that a multi-row insert stays worth it.
+const SIGNED_CHUNK: usize = 100;
 
 /// A revocation, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,8 +118,8 @@ pub struct Certificate {
     pub status_index: u32,
     /// The credential as issued (JSON text).
     pub credential: String,
-    /// The JWS as issued.
-    pub jws: String,
+    /// The JWS as issued; `None` when it is made from the credential on demand (a posted class).
+    pub jws: Option<String>,
     /// Its revocation, if revoked.
     pub revocation: Option<Revocation>,
 }
@@ -135,7 +140,7 @@ impl Store {
         posted: &PostedCompletion,
         keyed: Option<(&IdempotencyKey, Answer<'_, Posted>)>,
         kid: &str,
-        sign: Sign<'_>,
+        sign: &Sign,
     ) -> Result<Posted, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
@@ -158,7 +163,7 @@ impl Store {
         completion_id: CompletionId,
         corrected: &PostedCompletion,
         kid: &str,
-        sign: Sign<'_>,
+        sign: &Sign,
     ) -> Result<(CompletionRecord, Certificate), StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
@@ -212,7 +217,7 @@ impl Store {
         all_or_nothing: bool,
         keyed: Option<(&IdempotencyKey, Answer<'_, BatchResults>)>,
         kid: &str,
-        sign: Sign<'_>,
+        sign: &Sign,
     ) -> Result<BatchResults, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
@@ -221,7 +226,7 @@ impl Store {
 
         // 1. Check every row, reading only. Rows repeated within the batch are duplicates too.
         let mut verdicts: Vec<Result<usize, StoreError>> = Vec::with_capacity(rows.len());
-        let mut checked: Vec<(Checked, (i32, u32))> = Vec::with_capacity(rows.len());
+        let mut checked: Vec<SlottedRow> = Vec::with_capacity(rows.len());
         let mut in_batch: HashMap<(Uuid, Uuid, Date, Date), Uuid> = HashMap::new();
         for posted in rows {
             match check_row(&txn, actor, &mut lookups, posted, None).await {
@@ -247,46 +252,44 @@ impl Store {
                 Err(failure) => return Err(failure),
             }
         }
-        // 2. Sign every certificate, on every core: no I/O here.
-        let institution = institution_facts(&lookups.institution);
-        let certify_row = |(row, slot): &(Checked, (i32, u32))| {
-            let facts = institution.clone();
-            certify(row, facts, *slot, kid, sign)
-        };
-        let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
-        let chunk = checked.len().div_ceil(workers).max(1);
-        let certificates: Vec<certificate::Model> = std::thread::scope(|scope| {
-            let handles: Vec<_> = checked
-                .chunks(chunk)
-                .map(|rows| scope.spawn(move || rows.iter().map(certify_row).collect::<Vec<_>>()))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|handle| handle.join().unwrap_or_else(|_| vec![Err(signing_panicked())]))
-                .collect::<Result<_, _>>()
-        })?;
-        // 3. Write the accepted rows in a few multi-row statements.
-        for rows in checked.chunks(audit::INSERT_CHUNK) {
-            let models =
-                rows.iter().map(|(row, _)| completion::ActiveModel::from(row.completion.clone()));
-            completion::Entity::insert_many(models).exec(&txn).await?;
+        // 2. Sign on other threads, while this one writes the completions and then each chunk
+        //    of certificates as it is signed.
+        let completions: Vec<completion::ActiveModel> =
+            checked.iter().map(|(row, _)| row.completion.clone().into()).collect();
+        let mut signed = sign_in_background(checked, &lookups.institution, kid, sign);
+        for models in completions.chunks(audit::INSERT_CHUNK) {
+            completion::Entity::insert_many(models.iter().cloned()).exec(&txn).await?;
         }
-        for rows in certificates.chunks(audit::INSERT_CHUNK) {
-            let models = rows.iter().cloned().map(certificate::ActiveModel::from);
+        let mut chunks: Vec<Option<SignedRows>> = Vec::new();
+        while let Some((index, rows)) = signed.recv().await {
+            let rows = rows?;
+            let models =
+                rows.iter().map(|(_, signed)| certificate::ActiveModel::from(signed.clone()));
             certificate::Entity::insert_many(models)
                 .exec(&txn)
                 .await
                 .map_err(StoreError::unique("number"))?;
+            chunks.resize_with(chunks.len().max(index + 1), || None);
+            chunks[index] = Some(rows);
+        }
+        let checked: SignedRows = chunks
+            .into_iter()
+            .map(|chunk| chunk.ok_or_else(signing_panicked))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        if checked.len() != completions.len() {
+            return Err(signing_panicked());
         }
         let events = checked
             .iter()
-            .zip(&certificates)
-            .map(|((row, _), certificate)| posted_event(&row.completion, certificate))
+            .map(|(row, certificate)| posted_event(&row.completion, certificate))
             .collect();
         audit::append_all(&txn, actor, events).await?;
 
         let mut written: Vec<Option<Posted>> = Vec::with_capacity(checked.len());
-        for ((row, _), certificate) in checked.into_iter().zip(certificates) {
+        for (row, certificate) in checked {
             written.push(Some((
                 into_completion(row.completion)?,
                 into_certificate(certificate, None)?,
@@ -322,7 +325,7 @@ impl Store {
         actor: &Actor,
         completion_id: CompletionId,
         kid: &str,
-        sign: Sign<'_>,
+        sign: &Sign,
     ) -> Result<Certificate, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
@@ -753,7 +756,7 @@ async fn post_in(
     posted: &PostedCompletion,
     supersedes: Option<Uuid>,
     kid: &str,
-    sign: Sign<'_>,
+    sign: &Sign,
 ) -> Result<(CompletionRecord, Certificate), StoreError> {
     let row = check_row(txn, actor, lookups, posted, supersedes).await?;
     let slot = lookups.slot(txn).await?;
@@ -767,6 +770,53 @@ async fn post_in(
         .map_err(StoreError::unique("number"))?;
     audit::append(txn, actor, posted_event(&completion, &certificate)).await?;
     Ok((into_completion(completion)?, into_certificate(certificate, None)?))
+}
+
+/// A checked row and the status slot reserved for its certificate.
+type SlottedRow = (Checked, (i32, u32));
+
+/// Checked rows with their signed certificates.
+type SignedRows = Vec<(Checked, certificate::Model)>;
+
+/// Signs the certificates of `rows` on every core but this one's share, in chunks of
+/// [`SIGNED_CHUNK`], each sent as soon as it is signed with its position among the chunks.
+/// Signing needs no I/O; the channel closes when every chunk is sent (or a thread failed).
+fn sign_in_background(
+    rows: Vec<SlottedRow>,
+    institution: &crate::Institution,
+    kid: &str,
+    sign: &Sign,
+) -> tokio::sync::mpsc::UnboundedReceiver<(usize, Result<SignedRows, StoreError>)> {
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
+    let mut shares: Vec<Vec<(usize, Vec<SlottedRow>)>> = (0..workers).map(|_| Vec::new()).collect();
+    let mut rows = rows.into_iter();
+    for index in 0.. {
+        let chunk: Vec<_> = rows.by_ref().take(SIGNED_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        shares[index % workers].push((index, chunk));
+    }
+    for share in shares.into_iter().filter(|share| !share.is_empty()) {
+        let (sender, sign, kid) = (sender.clone(), sign.clone(), kid.to_owned());
+        let institution = institution_facts(institution);
+        tokio::task::spawn_blocking(move || {
+            for (index, chunk) in share {
+                let signed = chunk
+                    .into_iter()
+                    .map(|(row, slot)| {
+                        let certificate = certify(&row, institution.clone(), slot, &kid, &sign)?;
+                        Ok((row, certificate))
+                    })
+                    .collect();
+                if sender.send((index, signed)).is_err() {
+                    return; // the writer gave up
+                }
+            }
+        });
+    }
+    receiver
 }
 
 fn signing_panicked() -> StoreError {
@@ -819,7 +869,7 @@ pub(crate) async fn issue_in(
     txn: &DatabaseTransaction,
     completion: &completion::Model,
     kid: &str,
-    sign: Sign<'_>,
+    sign: &Sign,
 ) -> Result<Certificate, StoreError> {
     let holder = official::Entity::find_by_id(completion.official_id)
         .one(txn)
@@ -861,7 +911,7 @@ fn certify(
     institution: InstitutionFacts,
     (status_list, status_index): (i32, u32),
     kid: &str,
-    sign: Sign<'_>,
+    sign: &Sign,
 ) -> Result<certificate::Model, StoreError> {
     let Checked { holder, program, accreditation, completion } = row;
     let national_id = NationalId::parse_format(&holder.national_id)

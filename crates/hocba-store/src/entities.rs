@@ -314,7 +314,7 @@ pub mod certificate {
         pub status_list: i32,
         pub status_index: i32,
         pub credential: String,
-        pub jws: String,
+        pub jws: Option<String>,
     }
     no_relations!();
 }

@@ -167,9 +167,9 @@ impl Store {
         self.load_taxonomy().await
     }
 
-    /// Reverts every migration (used by the migration tests).
-    pub async fn migrate_down(&self) -> Result<(), StoreError> {
-        Migrator::down(&self.db, None).await?;
+    /// Reverts the last `steps` migrations, or every one (used by the migration tests).
+    pub async fn migrate_down(&self, steps: Option<u32>) -> Result<(), StoreError> {
+        Migrator::down(&self.db, steps).await?;
         Ok(())
     }
 
