@@ -48,6 +48,19 @@ async fn a_batch_reports_every_row_and_records_the_valid_ones(app: TestApp) {
     let numbers: std::collections::HashSet<_> =
         results.iter().filter_map(|r| r["certificate_number"].as_str()).collect();
     assert_eq!(numbers.len(), 28);
+    // The class is one write, one audit event, naming each completion and certificate in order.
+    let school = s.school["id"].as_str().unwrap();
+    let trail = app.store.audit_trail("institution", school).await.unwrap();
+    let posted: Vec<_> = trail.iter().filter(|e| e.action == "completions.posted").collect();
+    assert_eq!(posted.len(), 1);
+    let listed = posted[0].details["completions"].as_array().unwrap();
+    let accepted: Vec<&Value> = results.iter().filter(|r| r["status"] == "accepted").collect();
+    assert_eq!(listed.len(), accepted.len());
+    for (event, result) in listed.iter().zip(&accepted) {
+        assert_eq!(event["completion_id"], result["completion_id"]);
+        assert_eq!(event["certificate"], result["certificate_number"]);
+    }
+    assert_eq!(app.store.verify_audit_chain().await.unwrap().first_broken, None);
     let verified =
         app.post("/api/v1/verify", &json!({ "number": results[29]["certificate_number"] })).await;
     assert_eq!(verified.body["verified"], true);
