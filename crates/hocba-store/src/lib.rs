@@ -140,6 +140,9 @@ impl Store {
                 .pragma("wal_autocheckpoint", "0")
                 // Once a checkpoint has caught up, the log file shrinks back to this size.
                 .pragma("journal_size_limit", "67108864")
+                // A multi-row insert keeps a statement journal of the pages it changes, to undo
+                // only itself; in memory, that is a copy instead of a write to a temporary file.
+                .pragma("temp_store", "memory")
         });
         let db = Database::connect(options).await?;
         let checkpoints = (db.get_database_backend() == DbBackend::Sqlite
