@@ -114,32 +114,44 @@ impl TryFrom<Certificate> for CertificateView {
     }
 }
 
-/// The certificate as served: its credential with the complete proof set, and its JWS. A
-/// certificate of a posted class was signed with `eddsa-jcs-2022` alone, to keep posting fast;
-/// its `eddsa-rdfc-2022` proof and its JWS are made here, by the key that signed it, unless that
-/// key has since been revoked (then it is served as stored).
+/// Which signed forms of a certificate an answer shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Forms {
+    /// The credential with its proof set.
+    Credential,
+    /// The JWS.
+    Jws,
+    /// Both (the certificate view).
+    Both,
+}
+
+/// The certificate as served, with the `forms` the answer shows complete: the credential with
+/// its whole proof set, the JWS. A certificate of a posted class was signed with
+/// `eddsa-jcs-2022` alone, to keep posting fast; its `eddsa-rdfc-2022` proof and its JWS are
+/// made here, by the key that signed it, unless that key has since been revoked (then it is
+/// served as stored).
 pub(crate) async fn completed(
     app: &AppState,
     mut certificate: Certificate,
+    forms: Forms,
 ) -> Result<Certificate, ApiError> {
     let mut credential: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&certificate.credential).map_err(ApiError::internal)?;
-    let lacks_proofs = certificate::lacks_proofs(&credential, Cryptosuite::ALL);
-    if !lacks_proofs && certificate.jws.is_some() {
+    let make_proofs =
+        forms != Forms::Jws && certificate::lacks_proofs(&credential, Cryptosuite::ALL);
+    let make_jws = forms != Forms::Credential && certificate.jws.is_none();
+    if !make_proofs && !make_jws {
         return Ok(certificate);
     }
     let Some(signer) = app.authority.signer_for(&app.store, &certificate.kid).await? else {
         return Ok(certificate);
     };
     let created = certificate.issued_at;
-    let stored_jws = certificate.jws.take();
     // JSON-LD processing takes a third of a millisecond: keep it off the async workers.
     let (text, jws) = tokio::task::spawn_blocking(move || {
-        let jws = match stored_jws {
-            Some(jws) => jws,
-            None => hocba_credentials::jose::sign(&credential, &signer)?,
-        };
-        if !lacks_proofs {
+        let jws = make_jws.then(|| hocba_credentials::jose::sign(&credential, &signer));
+        let jws = jws.transpose()?;
+        if !make_proofs {
             return Ok((None, jws));
         }
         certificate::complete_proof_set(&mut credential, &signer, Cryptosuite::ALL, created)?;
@@ -154,7 +166,9 @@ pub(crate) async fn completed(
     if let Some(text) = text {
         certificate.credential = text;
     }
-    certificate.jws = Some(jws);
+    if let Some(jws) = jws {
+        certificate.jws = Some(jws);
+    }
     Ok(certificate)
 }
 
@@ -239,10 +253,10 @@ macro_rules! with_active_key {
         let mut outcome = Err(ApiError::NoSigningKey);
         for _attempt in 0..2 {
             let active = app.authority.signer(&app.store).await?;
-            let $kid: &str = &active.kid.clone();
+            let $kid: &str = &active.kid;
             let signer = CertificateSigner {
                 registry: app.authority.registry.clone(),
-                active,
+                active: Arc::clone(&active),
                 signing: $signing,
             };
             let $sign: &Sign =
@@ -357,7 +371,7 @@ pub async fn get_certificate(
     Path(raw): Path<String>,
 ) -> Result<Json<CertificateView>, ApiError> {
     let certificate = app.store.certificate(&number(&raw)?).await?;
-    Ok(Json(completed(&app, certificate).await?.try_into()?))
+    Ok(Json(completed(&app, certificate, Forms::Both).await?.try_into()?))
 }
 
 /// The credential alone (for wallets and `hocba verify`): `application/vc` when asked for,
@@ -370,7 +384,8 @@ pub async fn get_credential(
     headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let certificate = completed(&app, app.store.certificate(&number(&raw)?).await?).await?;
+    let certificate = app.store.certificate(&number(&raw)?).await?;
+    let certificate = completed(&app, certificate, Forms::Credential).await?;
     let media_type = crate::publication::credential_media_type(&headers);
     Ok(([(header::CONTENT_TYPE, media_type)], certificate.credential).into_response())
 }
@@ -383,7 +398,8 @@ pub async fn get_jws(
     State(app): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let certificate = completed(&app, app.store.certificate(&number(&raw)?).await?).await?;
+    let certificate = app.store.certificate(&number(&raw)?).await?;
+    let certificate = completed(&app, certificate, Forms::Jws).await?;
     let jws = certificate.jws.ok_or(ApiError::JwsUnavailable)?;
     Ok(([(header::CONTENT_TYPE, "application/vc+jwt")], jws).into_response())
 }
@@ -418,7 +434,7 @@ pub async fn revoke_certificate(
         .map_err(|violation| ApiError::Invalid(hocba_domain::Invalid::field("note", violation)))?;
     let certificate =
         app.store.revoke_certificate(&caller.actor(), &number(&raw)?, body.reason, note).await?;
-    Ok(Json(completed(&app, certificate).await?.try_into()?))
+    Ok(Json(completed(&app, certificate, Forms::Both).await?.try_into()?))
 }
 
 /// An official's certificates, oldest first (operator; the read is logged for the official).
@@ -433,7 +449,7 @@ pub async fn list_certificates(
     let purpose = "GET /api/v1/officials/{id}/certificates";
     let mut views = Vec::new();
     for certificate in app.store.certificates_of(&admin.actor(), purpose, id).await? {
-        views.push(completed(&app, certificate).await?.try_into()?);
+        views.push(completed(&app, certificate, Forms::Both).await?.try_into()?);
     }
     Ok(Json(views))
 }

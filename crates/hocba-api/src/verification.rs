@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Admin;
+use crate::certificates::{Forms, completed};
 use crate::extract::Json;
 use crate::{ApiError, AppState, Problem};
 
@@ -138,7 +139,7 @@ pub async fn post_verify(
                 ApiError::BadParameter { field: "number".into(), reason: error.to_string() }
             })?;
             let stored = app.store.certificate(&number).await?;
-            let stored = crate::certificates::completed(&app, stored).await?;
+            let stored = completed(&app, stored, Forms::Credential).await?;
             Presented::Credential(
                 serde_json::from_str(&stored.credential).map_err(ApiError::internal)?,
             )

@@ -146,8 +146,8 @@ fn accreditation(facts: &AccreditationFacts) -> Value {
 
 /// Which signed forms of a certificate are made when it is issued. Whatever is left is made
 /// from the stored credential when the certificate is served ([`complete_proof_set`],
-/// [`jose::sign`]), by the key that signed it and with the same `created`: Ed25519 is deterministic,
-/// so it comes out the same every time, and as it would have at issuance.
+/// [`jose::sign`]), by the key that signed it and with the same `created`: Ed25519 is
+/// deterministic, so it comes out the same every time, and as it would have at issuance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Signing {
     /// The Data Integrity proofs made now.
