@@ -256,11 +256,12 @@ impl Store {
         //    of certificates as it is signed.
         let completions: Vec<completion::ActiveModel> =
             checked.iter().map(|(row, _)| row.completion.clone().into()).collect();
+        let mut chunks: Vec<Option<SignedRows>> =
+            (0..checked.len().div_ceil(SIGNED_CHUNK)).map(|_| None).collect();
         let mut signed = sign_in_background(checked, &lookups.institution, kid, sign);
-        for models in completions.chunks(audit::INSERT_CHUNK) {
-            completion::Entity::insert_many(models.iter().cloned()).exec(&txn).await?;
+        for models in owned_chunks(completions, audit::INSERT_CHUNK) {
+            completion::Entity::insert_many(models).exec(&txn).await?;
         }
-        let mut chunks: Vec<Option<SignedRows>> = Vec::new();
         while let Some((index, rows)) = signed.recv().await {
             let rows = rows?;
             let models =
@@ -269,9 +270,10 @@ impl Store {
                 .exec(&txn)
                 .await
                 .map_err(StoreError::unique("number"))?;
-            chunks.resize_with(chunks.len().max(index + 1), || None);
-            chunks[index] = Some(rows);
+            let slot = chunks.get_mut(index).ok_or_else(signing_panicked)?;
+            *slot = Some(rows);
         }
+        // A chunk that never came is one a signing thread dropped when it panicked.
         let checked: SignedRows = chunks
             .into_iter()
             .map(|chunk| chunk.ok_or_else(signing_panicked))
@@ -279,9 +281,6 @@ impl Store {
             .into_iter()
             .flatten()
             .collect();
-        if checked.len() != completions.len() {
-            return Err(signing_panicked());
-        }
         if !checked.is_empty() {
             audit::append(&txn, actor, class_posted_event(institution_id, &checked)).await?;
         }
@@ -810,9 +809,9 @@ type SlottedRow = (Checked, (i32, u32));
 /// Checked rows with their signed certificates.
 type SignedRows = Vec<(Checked, certificate::Model)>;
 
-/// Signs the certificates of `rows` on every core but this one's share, in chunks of
-/// [`SIGNED_CHUNK`], each sent as soon as it is signed with its position among the chunks.
-/// Signing needs no I/O; the channel closes when every chunk is sent (or a thread failed).
+/// Signs the certificates of `rows` on every core, in chunks of [`SIGNED_CHUNK`], each sent as
+/// soon as it is signed with its position among the chunks. Signing needs no I/O; the channel
+/// closes when every chunk is sent (or a thread failed).
 fn sign_in_background(
     rows: Vec<SlottedRow>,
     institution: &crate::Institution,
@@ -822,12 +821,7 @@ fn sign_in_background(
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
     let mut shares: Vec<Vec<(usize, Vec<SlottedRow>)>> = (0..workers).map(|_| Vec::new()).collect();
-    let mut rows = rows.into_iter();
-    for index in 0.. {
-        let chunk: Vec<_> = rows.by_ref().take(SIGNED_CHUNK).collect();
-        if chunk.is_empty() {
-            break;
-        }
+    for (index, chunk) in owned_chunks(rows, SIGNED_CHUNK).enumerate() {
         shares[index % workers].push((index, chunk));
     }
     for share in shares.into_iter().filter(|share| !share.is_empty()) {
@@ -849,6 +843,15 @@ fn sign_in_background(
         });
     }
     receiver
+}
+
+/// `items` in chunks of `size`, in order, moved rather than copied.
+fn owned_chunks<T>(items: Vec<T>, size: usize) -> impl Iterator<Item = Vec<T>> {
+    let mut items = items.into_iter();
+    std::iter::from_fn(move || {
+        let chunk: Vec<T> = items.by_ref().take(size).collect();
+        (!chunk.is_empty()).then_some(chunk)
+    })
 }
 
 fn signing_panicked() -> StoreError {
