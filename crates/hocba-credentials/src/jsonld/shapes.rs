@@ -46,9 +46,12 @@ static TEMPLATES: LazyLock<Mutex<HashMap<String, Option<Arc<Template>>>>> =
 pub(super) fn quads(document: &Value) -> Option<Vec<oxrdf::Quad>> {
     let mut fixed_strings: Vec<usize> = Vec::new();
     for _attempt in 0..2 {
-        let mut strings = Vec::new();
-        let shape = Shaper { fixed: &fixed_strings, seen: 0 }.shape(document, None, &mut strings);
-        let template = template_for(shape, strings.len())?;
+        let mut shaper = Shaper { fixed: &fixed_strings, seen: 0, strings: Vec::new() };
+        let key = shaper.key(document)?;
+        let strings = shaper.strings;
+        let template = template_for(key, strings.len(), || {
+            Shaper { fixed: &fixed_strings, seen: 0, strings: Vec::new() }.shape(document, None)
+        })?;
         match template.fill(&strings) {
             Ok(quads) => return Some(quads),
             Err(slots) => {
@@ -67,12 +70,18 @@ pub(super) fn quads(document: &Value) -> Option<Vec<oxrdf::Quad>> {
     None
 }
 
-/// The template of `shape`, made on first sight; `None` for a shape that cannot be templated.
-fn template_for(shape: Value, markers: usize) -> Option<Arc<Template>> {
-    let key = shape.to_string();
+/// The template of the shape written as `key`, with `markers` markers, made from `shape()` on
+/// first sight; `None` for a shape that cannot be templated.
+fn template_for(
+    key: String,
+    markers: usize,
+    shape: impl FnOnce() -> Value,
+) -> Option<Arc<Template>> {
     if let Some(known) = TEMPLATES.lock().ok()?.get(&key).cloned() {
         return known;
     }
+    let shape = shape();
+    debug_assert_eq!(shape.to_string(), key, "a shape's key is the shape written as JSON");
     let template = template_of(&shape, markers).map(Arc::new);
     if let Ok(mut templates) = TEMPLATES.lock()
         && templates.len() < MAX_SHAPES
@@ -84,25 +93,39 @@ fn template_for(shape: Value, markers: usize) -> Option<Arc<Template>> {
 
 /// Makes a document's shape: each string that may vary replaced by a numbered marker, except
 /// the strings numbered in `fixed` (counting every string that could vary, in document order).
-struct Shaper<'a> {
+///
+/// A shape is looked up by its key, the shape written as JSON, which [`Shaper::key`] writes
+/// straight from the document; the shape itself is built only for a shape not seen before.
+struct Shaper<'a, 'd> {
     fixed: &'a [usize],
     seen: usize,
+    /// The document's strings that the markers stand for, in marker order.
+    strings: Vec<&'d str>,
 }
 
-impl Shaper<'_> {
-    fn shape(&mut self, value: &Value, key: Option<&str>, strings: &mut Vec<String>) -> Value {
+impl<'d> Shaper<'_, 'd> {
+    /// The number of the marker at `text`'s place in the shape, or `None` when `text` stays.
+    fn marker(&mut self, text: &'d str, key: Option<&str>) -> Option<usize> {
+        if key.is_none_or(fixed) {
+            return None;
+        }
+        let index = self.seen;
+        self.seen += 1;
+        if self.fixed.contains(&index) {
+            return None;
+        }
+        self.strings.push(text);
+        Some(self.strings.len() - 1)
+    }
+
+    fn shape(&mut self, value: &'d Value, key: Option<&str>) -> Value {
         match value {
-            Value::String(text) if key.is_some_and(|key| !fixed(key)) => {
-                let index = self.seen;
-                self.seen += 1;
-                if self.fixed.contains(&index) {
-                    return value.clone();
-                }
-                strings.push(text.clone());
-                Value::String(format!("{MARKER}{}", strings.len() - 1))
-            }
+            Value::String(text) => match self.marker(text, key) {
+                Some(marker) => Value::String(format!("{MARKER}{marker}")),
+                None => value.clone(),
+            },
             Value::Array(items) => {
-                Value::Array(items.iter().map(|item| self.shape(item, key, strings)).collect())
+                Value::Array(items.iter().map(|item| self.shape(item, key)).collect())
             }
             Value::Object(members) => Value::Object(
                 members
@@ -110,7 +133,7 @@ impl Shaper<'_> {
                     .map(|(name, member)| {
                         let member = match name.as_str() {
                             "@context" => member.clone(),
-                            _ => self.shape(member, Some(name), strings),
+                            _ => self.shape(member, Some(name)),
                         };
                         (name.clone(), member)
                     })
@@ -119,6 +142,60 @@ impl Shaper<'_> {
             other => other.clone(),
         }
     }
+
+    /// The shape written as JSON (as `serde_json` writes [`Shaper::shape`]'s value), without
+    /// building it.
+    fn key(&mut self, document: &'d Value) -> Option<String> {
+        let mut key = Vec::with_capacity(4096);
+        self.write(document, None, &mut key);
+        // Only JSON text and markers were written, so this does not fail.
+        String::from_utf8(key).ok()
+    }
+
+    fn write(&mut self, value: &'d Value, key: Option<&str>, out: &mut Vec<u8>) {
+        match value {
+            Value::String(text) => match self.marker(text, key) {
+                Some(marker) => {
+                    // As `write_json` would write the marker, without making it a string first.
+                    use std::io::Write as _;
+                    let _ = write!(out, "\"{MARKER}{marker}\"");
+                }
+                None => write_json(text, out),
+            },
+            Value::Array(items) => {
+                out.push(b'[');
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        out.push(b',');
+                    }
+                    self.write(item, key, out);
+                }
+                out.push(b']');
+            }
+            Value::Object(members) => {
+                out.push(b'{');
+                for (index, (name, member)) in members.iter().enumerate() {
+                    if index > 0 {
+                        out.push(b',');
+                    }
+                    write_json(name, out);
+                    out.push(b':');
+                    match name.as_str() {
+                        "@context" => write_json(member, out),
+                        _ => self.write(member, Some(name), out),
+                    }
+                }
+                out.push(b'}');
+            }
+            other => write_json(other, out),
+        }
+    }
+}
+
+/// Writes one JSON value as `serde_json` writes it.
+fn write_json<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // Writing strings and `Value`s into memory cannot fail.
+    let _ = serde_json::to_writer(out, value);
 }
 
 /// Members whose strings are part of the shape: keywords and types (they choose terms and
@@ -165,7 +242,7 @@ fn template_of(shape: &Value, markers: usize) -> Option<Template> {
 impl Template {
     /// The quads with `strings` in place of the markers, or the slots of the strings that
     /// land where an IRI goes but would not stay as they are.
-    fn fill(&self, strings: &[String]) -> Result<Vec<oxrdf::Quad>, Vec<usize>> {
+    fn fill(&self, strings: &[&str]) -> Result<Vec<oxrdf::Quad>, Vec<usize>> {
         let unsafe_slots = std::cell::RefCell::new(Vec::new());
         let iri = |text: &str| -> Option<oxrdf::NamedNode> {
             let Some(index) = slot(text) else {
@@ -176,7 +253,7 @@ impl Template {
                 || value.starts_with("http://")
                 || (self.compact_schemes_safe
                     && (value.starts_with("urn:") || value.starts_with("did:")));
-            let node = kept_as_is.then(|| oxrdf::NamedNode::new(value.as_str()).ok()).flatten();
+            let node = kept_as_is.then(|| oxrdf::NamedNode::new(*value).ok()).flatten();
             if node.is_none() {
                 unsafe_slots.borrow_mut().push(index);
             }
@@ -193,7 +270,7 @@ impl Template {
                 oxrdf::Term::NamedNode(node) => Some(iri(node.as_str())?.into()),
                 oxrdf::Term::Literal(literal) => {
                     let value = match slot(literal.value()) {
-                        Some(index) => strings.get(index)?.as_str(),
+                        Some(index) => strings.get(index)?,
                         None => literal.value(),
                     };
                     Some(
