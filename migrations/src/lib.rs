@@ -12,6 +12,7 @@ mod m20261124_000003_create_institution_clients;
 mod m20261124_000004_create_idempotency_keys;
 mod m20261124_000005_index_completions_for_posting;
 mod m20261130_000006_derive_jws_on_demand;
+mod m20261201_000007_add_agency_keys;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_create_idempotency_keys::Migration),
             Box::new(m20261124_000005_index_completions_for_posting::Migration),
             Box::new(m20261130_000006_derive_jws_on_demand::Migration),
+            Box::new(m20261201_000007_add_agency_keys::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@
 
 #[macro_use]
 mod helpers;
+mod agencies;
 mod batch;
 mod catalog;
 mod certificates;

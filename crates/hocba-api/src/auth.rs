@@ -63,21 +63,47 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// A request made with a valid registry-operator token.
-#[derive(Debug, Clone)]
-pub struct Admin(pub Principal);
+/// Declares an extractor that lets in the holders of the roles listed, and answers 403 to any
+/// other valid token.
+macro_rules! role_gated {
+    ($(#[$doc:meta])* $name:ident: $($role:ident)|+) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub Principal);
 
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let principal = authenticate(parts, state).await?;
-        match principal.role {
-            Role::Admin => Ok(Admin(principal)),
-            Role::Institution => Err(ApiError::Forbidden),
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, ApiError> {
+                let principal = authenticate(parts, state).await?;
+                match principal.role {
+                    $(Role::$role)|+ => Ok($name(principal)),
+                    _ => Err(ApiError::Forbidden),
+                }
+            }
         }
-    }
+    };
 }
+
+role_gated!(
+    /// A request made with a valid registry-operator token.
+    Admin: Admin
+);
+
+role_gated!(
+    /// A request that may read officials' records: the operator's (anyone's record), or an HR
+    /// department's (its own staff's only: the store refuses anyone else as not found).
+    RecordReader: Admin | Agency
+);
+
+role_gated!(
+    /// A request that may revoke certificates: the operator's (any), or an institution's (its
+    /// own: the store refuses another institution's as not found). An HR department may not.
+    Revoker: Admin | Institution
+);
 
 /// A request made with an institution's access token.
 #[derive(Debug, Clone)]
@@ -104,7 +130,7 @@ impl FromRequestParts<AppState> for InstitutionCaller {
     }
 }
 
-/// Any authenticated caller (operator or institution).
+/// Any authenticated caller (operator, institution or HR department).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
@@ -127,10 +153,12 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         .ok_or(ApiError::Unauthenticated)?;
     let principal =
         state.store.authenticate(&hash_token(token)).await?.ok_or(ApiError::Unauthenticated)?;
-    // Each institution API client has its own bucket. Operator tokens are few, trusted, and run
-    // bulk imports: they are not limited.
-    if let Some((_, client)) = principal.institution {
-        state.limiter.check(client)?;
+    // Each institution API client and each HR key has its own bucket. Operator tokens are few,
+    // trusted, and run bulk imports: they are not limited.
+    match (principal.role, principal.institution) {
+        (Role::Institution, Some((_, client))) => state.limiter.check(client)?,
+        (Role::Agency, _) => state.limiter.check(principal.token_id)?,
+        _ => {}
     }
     Ok(principal)
 }

@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Admin, Caller, InstitutionCaller};
+use crate::auth::{Admin, InstitutionCaller, RecordReader, Revoker};
 use crate::extract::{DigestedJson, Json, Path};
 use crate::idempotency::{self, Keyed};
 use crate::{ApiError, AppState, Problem};
@@ -422,7 +422,7 @@ pub struct RevokeBody {
     responses((status = 200, body = CertificateView), (status = "4XX", body = Problem)))]
 pub async fn revoke_certificate(
     State(app): State<AppState>,
-    Caller(caller): Caller,
+    Revoker(caller): Revoker,
     Path(raw): Path<String>,
     Json(body): Json<RevokeBody>,
 ) -> Result<Json<CertificateView>, ApiError> {
@@ -437,18 +437,19 @@ pub async fn revoke_certificate(
     Ok(Json(completed(&app, certificate, Forms::Both).await?.try_into()?))
 }
 
-/// An official's certificates, oldest first (operator; the read is logged for the official).
+/// An official's certificates, oldest first (operator, or the HR department of the agency that
+/// employs them today; the read is logged for the official).
 #[utoipa::path(get, path = "/officials/{id}/certificates", tag = "certificates", security(("bearer" = [])),
     params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
     responses((status = 200, body = [CertificateView]), (status = "4XX", body = Problem)))]
 pub async fn list_certificates(
     State(app): State<AppState>,
-    Admin(admin): Admin,
+    RecordReader(reader): RecordReader,
     Path(id): Path<OfficialId>,
 ) -> Result<Json<Vec<CertificateView>>, ApiError> {
     let purpose = "GET /api/v1/officials/{id}/certificates";
     let mut views = Vec::new();
-    for certificate in app.store.certificates_of(&admin.actor(), purpose, id).await? {
+    for certificate in app.store.certificates_of(&reader.actor(), purpose, id).await? {
         views.push(completed(&app, certificate, Forms::Both).await?.try_into()?);
     }
     Ok(Json(views))

@@ -33,12 +33,21 @@ pub struct ClientView {
     pub client_id: Uuid,
     /// The institution it acts for.
     pub institution_id: InstitutionId,
+    /// Its label and use.
+    #[serde(flatten)]
+    pub life: CredentialLife,
+}
+
+/// What an API credential (an institution's client, an HR department's key) is for, and when
+/// it was made, last used and revoked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialLife {
     /// What it is for.
     pub label: String,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    /// When it last obtained a token.
+    /// When it was last used (for a client: when it last obtained a token).
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_used_at: Option<OffsetDateTime>,
     /// When it was revoked.
@@ -48,14 +57,13 @@ pub struct ClientView {
 
 impl From<ClientRecord> for ClientView {
     fn from(client: ClientRecord) -> Self {
-        ClientView {
-            client_id: client.id,
-            institution_id: client.institution_id,
+        let life = CredentialLife {
             label: client.label,
             created_at: client.created_at,
             last_used_at: client.last_used_at,
             revoked_at: client.revoked_at,
-        }
+        };
+        ClientView { client_id: client.id, institution_id: client.institution_id, life }
     }
 }
 
@@ -80,6 +88,15 @@ pub struct ClientBody {
     pub label: String,
 }
 
+impl ClientBody {
+    /// The label, checked.
+    pub(crate) fn label(&self) -> Result<String, ApiError> {
+        hocba_domain::validation::text(&self.label, 100).map_err(|violation| {
+            ApiError::Invalid(hocba_domain::Invalid::field("label", violation))
+        })
+    }
+}
+
 /// Creates an API client for an institution (operator); the secret is shown once.
 #[utoipa::path(post, path = "/institutions/{id}/clients", tag = "institutions", security(("bearer" = [])),
     params(("id" = InstitutionId, Path, description = "Hocba's id of the institution")),
@@ -91,8 +108,7 @@ pub async fn post_client(
     Path(id): Path<InstitutionId>,
     Json(body): Json<ClientBody>,
 ) -> Result<(StatusCode, Json<NewClientView>), ApiError> {
-    let label = hocba_domain::validation::text(&body.label, 100)
-        .map_err(|violation| ApiError::Invalid(hocba_domain::Invalid::field("label", violation)))?;
+    let label = body.label()?;
     let (secret, hash) = tokio::task::spawn_blocking(auth::mint_client_secret)
         .await
         .map_err(ApiError::internal)??;
@@ -219,12 +235,14 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 /// Who a token belongs to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WhoAmI {
-    /// `admin` or `institution`.
+    /// `admin`, `institution` or `agency`.
     pub role: &'static str,
     /// The institution, for an institution's token.
     pub institution_id: Option<InstitutionId>,
     /// The API client, for an institution's token.
     pub client_id: Option<Uuid>,
+    /// The agency, for an HR department's key.
+    pub agency_code: Option<String>,
 }
 
 /// Who the bearer token belongs to: a quick check that credentials work.
@@ -235,9 +253,11 @@ pub async fn who_am_i(Caller(principal): Caller) -> Json<WhoAmI> {
         role: match principal.role {
             Role::Admin => "admin",
             Role::Institution => "institution",
+            Role::Agency => "agency",
         },
         institution_id: principal.institution.map(|(institution, _)| institution),
         client_id: principal.institution.map(|(_, client)| client),
+        agency_code: principal.agency.map(|agency| agency.as_str().to_owned()),
     })
 }
 

@@ -4,6 +4,7 @@
 //! Handlers are thin: they extract, call one domain parse and one store use case, and shape the
 //! answer. This crate never contains SQL and never decides a rule.
 
+mod agencies;
 pub mod auth;
 mod authority;
 mod batch;
@@ -64,6 +65,7 @@ pub struct AppState {
     tags(
         (name = "officials", description = "Officials and their employment history"),
         (name = "institutions", description = "Training institutions and their accreditation"),
+        (name = "agencies", description = "HR departments' API keys: each reads its own staff's records"),
         (name = "catalog", description = "Programme categories, programmes and classes"),
         (name = "certificates", description = "Completions and their certificates"),
         (name = "verification", description = "Verifying certificates; the registry's keys and status lists"),
@@ -99,7 +101,8 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(catalog::routes())
                 .merge(certificates::routes())
                 .merge(batch::routes())
-                .merge(clients::api_routes()),
+                .merge(clients::api_routes())
+                .merge(agencies::routes()),
         )
 }
 

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Admin;
+use crate::auth::{Admin, RecordReader};
 use crate::extract::{Json, PageOf, PageParams, Path};
 use crate::{ApiError, AppState, Problem};
 
@@ -178,55 +178,64 @@ pub async fn post_official(
     Ok((StatusCode::CREATED, Json(official.into())))
 }
 
-/// Reads an official's record by Hocba id (operator only); the read is logged for the official.
+/// Reads an official's record by Hocba id (operator, or the HR department of the agency that
+/// employs them today); the read is logged for the official.
 #[utoipa::path(get, path = "/officials/{id}", tag = "officials", security(("bearer" = [])),
     params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
     responses((status = 200, body = OfficialView), (status = "4XX", body = Problem)))]
 pub async fn get_official(
     State(app): State<AppState>,
-    Admin(admin): Admin,
+    RecordReader(reader): RecordReader,
     Path(id): Path<OfficialId>,
 ) -> Result<Json<OfficialView>, ApiError> {
     let official =
-        app.store.read_official(&admin.actor(), "GET /api/v1/officials/{id}", id).await?;
+        app.store.read_official(&reader.actor(), "GET /api/v1/officials/{id}", id).await?;
     Ok(Json(official.into()))
 }
 
-/// Finds an official by national ID number, sent in the body, never in the URL (operator only).
+/// Finds an official by national ID number, sent in the body, never in the URL (operator, or
+/// the HR department of the agency that employs them today).
 #[utoipa::path(post, path = "/officials/lookup", tag = "officials", security(("bearer" = [])),
     request_body = LookupBody,
     responses((status = 200, body = OfficialView), (status = "4XX", body = Problem)))]
 pub async fn lookup_official(
     State(app): State<AppState>,
-    Admin(admin): Admin,
+    RecordReader(reader): RecordReader,
     Json(body): Json<LookupBody>,
 ) -> Result<Json<OfficialView>, ApiError> {
     let national_id = NationalId::parse_format(&body.national_id)
         .map_err(|error| Invalid::field("national_id", error))?;
     let official = app
         .store
-        .lookup_official(&admin.actor(), "POST /api/v1/officials/lookup", &national_id)
+        .lookup_official(&reader.actor(), "POST /api/v1/officials/lookup", &national_id)
         .await?;
     Ok(Json(official.into()))
 }
 
-/// Searches officials by accent-insensitive name and by agency (operator only).
+/// Searches officials by accent-insensitive name and by agency (operator; an HR department
+/// searches its own staff of today only: `agency_code`, if given, must be its own, and `on`
+/// is today).
 #[utoipa::path(post, path = "/officials/search", tag = "officials", security(("bearer" = [])),
     request_body = SearchBody,
     responses((status = 200, body = PageOf<OfficialSummaryView>), (status = "4XX", body = Problem)))]
 pub async fn search_officials(
     State(app): State<AppState>,
-    _admin: Admin,
+    RecordReader(reader): RecordReader,
     Json(body): Json<SearchBody>,
 ) -> Result<Json<PageOf<OfficialSummaryView>>, ApiError> {
     let page = PageParams { cursor: body.cursor, limit: body.limit }.request()?;
-    let agency = body
+    let asked = body
         .agency_code
         .as_deref()
         .map(AgencyCode::parse)
         .transpose()
         .map_err(|error| Invalid::field("agency_code", error))?;
-    let query = OfficialQuery { name: body.name, on: Some(body.on.unwrap_or_else(today)), agency };
+    let (agency, on) = match (reader.agency, asked) {
+        (Some(own), Some(asked)) if asked != own => return Err(ApiError::Forbidden),
+        (Some(own), _) => (Some(own), today()),
+        (None, asked) => (asked, body.on.unwrap_or_else(today)),
+    };
+    let query = OfficialQuery { name: body.name, on: Some(on), agency };
     let found = app.store.search_officials(&query, page).await?;
     Ok(Json(PageOf::from_page(found, OfficialSummaryView::from)))
 }

@@ -38,6 +38,6 @@ pub use name::{NameError, PersonName, search_key};
 pub use national_id::{Gender, NationalId, NationalIdError};
 pub use official::{
     AdministrativeLevel, AgencyCode, Employment, EmploymentDraft, LeadershipGroup, LeadershipLevel,
-    NewOfficial, OfficialDraft, RankCode,
+    NewOfficial, OfficialDraft, RankCode, on_staff_of,
 };
 pub use validation::{FieldError, Invalid, Validator, Violation};

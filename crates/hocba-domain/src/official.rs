@@ -170,6 +170,24 @@ pub struct Employment {
     pub validity: Validity,
 }
 
+impl Employment {
+    /// Whether this period places the official at `agency` on `day`.
+    pub fn places_at(&self, agency: &AgencyCode, day: Date) -> bool {
+        self.agency_code == *agency && self.validity.covers(day)
+    }
+}
+
+/// Whether an official with these employment periods is on `agency`'s staff on `day`: what
+/// lets that agency's HR department read their record. (An official between two periods, or
+/// transferred away, is nobody's staff for that agency.)
+pub fn on_staff_of<'a>(
+    periods: impl IntoIterator<Item = &'a Employment>,
+    agency: &AgencyCode,
+    day: Date,
+) -> bool {
+    periods.into_iter().any(|period| period.places_at(agency, day))
+}
+
 /// An employment period as submitted, before validation.
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -318,6 +336,28 @@ impl OfficialDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_agency_has_on_its_staff_only_those_it_employs_that_day() {
+        let agency = AgencyCode::parse("G01.H29").expect("code");
+        let other = AgencyCode::parse("G01.H30").expect("code");
+        let ended = Employment {
+            validity: Validity::new(date!(2015 - 01 - 01), Some(date!(2019 - 12 - 31)))
+                .expect("period"),
+            ..employment().parse().expect("valid")
+        };
+        let current = Employment { agency_code: other.clone(), ..ended.clone() };
+        let current = Employment {
+            validity: Validity::new(date!(2020 - 01 - 01), None).expect("period"),
+            ..current
+        };
+        let periods = [ended, current];
+        assert!(on_staff_of(&periods, &agency, date!(2019 - 12 - 31)));
+        assert!(!on_staff_of(&periods, &agency, date!(2020 - 01 - 01)));
+        assert!(on_staff_of(&periods, &other, date!(2026 - 12 - 01)));
+        assert!(!on_staff_of(&periods, &other, date!(2014 - 06 - 01)));
+        assert!(!on_staff_of(&[], &agency, date!(2026 - 12 - 01)));
+    }
 
     fn employment() -> EmploymentDraft {
         EmploymentDraft {

@@ -378,6 +378,7 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound { entity: "official" })?;
+        crate::officials::ensure_readable(&txn, official_id.as_uuid(), reader).await?;
         crate::officials::log_read(&txn, official_id.as_uuid(), reader, purpose).await?;
         let models = certificate::Entity::find()
             .filter(certificate::Column::OfficialId.eq(official_id.as_uuid()))
@@ -698,7 +699,7 @@ async fn check_row(
     }
     let posted_by = match actor {
         Actor::Institution { client_id, .. } => *client_id,
-        Actor::Admin { token_id } => *token_id,
+        Actor::Admin { token_id } | Actor::Agency { token_id, .. } => *token_id,
         Actor::System => Uuid::nil(),
     };
     let completion = completion::Model {

@@ -164,6 +164,7 @@ impl Store {
             last_used_at: Set(None),
             expires_at: Set(Some(expires_at)),
             client_id: Set(Some(client.id)),
+            agency_code: Set(None),
         }
         .insert(&txn)
         .await

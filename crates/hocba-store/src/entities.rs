@@ -177,6 +177,7 @@ pub mod api_token {
         pub last_used_at: Option<TimeDateTimeWithTimeZone>,
         pub expires_at: Option<TimeDateTimeWithTimeZone>,
         pub client_id: Option<Uuid>,
+        pub agency_code: Option<String>,
     }
     no_relations!();
 }

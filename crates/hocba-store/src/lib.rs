@@ -39,7 +39,7 @@ pub use institutions::Institution;
 pub use keys::SigningKeyRecord;
 pub use officials::{EmploymentRecord, Official, OfficialQuery, OfficialSummary};
 pub use page::{Page, PageRequest};
-pub use tokens::{Principal, Role, TokenRecord};
+pub use tokens::{AgencyKey, Principal, Role, TokenRecord};
 
 use hocba_migrations::{Migrate, Migrator};
 
@@ -60,6 +60,13 @@ pub enum Actor {
         /// The API client whose token was used.
         client_id: Uuid,
     },
+    /// An agency's HR department, through one of its API keys: it reads its own staff only.
+    Agency {
+        /// The agency.
+        agency_code: hocba_domain::AgencyCode,
+        /// The API key used.
+        token_id: Uuid,
+    },
 }
 
 impl Actor {
@@ -70,6 +77,10 @@ impl Actor {
             Actor::Admin { token_id } => format!("admin:{token_id}"),
             // The client belongs to one institution; the label stays within the audit column.
             Actor::Institution { client_id, .. } => format!("client:{client_id}"),
+            // The agency's code tells the official whose HR department read their record.
+            Actor::Agency { agency_code, token_id } => {
+                format!("agency:{}/{token_id}", agency_code.as_str())
+            }
         }
     }
 }

@@ -268,6 +268,7 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound { entity: "official" })?;
+        ensure_readable(&txn, model.id, reader).await?;
         log_read(&txn, model.id, reader, purpose).await?;
         let official = load_official(&txn, model).await?;
         txn.commit().await?;
@@ -334,6 +335,31 @@ impl Store {
                 Ok(OfficialSummary { id: identity.id, full_name: identity.full_name, birth_year })
             },
         )
+    }
+}
+
+/// Refuses a read by an agency's HR department of someone not on its staff today, as if the
+/// official did not exist: an agency learns nothing of people it does not employ.
+pub(crate) async fn ensure_readable(
+    txn: &sea_orm::DatabaseTransaction,
+    official_id: Uuid,
+    reader: &Actor,
+) -> Result<(), StoreError> {
+    let Actor::Agency { agency_code, .. } = reader else {
+        return Ok(());
+    };
+    let periods = employment::Entity::find()
+        .filter(employment::Column::OfficialId.eq(official_id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(into_employment)
+        .collect::<Result<Vec<_>, _>>()?;
+    let periods = periods.iter().map(|record| &record.employment);
+    if hocba_domain::on_staff_of(periods, agency_code, crate::now().date()) {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound { entity: "official" })
     }
 }
 

@@ -3,9 +3,11 @@
 //! Tokens are 256-bit random values, so a fast hash is as safe as a slow one here: there is no
 //! dictionary to try. (Passwords, which are guessable, would need argon2.)
 
-use hocba_domain::InstitutionId;
+use hocba_domain::{AgencyCode, InstitutionId};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -21,6 +23,8 @@ pub enum Role {
     Admin,
     /// A training institution: its own completions only.
     Institution,
+    /// An agency's HR department: the records of its own staff only.
+    Agency,
 }
 
 impl Role {
@@ -28,11 +32,14 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::Institution => "institution",
+            Role::Agency => "agency",
         }
     }
 
     fn from_stored(value: &str) -> Option<Self> {
-        [Role::Admin, Role::Institution].into_iter().find(|role| role.as_str() == value)
+        [Role::Admin, Role::Institution, Role::Agency]
+            .into_iter()
+            .find(|role| role.as_str() == value)
     }
 }
 
@@ -45,14 +52,19 @@ pub struct Principal {
     pub role: Role,
     /// For an institution's token: which institution, through which API client.
     pub institution: Option<(InstitutionId, Uuid)>,
+    /// For an HR department's key: which agency.
+    pub agency: Option<AgencyCode>,
 }
 
 impl Principal {
     /// The actor to record in audit events.
     pub fn actor(&self) -> Actor {
-        match (self.role, self.institution) {
-            (Role::Institution, Some((institution_id, client_id))) => {
+        match (self.role, self.institution, &self.agency) {
+            (Role::Institution, Some((institution_id, client_id)), _) => {
                 Actor::Institution { institution_id, client_id }
+            }
+            (Role::Agency, _, Some(agency_code)) => {
+                Actor::Agency { agency_code: agency_code.clone(), token_id: self.token_id }
             }
             _ => Actor::Admin { token_id: self.token_id },
         }
@@ -85,35 +97,63 @@ impl Store {
         token_hash: &str,
     ) -> Result<Uuid, StoreError> {
         let txn = self.write().await?;
-        let id = Uuid::now_v7();
-        api_token::ActiveModel {
-            id: Set(id),
-            token_hash: Set(token_hash.to_owned()),
-            role: Set(role.as_str().to_owned()),
-            institution_id: Set(None),
-            label: Set(label.to_owned()),
-            created_at: Set(crate::now()),
-            revoked_at: Set(None),
-            last_used_at: Set(None),
-            expires_at: Set(None),
-            client_id: Set(None),
-        }
-        .insert(&txn)
-        .await
-        .map_err(StoreError::unique("token"))?;
-        audit::append(
-            &txn,
-            actor,
-            Change {
-                action: "token.created",
-                subject_type: "api_token",
-                subject_id: id.to_string(),
-                details: json!({ "role": role.as_str(), "label": label }),
-            },
-        )
-        .await?;
+        let token = insert_long_lived(&txn, role, label, token_hash, None).await?;
+        audit::append(&txn, actor, token_change("token.created", &token)).await?;
         txn.commit().await?;
-        Ok(id)
+        Ok(token.id)
+    }
+
+    /// Stores a new API key (by its hash) for `agency`'s HR department.
+    pub async fn create_agency_key(
+        &self,
+        actor: &Actor,
+        agency: &AgencyCode,
+        label: &str,
+        token_hash: &str,
+    ) -> Result<AgencyKey, StoreError> {
+        let txn = self.write().await?;
+        let token = insert_long_lived(&txn, Role::Agency, label, token_hash, Some(agency)).await?;
+        audit::append(&txn, actor, token_change("agency_key.created", &token)).await?;
+        txn.commit().await?;
+        into_agency_key(token)
+    }
+
+    /// `agency`'s API keys, oldest first, revoked ones included.
+    pub async fn agency_keys(&self, agency: &AgencyCode) -> Result<Vec<AgencyKey>, StoreError> {
+        api_token::Entity::find()
+            .filter(api_token::Column::Role.eq(Role::Agency.as_str()))
+            .filter(api_token::Column::AgencyCode.eq(agency.as_str()))
+            .order_by_asc(api_token::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(into_agency_key)
+            .collect()
+    }
+
+    /// Revokes one of `agency`'s API keys: it stops working at once.
+    pub async fn revoke_agency_key(
+        &self,
+        actor: &Actor,
+        agency: &AgencyCode,
+        id: Uuid,
+    ) -> Result<AgencyKey, StoreError> {
+        let txn = self.write().await?;
+        let token = api_token::Entity::find_by_id(id)
+            .filter(api_token::Column::Role.eq(Role::Agency.as_str()))
+            .filter(api_token::Column::AgencyCode.eq(agency.as_str()))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "agency key" })?;
+        if token.revoked_at.is_some() {
+            return Err(StoreError::Conflict { field: "key_id" });
+        }
+        let mut revoking: api_token::ActiveModel = token.into();
+        revoking.revoked_at = Set(Some(crate::now()));
+        let token = revoking.update(&txn).await?;
+        audit::append(&txn, actor, token_change("agency_key.revoked", &token)).await?;
+        txn.commit().await?;
+        into_agency_key(token)
     }
 
     /// Whether any admin token exists (so `serve` knows whether to mint the first one).
@@ -165,7 +205,14 @@ impl Store {
             }
             _ => None,
         };
-        Ok(Some(Principal { token_id: token.id, role, institution }))
+        let agency = match (role, token.agency_code.as_deref().map(AgencyCode::parse)) {
+            (Role::Agency, Some(Ok(agency))) => Some(agency),
+            (Role::Agency, _) => {
+                return Err(StoreError::corrupt("api_tokens", "agency key without agency"));
+            }
+            _ => None,
+        };
+        Ok(Some(Principal { token_id: token.id, role, institution, agency }))
     }
 
     /// Every token, without hashes.
@@ -184,5 +231,73 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// An HR department's API key, as listed for the operator (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyKey {
+    /// Id.
+    pub id: Uuid,
+    /// The agency whose staff it may read.
+    pub agency_code: AgencyCode,
+    /// What it is for.
+    pub label: String,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+    /// When it was last used, to the minute.
+    pub last_used_at: Option<OffsetDateTime>,
+    /// When it was revoked.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+fn into_agency_key(token: api_token::Model) -> Result<AgencyKey, StoreError> {
+    let agency_code = token
+        .agency_code
+        .as_deref()
+        .and_then(|code| AgencyCode::parse(code).ok())
+        .ok_or_else(|| StoreError::corrupt("api_tokens", "agency_code"))?;
+    Ok(AgencyKey {
+        id: token.id,
+        agency_code,
+        label: token.label,
+        created_at: token.created_at,
+        last_used_at: token.last_used_at,
+        revoked_at: token.revoked_at,
+    })
+}
+
+/// Inserts a token that lasts until revoked (an operator's token or an agency's key).
+async fn insert_long_lived(
+    txn: &sea_orm::DatabaseTransaction,
+    role: Role,
+    label: &str,
+    token_hash: &str,
+    agency: Option<&AgencyCode>,
+) -> Result<api_token::Model, StoreError> {
+    api_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        token_hash: Set(token_hash.to_owned()),
+        role: Set(role.as_str().to_owned()),
+        institution_id: Set(None),
+        label: Set(label.to_owned()),
+        created_at: Set(crate::now()),
+        revoked_at: Set(None),
+        last_used_at: Set(None),
+        expires_at: Set(None),
+        client_id: Set(None),
+        agency_code: Set(agency.map(|agency| agency.as_str().to_owned())),
+    }
+    .insert(txn)
+    .await
+    .map_err(StoreError::unique("token"))
+}
+
+fn token_change(action: &'static str, token: &api_token::Model) -> Change {
+    Change {
+        action,
+        subject_type: "api_token",
+        subject_id: token.id.to_string(),
+        details: json!({ "role": token.role, "label": token.label, "agency_code": token.agency_code }),
     }
 }

@@ -1,0 +1,154 @@
+//! HR departments' API keys: an agency reads its own staff's records and certificates, nobody
+//! else's, and writes nothing.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::completions::{completion, setting};
+use crate::helpers::{TestApp, official_body};
+
+const AGENCY: &str = "G01.H29";
+
+/// A key for `agency`'s HR department: its id and the bearer token.
+async fn agency_key(app: &TestApp, agency: &str) -> (String, String) {
+    let created =
+        app.post(&format!("/api/v1/agencies/{agency}/keys"), &json!({ "label": "HR" })).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+    assert_eq!(created.body["agency_code"], agency);
+    let token = created.body["token"].as_str().unwrap().to_owned();
+    (created.body["id"].as_str().unwrap().to_owned(), token)
+}
+
+/// An official of another agency (a district People's Committee's office).
+fn elsewhere(national_id: &str, full_name: &str) -> Value {
+    let mut body = official_body(national_id, full_name);
+    body["employment"]["agency_code"] = json!("G01.H30");
+    body["employment"]["agency_name"] = json!("Sở Tài chính Hà Nội");
+    body
+}
+
+async fn an_hr_key_reads_its_own_staff_and_nobody_else(app: TestApp) {
+    let staff = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let stranger = app.register_official(&elsewhere("001085054321", "Trần Văn Bình")).await;
+    let (staff_id, stranger_id) = (staff["id"].as_str().unwrap(), stranger["id"].as_str().unwrap());
+    let (key_id, token) = agency_key(&app, AGENCY).await;
+
+    let me = app.request(Method::GET, "/api/v1/me", Some(&token), None).await;
+    assert_eq!(
+        (me.body["role"].as_str(), me.body["agency_code"].as_str()),
+        (Some("agency"), Some(AGENCY))
+    );
+    let listed = app.get_as_admin(&format!("/api/v1/agencies/{AGENCY}/keys")).await;
+    assert_eq!(listed.body[0]["id"], key_id.as_str());
+    assert!(!listed.body.to_string().contains(&token), "the key is never shown again");
+
+    let read = |uri: String| {
+        let token = token.clone();
+        let app = &app;
+        async move { app.request(Method::GET, &uri, Some(&token), None).await }
+    };
+    let record = read(format!("/api/v1/officials/{staff_id}")).await;
+    assert_eq!(record.status, StatusCode::OK, "{:#}", record.body);
+    assert_eq!(record.body["national_id"], "001085012345");
+    let certificates = read(format!("/api/v1/officials/{staff_id}/certificates")).await;
+    assert_eq!(certificates.body, json!([]));
+    let lookup = json!({ "national_id": "001085012345" });
+    let found = app.post_as(&token, "/api/v1/officials/lookup", &lookup).await;
+    assert_eq!(found.body["id"], staff_id);
+
+    // Someone the agency does not employ does not exist, as far as its key can tell.
+    read(format!("/api/v1/officials/{stranger_id}"))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not-found");
+    read(format!("/api/v1/officials/{stranger_id}/certificates"))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not-found");
+    app.post_as(&token, "/api/v1/officials/lookup", &json!({ "national_id": "001085054321" }))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not-found");
+
+    // Its searches list its own staff of today.
+    let search = app.post_as(&token, "/api/v1/officials/search", &json!({})).await;
+    let ids: Vec<&Value> =
+        search.body["items"].as_array().unwrap().iter().map(|o| &o["id"]).collect();
+    assert_eq!(ids, [&json!(staff_id)]);
+    app.post_as(&token, "/api/v1/officials/search", &json!({ "agency_code": "G01.H30" }))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+
+    // Each read is in the official's log, naming the agency; refused reads read nothing.
+    let reads = app.get_as_admin(&format!("/api/v1/officials/{staff_id}/reads")).await;
+    let readers: Vec<&str> =
+        reads.body.as_array().unwrap().iter().map(|r| r["reader"].as_str().unwrap()).collect();
+    let reader = format!("agency:{AGENCY}/{key_id}");
+    assert_eq!(readers, [reader.as_str(); 3]);
+    let reads = app.get_as_admin(&format!("/api/v1/officials/{stranger_id}/reads")).await;
+    assert_eq!(reads.body, json!([]));
+
+    // The operator revokes the key: it stops working at once.
+    let revoked =
+        app.post(&format!("/api/v1/agencies/{AGENCY}/keys/{key_id}/revoke"), &json!({})).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{:#}", revoked.body);
+    assert!(revoked.body["revoked_at"].is_string());
+    read(format!("/api/v1/officials/{staff_id}"))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    let again =
+        app.post(&format!("/api/v1/agencies/{AGENCY}/keys/{key_id}/revoke"), &json!({})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    // Another agency's code does not reach this key.
+    let other =
+        app.post(&format!("/api/v1/agencies/G01.H30/keys/{key_id}/revoke"), &json!({})).await;
+    other.assert_problem(StatusCode::NOT_FOUND, "not-found");
+}
+
+async fn an_hr_key_writes_nothing(app: TestApp) {
+    let s = setting(&app).await;
+    let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
+    let completion_id = posted.body["completion"]["id"].as_str().unwrap();
+    let number = posted.body["certificate"]["number"].as_str().unwrap();
+    // The official works at the agency whose key this is: reading is allowed, writing is not.
+    let (_, token) = agency_key(&app, AGENCY).await;
+
+    let writes = [
+        ("/api/v1/completions".to_owned(), completion(&s.class)),
+        ("/api/v1/completions/batch".to_owned(), json!({ "rows": [completion(&s.class)] })),
+        (format!("/api/v1/completions/{completion_id}/correct"), completion(&s.class)),
+        (format!("/api/v1/certificates/{number}/revoke"), json!({ "reason": "issued_in_error" })),
+        ("/api/v1/officials".to_owned(), elsewhere("001085054321", "Trần Văn Bình")),
+        (format!("/api/v1/agencies/{AGENCY}/keys"), json!({ "label": "more" })),
+    ];
+    for (uri, body) in writes {
+        app.post_as(&token, &uri, &body).await.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let verified = app.post("/api/v1/verify", &json!({ "number": number })).await;
+    assert_eq!(
+        verified.body["verified"], true,
+        "the certificate is untouched: {:#}",
+        verified.body
+    );
+    let certificates = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/officials/{}/certificates", s.official["id"].as_str().unwrap()),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(certificates.body.as_array().map(Vec::len), Some(1), "{:#}", certificates.body);
+}
+
+async fn an_agency_code_is_checked(app: TestApp) {
+    let answer = app.post("/api/v1/agencies/not%20a%20code/keys", &json!({ "label": "HR" })).await;
+    assert_eq!(answer.problem_fields(), ["code"]);
+    let answer =
+        app.post(&format!("/api/v1/agencies/{AGENCY}/keys"), &json!({ "label": "" })).await;
+    assert_eq!(answer.problem_fields(), ["label"]);
+}
+
+on_both_backends!(
+    an_hr_key_reads_its_own_staff_and_nobody_else,
+    an_hr_key_writes_nothing,
+    an_agency_code_is_checked,
+);
