@@ -40,6 +40,8 @@ enum Command {
         /// beyond it, 429 with Retry-After.
         #[arg(long, env = "HOCBA_RATE_LIMIT", default_value_t = 50)]
         rate_limit: u32,
+        #[command(flatten)]
+        sign_in: SignInArgs,
         /// Also load a demo catalogue, two institutions and 50 officials (idempotent).
         #[arg(long)]
         demo: bool,
@@ -77,6 +79,32 @@ enum Command {
     },
 }
 
+/// Where officials sign in: an OpenID Connect provider (VNeID in production). Without an issuer,
+/// officials cannot sign in; everything else works.
+#[derive(Debug, clap::Args)]
+struct SignInArgs {
+    /// The provider's issuer, as its tokens' `iss` names it.
+    #[arg(long, env = "HOCBA_OIDC_ISSUER", requires = "oidc_jwks")]
+    oidc_issuer: Option<String>,
+    /// The provider's signing keys: a JWK set file (Ed25519 keys), read at start.
+    #[arg(long, env = "HOCBA_OIDC_JWKS", requires = "oidc_issuer")]
+    oidc_jwks: Option<std::path::PathBuf>,
+    /// The audience the provider's tokens must name.
+    #[arg(long, env = "HOCBA_OIDC_AUDIENCE", default_value = "hocba")]
+    oidc_audience: String,
+}
+
+impl SignInArgs {
+    fn identity_provider(&self) -> anyhow::Result<Option<hocba_api::oidc::IdentityProvider>> {
+        let (Some(issuer), Some(jwks)) = (&self.oidc_issuer, &self.oidc_jwks) else {
+            return Ok(None);
+        };
+        hocba_api::oidc::IdentityProvider::from_file(issuer, &self.oidc_audience, jwks)
+            .map(Some)
+            .map_err(|error| anyhow::anyhow!("identity provider: {error}"))
+    }
+}
+
 #[derive(Debug, clap::Args)]
 struct DatabaseArgs {
     /// `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
@@ -101,8 +129,8 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, database, identity, rate_limit, demo } => {
-            serve(listen, &database, &identity, rate_limit, demo).await
+        Command::Serve { listen, database, identity, rate_limit, sign_in, demo } => {
+            serve(listen, &database, &identity, rate_limit, &sign_in, demo).await
         }
         Command::Keys { database, identity, action } => {
             let store = database.open().await?;
@@ -165,6 +193,7 @@ async fn serve(
     database: &DatabaseArgs,
     identity: &keys::IdentityArgs,
     rate_limit: u32,
+    sign_in: &SignInArgs,
     demo: bool,
 ) -> anyhow::Result<()> {
     let store = database.open().await?;
@@ -176,6 +205,7 @@ async fn serve(
         store,
         authority: std::sync::Arc::new(authority),
         limiter: std::sync::Arc::new(hocba_api::RateLimiter::new(rate_limit)),
+        identity_provider: sign_in.identity_provider()?.map(std::sync::Arc::new),
     };
     if demo {
         let certificate = demo::seed(&app).await.context("cannot load the demo data")?;

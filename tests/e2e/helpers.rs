@@ -130,7 +130,13 @@ impl TestApp {
             .expect("admin token");
         let authority = Arc::new(authority);
         let limiter = Arc::new(hocba_api::RateLimiter::new(RATE_LIMIT));
-        let state = AppState { store: store.clone(), authority: authority.clone(), limiter };
+        let identity_provider = Some(Arc::new(crate::signin::identity_provider()));
+        let state = AppState {
+            store: store.clone(),
+            authority: authority.clone(),
+            limiter,
+            identity_provider,
+        };
         let router = hocba_api::app(state);
         TestApp { router, store, authority, admin_token: token.secret, _dir: dir, _keys: keys }
     }

@@ -22,3 +22,4 @@ mod migrations;
 mod officials;
 mod offline;
 mod openapi;
+mod signin;

@@ -16,6 +16,7 @@ use hocba_store::{Principal, Role};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::oidc::IdentityProvider;
 use crate::{ApiError, AppState};
 
 const TOKEN_PREFIX: &str = "hocba_";
@@ -94,9 +95,15 @@ role_gated!(
 );
 
 role_gated!(
-    /// A request that may read officials' records: the operator's (anyone's record), or an HR
-    /// department's (its own staff's only: the store refuses anyone else as not found).
-    RecordReader: Admin | Agency
+    /// A request that may read officials' records: the operator's (anyone's record), an HR
+    /// department's (its own staff's only) or an official's (their own only); the store refuses
+    /// anyone else as not found.
+    RecordReader: Admin | Agency | Official
+);
+
+role_gated!(
+    /// A request that may see who read an official's record: the operator, or the official.
+    ReadLogReader: Admin | Official
 );
 
 role_gated!(
@@ -149,18 +156,40 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim)
-        .filter(|token| token.starts_with(TOKEN_PREFIX))
         .ok_or(ApiError::Unauthenticated)?;
-    let principal =
-        state.store.authenticate(&hash_token(token)).await?.ok_or(ApiError::Unauthenticated)?;
-    // Each institution API client and each HR key has its own bucket. Operator tokens are few,
-    // trusted, and run bulk imports: they are not limited.
+    let principal = match &state.identity_provider {
+        Some(provider) if IdentityProvider::is_jwt(token) => {
+            signed_in_official(provider, token, state).await?
+        }
+        _ if token.starts_with(TOKEN_PREFIX) => {
+            state.store.authenticate(&hash_token(token)).await?.ok_or(ApiError::Unauthenticated)?
+        }
+        _ => return Err(ApiError::Unauthenticated),
+    };
+    // Each institution API client, HR key and official has their own bucket. Operator tokens
+    // are few, trusted, and run bulk imports: they are not limited.
     match (principal.role, principal.institution) {
         (Role::Institution, Some((_, client))) => state.limiter.check(client)?,
-        (Role::Agency, _) => state.limiter.check(principal.token_id)?,
+        (Role::Agency | Role::Official, _) => state.limiter.check(principal.token_id)?,
         _ => {}
     }
     Ok(principal)
+}
+
+/// The official an identity provider's token was issued to. A valid token of someone the
+/// registry does not know is refused like an invalid one.
+async fn signed_in_official(
+    provider: &IdentityProvider,
+    token: &str,
+    state: &AppState,
+) -> Result<Principal, ApiError> {
+    let national_id =
+        provider.national_id(token, time::OffsetDateTime::now_utc()).map_err(|refused| {
+            tracing::debug!(%refused, "identity provider token refused");
+            ApiError::Unauthenticated
+        })?;
+    let official = state.store.official_id_by_national_id(&national_id).await?;
+    official.map(Principal::official).ok_or(ApiError::Unauthenticated)
 }
 
 #[cfg(test)]

@@ -235,7 +235,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 /// Who a token belongs to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WhoAmI {
-    /// `admin`, `institution` or `agency`.
+    /// `admin`, `institution`, `agency` or `official`.
     pub role: &'static str,
     /// The institution, for an institution's token.
     pub institution_id: Option<InstitutionId>,
@@ -243,6 +243,8 @@ pub struct WhoAmI {
     pub client_id: Option<Uuid>,
     /// The agency, for an HR department's key.
     pub agency_code: Option<String>,
+    /// The official, signed in.
+    pub official_id: Option<hocba_domain::OfficialId>,
 }
 
 /// Who the bearer token belongs to: a quick check that credentials work.
@@ -254,10 +256,12 @@ pub async fn who_am_i(Caller(principal): Caller) -> Json<WhoAmI> {
             Role::Admin => "admin",
             Role::Institution => "institution",
             Role::Agency => "agency",
+            Role::Official => "official",
         },
         institution_id: principal.institution.map(|(institution, _)| institution),
         client_id: principal.institution.map(|(_, client)| client),
         agency_code: principal.agency.map(|agency| agency.as_str().to_owned()),
+        official_id: principal.official,
     })
 }
 

@@ -17,6 +17,7 @@ mod idempotency;
 mod institutions;
 mod limits;
 mod officials;
+pub mod oidc;
 mod operations;
 mod publication;
 mod verification;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub authority: std::sync::Arc<Authority>,
     /// Requests per credential.
     pub limiter: std::sync::Arc<RateLimiter>,
+    /// Where officials sign in, when configured.
+    pub identity_provider: Option<std::sync::Arc<oidc::IdentityProvider>>,
 }
 
 #[derive(OpenApi)]

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Admin, RecordReader};
+use crate::auth::{Admin, ReadLogReader, RecordReader};
 use crate::extract::{Json, PageOf, PageParams, Path};
 use crate::{ApiError, AppState, Problem};
 
@@ -230,6 +230,10 @@ pub async fn search_officials(
         .map(AgencyCode::parse)
         .transpose()
         .map_err(|error| Invalid::field("agency_code", error))?;
+    if reader.official.is_some() {
+        // An official reads their own record; they do not search for others.
+        return Err(ApiError::Forbidden);
+    }
     let (agency, on) = match (reader.agency, asked) {
         (Some(own), Some(asked)) if asked != own => return Err(ApiError::Forbidden),
         (Some(own), _) => (Some(own), today()),
@@ -257,16 +261,19 @@ pub async fn post_employment(
     Ok((StatusCode::CREATED, Json(official.into())))
 }
 
-/// Who has read this official's record, and through which route (operator only; the official
-/// will see the same list in their own record).
+/// Who has read this official's record, and through which route (the operator, or the official
+/// signed in).
 #[utoipa::path(get, path = "/officials/{id}/reads", tag = "officials", security(("bearer" = [])),
     params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
     responses((status = 200, body = Vec<RecordReadView>), (status = "4XX", body = Problem)))]
 pub async fn get_record_reads(
     State(app): State<AppState>,
-    _admin: Admin,
+    ReadLogReader(reader): ReadLogReader,
     Path(id): Path<OfficialId>,
 ) -> Result<Json<Vec<RecordReadView>>, ApiError> {
+    if reader.official.is_some_and(|own| own != id) {
+        return Err(hocba_store::StoreError::NotFound { entity: "official" }.into());
+    }
     let reads = app.store.record_reads(id).await?;
     Ok(Json(
         reads

@@ -35,13 +35,31 @@ pub struct Jws<'a> {
     signature: Signature,
     /// The protected header.
     pub header: Map<String, Value>,
-    /// The payload: the credential.
+    /// The payload: the credential, or a token's claims.
     pub payload: Map<String, Value>,
 }
 
 impl<'a> Jws<'a> {
     /// Splits and decodes a compact JWS, checking its header says EdDSA and `vc+jwt`.
     pub fn parse(compact: &'a str) -> Result<Self, CredentialError> {
+        Self::parse_typed(compact, |typ| typ == Some(VC_JWT), "the JWS typ must be vc+jwt")
+    }
+
+    /// Splits and decodes a JSON Web Token signed with EdDSA (an identity provider's ID or
+    /// access token: `typ` `JWT`, `at+jwt` or none), before its signature and claims are checked.
+    pub fn parse_jwt(compact: &'a str) -> Result<Self, CredentialError> {
+        Self::parse_typed(
+            compact,
+            |typ| matches!(typ, None | Some("JWT" | "at+jwt")),
+            "the token's typ must be JWT or at+jwt",
+        )
+    }
+
+    fn parse_typed(
+        compact: &'a str,
+        typ_accepted: impl Fn(Option<&str>) -> bool,
+        wrong_typ: &'static str,
+    ) -> Result<Self, CredentialError> {
         let compact = compact.trim();
         let mut parts = compact.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
@@ -61,8 +79,8 @@ impl<'a> Jws<'a> {
         if header_object.get("alg").and_then(Value::as_str) != Some("EdDSA") {
             return Err(CredentialError::invalid_proof("the JWS alg must be EdDSA"));
         }
-        if header_object.get("typ").and_then(Value::as_str) != Some(VC_JWT) {
-            return Err(CredentialError::invalid_proof("the JWS typ must be vc+jwt"));
+        if !typ_accepted(header_object.get("typ").and_then(Value::as_str)) {
+            return Err(CredentialError::invalid_proof(wrong_typ));
         }
         if header_object.contains_key("crit") {
             return Err(CredentialError::invalid_proof(
@@ -81,7 +99,7 @@ impl<'a> Jws<'a> {
             signing_input: &compact[..header.len() + 1 + payload.len()],
             signature,
             header: header_object,
-            payload: object(payload, "the JWS payload is not a JSON credential")?,
+            payload: object(payload, "the JWS payload is not a JSON object")?,
         })
     }
 

@@ -22,6 +22,8 @@ use std::path::Path;
 
 pub use certificate::{Issued, Registry};
 pub use data_integrity::Cryptosuite;
+/// The public half of a signing key, as every verifying function here takes it.
+pub use ed25519_dalek::VerifyingKey;
 pub use keys::{KeyDir, KeySet, KeyStatus, PublishedKey, Signer};
 pub use model::ModelViolation;
 pub use status::{Bitstring, StatusEntry};

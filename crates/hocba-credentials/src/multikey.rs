@@ -109,6 +109,15 @@ pub fn jwk(key: &VerifyingKey, kid: &str) -> Value {
     })
 }
 
+/// The Ed25519 key of a public JWK (`kty` `OKP`, `crv` `Ed25519`), or `None` for any other.
+pub fn verifying_key_from_jwk(jwk: &Value) -> Option<VerifyingKey> {
+    if jwk.get("kty")?.as_str()? != "OKP" || jwk.get("crv")?.as_str()? != "Ed25519" {
+        return None;
+    }
+    let x = URL_SAFE_NO_PAD.decode(jwk.get("x")?.as_str()?).ok()?;
+    VerifyingKey::from_bytes(&<[u8; 32]>::try_from(x).ok()?).ok()
+}
+
 /// RFC 7638 JWK thumbprint (base64url SHA-256 of the required members in lexicographic order):
 /// a key id any JOSE library can recompute.
 pub fn jwk_thumbprint(key: &VerifyingKey) -> String {
@@ -122,6 +131,16 @@ pub fn jwk_thumbprint(key: &VerifyingKey) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_published_jwk_reads_back_as_its_key_and_other_kinds_do_not() {
+        let key = crate::keys::generate().verifying_key();
+        assert_eq!(verifying_key_from_jwk(&jwk(&key, "k1")), Some(key));
+        let rsa = json!({ "kty": "RSA", "n": "AQAB", "e": "AQAB" });
+        assert_eq!(verifying_key_from_jwk(&rsa), None);
+        let short = json!({ "kty": "OKP", "crv": "Ed25519", "x": "AAAA" });
+        assert_eq!(verifying_key_from_jwk(&short), None);
+    }
 
     /// The key of the W3C vc-di-eddsa test vectors (Multikey and its raw bytes, from the spec).
     const SPEC_MULTIKEY: &str = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2";

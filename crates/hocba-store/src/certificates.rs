@@ -700,6 +700,7 @@ async fn check_row(
     let posted_by = match actor {
         Actor::Institution { client_id, .. } => *client_id,
         Actor::Admin { token_id } | Actor::Agency { token_id, .. } => *token_id,
+        Actor::Official { official_id } => official_id.as_uuid(),
         Actor::System => Uuid::nil(),
     };
     let completion = completion::Model {

@@ -60,6 +60,11 @@ pub enum Actor {
         /// The API client whose token was used.
         client_id: Uuid,
     },
+    /// An official, signed in at the national identity provider: their own record only.
+    Official {
+        /// The official.
+        official_id: hocba_domain::OfficialId,
+    },
     /// An agency's HR department, through one of its API keys: it reads its own staff only.
     Agency {
         /// The agency.
@@ -77,6 +82,7 @@ impl Actor {
             Actor::Admin { token_id } => format!("admin:{token_id}"),
             // The client belongs to one institution; the label stays within the audit column.
             Actor::Institution { client_id, .. } => format!("client:{client_id}"),
+            Actor::Official { official_id } => format!("official:{official_id}"),
             // The agency's code tells the official whose HR department read their record.
             Actor::Agency { agency_code, token_id } => {
                 format!("agency:{}/{token_id}", agency_code.as_str())

@@ -3,7 +3,7 @@
 //! Tokens are 256-bit random values, so a fast hash is as safe as a slow one here: there is no
 //! dictionary to try. (Passwords, which are guessable, would need argon2.)
 
-use hocba_domain::{AgencyCode, InstitutionId};
+use hocba_domain::{AgencyCode, InstitutionId, OfficialId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -25,6 +25,8 @@ pub enum Role {
     Institution,
     /// An agency's HR department: the records of its own staff only.
     Agency,
+    /// An official signed in at the identity provider (no stored token): their own record.
+    Official,
 }
 
 impl Role {
@@ -33,6 +35,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Institution => "institution",
             Role::Agency => "agency",
+            Role::Official => "official",
         }
     }
 
@@ -54,11 +57,27 @@ pub struct Principal {
     pub institution: Option<(InstitutionId, Uuid)>,
     /// For an HR department's key: which agency.
     pub agency: Option<AgencyCode>,
+    /// For an official's sign-in: who.
+    pub official: Option<OfficialId>,
 }
 
 impl Principal {
+    /// An official signed in at the identity provider. Their id stands in for a token id.
+    pub fn official(official_id: OfficialId) -> Principal {
+        Principal {
+            token_id: official_id.as_uuid(),
+            role: Role::Official,
+            institution: None,
+            agency: None,
+            official: Some(official_id),
+        }
+    }
+
     /// The actor to record in audit events.
     pub fn actor(&self) -> Actor {
+        if let (Role::Official, Some(official_id)) = (self.role, self.official) {
+            return Actor::Official { official_id };
+        }
         match (self.role, self.institution, &self.agency) {
             (Role::Institution, Some((institution_id, client_id)), _) => {
                 Actor::Institution { institution_id, client_id }
@@ -212,7 +231,7 @@ impl Store {
             }
             _ => None,
         };
-        Ok(Some(Principal { token_id: token.id, role, institution, agency }))
+        Ok(Some(Principal { token_id: token.id, role, institution, agency, official: None }))
     }
 
     /// Every token, without hashes.

@@ -1,0 +1,157 @@
+//! Officials sign in at the national identity provider and read their own record, nobody
+//! else's, and write nothing. The provider here is a local one: a key the tests hold.
+
+use std::sync::LazyLock;
+
+use axum::http::{Method, StatusCode};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hocba_api::oidc::IdentityProvider;
+use hocba_credentials::{Signer, keys, multikey};
+use serde_json::{Value, json};
+
+use crate::completions::{completion, setting};
+use crate::helpers::{TestApp, official_body};
+
+const ISSUER: &str = "https://sso.test.vneid";
+const AUDIENCE: &str = "hocba";
+
+/// The local identity provider's signing key.
+static PROVIDER_KEY: LazyLock<Signer> =
+    LazyLock::new(|| Signer::new(keys::generate(), "dev-1".to_owned()));
+
+/// The identity provider every test registry trusts: the local one.
+pub fn identity_provider() -> IdentityProvider {
+    let jwks = json!({ "keys": [multikey::jwk(&PROVIDER_KEY.public_key(), "dev-1")] });
+    IdentityProvider::new(ISSUER, AUDIENCE, &jwks).expect("provider")
+}
+
+/// A token signed by `signer` with these claims.
+fn signed(signer: &Signer, header: &Value, claims: &Value) -> String {
+    let encode = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
+    let input = format!("{}.{}", encode(header), encode(claims));
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signer.sign(input.as_bytes()).to_bytes()))
+}
+
+/// The claims of a token the provider issues to `national_id`, valid for the next 5 minutes.
+fn claims(national_id: &str) -> Value {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    json!({ "iss": ISSUER, "aud": AUDIENCE, "sub": national_id, "iat": now, "exp": now + 300 })
+}
+
+fn header() -> Value {
+    json!({ "alg": "EdDSA", "typ": "JWT", "kid": "dev-1" })
+}
+
+/// A token the provider issued to `national_id`.
+fn id_token(national_id: &str) -> String {
+    signed(&PROVIDER_KEY, &header(), &claims(national_id))
+}
+
+async fn an_official_reads_their_own_record_and_nobody_elses(app: TestApp) {
+    let own = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let other = app.register_official(&official_body("001085054321", "Trần Văn Bình")).await;
+    let (own_id, other_id) = (own["id"].as_str().unwrap(), other["id"].as_str().unwrap());
+    let token = id_token("001085012345");
+    let get = |uri: String| {
+        let token = token.clone();
+        let app = &app;
+        async move { app.request(Method::GET, &uri, Some(&token), None).await }
+    };
+
+    let me = get("/api/v1/me".to_owned()).await;
+    assert_eq!(
+        (me.body["role"].as_str(), me.body["official_id"].as_str()),
+        (Some("official"), Some(own_id))
+    );
+    let record = get(format!("/api/v1/officials/{own_id}")).await;
+    assert_eq!(record.status, StatusCode::OK, "{:#}", record.body);
+    assert_eq!(record.body["full_name"], "Nguyễn Văn An");
+    assert_eq!(get(format!("/api/v1/officials/{own_id}/certificates")).await.body, json!([]));
+    // The official sees who read their record: here, themselves.
+    let reads = get(format!("/api/v1/officials/{own_id}/reads")).await;
+    assert_eq!(reads.body[0]["reader"], format!("official:{own_id}"), "{:#}", reads.body);
+
+    for uri in [
+        format!("/api/v1/officials/{other_id}"),
+        format!("/api/v1/officials/{other_id}/certificates"),
+        format!("/api/v1/officials/{other_id}/reads"),
+    ] {
+        get(uri).await.assert_problem(StatusCode::NOT_FOUND, "not-found");
+    }
+    app.post_as(&token, "/api/v1/officials/lookup", &json!({ "national_id": "001085054321" }))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not-found");
+    app.post_as(&token, "/api/v1/officials/search", &json!({ "name": "Bình" }))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    let reads = app.get_as_admin(&format!("/api/v1/officials/{other_id}/reads")).await;
+    assert_eq!(reads.body, json!([]), "a refused read reads nothing");
+}
+
+async fn an_official_writes_nothing(app: TestApp) {
+    let s = setting(&app).await;
+    let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    let number = posted.body["certificate"]["number"].as_str().unwrap();
+    let completion_id = posted.body["completion"]["id"].as_str().unwrap();
+    let token = id_token("001085012345");
+    let writes = [
+        ("/api/v1/completions".to_owned(), completion(&s.class)),
+        ("/api/v1/completions/batch".to_owned(), json!({ "rows": [completion(&s.class)] })),
+        (format!("/api/v1/completions/{completion_id}/correct"), completion(&s.class)),
+        (format!("/api/v1/certificates/{number}/revoke"), json!({ "reason": "issued_in_error" })),
+        ("/api/v1/agencies/G01.H29/keys".to_owned(), json!({ "label": "mine" })),
+    ];
+    for (uri, body) in writes {
+        app.post_as(&token, &uri, &body).await.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let official = s.official["id"].as_str().unwrap();
+    let own = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/officials/{official}/certificates"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(own.body[0]["number"], number, "their certificate, untouched: {:#}", own.body);
+}
+
+async fn tokens_the_registry_cannot_trust_are_refused(app: TestApp) {
+    app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let with = |change: &dyn Fn(&mut Value)| {
+        let mut claims = claims("001085012345");
+        change(&mut claims);
+        signed(&PROVIDER_KEY, &header(), &claims)
+    };
+    let stranger = Signer::new(keys::generate(), "dev-1".to_owned());
+    let unsigned = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims("001085012345").to_string())
+    );
+    let refused = [
+        ("expired", with(&|c| c["exp"] = json!(now - 3600))),
+        ("not yet valid", with(&|c| c["nbf"] = json!(now + 3600))),
+        ("another issuer", with(&|c| c["iss"] = json!("https://sso.example"))),
+        ("another audience", with(&|c| c["aud"] = json!(["portal"]))),
+        ("no expiry", with(&|c| c["exp"] = Value::Null)),
+        ("not a personal ID number", with(&|c| c["sub"] = json!("an-123"))),
+        ("someone the registry does not know", id_token("001085099999")),
+        ("another key", signed(&stranger, &header(), &claims("001085012345"))),
+        ("no signature", unsigned),
+    ];
+    for (why, token) in refused {
+        let me = app.request(Method::GET, "/api/v1/me", Some(&token), None).await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{why}: {:#}", me.body);
+    }
+    let me = app.request(Method::GET, "/api/v1/me", Some(&id_token("001085012345")), None).await;
+    assert_eq!(me.status, StatusCode::OK, "and a good one is let in: {:#}", me.body);
+}
+
+on_both_backends!(
+    an_official_reads_their_own_record_and_nobody_elses,
+    an_official_writes_nothing,
+    tokens_the_registry_cannot_trust_are_refused,
+);
