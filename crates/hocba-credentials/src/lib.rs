@@ -7,6 +7,14 @@
 //!   canonical RDF or JCS; [`jose`]: the same credential as a JWS.
 //! - [`status`]: Bitstring Status List revocation.
 //! - [`verify`]: one verifier that reports every check.
+//!
+//! Nothing below [`certificate`] knows what a certificate holds. Another kind of credential
+//! (the official's whole-record transcript, a CLR 2.0 `ClrCredential` whose `ClrSubject`
+//! embeds the secured certificates) is a builder beside [`certificate::Registry::certificate`]
+//! and one more row in [`jsonld`]'s table of bundled contexts: [`certificate::issue`] signs any
+//! document with both proofs (embedded credentials' proofs become named graphs, as in a
+//! presentation), [`verify`] checks it, and [`jsonld`]'s shape templates learn its shape on
+//! first sight.
 
 pub mod certificate;
 pub mod data_integrity;
