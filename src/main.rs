@@ -84,22 +84,24 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct SignInArgs {
     /// The provider's issuer, as its tokens' `iss` names it.
-    #[arg(long, env = "HOCBA_OIDC_ISSUER", requires = "oidc_jwks")]
+    #[arg(long, env = "HOCBA_OIDC_ISSUER", requires_all = ["oidc_jwks", "oidc_audience"])]
     oidc_issuer: Option<String>,
     /// The provider's signing keys: a JWK set file (Ed25519 keys), read at start.
     #[arg(long, env = "HOCBA_OIDC_JWKS", requires = "oidc_issuer")]
     oidc_jwks: Option<std::path::PathBuf>,
-    /// The audience the provider's tokens must name.
-    #[arg(long, env = "HOCBA_OIDC_AUDIENCE", default_value = "hocba")]
-    oidc_audience: String,
+    /// The audience the provider's tokens must name: the client id the provider gave Hocba.
+    #[arg(long, env = "HOCBA_OIDC_AUDIENCE", requires = "oidc_issuer")]
+    oidc_audience: Option<String>,
 }
 
 impl SignInArgs {
     fn identity_provider(&self) -> anyhow::Result<Option<hocba_api::oidc::IdentityProvider>> {
-        let (Some(issuer), Some(jwks)) = (&self.oidc_issuer, &self.oidc_jwks) else {
+        let (Some(issuer), Some(jwks), Some(audience)) =
+            (&self.oidc_issuer, &self.oidc_jwks, &self.oidc_audience)
+        else {
             return Ok(None);
         };
-        hocba_api::oidc::IdentityProvider::from_file(issuer, &self.oidc_audience, jwks)
+        hocba_api::oidc::IdentityProvider::from_file(issuer, audience, jwks)
             .map(Some)
             .map_err(|error| anyhow::anyhow!("identity provider: {error}"))
     }

@@ -137,6 +137,7 @@ async fn tokens_the_registry_cannot_trust_are_refused(app: TestApp) {
         ("another issuer", with(&|c| c["iss"] = json!("https://sso.example"))),
         ("another audience", with(&|c| c["aud"] = json!(["portal"]))),
         ("no expiry", with(&|c| c["exp"] = Value::Null)),
+        ("a not-before that is no time", with(&|c| c["nbf"] = json!("soon"))),
         ("not a personal ID number", with(&|c| c["sub"] = json!("an-123"))),
         ("someone the registry does not know", id_token("001085099999")),
         ("another key", signed(&stranger, &header(), &claims("001085012345"))),
@@ -148,6 +149,15 @@ async fn tokens_the_registry_cannot_trust_are_refused(app: TestApp) {
     }
     let me = app.request(Method::GET, "/api/v1/me", Some(&id_token("001085012345")), None).await;
     assert_eq!(me.status, StatusCode::OK, "and a good one is let in: {:#}", me.body);
+    // How long a token lives is the provider's call, up to the end of time (no overflow here).
+    let forever = with(&|c| c["exp"] = json!(i64::MAX));
+    let me = app.request(Method::GET, "/api/v1/me", Some(&forever), None).await;
+    assert_eq!(me.status, StatusCode::OK, "{:#}", me.body);
+    // A token that names no key is checked with every key of the provider's set.
+    let unnamed =
+        signed(&PROVIDER_KEY, &json!({ "alg": "EdDSA", "typ": "JWT" }), &claims("001085012345"));
+    let me = app.request(Method::GET, "/api/v1/me", Some(&unnamed), None).await;
+    assert_eq!(me.status, StatusCode::OK, "{:#}", me.body);
 }
 
 on_both_backends!(

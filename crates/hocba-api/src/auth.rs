@@ -137,7 +137,7 @@ impl FromRequestParts<AppState> for InstitutionCaller {
     }
 }
 
-/// Any authenticated caller (operator, institution or HR department).
+/// Any authenticated caller (operator, institution, HR department or official).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 

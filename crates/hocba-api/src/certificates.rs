@@ -437,8 +437,8 @@ pub async fn revoke_certificate(
     Ok(Json(completed(&app, certificate, Forms::Both).await?.try_into()?))
 }
 
-/// An official's certificates, oldest first (operator, or the HR department of the agency that
-/// employs them today; the read is logged for the official).
+/// An official's certificates, oldest first (operator, the HR department of the agency that
+/// employs them today, or the official; the read is logged for the official).
 #[utoipa::path(get, path = "/officials/{id}/certificates", tag = "certificates", security(("bearer" = [])),
     params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
     responses((status = 200, body = [CertificateView]), (status = "4XX", body = Problem)))]

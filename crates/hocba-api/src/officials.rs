@@ -178,8 +178,8 @@ pub async fn post_official(
     Ok((StatusCode::CREATED, Json(official.into())))
 }
 
-/// Reads an official's record by Hocba id (operator, or the HR department of the agency that
-/// employs them today); the read is logged for the official.
+/// Reads an official's record by Hocba id (operator, the HR department of the agency that
+/// employs them today, or the official); the read is logged for the official.
 #[utoipa::path(get, path = "/officials/{id}", tag = "officials", security(("bearer" = [])),
     params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
     responses((status = 200, body = OfficialView), (status = "4XX", body = Problem)))]
@@ -193,8 +193,8 @@ pub async fn get_official(
     Ok(Json(official.into()))
 }
 
-/// Finds an official by national ID number, sent in the body, never in the URL (operator, or
-/// the HR department of the agency that employs them today).
+/// Finds an official by national ID number, sent in the body, never in the URL (operator, the
+/// HR department of the agency that employs them today, or the official); the read is logged.
 #[utoipa::path(post, path = "/officials/lookup", tag = "officials", security(("bearer" = [])),
     request_body = LookupBody,
     responses((status = 200, body = OfficialView), (status = "4XX", body = Problem)))]

@@ -89,10 +89,12 @@ impl IdentityProvider {
         now: OffsetDateTime,
     ) -> Result<NationalId, TokenRefused> {
         let jws = Jws::parse_jwt(token).map_err(|_| TokenRefused::Malformed)?;
+        // A token naming its key is checked with that key (or keys the set does not name); one
+        // naming none, with every key of the set.
         let signed = self
             .keys
             .iter()
-            .filter(|(kid, _)| kid.is_none() || kid.as_deref() == jws.kid())
+            .filter(|(kid, _)| kid.is_none() || jws.kid().is_none() || kid.as_deref() == jws.kid())
             .any(|(_, key)| jws.verify(key).is_ok());
         if !signed {
             return Err(TokenRefused::Signature);
@@ -109,8 +111,13 @@ impl IdentityProvider {
         }
         let now = now.unix_timestamp();
         let expires = claims.get("exp").and_then(Value::as_i64).ok_or(TokenRefused::Expired)?;
-        let not_before = claims.get("nbf").and_then(Value::as_i64).unwrap_or(i64::MIN);
-        if now > expires + CLOCK_LEEWAY_SECONDS || now + CLOCK_LEEWAY_SECONDS < not_before {
+        let not_before = match claims.get("nbf") {
+            None => i64::MIN,
+            Some(nbf) => nbf.as_i64().ok_or(TokenRefused::Expired)?,
+        };
+        if now > expires.saturating_add(CLOCK_LEEWAY_SECONDS)
+            || now.saturating_add(CLOCK_LEEWAY_SECONDS) < not_before
+        {
             return Err(TokenRefused::Expired);
         }
         let subject = claims.get("sub").and_then(Value::as_str).ok_or(TokenRefused::Subject)?;

@@ -401,9 +401,17 @@ impl Store {
         let txn = self.write().await?;
         let mut found =
             certificate::Entity::find().filter(certificate::Column::Number.eq(number.as_str()));
-        if let Actor::Institution { institution_id, .. } = actor {
+        match actor {
             // Another institution's certificate is, to this one, no certificate at all.
-            found = found.filter(certificate::Column::InstitutionId.eq(institution_id.as_uuid()));
+            Actor::Institution { institution_id, .. } => {
+                found =
+                    found.filter(certificate::Column::InstitutionId.eq(institution_id.as_uuid()));
+            }
+            Actor::System | Actor::Admin { .. } => {}
+            // Readers revoke nothing (the API refuses them first; this is the second lock).
+            Actor::Agency { .. } | Actor::Official { .. } => {
+                return Err(StoreError::NotFound { entity: "certificate" });
+            }
         }
         let model = found.one(&txn).await?.ok_or(StoreError::NotFound { entity: "certificate" })?;
         revoke_in(&txn, actor, model.id, number, reason, note).await?;

@@ -360,10 +360,11 @@ pub(crate) async fn ensure_readable(
 ) -> Result<(), StoreError> {
     let not_found = StoreError::NotFound { entity: "official" };
     let agency_code = match reader {
+        Actor::System | Actor::Admin { .. } => return Ok(()),
         Actor::Official { official_id: own } if own.as_uuid() == official_id => return Ok(()),
-        Actor::Official { .. } => return Err(not_found),
+        // Institutions match officials when posting; they do not read records.
+        Actor::Official { .. } | Actor::Institution { .. } => return Err(not_found),
         Actor::Agency { agency_code, .. } => agency_code,
-        Actor::System | Actor::Admin { .. } | Actor::Institution { .. } => return Ok(()),
     };
     let periods = employment::Entity::find()
         .filter(employment::Column::OfficialId.eq(official_id))

@@ -59,6 +59,9 @@ pub struct Principal {
     pub agency: Option<AgencyCode>,
     /// For an official's sign-in: who.
     pub official: Option<OfficialId>,
+    /// Who acts, made with the principal from the same checked parts, so that it never
+    /// depends on the fields above staying as they were.
+    actor: Actor,
 }
 
 impl Principal {
@@ -70,23 +73,13 @@ impl Principal {
             institution: None,
             agency: None,
             official: Some(official_id),
+            actor: Actor::Official { official_id },
         }
     }
 
-    /// The actor to record in audit events.
+    /// The actor to record in audit events, and whose limits the store enforces.
     pub fn actor(&self) -> Actor {
-        if let (Role::Official, Some(official_id)) = (self.role, self.official) {
-            return Actor::Official { official_id };
-        }
-        match (self.role, self.institution, &self.agency) {
-            (Role::Institution, Some((institution_id, client_id)), _) => {
-                Actor::Institution { institution_id, client_id }
-            }
-            (Role::Agency, _, Some(agency_code)) => {
-                Actor::Agency { agency_code: agency_code.clone(), token_id: self.token_id }
-            }
-            _ => Actor::Admin { token_id: self.token_id },
-        }
+        self.actor.clone()
     }
 }
 
@@ -215,23 +208,31 @@ impl Store {
         }
         let role = Role::from_stored(&token.role)
             .ok_or_else(|| StoreError::corrupt("api_tokens", "role"))?;
-        let institution = match (role, token.institution_id, token.client_id) {
-            (Role::Institution, Some(institution), Some(client)) => {
-                Some((InstitutionId::from_uuid(institution), client))
+        let corrupt = |detail| StoreError::corrupt("api_tokens", detail);
+        let (institution, agency, actor) = match role {
+            Role::Admin => (None, None, Actor::Admin { token_id: token.id }),
+            Role::Institution => {
+                let institution_id = token.institution_id.map(InstitutionId::from_uuid);
+                let (Some(institution_id), Some(client_id)) = (institution_id, token.client_id)
+                else {
+                    return Err(corrupt("institution token without client"));
+                };
+                let actor = Actor::Institution { institution_id, client_id };
+                (Some((institution_id, client_id)), None, actor)
             }
-            (Role::Institution, _, _) => {
-                return Err(StoreError::corrupt("api_tokens", "institution token without client"));
+            Role::Agency => {
+                let agency_code = token
+                    .agency_code
+                    .as_deref()
+                    .and_then(|code| AgencyCode::parse(code).ok())
+                    .ok_or_else(|| corrupt("agency key without agency"))?;
+                let actor = Actor::Agency { agency_code: agency_code.clone(), token_id: token.id };
+                (None, Some(agency_code), actor)
             }
-            _ => None,
+            // Officials sign in at the identity provider: no stored token is theirs.
+            Role::Official => return Err(corrupt("role")),
         };
-        let agency = match (role, token.agency_code.as_deref().map(AgencyCode::parse)) {
-            (Role::Agency, Some(Ok(agency))) => Some(agency),
-            (Role::Agency, _) => {
-                return Err(StoreError::corrupt("api_tokens", "agency key without agency"));
-            }
-            _ => None,
-        };
-        Ok(Some(Principal { token_id: token.id, role, institution, agency, official: None }))
+        Ok(Some(Principal { token_id: token.id, role, institution, agency, official: None, actor }))
     }
 
     /// Every token, without hashes.
