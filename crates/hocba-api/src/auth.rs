@@ -1,7 +1,8 @@
 //! Bearer-token authentication, as extractors.
 //!
 //! A token is 32 random bytes, base64url-encoded with a `hocba_` prefix (so secret scanners can
-//! spot a leaked one). Only its SHA-256 is stored.
+//! spot a leaked one). Only its SHA-256 is stored. Officials present instead the JWT their
+//! identity provider issued them (see [`crate::oidc`]); Hocba stores nothing of it.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
