@@ -81,7 +81,7 @@ macro_rules! role_gated {
                 state: &AppState,
             ) -> Result<Self, ApiError> {
                 let principal = authenticate(parts, state).await?;
-                match principal.role {
+                match principal.role() {
                     $(Role::$role)|+ => Ok($name(principal)),
                     _ => Err(ApiError::Forbidden),
                 }
@@ -129,8 +129,8 @@ impl FromRequestParts<AppState> for InstitutionCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let principal = authenticate(parts, state).await?;
-        match principal.institution {
-            Some((institution_id, client_id)) if principal.role == Role::Institution => {
+        match principal.institution() {
+            Some((institution_id, client_id)) => {
                 Ok(InstitutionCaller { institution_id, client_id, principal })
             }
             _ => Err(ApiError::Forbidden),
@@ -169,7 +169,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
     };
     // Each institution API client, HR key and official has their own bucket. Operator tokens
     // are few, trusted, and run bulk imports: they are not limited.
-    match (principal.role, principal.institution) {
+    match (principal.role(), principal.institution()) {
         (Role::Institution, Some((_, client))) => state.limiter.check(client)?,
         (Role::Agency | Role::Official, _) => state.limiter.check(principal.token_id)?,
         _ => {}
@@ -190,7 +190,7 @@ async fn signed_in_official(
             ApiError::Unauthenticated
         })?;
     let official = state.store.official_id_by_national_id(&national_id).await?;
-    official.map(Principal::official).ok_or(ApiError::Unauthenticated)
+    official.map(Principal::signed_in).ok_or(ApiError::Unauthenticated)
 }
 
 #[cfg(test)]

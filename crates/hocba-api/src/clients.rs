@@ -252,16 +252,16 @@ pub struct WhoAmI {
     responses((status = 200, body = WhoAmI), (status = "4XX", body = Problem)))]
 pub async fn who_am_i(Caller(principal): Caller) -> Json<WhoAmI> {
     Json(WhoAmI {
-        role: match principal.role {
+        role: match principal.role() {
             Role::Admin => "admin",
             Role::Institution => "institution",
             Role::Agency => "agency",
             Role::Official => "official",
         },
-        institution_id: principal.institution.map(|(institution, _)| institution),
-        client_id: principal.institution.map(|(_, client)| client),
-        agency_code: principal.agency.map(|agency| agency.as_str().to_owned()),
-        official_id: principal.official,
+        institution_id: principal.institution().map(|(institution, _)| institution),
+        client_id: principal.institution().map(|(_, client)| client),
+        agency_code: principal.agency().map(|agency| agency.as_str().to_owned()),
+        official_id: principal.official_id(),
     })
 }
 

@@ -230,11 +230,11 @@ pub async fn search_officials(
         .map(AgencyCode::parse)
         .transpose()
         .map_err(|error| Invalid::field("agency_code", error))?;
-    if reader.official.is_some() {
+    if reader.official_id().is_some() {
         // An official reads their own record; they do not search for others.
         return Err(ApiError::Forbidden);
     }
-    let (agency, on) = match (reader.agency, asked) {
+    let (agency, on) = match (reader.agency().cloned(), asked) {
         (Some(own), Some(asked)) if asked != own => return Err(ApiError::Forbidden),
         (Some(own), _) => (Some(own), today()),
         (None, asked) => (asked, body.on.unwrap_or_else(today)),
@@ -271,10 +271,7 @@ pub async fn get_record_reads(
     ReadLogReader(reader): ReadLogReader,
     Path(id): Path<OfficialId>,
 ) -> Result<Json<Vec<RecordReadView>>, ApiError> {
-    if reader.official.is_some_and(|own| own != id) {
-        return Err(hocba_store::StoreError::NotFound { entity: "official" }.into());
-    }
-    let reads = app.store.record_reads(id).await?;
+    let reads = app.store.record_reads(&reader.actor(), id).await?;
     Ok(Json(
         reads
             .into_iter()

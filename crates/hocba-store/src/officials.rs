@@ -268,9 +268,10 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound { entity: "official" })?;
-        ensure_readable(&txn, model.id, reader).await?;
-        log_read(&txn, model.id, reader, purpose).await?;
         let official = load_official(&txn, model).await?;
+        let periods = official.employments.iter().map(|record| &record.employment);
+        may_read(reader, official.id.as_uuid(), periods)?;
+        log_read(&txn, official.id.as_uuid(), reader, purpose).await?;
         txn.commit().await?;
         Ok(official)
     }
@@ -288,11 +289,13 @@ impl Store {
             .map(|model| OfficialId::from_uuid(model.id)))
     }
 
-    /// Who read an official's record, and why, oldest first.
+    /// Who read an official's record, and why, oldest first, for a `reader` who may read it.
     pub async fn record_reads(
         &self,
+        reader: &Actor,
         id: OfficialId,
     ) -> Result<Vec<(String, String, OffsetDateTime)>, StoreError> {
+        ensure_readable(&self.db, id.as_uuid(), reader).await?;
         Ok(record_read::Entity::find()
             .filter(record_read::Column::OfficialId.eq(id.as_uuid()))
             .order_by_asc(record_read::Column::Id)
@@ -353,32 +356,41 @@ impl Store {
 
 /// Refuses, as if the official did not exist, a read by another official, or by an agency's HR
 /// department of someone not on its staff today: they learn nothing of people they may not read.
+/// `periods` are the official's employment periods (only an agency's read looks at them).
+fn may_read<'a>(
+    reader: &Actor,
+    official_id: Uuid,
+    periods: impl IntoIterator<Item = &'a Employment>,
+) -> Result<(), StoreError> {
+    let allowed = match reader {
+        Actor::System | Actor::Admin { .. } => true,
+        Actor::Official { official_id: own } => own.as_uuid() == official_id,
+        // Institutions match officials when posting; they do not read records.
+        Actor::Institution { .. } => false,
+        Actor::Agency { agency_code, .. } => {
+            hocba_domain::on_staff_of(periods, agency_code, crate::now().date())
+        }
+    };
+    if allowed { Ok(()) } else { Err(StoreError::NotFound { entity: "official" }) }
+}
+
+/// [`may_read`], loading the official's employment periods when the reader is an agency.
 pub(crate) async fn ensure_readable(
-    txn: &sea_orm::DatabaseTransaction,
+    db: &impl ConnectionTrait,
     official_id: Uuid,
     reader: &Actor,
 ) -> Result<(), StoreError> {
-    let not_found = StoreError::NotFound { entity: "official" };
-    let agency_code = match reader {
-        Actor::System | Actor::Admin { .. } => return Ok(()),
-        Actor::Official { official_id: own } if own.as_uuid() == official_id => return Ok(()),
-        // Institutions match officials when posting; they do not read records.
-        Actor::Official { .. } | Actor::Institution { .. } => return Err(not_found),
-        Actor::Agency { agency_code, .. } => agency_code,
-    };
-    let periods = employment::Entity::find()
-        .filter(employment::Column::OfficialId.eq(official_id))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(into_employment)
-        .collect::<Result<Vec<_>, _>>()?;
-    let periods = periods.iter().map(|record| &record.employment);
-    if hocba_domain::on_staff_of(periods, agency_code, crate::now().date()) {
-        Ok(())
-    } else {
-        Err(not_found)
+    let mut periods = Vec::new();
+    if let Actor::Agency { .. } = reader {
+        periods = employment::Entity::find()
+            .filter(employment::Column::OfficialId.eq(official_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(into_employment)
+            .collect::<Result<Vec<_>, _>>()?;
     }
+    may_read(reader, official_id, periods.iter().map(|record| &record.employment))
 }
 
 /// Logs, in the reading transaction, that `reader` read the record of official `official_id`.

@@ -47,33 +47,53 @@ impl Role {
 }
 
 /// The holder of a valid token.
+///
+/// What it may do is its role and its actor, both made from the same checked parts by the
+/// constructors, so the two cannot disagree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// The token's id (never the token).
     pub token_id: Uuid,
-    /// What it may do.
-    pub role: Role,
-    /// For an institution's token: which institution, through which API client.
-    pub institution: Option<(InstitutionId, Uuid)>,
-    /// For an HR department's key: which agency.
-    pub agency: Option<AgencyCode>,
-    /// For an official's sign-in: who.
-    pub official: Option<OfficialId>,
-    /// Who acts, made with the principal from the same checked parts, so that it never
-    /// depends on the fields above staying as they were.
+    role: Role,
     actor: Actor,
 }
 
 impl Principal {
     /// An official signed in at the identity provider. Their id stands in for a token id.
-    pub fn official(official_id: OfficialId) -> Principal {
+    pub fn signed_in(official_id: OfficialId) -> Principal {
         Principal {
             token_id: official_id.as_uuid(),
             role: Role::Official,
-            institution: None,
-            agency: None,
-            official: Some(official_id),
             actor: Actor::Official { official_id },
+        }
+    }
+
+    /// What it may do.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// For an institution's token: which institution, through which API client.
+    pub fn institution(&self) -> Option<(InstitutionId, Uuid)> {
+        match self.actor {
+            Actor::Institution { institution_id, client_id } => Some((institution_id, client_id)),
+            _ => None,
+        }
+    }
+
+    /// For an HR department's key: which agency.
+    pub fn agency(&self) -> Option<&AgencyCode> {
+        match &self.actor {
+            Actor::Agency { agency_code, .. } => Some(agency_code),
+            _ => None,
+        }
+    }
+
+    /// For an official's sign-in: who.
+    pub fn official_id(&self) -> Option<OfficialId> {
+        match self.actor {
+            Actor::Official { official_id } => Some(official_id),
+            _ => None,
         }
     }
 
@@ -209,30 +229,23 @@ impl Store {
         let role = Role::from_stored(&token.role)
             .ok_or_else(|| StoreError::corrupt("api_tokens", "role"))?;
         let corrupt = |detail| StoreError::corrupt("api_tokens", detail);
-        let (institution, agency, actor) = match role {
-            Role::Admin => (None, None, Actor::Admin { token_id: token.id }),
+        let actor = match role {
+            Role::Admin => Actor::Admin { token_id: token.id },
             Role::Institution => {
                 let institution_id = token.institution_id.map(InstitutionId::from_uuid);
                 let (Some(institution_id), Some(client_id)) = (institution_id, token.client_id)
                 else {
                     return Err(corrupt("institution token without client"));
                 };
-                let actor = Actor::Institution { institution_id, client_id };
-                (Some((institution_id, client_id)), None, actor)
+                Actor::Institution { institution_id, client_id }
             }
             Role::Agency => {
-                let agency_code = token
-                    .agency_code
-                    .as_deref()
-                    .and_then(|code| AgencyCode::parse(code).ok())
-                    .ok_or_else(|| corrupt("agency key without agency"))?;
-                let actor = Actor::Agency { agency_code: agency_code.clone(), token_id: token.id };
-                (None, Some(agency_code), actor)
+                Actor::Agency { agency_code: stored_agency(&token)?, token_id: token.id }
             }
             // Officials sign in at the identity provider: no stored token is theirs.
             Role::Official => return Err(corrupt("role")),
         };
-        Ok(Some(Principal { token_id: token.id, role, institution, agency, official: None, actor }))
+        Ok(Some(Principal { token_id: token.id, role, actor }))
     }
 
     /// Every token, without hashes.
@@ -271,15 +284,19 @@ pub struct AgencyKey {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
-fn into_agency_key(token: api_token::Model) -> Result<AgencyKey, StoreError> {
-    let agency_code = token
+/// The agency an agency key is for.
+fn stored_agency(token: &api_token::Model) -> Result<AgencyCode, StoreError> {
+    token
         .agency_code
         .as_deref()
         .and_then(|code| AgencyCode::parse(code).ok())
-        .ok_or_else(|| StoreError::corrupt("api_tokens", "agency_code"))?;
+        .ok_or_else(|| StoreError::corrupt("api_tokens", "agency key without agency"))
+}
+
+fn into_agency_key(token: api_token::Model) -> Result<AgencyKey, StoreError> {
     Ok(AgencyKey {
         id: token.id,
-        agency_code,
+        agency_code: stored_agency(&token)?,
         label: token.label,
         created_at: token.created_at,
         last_used_at: token.last_used_at,
