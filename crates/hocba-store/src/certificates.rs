@@ -540,15 +540,17 @@ impl Lookups {
                 .extend(found.into_iter().map(|official| (official.national_id.clone(), official)));
         }
         let ids: Vec<Uuid> = officials.values().map(|official| official.id).collect();
+        // By official only, then by institution here: with both in the query, SQLite's planner
+        // walks the institution's index, every completion it ever posted, which grows with
+        // each class; an official has a few completions in a lifetime.
+        let institution_id = self.institution.id.as_uuid();
         let mut earlier = Vec::new();
         for chunk in ids.chunks(audit::INSERT_CHUNK) {
-            earlier.extend(
-                completion::Entity::find()
-                    .filter(completion::Column::OfficialId.is_in(chunk.iter().copied()))
-                    .filter(completion::Column::InstitutionId.eq(self.institution.id.as_uuid()))
-                    .all(txn)
-                    .await?,
-            );
+            let found = completion::Entity::find()
+                .filter(completion::Column::OfficialId.is_in(chunk.iter().copied()))
+                .all(txn)
+                .await?;
+            earlier.extend(found.into_iter().filter(|c| c.institution_id == institution_id));
         }
         let earlier_ids: Vec<Uuid> = earlier.iter().map(|completion| completion.id).collect();
         let mut superseded = std::collections::HashSet::new();
