@@ -160,6 +160,12 @@ impl Store {
                 // A multi-row insert keeps a statement journal of the pages it changes, to undo
                 // only itself; in memory, that is a copy instead of a write to a temporary file.
                 .pragma("temp_store", "memory")
+                // A certificate row is about 2.6 KB: a 4 KB page holds one, a 16 KB page six.
+                // A posted class then makes a fifth of the write calls and writes a fifth fewer
+                // bytes, and posting is a fifth faster; a one-row commit writes bigger pages and
+                // is about a third slower. SQLite keeps an existing file's page size: this is for
+                // new files.
+                .page_size(16_384)
         });
         let db = Database::connect(options).await?;
         let checkpoints = (db.get_database_backend() == DbBackend::Sqlite
