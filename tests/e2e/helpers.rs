@@ -43,7 +43,7 @@ pub struct TestApp {
     pub store: Store,
     pub authority: Arc<Authority>,
     pub admin_token: String,
-    _dir: Option<TempDir>,
+    dir: Option<TempDir>,
     _keys: TempDir,
 }
 
@@ -92,6 +92,11 @@ impl TestApp {
         TestApp::start(store, Some(dir)).await
     }
 
+    /// The database file of a registry on SQLite.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self.dir.as_ref().map(|dir| dir.path().join("hocba.db"))
+    }
+
     pub async fn postgres() -> Option<TestApp> {
         let url = postgres_url()?;
         let schema = format!("test_{}", uuid_simple());
@@ -138,7 +143,7 @@ impl TestApp {
             identity_provider,
         };
         let router = hocba_api::app(state);
-        TestApp { router, store, authority, admin_token: token.secret, _dir: dir, _keys: keys }
+        TestApp { router, store, authority, admin_token: token.secret, dir, _keys: keys }
     }
 
     /// Sends a request; `token` goes in `Authorization: Bearer`.

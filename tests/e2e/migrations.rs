@@ -1,8 +1,10 @@
 //! Migrations run up, down and up again on both backends.
 
+use std::time::{Duration, Instant};
+
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, official_body};
 
 async fn migrations_revert_and_reapply(app: TestApp) {
     app.store.migrate_down(None).await.expect("down");
@@ -45,6 +47,24 @@ async fn an_agency_key_keeps_its_migration(app: TestApp) {
     assert!(app.store.migrate_down(Some(1)).await.is_err());
     let listed = app.get_as_admin("/api/v1/agencies/G01.H29/keys").await.body;
     assert!(listed[0]["revoked_at"].is_string(), "{listed:#}");
+}
+
+/// While the registry runs, what it writes reaches the SQLite database file itself, not only the
+/// write-ahead log beside it, which would otherwise grow without end.
+#[tokio::test]
+async fn sqlite_copies_its_log_into_the_database_file_while_running() {
+    let app = TestApp::sqlite().await;
+    app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let file = app.sqlite_file().expect("a SQLite registry");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let bytes = std::fs::read(&file).expect("database file");
+        if bytes.windows(12).any(|window| window == b"001085012345") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the official never reached {}", file.display());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 on_both_backends!(

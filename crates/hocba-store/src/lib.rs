@@ -117,9 +117,9 @@ impl Checkpoints {
     /// SQLite's default checkpoints inside the commit that fills the log past 1,000 pages, so a
     /// large batch pays for copying the log into the database before it can answer. Here
     /// commits only append to the log, and a task copies it (passively: never waiting for
-    /// readers or blocking the writer) on its own connection.
-    fn start(db: &DatabaseConnection) -> Self {
-        let db = db.clone();
+    /// readers or blocking the writer) on `db`, a connection of its own: on the store's one
+    /// connection, each copy would hold up the next write until it finished.
+    fn start(db: DatabaseConnection) -> Self {
         Checkpoints(tokio::spawn(async move {
             let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -173,10 +173,14 @@ impl Store {
                 // with 8 MB, 110 -> 112 ms).
                 .pragma("cache_size", "-8192")
         });
-        let db = Database::connect(options).await?;
-        let checkpoints = (db.get_database_backend() == DbBackend::Sqlite
-            && !url.contains(":memory:"))
-        .then(|| std::sync::Arc::new(Checkpoints::start(&db)));
+        let db = Database::connect(options.clone()).await?;
+        let checkpoints =
+            if db.get_database_backend() == DbBackend::Sqlite && !url.contains(":memory:") {
+                let own = Database::connect(options).await?;
+                Some(std::sync::Arc::new(Checkpoints::start(own)))
+            } else {
+                None
+            };
         if let Some(schema) = schema
             && db.get_database_backend() == DbBackend::Postgres
         {
