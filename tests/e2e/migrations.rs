@@ -1,4 +1,5 @@
-//! Migrations run up, down and up again on both backends.
+//! The database itself: migrations run up, down and up again on both backends, and SQLite's
+//! write-ahead log reaches the database file while the registry runs.
 
 use std::time::{Duration, Instant};
 
