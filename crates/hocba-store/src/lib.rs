@@ -16,6 +16,7 @@ mod institutions;
 mod keys;
 mod officials;
 mod page;
+mod sqlite_log;
 mod tokens;
 
 use std::time::Duration;
@@ -26,6 +27,8 @@ use sea_orm::{
 };
 use sea_orm::{SqliteTransactionMode, sqlx};
 use uuid::Uuid;
+
+use crate::sqlite_log::SqliteLog;
 
 pub use audit::{AuditEvent, ChainReport};
 pub use catalog::{Category, Class, ClassQuery, Program};
@@ -95,70 +98,9 @@ impl Actor {
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    /// SQLite's WAL checkpoints, run beside the writers rather than inside their commits;
-    /// stopped when the last clone of the store is dropped.
-    _checkpoints: Option<std::sync::Arc<Checkpoints>>,
+    /// A SQLite file's write-ahead log: checkpointed beside the writers, and bounded by them.
+    sqlite_log: Option<std::sync::Arc<SqliteLog>>,
 }
-
-/// How often the background task copies the SQLite write-ahead log into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
-/// The background checkpoint task of a SQLite store.
-#[derive(Debug)]
-struct Checkpoints(tokio::task::JoinHandle<()>);
-
-impl Drop for Checkpoints {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl Checkpoints {
-    /// SQLite's default checkpoints inside the commit that fills the log past 1,000 pages, so a
-    /// large batch pays for copying the log into the database before it can answer. Here
-    /// commits only append to the log, and a task copies it on `db`, a connection of its own:
-    /// on the store's one connection, each copy would hold up the next write until it finished.
-    ///
-    /// The copy is passive (it never waits for the writer), but the log starts again from its
-    /// beginning only when a write finds it copied to the end, and under writes that never pause
-    /// (institutions posting at once) a passive copy never reaches the end. The log then grew
-    /// without bound: 22 GB while 100,000 officials were registered by four clients. So once the
-    /// log outgrows [`RESTART_LOG_AFTER`], the task waits for a gap between writes and restarts
-    /// it; the passive copy just before leaves little to copy while writers wait.
-    fn start(db: DatabaseConnection) -> Self {
-        Checkpoints(tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(error) = Self::checkpoint(&db).await {
-                    tracing::warn!(%error, "WAL checkpoint failed; retrying");
-                }
-            }
-        }))
-    }
-
-    async fn checkpoint(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
-        let log_pages = Self::run(db, "PASSIVE").await?;
-        if log_pages > RESTART_LOG_AFTER {
-            Self::run(db, "RESTART").await?;
-        }
-        Ok(())
-    }
-
-    /// Runs a checkpoint in `mode` and returns the pages the log held.
-    async fn run(db: &DatabaseConnection, mode: &str) -> Result<i64, sea_orm::DbErr> {
-        let sql = format!("PRAGMA wal_checkpoint({mode})");
-        let answer =
-            db.query_one_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, sql)).await?;
-        // The answer is (busy, pages in the log, pages copied), -1 when not in WAL mode.
-        answer.map_or(Ok(0), |row| row.try_get_by_index::<i64>(1))
-    }
-}
-
-/// The log pages past which the checkpoint task restarts the SQLite log: 16 MB at 16 KB pages,
-/// about two classes of 1,000 certificates.
-const RESTART_LOG_AFTER: i64 = 1024;
 
 impl Store {
     /// Connects to `url` (`sqlite://FILE` or `postgres://…`). A SQLite file is created if missing.
@@ -201,10 +143,10 @@ impl Store {
                 .pragma("cache_size", "-8192")
         });
         let db = Database::connect(options.clone()).await?;
-        let checkpoints =
+        let sqlite_log =
             if db.get_database_backend() == DbBackend::Sqlite && !url.contains(":memory:") {
                 let own = Database::connect(options).await?;
-                Some(std::sync::Arc::new(Checkpoints::start(own)))
+                Some(std::sync::Arc::new(SqliteLog::open(&db, Some(own)).await?))
             } else {
                 None
             };
@@ -221,7 +163,7 @@ impl Store {
             }
             db.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
         }
-        Ok(Store { db, _checkpoints: checkpoints })
+        Ok(Store { db, sqlite_log })
     }
 
     /// Applies pending migrations and loads the national taxonomy of categories.
@@ -251,7 +193,13 @@ impl Store {
     /// On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`): a deferred transaction that
     /// reads first and writes later fails with `SQLITE_BUSY` when another writer got in between,
     /// and the busy timeout cannot help it.
+    ///
+    /// On a SQLite file it first keeps the write-ahead log within its bound
+    /// ([`SqliteLog::keep_bounded`]).
     async fn write(&self) -> Result<DatabaseTransaction, StoreError> {
+        if let Some(log) = &self.sqlite_log {
+            log.keep_bounded(&self.db).await?;
+        }
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
