@@ -268,7 +268,35 @@ mod idempotency {
         assert_eq!(unkeyed.body["rows"][0]["problem"]["code"], "duplicate-completion");
     }
 
+    /// Ten identical requests with one key, sent at once (a client retrying before its first
+    /// answer arrived): one certificate, and every one of them gets its answer.
+    async fn concurrent_requests_with_one_key_all_get_the_first_answer(app: TestApp) {
+        let s = setting(&app).await;
+        for (uri, body) in [
+            ("/api/v1/completions", completion(&s.class)),
+            ("/api/v1/completions/batch", json!({ "rows": [completion(&s.class)] })),
+        ] {
+            let key = format!("at-once-{uri}");
+            let at_once = (0..10).map(|_| post_keyed(&app, &s.token, uri, &key, &body));
+            let answers = futures_util::future::join_all(at_once).await;
+            let first = &answers[0];
+            assert!(first.status.is_success(), "{uri}: {} {:#}", first.status, first.body);
+            for answer in &answers {
+                let same = answer.status == first.status && answer.body == first.body;
+                assert!(same, "{uri}: {} {}", answer.status, answer.body["code"]);
+            }
+        }
+        let listed = app
+            .get_as_admin(&format!(
+                "/api/v1/officials/{}/certificates",
+                s.official["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(listed.body.as_array().unwrap().len(), 1, "{:#}", listed.body);
+    }
+
     on_both_backends!(
+        concurrent_requests_with_one_key_all_get_the_first_answer,
         a_retry_with_the_same_key_replays_the_first_answer,
         a_batch_retry_with_the_same_key_writes_nothing_new,
     );

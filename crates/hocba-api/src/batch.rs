@@ -143,7 +143,12 @@ pub async fn post_completions_batch(
     } else {
         let actor = caller.principal.actor();
         let keyed = key.as_ref().map(|key| (key, &answer as Answer<'_, _>));
-        post_batch(&app, &actor, caller.institution_id, &valid, all_or_nothing, keyed).await?
+        match post_batch(&app, &actor, caller.institution_id, &valid, all_or_nothing, keyed).await {
+            Ok(stored) => stored,
+            Err(failure) => {
+                return idempotency::first_answer_or(&app.store, key.as_ref(), failure).await;
+            }
+        }
     };
     Ok(idempotency::json_response(answer(&stored)))
 }

@@ -210,8 +210,10 @@ pub async fn post_completion(
         Err(error) => idempotency::render(StatusCode::INTERNAL_SERVER_ERROR, &error.problem()),
     };
     let keyed = key.as_ref().map(|key| (key, &answer as Answer<'_, Posted>));
-    let done = post(&app, &actor, caller.institution_id, &posted, keyed).await?;
-    Ok(idempotency::json_response(answer(&done)))
+    match post(&app, &actor, caller.institution_id, &posted, keyed).await {
+        Ok(done) => Ok(idempotency::json_response(answer(&done))),
+        Err(failure) => idempotency::first_answer_or(&app.store, key.as_ref(), failure).await,
+    }
 }
 
 fn posted_view((completion, certificate): &Posted) -> Result<PostedView, ApiError> {

@@ -49,6 +49,27 @@ pub(crate) async fn check(
     }
 }
 
+/// What to answer a keyed request whose processing failed.
+///
+/// Requests with one key sent at once all find no answer before they start; the first to commit
+/// stores its answer, and the others then fail on the stored key or on the completion it
+/// recorded. On SQLite they wait for the write lock and on PostgreSQL for the key's unique
+/// index, so either way the first answer is stored by then: a request with the same body gets
+/// that answer (as a later retry would), one with another body `idempotency-key-reused`. With
+/// no answer stored, the failure was this request's own.
+pub(crate) async fn first_answer_or(
+    store: &Store,
+    key: Option<&IdempotencyKey>,
+    failure: ApiError,
+) -> Result<Response, ApiError> {
+    let Some(key) = key else { return Err(failure) };
+    match store.replay(key).await? {
+        Replay::Fresh => Err(failure),
+        Replay::Answered { status, body } => Ok(json_response((status, body))),
+        Replay::Mismatch => Err(ApiError::IdempotencyKeyReused),
+    }
+}
+
 /// An answer rendered once, stored and sent byte for byte the same.
 pub(crate) fn render<T: Serialize>(status: StatusCode, view: &T) -> (u16, String) {
     match serde_json::to_string(view) {
