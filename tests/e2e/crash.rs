@@ -177,9 +177,10 @@ fn a_killed_server_stores_every_row_exactly_once_after_retries() {
             BATCHES
         })
     };
-    // Kill while the second batch is being written (the first one has been answered).
+    // Kill as soon as the second batch is on its way (the first one has been answered): it
+    // lands while that batch is sent, read or written, whatever the machine's speed, and the
+    // poster cannot have posted the last batch.
     while sent.recv().unwrap() < 1 {}
-    std::thread::sleep(Duration::from_millis(30));
     server.child.kill().unwrap(); // SIGKILL: no shutdown, no flush
     server.child.wait().unwrap();
     let reached = poster.join().unwrap();
