@@ -1,0 +1,118 @@
+//! What the registry refuses in any input, the same way on both databases: control and
+//! bidirectional control characters in free text, names mixing scripts.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::completions::{completion, setting};
+use crate::helpers::{TestApp, TestResponse, official_body};
+
+/// Asserts a 422 `validation-failed` whose only invalid field is `field`, for rule `code`.
+#[track_caller]
+fn assert_refused(answer: &TestResponse, field: &str, code: &str) {
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation-failed");
+    assert_eq!(answer.body["errors"][0]["field"], field, "{:#}", answer.body);
+    assert_eq!(answer.body["errors"][0]["code"], code, "{:#}", answer.body);
+}
+
+/// PostgreSQL cannot store U+0000 (SQLite can): every free-text field refuses it, and other
+/// control characters, before either database sees it.
+async fn control_characters_in_free_text_are_refused(app: TestApp) {
+    let nul = "Trường\u{0}Chính trị";
+    let answer = app
+        .post(
+            "/api/v1/institutions",
+            &json!({ "code": "TCT-NUL", "name": nul, "kind": "university" }),
+        )
+        .await;
+    assert_refused(&answer, "name", "control-character");
+    let answer = app
+        .post(
+            "/api/v1/institutions",
+            &json!({ "code": "TCT-NUL", "name": "Trường", "parent_authority": "Bộ\u{7}",
+                     "kind": "university" }),
+        )
+        .await;
+    assert_refused(&answer, "parent_authority", "control-character");
+
+    let s = setting(&app).await;
+    let school = s.school["id"].as_str().unwrap();
+    let mut official = official_body("001085099999", "Lê Thị Hoa");
+    official["employment"]["agency_name"] = json!(nul);
+    let answer = app.post("/api/v1/officials", &official).await;
+    assert_refused(&answer, "employment.agency_name", "control-character");
+    let mut official = official_body("001085099999", "Lê Thị Hoa");
+    official["employment"]["position_title"] = json!("Trưởng\u{0} phòng");
+    let answer = app.post("/api/v1/officials", &official).await;
+    assert_refused(&answer, "employment.position_title", "control-character");
+
+    let programme = json!({ "code": "QLNN-CV-NUL", "title_vi": nul, "category_code": "QLNN-CV",
+                            "min_days": 5 });
+    assert_refused(
+        &app.post("/api/v1/programs", &programme).await,
+        "title_vi",
+        "control-character",
+    );
+    let programme = json!({ "code": "QLNN-CV-NUL", "title_vi": "Bồi dưỡng", "title_en": "\u{0}",
+                            "category_code": "QLNN-CV", "min_days": 5 });
+    assert_refused(
+        &app.post("/api/v1/programs", &programme).await,
+        "title_en",
+        "control-character",
+    );
+    let scope = json!({ "category_code": "PL", "valid_from": "2020-01-01", "decision": nul });
+    let answer = app.post(&format!("/api/v1/institutions/{school}/scopes"), &scope).await;
+    assert_refused(&answer, "decision", "control-character");
+    let class = json!({ "institution_id": school, "program_id": s.class["program_id"],
+                        "code": "K-NUL", "starts_on": "2025-03-03", "ends_on": "2025-03-28",
+                        "place": nul, "mode": "in_person" });
+    assert_refused(&app.post("/api/v1/classes", &class).await, "place", "control-character");
+    let label = json!({ "label": "LMS\u{0}" });
+    let answer = app.post(&format!("/api/v1/institutions/{school}/clients"), &label).await;
+    assert_refused(&answer, "label", "control-character");
+    let answer = app.post("/api/v1/agencies/G01.H29/keys", &label).await;
+    assert_refused(&answer, "label", "control-character");
+
+    // An institution's own token reaches a free-text field too: the note of a revocation.
+    let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
+    let number = posted.body["certificate"]["number"].as_str().unwrap();
+    let revoke = format!("/api/v1/certificates/{number}/revoke");
+    let answer =
+        app.post_as(&s.token, &revoke, &json!({ "reason": "issued_in_error", "note": nul })).await;
+    assert_refused(&answer, "note", "control-character");
+    // Tab and line breaks are whitespace, collapsed into the one-line note that is stored.
+    let note = json!({ "reason": "issued_in_error", "note": "wrong\r\n\tperson" });
+    let answer = app.post_as(&s.token, &revoke, &note).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+}
+
+/// A right-to-left override makes a name read otherwise than it is spelt; a Cyrillic "у" in a
+/// Vietnamese name makes a different name that looks the same. Neither is registered or signed.
+async fn bidi_controls_and_names_mixing_scripts_are_refused(app: TestApp) {
+    let spoofed = json!({ "code": "TCT-RLO", "name": "Trường \u{202E}QGHN", "kind": "university" });
+    let answer = app.post("/api/v1/institutions", &spoofed).await;
+    assert_refused(&answer, "name", "bidi-control");
+    let greek =
+        json!({ "code": "TCT-GR", "name": "Trường Chính trị Ηà Nam", "kind": "university" });
+    assert_refused(&app.post("/api/v1/institutions", &greek).await, "name", "mixed-script");
+
+    let answer =
+        app.post("/api/v1/officials", &official_body("001085099999", "Nguуễn Văn An")).await;
+    assert_refused(&answer, "full_name", "mixed-script");
+    let answer = app
+        .post("/api/v1/officials", &official_body("001085099999", "Nguyễn Văn An\u{200F}"))
+        .await;
+    assert_refused(&answer, "full_name", "bidi-control");
+
+    let s = setting(&app).await;
+    let mut row = completion(&s.class);
+    row["full_name"] = json!("Nguуễn Văn An");
+    let answer = app.post_as(&s.token, "/api/v1/completions", &row).await;
+    assert_refused(&answer, "full_name", "mixed-script");
+}
+
+on_both_backends!(
+    control_characters_in_free_text_are_refused,
+    bidi_controls_and_names_mixing_scripts_are_refused,
+);
