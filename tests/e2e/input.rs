@@ -1,10 +1,13 @@
 //! What the registry refuses in any input, the same way on both databases: control and
-//! bidirectional control characters in free text, names mixing scripts.
+//! bidirectional control characters in free text, names mixing scripts, training that cannot
+//! have happened; and how it says so without repeating the value it refused.
 
 use axum::http::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
+use time::macros::date;
+use time::{Date, Duration, OffsetDateTime};
 
-use crate::completions::{completion, setting};
+use crate::completions::{Setting, completion, program_completion, setting};
 use crate::helpers::{TestApp, TestResponse, official_body};
 
 /// Asserts a 422 `validation-failed` whose only invalid field is `field`, for rule `code`.
@@ -112,7 +115,71 @@ async fn bidi_controls_and_names_mixing_scripts_are_refused(app: TestApp) {
     assert_refused(&answer, "full_name", "mixed-script");
 }
 
+/// Opens another class of the setting's programme at its school.
+async fn another_class(
+    app: &TestApp,
+    s: &Setting,
+    code: &str,
+    starts_on: Date,
+    ends_on: Date,
+) -> Value {
+    let class = json!({ "institution_id": s.school["id"], "program_id": s.class["program_id"],
+                        "code": code, "starts_on": starts_on, "ends_on": ends_on,
+                        "mode": "in_person" });
+    let opened = app.post("/api/v1/classes", &class).await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{:#}", opened.body);
+    opened.body
+}
+
+/// The completion of the issue: programme dates from 1925 for an official born in 1985, with
+/// 3,650 days; an import's 400 days for a 26-day class; a class that has not ended yet.
+async fn training_that_cannot_have_happened_is_not_signed(app: TestApp) {
+    let s = setting(&app).await;
+    let mut from_1925 = program_completion("QLNN-CV-2024", "1925-01-06", "2025-01-06");
+    from_1925["duration_days"] = json!(3650);
+    let answer = app.post_as(&s.token, "/api/v1/completions", &from_1925).await;
+    assert_refused(&answer, "started_on", "before-minimum-age");
+
+    let short_class =
+        another_class(&app, &s, "K26", date!(2025 - 09 - 01), date!(2025 - 09 - 26)).await;
+    let mut too_many_days = completion(&short_class);
+    too_many_days["duration_days"] = json!(400);
+    let answer = app.post_as(&s.token, "/api/v1/completions", &too_many_days).await;
+    assert_refused(&answer, "duration_days", "duration-beyond-span");
+    assert!(answer.body["errors"][0]["reason"].as_str().unwrap().contains("26 calendar days"));
+
+    let today = OffsetDateTime::now_utc().date();
+    let (starts_on, ends_on) = (today - Duration::days(10), today + Duration::days(20));
+    let open_class = another_class(&app, &s, "K-OPEN", starts_on, ends_on).await;
+    let mut early = completion(&open_class);
+    early["duration_days"] = json!(10);
+    let answer = app.post_as(&s.token, "/api/v1/completions", &early).await;
+    assert_refused(&answer, "class_id", "training-not-ended");
+
+    // A batch reports each such row, and records the rest.
+    let rows = json!([too_many_days, completion(&s.class), from_1925, early]);
+    let answer = app.post_as(&s.token, "/api/v1/completions/batch", &json!({ "rows": rows })).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    assert_eq!(answer.body["accepted"], 1, "{:#}", answer.body);
+    let problems: Vec<(&Value, &Value)> = answer.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["status"] == "rejected")
+        .map(|row| (&row["problem"]["errors"][0]["field"], &row["problem"]["errors"][0]["code"]))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (&json!("duration_days"), &json!("duration-beyond-span")),
+            (&json!("started_on"), &json!("before-minimum-age")),
+            (&json!("class_id"), &json!("training-not-ended")),
+        ]
+    );
+}
+
 on_both_backends!(
     control_characters_in_free_text_are_refused,
     bidi_controls_and_names_mixing_scripts_are_refused,
+    training_that_cannot_have_happened_is_not_signed,
 );

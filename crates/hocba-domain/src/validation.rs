@@ -56,6 +56,18 @@ pub enum Violation {
     /// The district level was abolished on 2025-07-01 (two-level local government).
     #[error("the district level no longer exists for periods starting on or after 2025-07-01")]
     DistrictLevelAbolished,
+    /// Training that starts before the official's 15th birthday (as the registry has it).
+    #[error("the training must not start before the official's 15th birthday")]
+    BeforeMinimumAge,
+    /// Training whose last day is after today: a completion is posted once it has ended.
+    #[error("the training must have ended by today")]
+    TrainingNotEnded,
+    /// More training days than the calendar days from the first to the last day.
+    #[error("must not exceed the {days} calendar days from the first to the last day")]
+    DurationBeyondSpan {
+        /// Calendar days of the training, both ends included.
+        days: i64,
+    },
 }
 
 impl Violation {
@@ -74,6 +86,9 @@ impl Violation {
             Violation::KindCannotDeliver { .. } => "kind-cannot-deliver",
             Violation::DistrictLevelAbolished => "district-level-abolished",
             Violation::EitherClassOrProgram => "class-or-program",
+            Violation::BeforeMinimumAge => "before-minimum-age",
+            Violation::TrainingNotEnded => "training-not-ended",
+            Violation::DurationBeyondSpan { .. } => "duration-beyond-span",
         }
     }
 }
