@@ -178,8 +178,53 @@ async fn training_that_cannot_have_happened_is_not_signed(app: TestApp) {
     );
 }
 
+/// docs/api.md: rejected personal values are never echoed, in bodies of the wrong shape, in
+/// batch rows, in path and query parameters.
+async fn refused_values_are_not_echoed(app: TestApp) {
+    let echoes = |answer: &TestResponse, value: &str| answer.body.to_string().contains(value);
+
+    let mut number = official_body("001085099999", "Lê Thị Hoa");
+    number["national_id"] = json!(35065100000_u64);
+    let answer = app.post("/api/v1/officials", &number).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "malformed-body");
+    assert_eq!(answer.problem_fields(), ["national_id"]);
+    assert_eq!(answer.body["errors"][0]["reason"], "expected a string");
+    assert!(!echoes(&answer, "35065100000"), "{:#}", answer.body);
+
+    let mut date = official_body("001085099999", "Lê Thị Hoa");
+    date["date_of_birth"] = json!(19900314);
+    let answer = app.post("/api/v1/officials", &date).await;
+    assert_eq!(answer.body["errors"][0]["reason"], "expected a date (YYYY-MM-DD)");
+    assert!(!echoes(&answer, "19900314"), "{:#}", answer.body);
+
+    let mut unknown = official_body("001085099999", "Lê Thị Hoa");
+    unknown["gender"] = json!("nữ");
+    unknown["ho_ten"] = json!("Lê Thị Hoa");
+    let answer = app.post("/api/v1/officials", &unknown).await;
+    assert!(!echoes(&answer, "nữ") && !echoes(&answer, "Hoa"), "{:#}", answer.body);
+
+    let s = setting(&app).await;
+    let mut row = completion(&s.class);
+    row["national_id"] = json!(1085012345_u64);
+    let answer =
+        app.post_as(&s.token, "/api/v1/completions/batch", &json!({ "rows": [row] })).await;
+    assert_eq!(answer.body["rows"][0]["problem"]["errors"][0]["field"], "national_id");
+    assert!(!echoes(&answer, "1085012345"), "{:#}", answer.body);
+
+    let answer = app.get_as_admin("/api/v1/officials/001085012345").await;
+    answer.assert_problem(StatusCode::BAD_REQUEST, "bad-parameter");
+    assert_eq!(answer.body["errors"][0]["reason"], "is not a valid id");
+    assert!(!echoes(&answer, "001085012345"), "{:#}", answer.body);
+
+    let answer = app.get("/api/v1/programs?limit=001085012345x").await;
+    answer.assert_problem(StatusCode::BAD_REQUEST, "bad-parameter");
+    assert_eq!(answer.problem_fields(), ["limit"]);
+    assert!(!echoes(&answer, "001085012345"), "{:#}", answer.body);
+}
+
 on_both_backends!(
     control_characters_in_free_text_are_refused,
     bidi_controls_and_names_mixing_scripts_are_refused,
     training_that_cannot_have_happened_is_not_signed,
+    refused_values_are_not_echoed,
 );
