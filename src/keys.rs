@@ -59,7 +59,7 @@ pub enum KeyAction {
         /// Key id.
         kid: String,
         /// Why (kept in the audit trail).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::free_text::<500>)]
         note: Option<String>,
     },
 }

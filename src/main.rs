@@ -74,7 +74,7 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
         /// What the token is for, shown in token lists and the audit trail.
-        #[arg(long, default_value = "operator")]
+        #[arg(long, default_value = "operator", value_parser = free_text::<100>)]
         label: String,
     },
 }
@@ -156,6 +156,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// A free-text argument (a label, a note), held to the rule the API holds free text to, with
+/// `MAX` characters at most.
+fn free_text<const MAX: usize>(raw: &str) -> Result<String, String> {
+    hocba_domain::validation::text(raw, MAX).map_err(|violation| violation.to_string())
 }
 
 async fn mint_admin_token(store: &Store, label: &str) -> anyhow::Result<String> {
@@ -257,4 +263,21 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_and_notes_given_on_the_command_line_follow_the_free_text_rule() {
+        let label = |label: &str| Cli::try_parse_from(["hocba", "admin-token", "--label", label]);
+        assert!(label("night shift").is_ok());
+        assert!(label("night\u{7}shift").is_err());
+        assert!(label("night \u{202E}tfihs").is_err());
+        let note =
+            |note: &str| Cli::try_parse_from(["hocba", "keys", "revoke", "k1", "--note", note]);
+        assert!(note("leaked in a backup").is_ok());
+        assert!(note("leaked\u{1b}[2J").is_err());
+    }
 }

@@ -37,6 +37,17 @@ pub(crate) fn completion(class: &Value) -> Value {
             "class_id": class["id"], "duration_days": 40, "outcome": "passed" })
 }
 
+/// The official's completion of a programme on these dates, without a class.
+pub(crate) fn program_completion(code: &str, started_on: &str, ended_on: &str) -> Value {
+    let mut posted = completion(&Value::Null);
+    let fields = posted.as_object_mut().unwrap();
+    fields.remove("class_id");
+    fields.insert("program_code".into(), json!(code));
+    fields.insert("started_on".into(), json!(started_on));
+    fields.insert("ended_on".into(), json!(ended_on));
+    posted
+}
+
 async fn a_posted_completion_comes_back_with_its_signed_certificate(app: TestApp) {
     let s = setting(&app).await;
     let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
@@ -50,12 +61,7 @@ async fn a_posted_completion_comes_back_with_its_signed_certificate(app: TestApp
     assert_eq!(creator["id"].as_str().unwrap().rsplit('/').next(), s.school["id"].as_str());
 
     // Without a class: a programme and its dates.
-    let mut by_program = completion(&s.class);
-    let fields = by_program.as_object_mut().unwrap();
-    fields.remove("class_id");
-    fields.insert("program_code".into(), json!("QLNN-CV-2024"));
-    fields.insert("started_on".into(), json!("2025-09-01"));
-    fields.insert("ended_on".into(), json!("2025-10-24"));
+    let by_program = program_completion("QLNN-CV-2024", "2025-09-01", "2025-10-24");
     let posted = app.post_as(&s.token, "/api/v1/completions", &by_program).await;
     assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
 }
@@ -93,13 +99,8 @@ async fn scope_duration_and_duplicates_are_enforced(app: TestApp) {
     assert_eq!(answer.problem_fields(), ["duration_days"]);
 
     app.program("LLCT-CAO-2024", "LLCT-CAO").await;
-    let mut out_of_scope = completion(&s.class);
-    let fields = out_of_scope.as_object_mut().unwrap();
-    fields.remove("class_id");
-    fields.insert("program_code".into(), json!("LLCT-CAO-2024"));
-    fields.insert("started_on".into(), json!("2025-01-06"));
-    fields.insert("ended_on".into(), json!("2025-12-19"));
-    fields.insert("duration_days".into(), json!(240));
+    let mut out_of_scope = program_completion("LLCT-CAO-2024", "2025-01-06", "2025-12-19");
+    out_of_scope["duration_days"] = json!(240);
     let answer = app.post_as(&s.token, "/api/v1/completions", &out_of_scope).await;
     answer.assert_problem(StatusCode::FORBIDDEN, "institution-not-accredited");
     assert!(answer.body["detail"].as_str().unwrap().contains("LLCT-CAO"), "{:#}", answer.body);

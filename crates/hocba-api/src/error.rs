@@ -88,7 +88,17 @@ pub enum ApiError {
     NotJsonLd(String),
     /// A store failure; the 5xx ones are opaque to the client.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            // Fields the store found invalid against stored facts are reported as any others.
+            StoreError::Invalid(invalid) => ApiError::Invalid(invalid),
+            error => ApiError::Store(error),
+        }
+    }
 }
 
 /// An RFC 9457 problem document.

@@ -86,12 +86,17 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        let status = match inner.classify() {
-            serde_json::error::Category::Data => StatusCode::UNPROCESSABLE_ENTITY,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        let reason = strip_position(&inner.to_string());
-        ApiError::MalformedBody { field: field_of(&path, &reason), reason, status }
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                shape_error(&path, &strip_position(&inner.to_string()))
+            }
+            // Syntax errors are serde_json's own fixed sentences ("expected value"): no value.
+            _ => ApiError::MalformedBody {
+                field: None,
+                reason: strip_position(&inner.to_string()),
+                status: StatusCode::BAD_REQUEST,
+            },
+        }
     })?;
     deserializer.end().map_err(|error| ApiError::MalformedBody {
         field: None,
@@ -103,31 +108,129 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
 
 /// Deserializes one already-parsed JSON value (a row of a batch), naming the offending field.
 pub(crate) fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
-        let reason = strip_position(&error.into_inner().to_string());
-        ApiError::MalformedBody {
-            field: field_of(&path, &reason),
-            reason,
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-        }
-    })
+    serde_path_to_error::deserialize(value)
+        .map_err(|error| shape_error(&error.path().to_string(), &error.into_inner().to_string()))
 }
 
-/// The path of the offending field. serde puts an unknown field in the path but names a missing
-/// one only in its message, so a missing field's name is lifted from the message.
-fn field_of(path: &str, reason: &str) -> Option<String> {
-    let parent = (path != ".").then_some(path);
-    let missing = reason.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
-    match (parent, missing) {
-        (Some(parent), Some(name)) => Some(format!("{parent}.{name}")),
-        (None, Some(name)) => Some(name.to_owned()),
-        (parent, None) => parent.map(str::to_owned),
+/// JSON of the wrong shape at `path`, as serde described it in `message`.
+fn shape_error(path: &str, message: &str) -> ApiError {
+    let complaint = Complaint::of(message, "is not a field of this request");
+    ApiError::MalformedBody {
+        field: complaint.field(path),
+        reason: complaint.reason,
+        status: StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
+/// What serde found wrong with a value, in words that never quote the value sent.
+///
+/// serde's messages repeat what they refused ("invalid type: integer `35065100000`, expected a
+/// string"), and the value may be personal: a national ID number sent as a number, a date of
+/// birth, a gender. docs/api.md promises that rejected values are never echoed, so each kind
+/// of message is rewritten to name only what was expected; a message of no known kind gets a
+/// fixed sentence.
+struct Complaint {
+    /// A field serde names only in its message (a missing one), not in the path.
+    named: Option<String>,
+    /// What is wrong, without the value.
+    reason: String,
+}
+
+impl Complaint {
+    /// `unknown` is what to say of a field (or parameter) the request does not have: its name
+    /// is in the path already, so the reason does not repeat it.
+    fn of(message: &str, unknown: &str) -> Complaint {
+        let reason = |reason: &str| Complaint { named: None, reason: reason.to_owned() };
+        let named = |rest: &str, reason: &str| Complaint {
+            named: rest.split('`').next().map(str::to_owned),
+            reason: reason.to_owned(),
+        };
+        // The expected part comes last and from our own types, so it is split off from the
+        // right: a value that itself holds ", expected " cannot move the split into itself.
+        let expecting = |fallback: &str| match message.rsplit_once(", expected ") {
+            Some((_, wanted)) => reason(&format!("expected {}", expected(wanted))),
+            None => reason(fallback),
+        };
+        if let Some(rest) = message.strip_prefix("missing field `") {
+            named(rest, "is required")
+        } else if let Some(rest) = message.strip_prefix("duplicate field `") {
+            named(rest, "is given more than once")
+        } else if message.starts_with("unknown field `") {
+            reason(unknown)
+        } else if message.starts_with("unknown variant `") {
+            expecting("is not one of the accepted values")
+        } else if ["invalid type: ", "invalid value: ", "invalid length "]
+            .iter()
+            .any(|kind| message.starts_with(kind))
+        {
+            expecting("has the wrong type")
+        } else if message.starts_with("UUID parsing failed") {
+            reason("expected a UUID")
+        } else if TIME_MESSAGES.iter().any(|fragment| message.contains(fragment)) {
+            reason("expected a date (YYYY-MM-DD)")
+        } else if INTEGER_MESSAGES.contains(&message) {
+            reason("expected a whole number")
+        } else {
+            reason("is not a valid value for this field")
+        }
+    }
+
+    /// The field's path: `path` (serde's, `.` at the top), with the field the message names.
+    fn field(&self, path: &str) -> Option<String> {
+        let parent = (path != ".").then_some(path);
+        match (parent, &self.named) {
+            (Some(parent), Some(name)) => Some(format!("{parent}.{name}")),
+            (None, Some(name)) => Some(name.clone()),
+            (parent, None) => parent.map(str::to_owned),
+        }
+    }
+}
+
+/// serde's name of an expected type, in words for an integrator.
+fn expected(wanted: &str) -> String {
+    let words = match wanted {
+        "a `Date`" => "a date (YYYY-MM-DD)",
+        "u8" => "a whole number from 0 to 255",
+        "u16" => "a whole number from 0 to 65535",
+        "u32" => "a whole number from 0 to 4294967295",
+        "u64" | "usize" => "a whole number from 0",
+        "i8" | "i16" | "i32" | "i64" => "a whole number",
+        "f32" | "f64" => "a number",
+        struct_name if struct_name.starts_with("struct ") => "an object",
+        other => other,
+    };
+    words.to_owned()
+}
+
+/// Fragments of the `time` crate's messages for a date string it cannot parse
+/// (`time::error::Parse`), which a `Date` field's serde error is made of.
+const TIME_MESSAGES: [&str; 5] = [
+    "component could not be parsed",
+    "a character literal was not valid",
+    "unexpected trailing characters",
+    "was not in range",
+    "did not include enough information",
+];
+
+/// The standard library's messages for a query parameter that is not an integer.
+const INTEGER_MESSAGES: [&str; 4] = [
+    "invalid digit found in string",
+    "cannot parse integer from empty string",
+    "number too large to fit in target type",
+    "number too small to fit in target type",
+];
+
+/// serde_json's message without the " at line L column C" it ends with.
 fn strip_position(message: &str) -> String {
-    message.split(" at line ").next().unwrap_or(message).to_owned()
+    let position = |tail: &str| {
+        tail.split_once(" column ").is_some_and(|(line, column)| {
+            [line, column].iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+    };
+    match message.rsplit_once(" at line ") {
+        Some((message, tail)) if position(tail) => message.to_owned(),
+        _ => message.to_owned(),
+    }
 }
 
 /// A path parameter (a record id).
@@ -159,7 +262,17 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
                 _ => "path".to_owned(),
             },
         };
-        Err(ApiError::BadParameter { field, reason: rejection.body_text() })
+        // axum's message quotes the value, which may be personal (a national ID number put
+        // where an id goes); every typed path parameter is an id.
+        let reason = match &rejection {
+            PathRejection::FailedToDeserializePathParams(error)
+                if matches!(error.kind(), ErrorKind::InvalidUtf8InPathParam { .. }) =>
+            {
+                "is not valid UTF-8"
+            }
+            _ => "is not a valid id",
+        };
+        Err(ApiError::BadParameter { field, reason: reason.to_owned() })
     }
 }
 
@@ -175,10 +288,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer).map(Query).map_err(|error| {
             let path = error.path().to_string();
-            let reason = error.into_inner().to_string();
+            let complaint = Complaint::of(
+                &error.into_inner().to_string(),
+                "is not a parameter of this request",
+            );
             ApiError::BadParameter {
-                field: field_of(&path, &reason).unwrap_or_else(|| "query".to_owned()),
-                reason,
+                field: complaint.field(&path).unwrap_or_else(|| "query".to_owned()),
+                reason: complaint.reason,
             }
         })
     }
@@ -283,6 +399,73 @@ mod tests {
         assert_eq!(
             field(r#"{"name":"a","inner":{"count":1,"extra":2}}"#).0.as_deref(),
             Some("inner.extra")
+        );
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Person {
+        national_id: String,
+        date_of_birth: time::Date,
+        gender: hocba_domain::Gender,
+        days: Option<u16>,
+        class_id: Option<Uuid>,
+    }
+
+    /// The field and reason of a refused `Person`, checking the value sent is not in them.
+    fn refusal(body: &str, sent: &str) -> (Option<String>, String) {
+        let error = parse_json::<Person>(body.as_bytes()).expect_err("refused");
+        let problem = serde_json::to_string(&error.problem()).expect("json");
+        assert!(!problem.contains(sent), "{sent} echoed in {problem}");
+        match error {
+            ApiError::MalformedBody { field, reason, .. } => (field, reason),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    const PERSON: &str =
+        r#""national_id":"001085012345","date_of_birth":"1985-03-14","gender":"male""#;
+
+    #[test]
+    fn values_of_the_wrong_type_are_not_echoed() {
+        let number = r#"{"national_id":35065100000,"date_of_birth":"1985-03-14","gender":"male"}"#;
+        assert_eq!(
+            refusal(number, "35065100000"),
+            (Some("national_id".into()), "expected a string".into())
+        );
+        let date = r#"{"national_id":"001085012345","date_of_birth":19850314,"gender":"male"}"#;
+        assert_eq!(
+            refusal(date, "19850314"),
+            (Some("date_of_birth".into()), "expected a date (YYYY-MM-DD)".into())
+        );
+        let date = r#"{"national_id":"001085012345","date_of_birth":"1985-13-14","gender":"male"}"#;
+        assert_eq!(refusal(date, "1985-13").1, "expected a date (YYYY-MM-DD)");
+        let gender =
+            r#"{"national_id":"001085012345","date_of_birth":"1985-03-14","gender":"nam"}"#;
+        assert_eq!(refusal(gender, "nam").1, "expected `male` or `female`");
+        let days = format!(r#"{{{PERSON},"days":123456}}"#);
+        assert_eq!(refusal(&days, "123456").1, "expected a whole number from 0 to 65535");
+        let id = format!(r#"{{{PERSON},"class_id":"001085012345"}}"#);
+        assert_eq!(
+            refusal(&id, "001085012345\""),
+            (Some("class_id".into()), "expected a UUID".into())
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_named_by_their_path_only() {
+        let unknown = format!(r#"{{{PERSON},"họ_tên":"Nguyễn Văn An"}}"#);
+        let (field, reason) = refusal(&unknown, "Nguyễn");
+        assert_eq!(field.as_deref(), Some("họ_tên"));
+        assert_eq!(reason, "is not a field of this request");
+        let (field, reason) = refusal(r#"{"national_id":"001085012345"}"#, "0010850");
+        assert_eq!((field.as_deref(), reason.as_str()), (Some("date_of_birth"), "is required"));
+        let twice = format!(r#"{{{PERSON},"national_id":"079085012345"}}"#);
+        let (field, reason) = refusal(&twice, "079085012345");
+        assert_eq!(
+            (field.as_deref(), reason.as_str()),
+            (Some("national_id"), "is given more than once")
         );
     }
 

@@ -3,7 +3,11 @@
 use serde::Deserialize;
 use time::Date;
 
-use crate::{ClassId, DateSpan, NationalId, Outcome, PersonName, ProgramCode, Violation};
+use crate::{ClassId, DateSpan, Invalid, NationalId, Outcome, PersonName, ProgramCode, Violation};
+
+/// The youngest age at which training counts: the minimum working age (Labour Code 2019,
+/// Art. 143). Training dated before it is a typo in a year, not a record.
+pub const MINIMUM_AGE_YEARS: i32 = 15;
 
 /// What an institution states about a completion, parsed: who (identified three ways, so that a
 /// typo in the ID number cannot land on someone else), what, when, and the result.
@@ -39,6 +43,46 @@ pub enum Taught {
     },
 }
 
+impl PostedCompletion {
+    /// Checks the training against facts only the registry holds: the official's date of birth
+    /// as registered, and the first and last day of the training (`span`: the class's, or the
+    /// posted ones). The training starts on or after the official's 15th birthday, has ended by
+    /// `today`, and lasts no more days than the calendar days it spans.
+    pub fn check_training(
+        &self,
+        registered_birth: Date,
+        span: DateSpan,
+        today: Date,
+    ) -> Result<(), Invalid> {
+        // A class's dates are the class's: the fault is the class posted, not a date field.
+        let (start_field, end_field) = match self.taught {
+            Taught::Class(_) => ("class_id", "class_id"),
+            Taught::Program { .. } => ("started_on", "ended_on"),
+        };
+        let mut v = crate::Validator::default();
+        if span.start() < birthday(registered_birth, MINIMUM_AGE_YEARS) {
+            v.reject(start_field, Violation::BeforeMinimumAge);
+        }
+        if span.end() > today {
+            v.reject(end_field, Violation::TrainingNotEnded);
+        }
+        let days = span.calendar_days();
+        if i64::from(self.duration_days) > days {
+            v.reject("duration_days", Violation::DurationBeyondSpan { days });
+        }
+        v.finish(())
+    }
+}
+
+/// The day someone born on `birth` turns `years` old; born on 29 February, on 1 March of a
+/// common year.
+fn birthday(birth: Date, years: i32) -> Date {
+    let year = birth.year() + years;
+    birth.replace_year(year).unwrap_or_else(|_| {
+        Date::from_calendar_date(year, time::Month::March, 1).unwrap_or(Date::MAX)
+    })
+}
+
 impl Taught {
     /// The class, if any.
     pub fn class_id(&self) -> Option<ClassId> {
@@ -66,11 +110,13 @@ pub struct CompletionPostDraft {
     pub class_id: Option<ClassId>,
     /// The programme, when there is no registered class.
     pub program_code: Option<String>,
-    /// First day of study, when there is no registered class.
+    /// First day of study, when there is no registered class (on or after the official's 15th
+    /// birthday).
     pub started_on: Option<Date>,
     /// Last day of study, when there is no registered class.
     pub ended_on: Option<Date>,
-    /// Training days attended, 1–3650; at least the programme's minimum.
+    /// Training days attended, 1–3650; at least the programme's minimum, and at most the
+    /// calendar days from the first to the last day of the class (or of the dates given).
     pub duration_days: u16,
     /// The result.
     pub outcome: Outcome,
@@ -153,6 +199,75 @@ mod tests {
         let mut future = posted(None, Some("QLNN-CV-2024"));
         future.ended_on = Some(time::macros::date!(2027 - 01 - 01));
         assert_eq!(future.parse(today).expect_err("invalid").0[0].field, "ended_on");
+    }
+
+    fn program_row(started_on: Date, ended_on: Date, duration_days: u16) -> PostedCompletion {
+        let mut draft = posted(None, Some("QLNN-CV-2024"));
+        draft.started_on = Some(started_on);
+        draft.ended_on = Some(ended_on);
+        draft.duration_days = duration_days;
+        draft.parse(time::macros::date!(2026 - 11 - 23)).expect("valid")
+    }
+
+    fn refused(
+        posted: &PostedCompletion,
+        birth: Date,
+        span: (Date, Date),
+        today: Date,
+    ) -> Vec<(String, &'static str)> {
+        let span = DateSpan::new(span.0, span.1).expect("span");
+        match posted.check_training(birth, span, today) {
+            Ok(()) => Vec::new(),
+            Err(invalid) => invalid.0.into_iter().map(|e| (e.field, e.violation.code())).collect(),
+        }
+    }
+
+    #[test]
+    fn training_starts_on_or_after_the_fifteenth_birthday() {
+        use time::macros::date;
+        let today = date!(2026 - 11 - 23);
+        let birth = date!(1985 - 03 - 14);
+        // The completion of the issue: programme dates from 1925 for an official born in 1985.
+        let nonsense = program_row(date!(1925 - 01 - 01), date!(2025 - 01 - 01), 3650);
+        let span = (date!(1925 - 01 - 01), date!(2025 - 01 - 01));
+        assert_eq!(
+            refused(&nonsense, birth, span, today),
+            [("started_on".to_owned(), "before-minimum-age")]
+        );
+        let young = program_row(date!(2000 - 03 - 13), date!(2000 - 03 - 20), 5);
+        let span = (date!(2000 - 03 - 13), date!(2000 - 03 - 20));
+        assert_eq!(refused(&young, birth, span, today)[0].1, "before-minimum-age");
+        let span = (date!(2000 - 03 - 14), date!(2000 - 03 - 20));
+        assert!(refused(&young, birth, span, today).is_empty());
+        // Born on 29 February: 15 on 1 March.
+        let leap = date!(1996 - 02 - 29);
+        let span = (date!(2011 - 02 - 28), date!(2011 - 03 - 05));
+        assert_eq!(refused(&young, leap, span, today)[0].1, "before-minimum-age");
+        let span = (date!(2011 - 03 - 01), date!(2011 - 03 - 05));
+        assert!(refused(&young, leap, span, today).is_empty());
+    }
+
+    #[test]
+    fn a_class_must_have_ended_and_its_days_fit_in_it() {
+        use time::macros::date;
+        let today = date!(2026 - 11 - 23);
+        let birth = date!(1985 - 03 - 14);
+        let mut in_class =
+            posted(Some(ClassId::from_uuid(Uuid::nil())), None).parse(today).unwrap();
+        // An import posted 400 days for a 26-day class.
+        in_class.duration_days = 400;
+        let span = (date!(2025 - 03 - 03), date!(2025 - 03 - 28));
+        assert_eq!(
+            refused(&in_class, birth, span, today),
+            [("duration_days".to_owned(), "duration-beyond-span")]
+        );
+        in_class.duration_days = 26;
+        assert!(refused(&in_class, birth, span, today).is_empty());
+        let not_over = (date!(2026 - 11 - 02), date!(2026 - 11 - 27));
+        assert_eq!(
+            refused(&in_class, birth, not_over, today),
+            [("class_id".to_owned(), "training-not-ended")]
+        );
     }
 
     #[test]

@@ -23,9 +23,13 @@ pub enum NameError {
     /// Longer than [`MAX_NAME_CHARS`].
     #[error("must be at most {MAX_NAME_CHARS} characters")]
     TooLong,
-    /// Contains a digit, a control character or a symbol that no name has.
+    /// Contains a digit or a symbol that no name has.
     #[error("may contain only letters, spaces, hyphens, apostrophes and periods")]
     InvalidCharacter,
+    /// Contains a control or bidirectional control character, or mixes the letters of
+    /// different scripts ("Nguуễn" with a Cyrillic "у").
+    #[error(transparent)]
+    Characters(#[from] crate::validation::CharacterError),
 }
 
 /// A person's full name (họ và tên): NFC, trimmed, single spaces.
@@ -34,7 +38,12 @@ pub struct PersonName(String);
 
 impl PersonName {
     /// Normalizes and checks a name.
+    ///
+    /// All its letters are of one script (Vietnamese, ethnic minority names included, is Latin
+    /// with combining marks), so a name that looks like a registered one but is spelt with a
+    /// Cyrillic or Greek look-alike letter is refused rather than signed.
     pub fn parse(raw: &str) -> Result<Self, NameError> {
+        crate::validation::no_control_characters(raw)?;
         let name = normalize_spaces(raw);
         if name.is_empty() {
             return Err(NameError::Empty);
@@ -49,6 +58,7 @@ impl PersonName {
         if !name.chars().all(allowed) {
             return Err(NameError::InvalidCharacter);
         }
+        crate::validation::single_script(&name)?;
         Ok(PersonName(name))
     }
 
@@ -119,8 +129,28 @@ mod tests {
 
     #[test]
     fn rejects_names_with_digits_or_symbols() {
-        for raw in ["Nguyễn Văn 2", "Trần <b>", "Lê\u{0}Thị"] {
+        for raw in ["Nguyễn Văn 2", "Trần <b>"] {
             assert_eq!(PersonName::parse(raw), Err(NameError::InvalidCharacter), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_control_and_bidirectional_characters() {
+        use crate::validation::CharacterError;
+        assert_eq!(PersonName::parse("Lê\u{0}Thị"), Err(CharacterError::Control.into()));
+        assert_eq!(PersonName::parse("Lê Thị\u{202E}"), Err(CharacterError::Bidi.into()));
+    }
+
+    #[test]
+    fn rejects_names_mixing_scripts() {
+        use crate::validation::CharacterError;
+        // A Cyrillic "у" in a Latin name; a Greek "Α" opening one.
+        for raw in ["Nguуễn Văn An", "Αn Văn Nguyễn", "Nguyễn Иван"] {
+            assert_eq!(PersonName::parse(raw), Err(CharacterError::MixedScript.into()), "{raw:?}");
+        }
+        for raw in ["Nguyễn Văn An", "H'Hen Niê", "Ksor Y Phương", "Hoàng Thị Đức", "Иван Петров"]
+        {
+            assert!(PersonName::parse(raw).is_ok(), "{raw:?}");
         }
     }
 

@@ -5,6 +5,9 @@
 
 use std::fmt;
 
+use unicode_normalization::char::is_combining_mark;
+use unicode_security::MixedScript;
+
 use crate::catalog::CodeError;
 use crate::{DateError, NameError, NationalIdError};
 
@@ -30,6 +33,9 @@ pub enum Violation {
         /// The longest accepted value, in characters.
         max: usize,
     },
+    /// A text holds characters no text of the registry may hold.
+    #[error(transparent)]
+    Characters(#[from] CharacterError),
     /// A number is outside its range.
     #[error("must be between {min} and {max}")]
     OutOfRange {
@@ -50,6 +56,18 @@ pub enum Violation {
     /// The district level was abolished on 2025-07-01 (two-level local government).
     #[error("the district level no longer exists for periods starting on or after 2025-07-01")]
     DistrictLevelAbolished,
+    /// Training that starts before the official's 15th birthday (as the registry has it).
+    #[error("the training must not start before the official's 15th birthday")]
+    BeforeMinimumAge,
+    /// Training whose last day is after today: a completion is posted once it has ended.
+    #[error("the training must have ended by today")]
+    TrainingNotEnded,
+    /// More training days than the calendar days from the first to the last day.
+    #[error("must not exceed the {days} calendar days from the first to the last day")]
+    DurationBeyondSpan {
+        /// Calendar days of the training, both ends included.
+        days: i64,
+    },
 }
 
 impl Violation {
@@ -57,6 +75,9 @@ impl Violation {
     pub fn code(&self) -> &'static str {
         match self {
             Violation::NationalId(_) => "national-id-invalid",
+            Violation::Characters(error) | Violation::Name(NameError::Characters(error)) => {
+                error.code()
+            }
             Violation::Name(_) => "name-invalid",
             Violation::Date(_) => "date-invalid",
             Violation::Code(_) => "code-invalid",
@@ -65,6 +86,9 @@ impl Violation {
             Violation::KindCannotDeliver { .. } => "kind-cannot-deliver",
             Violation::DistrictLevelAbolished => "district-level-abolished",
             Violation::EitherClassOrProgram => "class-or-program",
+            Violation::BeforeMinimumAge => "before-minimum-age",
+            Violation::TrainingNotEnded => "training-not-ended",
+            Violation::DurationBeyondSpan { .. } => "duration-beyond-span",
         }
     }
 }
@@ -171,13 +195,121 @@ impl Validator {
     }
 }
 
-/// Normalizes a free-text label (agency name, title, place): NFC, trimmed, inner whitespace
-/// collapsed; rejects empty and over-long values.
+/// Why the characters of a text were refused: characters that PostgreSQL cannot store or that
+/// a reader cannot see, characters that reorder what is shown, and letters that pass for others.
+/// Messages never repeat the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CharacterError {
+    /// A C0 or C1 control character (U+0000–U+001F, U+007F–U+009F), other than the tab, line
+    /// feed and carriage return that whitespace collapsing turns into a space.
+    #[error("must not contain control characters")]
+    Control,
+    /// A bidirectional control character, which can make a text read differently from what it
+    /// holds (CVE-2021-42574, "Trojan Source").
+    #[error(
+        "must not contain bidirectional control characters (U+061C, U+200E, U+200F, \
+         U+202A-U+202E, U+2066-U+2069)"
+    )]
+    Bidi,
+    /// Letters of scripts that never mix, such as a Cyrillic "у" among Latin letters
+    /// (Unicode TR 39 mixed-script detection).
+    #[error("must not mix letters of different scripts (such as Latin with Cyrillic or Greek)")]
+    MixedScript,
+}
+
+impl CharacterError {
+    /// A stable, machine-readable code for scripts (`problem.errors[].code`).
+    pub fn code(self) -> &'static str {
+        match self {
+            CharacterError::Control => "control-character",
+            CharacterError::Bidi => "bidi-control",
+            CharacterError::MixedScript => "mixed-script",
+        }
+    }
+}
+
+/// Refuses control and bidirectional control characters. Tab, line feed and carriage return
+/// pass: every text is stored with its whitespace collapsed to single spaces, so they are never
+/// stored (a note pasted over several lines becomes one line).
+pub(crate) fn no_control_characters(raw: &str) -> Result<(), CharacterError> {
+    let bidi = |c: char| matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    match raw.chars().find(|&c| bidi(c) || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))) {
+        None => Ok(()),
+        Some(c) if bidi(c) => Err(CharacterError::Bidi),
+        Some(_) => Err(CharacterError::Control),
+    }
+}
+
+/// Refuses a text whose letters belong to no single script (TR 39 §5.1, with its augmented
+/// script sets, so Japanese kanji and kana count as one). Vietnamese is Latin with combining
+/// marks, and marks, digits and punctuation belong to every script.
+pub(crate) fn single_script(text: &str) -> Result<(), CharacterError> {
+    if text.is_single_script() { Ok(()) } else { Err(CharacterError::MixedScript) }
+}
+
+/// The one rule for free text (agency and institution names, titles, places, decisions, notes,
+/// labels): no control or bidirectional control characters; NFC, trimmed, inner whitespace
+/// collapsed; 1 to `max` characters; and no word mixing scripts.
+///
+/// A word is a run of letters and marks, so a bilingual name ("Kyiv/Київ") passes while a
+/// Latin word with a Cyrillic letter in it does not.
 pub fn text(raw: &str, max: usize) -> Result<String, Violation> {
+    no_control_characters(raw)?;
     let normalized = crate::name::normalize_spaces(raw);
     let length = normalized.chars().count();
     if length == 0 || length > max {
         return Err(Violation::TextLength { max });
     }
+    let letter = |c: char| c.is_alphabetic() || is_combining_mark(c);
+    for word in normalized.split(|c: char| !letter(c)).filter(|word| !word.is_empty()) {
+        single_script(word)?;
+    }
     Ok(normalized)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(raw: &str) -> Option<&'static str> {
+        text(raw, 200).err().map(|violation| violation.code())
+    }
+
+    #[test]
+    fn free_text_is_normalized() {
+        assert_eq!(text("  Sở Nội vụ\t\r\n Hà  Nội ", 200).unwrap(), "Sở Nội vụ Hà Nội");
+    }
+
+    #[test]
+    fn refuses_control_characters() {
+        for raw in ["Trường\u{0}A", "a\u{7}b", "a\u{b}b", "a\u{7f}b", "a\u{85}b", "a\u{9f}b"] {
+            assert_eq!(refusal(raw), Some("control-character"), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_bidirectional_controls() {
+        for c in ['\u{202E}', '\u{202A}', '\u{2066}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{61C}']
+        {
+            let raw = format!("Trường Chính trị {c}ma");
+            assert_eq!(refusal(&raw), Some("bidi-control"), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_words_mixing_scripts_but_not_bilingual_texts() {
+        assert_eq!(refusal("Học viện Chính trị Quốc gia Hồ Chí Minh"), None);
+        assert_eq!(refusal("Đại học Kyiv/Київ"), None);
+        assert_eq!(refusal("東京大学 とうきょう"), None);
+        assert_eq!(refusal("Quyết định 123/QĐ-BNV ngày 01/02/2024"), None);
+        assert_eq!(refusal("Hоc viện"), Some("mixed-script")); // Cyrillic о
+        assert_eq!(refusal("Trường Αlpha"), Some("mixed-script")); // Greek Α
+    }
+
+    #[test]
+    fn empty_and_long_texts_are_refused_by_length() {
+        assert_eq!(refusal(" \t "), Some("text-length"));
+        assert_eq!(text(&"ă".repeat(11), 10), Err(Violation::TextLength { max: 10 }));
+    }
 }

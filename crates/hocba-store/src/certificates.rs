@@ -3,9 +3,9 @@
 
 use hocba_domain::{
     AccreditationFacts, CategoryCode, CertificateFacts, CertificateNumber, ClassId, CompletionId,
-    InstitutionFacts, InstitutionId, KeyStatus, NationalId, OfficialId, Outcome, PostedCompletion,
-    ProgramFacts, ProgramId, RevocationReason, STATUS_LIST_SIZE, Taught, identity_hash,
-    status_index,
+    DateSpan, InstitutionFacts, InstitutionId, KeyStatus, NationalId, OfficialId, Outcome,
+    PostedCompletion, ProgramFacts, ProgramId, RevocationReason, STATUS_LIST_SIZE, Taught,
+    identity_hash, status_index,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -642,8 +642,8 @@ struct Checked {
 }
 
 /// Applies every rule to one posted row, reading only: the person matches, the class or
-/// programme is the institution's to certify on that day, the duration suffices, and it is not
-/// already recorded. Returns the completion to write.
+/// programme is the institution's to certify on that day, the training's dates and days are
+/// possible for that person, the duration suffices, and it is not already recorded. Returns the completion to write.
 async fn check_row(
     txn: &DatabaseTransaction,
     actor: &Actor,
@@ -669,6 +669,9 @@ async fn check_row(
         return Err(StoreError::IdentityMismatch { field: "date_of_birth" });
     }
     let (program, class, span, accreditation) = lookups.taught(txn, &posted.taught).await?;
+    let dates = DateSpan::new(span.0, span.1)
+        .map_err(|_| StoreError::corrupt("classes", "ends before it starts"))?;
+    posted.check_training(holder.date_of_birth, dates, crate::now().date())?;
     if i32::from(posted.duration_days) < program.min_days {
         return Err(StoreError::Rule {
             field: "duration_days",

@@ -40,6 +40,9 @@ pub enum StoreError {
         /// The decision, in words.
         reason: &'static str,
     },
+    /// Fields break a domain rule checked against stored facts (every field, and why).
+    #[error(transparent)]
+    Invalid(#[from] hocba_domain::Invalid),
     /// A rule that needs stored facts is broken (the field and why).
     #[error("{field}: {reason}")]
     Rule {
@@ -103,6 +106,7 @@ impl Clone for StoreError {
                     reason,
                 }
             }
+            StoreError::Invalid(invalid) => StoreError::Invalid(invalid.clone()),
             StoreError::Rule { field, reason } => {
                 StoreError::Rule { field, reason: reason.clone() }
             }
@@ -148,6 +152,7 @@ impl StoreError {
             StoreError::NotFound { .. }
                 | StoreError::UnknownReference { .. }
                 | StoreError::NotAccredited { .. }
+                | StoreError::Invalid(_)
                 | StoreError::Rule { .. }
                 | StoreError::IdentityMismatch { .. }
                 | StoreError::DuplicateCompletion { .. }
