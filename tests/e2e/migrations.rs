@@ -51,6 +51,24 @@ async fn an_agency_key_keeps_its_migration(app: TestApp) {
     assert!(listed[0]["revoked_at"].is_string(), "{listed:#}");
 }
 
+/// The migration that lets a period be ended or corrected is not reverted once one was: the
+/// period replaced would count again beside its successor.
+async fn an_ended_period_keeps_its_migration(app: TestApp) {
+    const SUPERSEDES: &str = "m20261202_000008_add_employment_supersedes";
+    let official = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let (id, period) = (&official["id"], &official["employments"][0]["id"]);
+    let uri = format!(
+        "/api/v1/officials/{}/employments/{}/end",
+        id.as_str().unwrap(),
+        period.as_str().unwrap()
+    );
+    let ended = app.post(&uri, &json!({ "valid_to": "2023-12-31" })).await;
+    assert_eq!(ended.status, axum::http::StatusCode::OK, "{:#}", ended.body);
+    assert!(app.store.migrate_down_through(SUPERSEDES).await.is_err());
+    let read = app.get_as_admin(&format!("/api/v1/officials/{}", id.as_str().unwrap())).await;
+    assert_eq!(read.body["employments"][0]["valid_to"], "2023-12-31", "{:#}", read.body);
+}
+
 /// While the registry runs, what it writes reaches the SQLite database file itself, not only the
 /// write-ahead log beside it, which would otherwise grow without end.
 #[tokio::test]
@@ -109,4 +127,5 @@ on_both_backends!(
     migrating_twice_changes_nothing,
     certificates_with_a_stored_jws_survive_the_jws_migration_both_ways,
     an_agency_key_keeps_its_migration,
+    an_ended_period_keeps_its_migration,
 );
