@@ -298,6 +298,9 @@ async fn ending_a_period_stores_its_end_and_refuses_impossible_ones(app: TestApp
     end("01890a5d-ac96-774b-bcce-b302099a8057", json!({ "valid_to": "2023-12-31" }))
         .await
         .assert_problem(StatusCode::NOT_FOUND, "not-found");
+    let malformed = end("not-a-uuid", json!({ "valid_to": "2023-12-31" })).await;
+    malformed.assert_problem(StatusCode::BAD_REQUEST, "bad-parameter");
+    assert_eq!(malformed.problem_fields(), ["employment_id"]);
     let other = app.register_official(&official_body("001085054321", "Trần Văn Bình")).await;
     let theirs = other["employments"][0]["id"].as_str().unwrap();
     end(theirs, json!({ "valid_to": "2023-12-31" }))

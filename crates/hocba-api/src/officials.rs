@@ -16,6 +16,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use crate::auth::{Admin, ReadLogReader, RecordReader};
 use crate::extract::{Json, PageOf, PageParams, Path};
@@ -167,6 +168,27 @@ pub struct SearchBody {
     pub limit: Option<u64>,
 }
 
+/// The path of one employment period of an official. Its ids are parsed here, not by the path
+/// extractor, which cannot tell which of two ids was malformed.
+#[derive(Debug, Deserialize)]
+pub struct PeriodPath {
+    id: String,
+    employment_id: String,
+}
+
+impl PeriodPath {
+    fn ids(&self) -> Result<(OfficialId, EmploymentId), ApiError> {
+        let parse = |field: &str, raw: &str| {
+            Uuid::parse_str(raw).map_err(|error| ApiError::BadParameter {
+                field: field.to_owned(),
+                reason: error.to_string(),
+            })
+        };
+        let official = OfficialId::from_uuid(parse("id", &self.id)?);
+        Ok((official, EmploymentId::from_uuid(parse("employment_id", &self.employment_id)?)))
+    }
+}
+
 /// The end of an employment period.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -304,9 +326,10 @@ pub async fn post_employment(
 pub async fn end_employment(
     State(app): State<AppState>,
     Admin(admin): Admin,
-    Path((id, employment_id)): Path<(OfficialId, EmploymentId)>,
+    Path(path): Path<PeriodPath>,
     Json(body): Json<EndEmploymentBody>,
 ) -> Result<Json<OfficialView>, ApiError> {
+    let (id, employment_id) = path.ids()?;
     let official =
         app.store.end_employment(&admin.actor(), id, employment_id, body.valid_to).await?;
     Ok(Json(official.into()))
@@ -342,9 +365,10 @@ pub async fn post_transfer(
 pub async fn correct_employment(
     State(app): State<AppState>,
     Admin(admin): Admin,
-    Path((id, employment_id)): Path<(OfficialId, EmploymentId)>,
+    Path(path): Path<PeriodPath>,
     Json(draft): Json<EmploymentDraft>,
 ) -> Result<(StatusCode, Json<OfficialView>), ApiError> {
+    let (id, employment_id) = path.ids()?;
     let corrected = draft.parse()?;
     let official =
         app.store.correct_employment(&admin.actor(), id, employment_id, corrected).await?;
