@@ -13,6 +13,7 @@ mod m20261124_000004_create_idempotency_keys;
 mod m20261124_000005_index_completions_for_posting;
 mod m20261130_000006_derive_jws_on_demand;
 mod m20261201_000007_add_agency_keys;
+mod m20261202_000008_add_employment_supersedes;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_index_completions_for_posting::Migration),
             Box::new(m20261130_000006_derive_jws_on_demand::Migration),
             Box::new(m20261201_000007_add_agency_keys::Migration),
+            Box::new(m20261202_000008_add_employment_supersedes::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use crate::helpers::{TestApp, official_body};
 const AGENCY: &str = "G01.H29";
 
 /// A key for `agency`'s HR department: its id and the bearer token.
-async fn agency_key(app: &TestApp, agency: &str) -> (String, String) {
+pub(crate) async fn agency_key(app: &TestApp, agency: &str) -> (String, String) {
     let created =
         app.post(&format!("/api/v1/agencies/{agency}/keys"), &json!({ "label": "HR" })).await;
     assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
@@ -102,6 +102,111 @@ async fn an_hr_key_reads_its_own_staff_and_nobody_else(app: TestApp) {
     other.assert_problem(StatusCode::NOT_FOUND, "not-found");
 }
 
+/// What an HR key sees of an official: the record, their certificates, a lookup by ID number,
+/// and whether its search lists them; each a status code (the search: whether it lists them).
+async fn seen_by(app: &TestApp, token: &str, id: &str) -> [StatusCode; 4] {
+    let record = format!("/api/v1/officials/{id}");
+    let record = app.request(Method::GET, &record, Some(token), None).await;
+    let certificates = format!("/api/v1/officials/{id}/certificates");
+    let certificates = app.request(Method::GET, &certificates, Some(token), None).await;
+    let lookup = json!({ "national_id": "001085012345" });
+    let lookup = app.post_as(token, "/api/v1/officials/lookup", &lookup).await;
+    let search = app.post_as(token, "/api/v1/officials/search", &json!({})).await;
+    assert_eq!(search.status, StatusCode::OK, "{:#}", search.body);
+    let listed = search.body["items"].as_array().unwrap().iter().any(|o| o["id"] == id);
+    let listed = if listed { StatusCode::OK } else { StatusCode::NOT_FOUND };
+    [record.status, certificates.status, lookup.status, listed]
+}
+
+const SEEN: [StatusCode; 4] = [StatusCode::OK; 4];
+const UNSEEN: [StatusCode; 4] = [StatusCode::NOT_FOUND; 4];
+
+/// The period at G01.H30 that a transfer from G01.H29 starts on `valid_from`.
+fn at_the_finance_department(valid_from: &str) -> Value {
+    json!({
+        "agency_code": "G01.H30",
+        "agency_name": "Sở Tài chính Hà Nội",
+        "level": "province",
+        "rank_code": "01.003",
+        "valid_from": valid_from
+    })
+}
+
+async fn a_transferred_official_is_invisible_to_the_agency_they_left(app: TestApp) {
+    let official = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let id = official["id"].as_str().unwrap();
+    let period = official["employments"][0]["id"].as_str().unwrap();
+    let (_, old) = agency_key(&app, AGENCY).await;
+    let (_, new) = agency_key(&app, "G01.H30").await;
+    assert_eq!(seen_by(&app, &old, id).await, SEEN);
+    assert_eq!(seen_by(&app, &new, id).await, UNSEEN);
+
+    // Transferred on 1 January 2024: the old post ended the day before.
+    let transfer =
+        json!({ "employment_id": period, "employment": at_the_finance_department("2024-01-01") });
+    let moved = app.post(&format!("/api/v1/officials/{id}/transfers"), &transfer).await;
+    assert_eq!(moved.status, StatusCode::CREATED, "{:#}", moved.body);
+    let periods = moved.body["employments"].as_array().unwrap();
+    let spans: Vec<_> =
+        periods.iter().map(|p| (&p["agency_code"], &p["valid_from"], &p["valid_to"])).collect();
+    assert_eq!(
+        spans,
+        [
+            (&json!(AGENCY), &json!("2020-01-01"), &json!("2023-12-31")),
+            (&json!("G01.H30"), &json!("2024-01-01"), &Value::Null)
+        ]
+    );
+    assert_eq!(periods[0]["supersedes"], period);
+    let replaced = &moved.body["superseded_employments"];
+    assert_eq!(replaced.as_array().map(Vec::len), Some(1), "{replaced:#}");
+    assert_eq!(
+        (&replaced[0]["id"], &replaced[0]["superseded_by"]),
+        (&json!(period), &periods[0]["id"])
+    );
+    assert_eq!(replaced[0]["valid_to"], Value::Null, "the old fact is kept as it was");
+
+    assert_eq!(seen_by(&app, &old, id).await, UNSEEN, "the agency left reads nothing more");
+    assert_eq!(seen_by(&app, &new, id).await, SEEN);
+    let reads = app.get_as_admin(&format!("/api/v1/officials/{id}/reads")).await.body;
+    let readers: Vec<_> = reads.as_array().unwrap().iter().map(|r| &r["reader"]).collect();
+    assert_eq!(readers.len(), 6, "three reads before the transfer, three after: {reads:#}");
+
+    // The operator still finds them at the old agency on a day of the old period.
+    let back_then = json!({ "agency_code": AGENCY, "on": "2022-06-01" });
+    let found = app.post("/api/v1/officials/search", &back_then).await;
+    assert_eq!(found.body["items"][0]["id"], id, "{:#}", found.body);
+    let trail = app.store.audit_trail("official", id).await.unwrap();
+    let actions: Vec<_> = trail.iter().map(|event| event.action.as_str()).collect();
+    assert_eq!(actions, ["official.created", "official.transferred"]);
+    assert_eq!(trail[1].details["ended"]["supersedes"], period);
+    assert_eq!(trail[1].details["started"]["employment_id"], periods[1]["id"]);
+}
+
+/// An end on a day still to come keeps the agency reading until that day.
+async fn an_agency_reads_its_official_until_the_last_day(app: TestApp) {
+    let official = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let id = official["id"].as_str().unwrap();
+    let period = official["employments"][0]["id"].as_str().unwrap();
+    let (_, token) = agency_key(&app, AGENCY).await;
+    let next_year = time::OffsetDateTime::now_utc().date() + time::Duration::days(366);
+    let uri = format!("/api/v1/officials/{id}/employments/{period}/end");
+    let ended = app.post(&uri, &json!({ "valid_to": next_year.to_string() })).await;
+    assert_eq!(ended.status, StatusCode::OK, "{:#}", ended.body);
+    assert_eq!(seen_by(&app, &token, id).await, SEEN);
+
+    // A correction that ends the period in the past: gone at once.
+    let corrected = ended.body["employments"][0]["id"].as_str().unwrap();
+    let mut past = official["employments"][0].clone();
+    for field in ["id", "recorded_at", "supersedes", "superseded_by"] {
+        past.as_object_mut().unwrap().remove(field);
+    }
+    past["valid_to"] = json!("2023-12-31");
+    let uri = format!("/api/v1/officials/{id}/employments/{corrected}/correct");
+    let answer = app.post(&uri, &past).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:#}", answer.body);
+    assert_eq!(seen_by(&app, &token, id).await, UNSEEN);
+}
+
 async fn an_hr_key_writes_nothing(app: TestApp) {
     let s = setting(&app).await;
     let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
@@ -110,6 +215,9 @@ async fn an_hr_key_writes_nothing(app: TestApp) {
     let number = posted.body["certificate"]["number"].as_str().unwrap();
     // The official works at the agency whose key this is: reading is allowed, writing is not.
     let (_, token) = agency_key(&app, AGENCY).await;
+    let official = s.official["id"].as_str().unwrap();
+    let period = s.official["employments"][0]["id"].as_str().unwrap();
+    let period_body = at_the_finance_department("2020-01-01");
 
     let writes = [
         ("/api/v1/completions".to_owned(), completion(&s.class)),
@@ -118,6 +226,15 @@ async fn an_hr_key_writes_nothing(app: TestApp) {
         (format!("/api/v1/certificates/{number}/revoke"), json!({ "reason": "issued_in_error" })),
         ("/api/v1/officials".to_owned(), elsewhere("001085054321", "Trần Văn Bình")),
         (format!("/api/v1/agencies/{AGENCY}/keys"), json!({ "label": "more" })),
+        (
+            format!("/api/v1/officials/{official}/employments/{period}/end"),
+            json!({ "valid_to": "2023-12-31" }),
+        ),
+        (format!("/api/v1/officials/{official}/employments/{period}/correct"), period_body.clone()),
+        (
+            format!("/api/v1/officials/{official}/transfers"),
+            json!({ "employment_id": period, "employment": at_the_finance_department("2024-01-01") }),
+        ),
     ];
     for (uri, body) in writes {
         app.post_as(&token, &uri, &body).await.assert_problem(StatusCode::FORBIDDEN, "forbidden");
@@ -149,6 +266,8 @@ async fn an_agency_code_is_checked(app: TestApp) {
 
 on_both_backends!(
     an_hr_key_reads_its_own_staff_and_nobody_else,
+    a_transferred_official_is_invisible_to_the_agency_they_left,
+    an_agency_reads_its_official_until_the_last_day,
     an_hr_key_writes_nothing,
     an_agency_code_is_checked,
 );

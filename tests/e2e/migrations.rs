@@ -21,7 +21,7 @@ async fn migrating_twice_changes_nothing(app: TestApp) {
 }
 
 /// A registry that already holds certificates, each with its JWS, takes the migration that
-/// lets a JWS be made later (the sixth, one before the last), and gives it back.
+/// lets a JWS be made later (the sixth), and gives it back.
 async fn certificates_with_a_stored_jws_survive_the_jws_migration_both_ways(app: TestApp) {
     let s = crate::completions::setting(&app).await;
     let posted = app
@@ -30,7 +30,7 @@ async fn certificates_with_a_stored_jws_survive_the_jws_migration_both_ways(app:
     let number = posted.body["certificate"]["number"].as_str().unwrap().parse().unwrap();
     let before = app.store.certificate(&number).await.unwrap();
     assert!(before.jws.is_some());
-    app.store.migrate_down(Some(2)).await.expect("down two");
+    app.store.migrate_down_through("m20261130_000006_derive_jws_on_demand").await.expect("down");
     assert_eq!(app.store.certificate(&number).await.unwrap(), before);
     app.store.migrate().await.expect("up again");
     assert_eq!(app.store.certificate(&number).await.unwrap(), before);
@@ -41,13 +41,32 @@ async fn certificates_with_a_stored_jws_survive_the_jws_migration_both_ways(app:
 /// The migration that gives HR keys their agency is not reverted while a key, even a revoked
 /// one, would lose it.
 async fn an_agency_key_keeps_its_migration(app: TestApp) {
+    const AGENCY_KEYS: &str = "m20261201_000007_add_agency_keys";
     let created = app.post("/api/v1/agencies/G01.H29/keys", &json!({ "label": "HR" })).await.body;
-    assert!(app.store.migrate_down(Some(1)).await.is_err());
+    assert!(app.store.migrate_down_through(AGENCY_KEYS).await.is_err());
     let key = created["id"].as_str().unwrap();
     app.post(&format!("/api/v1/agencies/G01.H29/keys/{key}/revoke"), &json!({})).await;
-    assert!(app.store.migrate_down(Some(1)).await.is_err());
+    assert!(app.store.migrate_down_through(AGENCY_KEYS).await.is_err());
     let listed = app.get_as_admin("/api/v1/agencies/G01.H29/keys").await.body;
     assert!(listed[0]["revoked_at"].is_string(), "{listed:#}");
+}
+
+/// The migration that lets a period be ended or corrected is not reverted once one was: the
+/// period replaced would count again beside its successor.
+async fn an_ended_period_keeps_its_migration(app: TestApp) {
+    const SUPERSEDES: &str = "m20261202_000008_add_employment_supersedes";
+    let official = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let (id, period) = (&official["id"], &official["employments"][0]["id"]);
+    let uri = format!(
+        "/api/v1/officials/{}/employments/{}/end",
+        id.as_str().unwrap(),
+        period.as_str().unwrap()
+    );
+    let ended = app.post(&uri, &json!({ "valid_to": "2023-12-31" })).await;
+    assert_eq!(ended.status, axum::http::StatusCode::OK, "{:#}", ended.body);
+    assert!(app.store.migrate_down_through(SUPERSEDES).await.is_err());
+    let read = app.get_as_admin(&format!("/api/v1/officials/{}", id.as_str().unwrap())).await;
+    assert_eq!(read.body["employments"][0]["valid_to"], "2023-12-31", "{:#}", read.body);
 }
 
 /// While the registry runs, what it writes reaches the SQLite database file itself, not only the
@@ -110,4 +129,5 @@ on_both_backends!(
     migrating_twice_changes_nothing,
     certificates_with_a_stored_jws_survive_the_jws_migration_both_ways,
     an_agency_key_keeps_its_migration,
+    an_ended_period_keeps_its_migration,
 );

@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, official_body};
 
@@ -245,6 +245,192 @@ async fn employment_history_is_appended_not_rewritten(app: TestApp) {
     assert_eq!(actions, ["official.created", "official.employment_added"]);
 }
 
+/// An official registered in 2020: their id and the id of their period.
+async fn registered(app: &TestApp) -> (String, String) {
+    let official = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let id = official["id"].as_str().unwrap().to_owned();
+    (id, official["employments"][0]["id"].as_str().unwrap().to_owned())
+}
+
+fn actions(trail: &[hocba_store::AuditEvent]) -> Vec<&str> {
+    trail.iter().map(|event| event.action.as_str()).collect()
+}
+
+async fn ending_a_period_stores_its_end_and_refuses_impossible_ones(app: TestApp) {
+    let (id, period) = registered(&app).await;
+    let end = |period: &str, body: serde_json::Value| {
+        let uri = format!("/api/v1/officials/{id}/employments/{period}/end");
+        let app = &app;
+        async move { app.post(&uri, &body).await }
+    };
+    let before_start = end(&period, json!({ "valid_to": "2019-12-31" })).await;
+    before_start.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rule-violated");
+    assert_eq!(before_start.problem_fields(), ["valid_to"]);
+    let malformed = end(&period, json!({ "valid_to": "31/12/2023" })).await;
+    malformed.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "malformed-body");
+    assert_eq!(malformed.problem_fields(), ["valid_to"]);
+    let missing = end(&period, json!({})).await;
+    assert_eq!(missing.problem_fields(), ["valid_to"]);
+
+    let ended = end(&period, json!({ "valid_to": "2023-12-31" })).await;
+    assert_eq!(ended.status, StatusCode::OK, "{:#}", ended.body);
+    let current = &ended.body["employments"][0];
+    assert_eq!(
+        (&current["valid_to"], &current["supersedes"]),
+        (&json!("2023-12-31"), &json!(period))
+    );
+    assert_eq!(current["rank_code"], "01.003", "the rest of the period is kept");
+    let old = &ended.body["superseded_employments"][0];
+    assert_eq!((&old["valid_to"], &old["superseded_by"]), (&Value::Null, &current["id"]));
+
+    // The period replaced is changed no more; its successor ends no later than it does.
+    let again = end(&period, json!({ "valid_to": "2022-12-31" })).await;
+    again.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rule-violated");
+    assert_eq!(again.problem_fields(), ["employment_id"]);
+    let successor = current["id"].as_str().unwrap();
+    let later = end(successor, json!({ "valid_to": "2023-12-31" })).await;
+    later.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rule-violated");
+    assert_eq!(later.problem_fields(), ["valid_to"]);
+    let earlier = end(successor, json!({ "valid_to": "2023-06-30" })).await;
+    assert_eq!(earlier.status, StatusCode::OK, "a term cut short: {:#}", earlier.body);
+
+    // Unknown periods, and another official's, are not found.
+    end("01890a5d-ac96-774b-bcce-b302099a8057", json!({ "valid_to": "2023-12-31" }))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not-found");
+    let malformed = end("not-a-uuid", json!({ "valid_to": "2023-12-31" })).await;
+    malformed.assert_problem(StatusCode::BAD_REQUEST, "bad-parameter");
+    assert_eq!(malformed.problem_fields(), ["employment_id"]);
+    let other = app.register_official(&official_body("001085054321", "Trần Văn Bình")).await;
+    let theirs = other["employments"][0]["id"].as_str().unwrap();
+    end(theirs, json!({ "valid_to": "2023-12-31" }))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not-found");
+
+    let trail = app.store.audit_trail("official", &id).await.unwrap();
+    assert_eq!(
+        actions(&trail),
+        ["official.created", "official.employment_ended", "official.employment_ended"]
+    );
+    assert_eq!(trail[1].details["supersedes"], period);
+    assert_eq!(app.store.verify_audit_chain().await.unwrap().first_broken, None);
+}
+
+async fn a_correction_supersedes_the_period_and_is_audited(app: TestApp) {
+    let (id, period) = registered(&app).await;
+    let mut corrected = official_body("001085012345", "Nguyễn Văn An")["employment"].clone();
+    corrected["rank_code"] = json!("01.002");
+    let uri = format!("/api/v1/officials/{id}/employments/{period}/correct");
+    let answer = app.post(&uri, &corrected).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:#}", answer.body);
+    let current = &answer.body["employments"][0];
+    assert_eq!((&current["rank_code"], &current["supersedes"]), (&json!("01.002"), &json!(period)));
+    assert_eq!(answer.body["employments"].as_array().unwrap().len(), 1);
+    assert_eq!(answer.body["superseded_employments"][0]["rank_code"], "01.003");
+
+    // A correction of the correction; the first period can no longer be corrected.
+    let second = current["id"].as_str().unwrap();
+    corrected["agency_name"] = json!("Sở Nội vụ thành phố Hà Nội");
+    let uri = format!("/api/v1/officials/{id}/employments/{second}/correct");
+    let answer = app.post(&uri, &corrected).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:#}", answer.body);
+    let replaced = answer.body["superseded_employments"].as_array().unwrap();
+    let chain: Vec<_> = replaced.iter().map(|p| (&p["id"], &p["superseded_by"])).collect();
+    let third = &answer.body["employments"][0]["id"];
+    assert_eq!(chain, [(&json!(period), &json!(second)), (&json!(second), third)]);
+    let stale =
+        app.post(&format!("/api/v1/officials/{id}/employments/{period}/correct"), &corrected).await;
+    stale.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rule-violated");
+    assert_eq!(stale.problem_fields(), ["employment_id"]);
+
+    // A correction is checked as a new period is.
+    corrected["valid_to"] = json!("2019-01-01");
+    let third = third.as_str().unwrap();
+    let invalid =
+        app.post(&format!("/api/v1/officials/{id}/employments/{third}/correct"), &corrected).await;
+    invalid.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation-failed");
+    assert_eq!(invalid.problem_fields(), ["valid_to"]);
+
+    let trail = app.store.audit_trail("official", &id).await.unwrap();
+    assert_eq!(
+        actions(&trail),
+        ["official.created", "official.employment_corrected", "official.employment_corrected"]
+    );
+    assert_eq!(
+        (&trail[2].details["supersedes"], &trail[2].details["employment_id"]),
+        (&json!(second), &json!(third))
+    );
+    assert_eq!(app.store.verify_audit_chain().await.unwrap().first_broken, None);
+}
+
+async fn a_transfer_starts_after_the_period_left_and_is_checked_whole(app: TestApp) {
+    let (id, period) = registered(&app).await;
+    let before = app.store.verify_audit_chain().await.unwrap().events;
+    let uri = format!("/api/v1/officials/{id}/transfers");
+    let mut next = official_body("001085012345", "Nguyễn Văn An")["employment"].clone();
+    next["agency_code"] = json!("G01.H30");
+    next["valid_from"] = json!("2024-01-01");
+
+    let overlapping =
+        json!({ "employment_id": period, "valid_to": "2024-01-01", "employment": next });
+    let answer = app.post(&uri, &overlapping).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rule-violated");
+    assert_eq!(answer.problem_fields(), ["employment.valid_from"]);
+    let mut early = next.clone();
+    early["valid_from"] = json!("2019-06-01");
+    let answer = app.post(&uri, &json!({ "employment_id": period, "employment": early })).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rule-violated");
+    assert_eq!(answer.problem_fields(), ["employment.valid_from"]);
+    let mut bad = next.clone();
+    bad["agency_code"] = json!("not a code");
+    let answer = app.post(&uri, &json!({ "employment_id": period, "employment": bad })).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation-failed");
+    assert_eq!(answer.problem_fields(), ["employment.agency_code"]);
+    assert_eq!(app.store.verify_audit_chain().await.unwrap().events, before, "nothing written");
+
+    // With a gap: the old post ends on the day given.
+    let with_gap = json!({ "employment_id": period, "valid_to": "2023-10-31", "employment": next });
+    let moved = app.post(&uri, &with_gap).await;
+    assert_eq!(moved.status, StatusCode::CREATED, "{:#}", moved.body);
+    let ends: Vec<_> =
+        moved.body["employments"].as_array().unwrap().iter().map(|p| &p["valid_to"]).collect();
+    assert_eq!(ends, [&json!("2023-10-31"), &Value::Null]);
+    let again = app.post(&uri, &with_gap).await;
+    assert_eq!(again.problem_fields(), ["employment_id"], "the period left is superseded");
+}
+
+async fn only_an_operator_changes_employment_history(app: TestApp) {
+    let s = crate::completions::setting(&app).await;
+    let (_, hr) = crate::agencies::agency_key(&app, "G01.H29").await;
+    let id = s.official["id"].as_str().unwrap();
+    let period = s.official["employments"][0]["id"].as_str().unwrap();
+    let draft = official_body("001085012345", "Nguyễn Văn An")["employment"].clone();
+    let writes = [
+        (
+            format!("/api/v1/officials/{id}/employments/{period}/end"),
+            json!({ "valid_to": "2023-12-31" }),
+        ),
+        (format!("/api/v1/officials/{id}/employments/{period}/correct"), draft.clone()),
+        (
+            format!("/api/v1/officials/{id}/transfers"),
+            json!({ "employment_id": period, "employment": draft }),
+        ),
+    ];
+    for token in [&s.token, &hr] {
+        for (uri, body) in &writes {
+            app.post_as(token, uri, body).await.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        }
+    }
+    for (uri, body) in &writes {
+        let body = Body::from(body.to_string());
+        app.request(Method::POST, uri, None, Some(body))
+            .await
+            .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    }
+    let read = app.get_as_admin(&format!("/api/v1/officials/{id}")).await;
+    assert_eq!(read.body["superseded_employments"], json!([]), "{:#}", read.body);
+}
+
 async fn unknown_and_malformed_ids_are_client_errors(app: TestApp) {
     let missing = app.get_as_admin("/api/v1/officials/01890a5d-ac96-774b-bcce-b302099a8057").await;
     missing.assert_problem(StatusCode::NOT_FOUND, "not-found");
@@ -265,5 +451,9 @@ on_both_backends!(
     search_ignores_diacritics_and_filters_by_agency,
     search_pages_with_an_opaque_cursor,
     employment_history_is_appended_not_rewritten,
+    ending_a_period_stores_its_end_and_refuses_impossible_ones,
+    a_correction_supersedes_the_period_and_is_audited,
+    a_transfer_starts_after_the_period_left_and_is_checked_whole,
+    only_an_operator_changes_employment_history,
     unknown_and_malformed_ids_are_client_errors,
 );

@@ -7,8 +7,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use hocba_domain::{
-    AdministrativeLevel, AgencyCode, EmploymentDraft, Gender, Invalid, LeadershipGroup,
-    LeadershipLevel, NationalId, OfficialDraft, OfficialId,
+    AdministrativeLevel, AgencyCode, EmploymentDraft, EmploymentId, Gender, Invalid,
+    LeadershipGroup, LeadershipLevel, NationalId, OfficialDraft, OfficialId, TransferDraft,
 };
 use hocba_store::{EmploymentRecord, Official, OfficialQuery, OfficialSummary};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use crate::auth::{Admin, ReadLogReader, RecordReader};
 use crate::extract::{Json, PageOf, PageParams, Path};
@@ -24,6 +25,9 @@ use crate::{ApiError, AppState, Problem};
 /// One employment period.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EmploymentView {
+    /// Id of the period: name it to end, correct or transfer from it. Ending or correcting a
+    /// period stores a new one, with a new id, that supersedes it.
+    pub id: EmploymentId,
     /// Agency code.
     pub agency_code: String,
     /// Agency name during the period.
@@ -45,12 +49,17 @@ pub struct EmploymentView {
     /// When the period was recorded.
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
+    /// The period this one replaced, if it records an end or a correction.
+    pub supersedes: Option<EmploymentId>,
+    /// The period that replaced this one (only in `superseded_employments`).
+    pub superseded_by: Option<EmploymentId>,
 }
 
 impl From<EmploymentRecord> for EmploymentView {
     fn from(record: EmploymentRecord) -> Self {
         let period = record.employment;
         EmploymentView {
+            id: record.id,
             agency_code: period.agency_code.as_str().to_owned(),
             agency_name: period.agency_name,
             level: period.level,
@@ -61,6 +70,8 @@ impl From<EmploymentRecord> for EmploymentView {
             valid_from: period.validity.from,
             valid_to: period.validity.to,
             recorded_at: record.recorded_at,
+            supersedes: record.supersedes,
+            superseded_by: record.superseded_by,
         }
     }
 }
@@ -83,8 +94,12 @@ pub struct OfficialView {
     /// When the official was registered.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    /// Employment periods, earliest first.
+    /// Employment periods in effect, earliest first: the periods that decide which agencies'
+    /// HR departments read this record.
     pub employments: Vec<EmploymentView>,
+    /// Periods an end or a correction replaced, earliest first, each naming its successor: the
+    /// history as it was recorded. They count for nothing.
+    pub superseded_employments: Vec<EmploymentView>,
 }
 
 impl From<Official> for OfficialView {
@@ -98,6 +113,11 @@ impl From<Official> for OfficialView {
             ethnicity_code: official.ethnicity_code,
             created_at: official.created_at,
             employments: official.employments.into_iter().map(EmploymentView::from).collect(),
+            superseded_employments: official
+                .superseded_employments
+                .into_iter()
+                .map(EmploymentView::from)
+                .collect(),
         }
     }
 }
@@ -146,6 +166,36 @@ pub struct SearchBody {
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
     pub limit: Option<u64>,
+}
+
+/// The path of one employment period of an official. Its ids are parsed here, not by the path
+/// extractor, which cannot tell which of two ids was malformed.
+#[derive(Debug, Deserialize)]
+pub struct PeriodPath {
+    id: String,
+    employment_id: String,
+}
+
+impl PeriodPath {
+    fn ids(&self) -> Result<(OfficialId, EmploymentId), ApiError> {
+        let parse = |field: &str, raw: &str| {
+            Uuid::parse_str(raw).map_err(|error| ApiError::BadParameter {
+                field: field.to_owned(),
+                reason: error.to_string(),
+            })
+        };
+        let official = OfficialId::from_uuid(parse("id", &self.id)?);
+        Ok((official, EmploymentId::from_uuid(parse("employment_id", &self.employment_id)?)))
+    }
+}
+
+/// The end of an employment period.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndEmploymentBody {
+    /// Last day of the period (the decision's effective date of leaving, minus nothing: the
+    /// official is at the post on that day, and gone the day after).
+    pub valid_to: Date,
 }
 
 /// A record of someone reading an official's record.
@@ -244,8 +294,9 @@ pub async fn search_officials(
     Ok(Json(PageOf::from_page(found, OfficialSummaryView::from)))
 }
 
-/// Appends an employment period: an appointment, transfer, promotion or change of group
-/// (operator only). Earlier periods are kept.
+/// Appends an employment period beside those in effect (operator only): a first or a
+/// concurrent post (kiêm nhiệm). It ends no other period; to move an official from one post to
+/// another, use `POST /officials/{id}/transfers`.
 #[utoipa::path(post, path = "/officials/{id}/employments", tag = "officials", security(("bearer" = [])),
     params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
     request_body = EmploymentDraft,
@@ -258,6 +309,69 @@ pub async fn post_employment(
 ) -> Result<(StatusCode, Json<OfficialView>), ApiError> {
     let employment = draft.parse()?;
     let official = app.store.add_employment(&admin.actor(), id, employment).await?;
+    Ok((StatusCode::CREATED, Json(official.into())))
+}
+
+/// Ends a period in effect on `valid_to` (operator only): a new period, the same but for its
+/// end, supersedes it. From the day after, the agency's HR department no longer reads the
+/// official (unless another period in effect places them there). A period that already ends on
+/// or before that day is refused (`422`, a correction changes an end); so is one already
+/// superseded.
+#[utoipa::path(post, path = "/officials/{id}/employments/{employment_id}/end", tag = "officials",
+    security(("bearer" = [])),
+    params(("id" = OfficialId, Path, description = "Hocba's id of the official"),
+        ("employment_id" = EmploymentId, Path, description = "The period in effect to end")),
+    request_body = EndEmploymentBody,
+    responses((status = 200, body = OfficialView), (status = "4XX", body = Problem)))]
+pub async fn end_employment(
+    State(app): State<AppState>,
+    Admin(admin): Admin,
+    Path(path): Path<PeriodPath>,
+    Json(body): Json<EndEmploymentBody>,
+) -> Result<Json<OfficialView>, ApiError> {
+    let (id, employment_id) = path.ids()?;
+    let official =
+        app.store.end_employment(&admin.actor(), id, employment_id, body.valid_to).await?;
+    Ok(Json(official.into()))
+}
+
+/// Moves an official from one post to the next (operator only): a transfer, a rotation, a new
+/// appointment or rank. The period left ends on `valid_to` (by default the day before the new
+/// period starts) and the new period starts after it, in one transaction and one audit event.
+#[utoipa::path(post, path = "/officials/{id}/transfers", tag = "officials", security(("bearer" = [])),
+    params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
+    request_body = TransferDraft,
+    responses((status = 201, body = OfficialView), (status = "4XX", body = Problem)))]
+pub async fn post_transfer(
+    State(app): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<OfficialId>,
+    Json(draft): Json<TransferDraft>,
+) -> Result<(StatusCode, Json<OfficialView>), ApiError> {
+    let transfer = draft.parse()?;
+    let official = app.store.transfer_official(&admin.actor(), id, transfer).await?;
+    Ok((StatusCode::CREATED, Json(official.into())))
+}
+
+/// Corrects a period in effect (operator only): the body states the period in full, as it
+/// should have been recorded; it is stored as a new period that supersedes the old one, which
+/// stays in `superseded_employments`.
+#[utoipa::path(post, path = "/officials/{id}/employments/{employment_id}/correct",
+    tag = "officials", security(("bearer" = [])),
+    params(("id" = OfficialId, Path, description = "Hocba's id of the official"),
+        ("employment_id" = EmploymentId, Path, description = "The period in effect to correct")),
+    request_body = EmploymentDraft,
+    responses((status = 201, body = OfficialView), (status = "4XX", body = Problem)))]
+pub async fn correct_employment(
+    State(app): State<AppState>,
+    Admin(admin): Admin,
+    Path(path): Path<PeriodPath>,
+    Json(draft): Json<EmploymentDraft>,
+) -> Result<(StatusCode, Json<OfficialView>), ApiError> {
+    let (id, employment_id) = path.ids()?;
+    let corrected = draft.parse()?;
+    let official =
+        app.store.correct_employment(&admin.actor(), id, employment_id, corrected).await?;
     Ok((StatusCode::CREATED, Json(official.into())))
 }
 
@@ -287,5 +401,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(lookup_official))
         .routes(routes!(search_officials))
         .routes(routes!(post_employment))
+        .routes(routes!(end_employment))
+        .routes(routes!(post_transfer))
+        .routes(routes!(correct_employment))
         .routes(routes!(get_record_reads))
 }

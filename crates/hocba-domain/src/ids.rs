@@ -56,3 +56,8 @@ record_id!(
     /// Hocba's id of a completion record.
     CompletionId
 );
+record_id!(
+    /// Hocba's id of one stored employment period; ending or correcting the period stores a
+    /// new one, with a new id, that supersedes it.
+    EmploymentId
+);

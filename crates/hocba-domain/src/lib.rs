@@ -29,7 +29,7 @@ pub use certificate::{
 };
 pub use completion::{CompletionPostDraft, PostedCompletion, Taught};
 pub use dates::{DateError, DateSpan, Validity};
-pub use ids::{ClassId, CompletionId, InstitutionId, OfficialId, ProgramId};
+pub use ids::{ClassId, CompletionId, EmploymentId, InstitutionId, OfficialId, ProgramId};
 pub use institution::{
     InstitutionCode, InstitutionDraft, InstitutionKind, InstitutionStatus, NewInstitution,
     NewScope, Scope, ScopeDecision, ScopeDraft, accreditation, covering_scope,
@@ -37,7 +37,8 @@ pub use institution::{
 pub use name::{NameError, PersonName, search_key};
 pub use national_id::{Gender, NationalId, NationalIdError};
 pub use official::{
-    AdministrativeLevel, AgencyCode, Employment, EmploymentDraft, LeadershipGroup, LeadershipLevel,
-    NewOfficial, OfficialDraft, RankCode, on_staff_of,
+    AdministrativeLevel, AgencyCode, ChangeError, Employment, EmploymentDraft, LeadershipGroup,
+    LeadershipLevel, NewOfficial, OfficialDraft, RankCode, RefusedChange, Transfer, TransferDraft,
+    TransferRequest, on_staff_of,
 };
 pub use validation::{FieldError, Invalid, Validator, Violation};

@@ -7,7 +7,7 @@ use time::macros::date;
 use crate::catalog::{CodeError, code};
 use crate::dates::{self, Validity};
 use crate::validation::{self, Invalid, Validator, Violation};
-use crate::{Gender, NationalId, PersonName};
+use crate::{EmploymentId, Gender, NationalId, PersonName};
 
 /// First day of the two-level local government: districts no longer exist (Resolution
 /// 202/2025/QH15, in force 2025-07-01).
@@ -175,6 +175,81 @@ impl Employment {
     pub fn places_at(&self, agency: &AgencyCode, day: Date) -> bool {
         self.agency_code == *agency && self.validity.covers(day)
     }
+
+    /// This period ended on `last_day`, its last day at the post: the fact stored in its place.
+    ///
+    /// A period that already ends on or before `last_day` is refused: moving an end later, or
+    /// repeating the same end, is a correction, not an ending. An earlier end is accepted (a
+    /// fixed term cut short by a transfer or a dismissal).
+    pub fn ended_on(&self, last_day: Date) -> Result<Employment, ChangeError> {
+        if self.validity.to.is_some_and(|end| end <= last_day) {
+            return Err(ChangeError::AlreadyEnds);
+        }
+        if last_day < self.validity.from {
+            return Err(ChangeError::EndsBeforeStart);
+        }
+        let validity = Validity { from: self.validity.from, to: Some(last_day) };
+        Ok(Employment { validity, ..self.clone() })
+    }
+
+    /// A change of post from this period to `next`: this one ends on `last_day`, or, if none is
+    /// given, on the day before `next` starts; `next` must start after that day.
+    pub fn transfer(
+        &self,
+        last_day: Option<Date>,
+        next: Employment,
+    ) -> Result<Transfer, RefusedChange> {
+        let (last_day, field) = match last_day {
+            Some(day) => (day, "valid_to"),
+            // Never `None`: a period starts in 1900 at the earliest.
+            None => {
+                (next.validity.from.previous_day().unwrap_or(Date::MIN), "employment.valid_from")
+            }
+        };
+        let ended = self.ended_on(last_day).map_err(|reason| RefusedChange { field, reason })?;
+        if next.validity.from <= last_day {
+            return Err(RefusedChange {
+                field: "employment.valid_from",
+                reason: ChangeError::StartsBeforePreviousEnds,
+            });
+        }
+        Ok(Transfer { ended, started: next })
+    }
+}
+
+/// Why a change to a stored employment period was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChangeError {
+    /// The last day given is before the period's first day.
+    #[error("must not be before the first day of the period")]
+    EndsBeforeStart,
+    /// The period already ends on or before the last day given.
+    #[error("the period already ends on or before this day; a correction changes its end")]
+    AlreadyEnds,
+    /// The new period of a transfer starts before the period left ends.
+    #[error("must be after the last day of the period left")]
+    StartsBeforePreviousEnds,
+}
+
+/// A refused change to an employment period, with the input field at fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct RefusedChange {
+    /// Path of the field in the request (`valid_to`, `employment.valid_from`).
+    pub field: &'static str,
+    /// Why.
+    pub reason: ChangeError,
+}
+
+/// A change of post (điều động, luân chuyển, a new appointment): the period left, now ended,
+/// and the period that starts after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// The period left, with its last day.
+    pub ended: Employment,
+    /// The next period.
+    pub started: Employment,
 }
 
 /// Whether an official with these employment periods is on `agency`'s staff on `day`: what
@@ -252,6 +327,47 @@ impl EmploymentDraft {
             leadership_group: self.leadership_group,
             validity: validity?,
         })
+    }
+}
+
+/// A change of post as submitted: the period left and the next period, before validation.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TransferDraft {
+    /// The period in effect that the official leaves.
+    pub employment_id: EmploymentId,
+    /// Last day of the period left; the day before `employment.valid_from` when absent.
+    pub valid_to: Option<Date>,
+    /// The next period.
+    pub employment: EmploymentDraft,
+}
+
+/// A change of post, validated on its own; [`Employment::transfer`] checks it against the
+/// period left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRequest {
+    /// The period left.
+    pub from: EmploymentId,
+    /// Its last day, if given.
+    pub last_day: Option<Date>,
+    /// The next period.
+    pub next: Employment,
+}
+
+impl TransferDraft {
+    /// Validates the next period (its field paths start with `employment.`).
+    pub fn parse(self) -> Result<TransferRequest, Invalid> {
+        let mut v = Validator::nested("employment");
+        let next = self.employment.parse_into(&mut v);
+        match next {
+            Some(next) => v.finish(TransferRequest {
+                from: self.employment_id,
+                last_day: self.valid_to,
+                next,
+            }),
+            None => Err(v.into_invalid()),
+        }
     }
 }
 
@@ -357,6 +473,58 @@ mod tests {
         assert!(on_staff_of(&periods, &other, date!(2026 - 12 - 01)));
         assert!(!on_staff_of(&periods, &other, date!(2014 - 06 - 01)));
         assert!(!on_staff_of(&[], &agency, date!(2026 - 12 - 01)));
+    }
+
+    fn period(from: Date, to: Option<Date>) -> Employment {
+        let validity = Validity::new(from, to).expect("period");
+        Employment { validity, ..employment().parse().expect("valid") }
+    }
+
+    #[test]
+    fn an_open_period_ends_on_or_after_its_first_day() {
+        let open = period(date!(2020 - 01 - 01), None);
+        let ended = open.ended_on(date!(2020 - 01 - 01)).expect("a one-day period");
+        assert_eq!(ended.validity.to, Some(date!(2020 - 01 - 01)));
+        assert_eq!(Employment { validity: open.validity, ..ended }, open, "only the end changes");
+        assert_eq!(open.ended_on(date!(2019 - 12 - 31)), Err(ChangeError::EndsBeforeStart));
+    }
+
+    #[test]
+    fn an_end_moves_only_earlier() {
+        let term = period(date!(2020 - 01 - 01), Some(date!(2025 - 12 - 31)));
+        assert!(term.ended_on(date!(2024 - 06 - 30)).is_ok(), "a term cut short");
+        assert_eq!(term.ended_on(date!(2025 - 12 - 31)), Err(ChangeError::AlreadyEnds));
+        assert_eq!(term.ended_on(date!(2026 - 01 - 31)), Err(ChangeError::AlreadyEnds));
+    }
+
+    #[test]
+    fn a_transfer_ends_the_old_post_the_day_before_the_new_one_starts() {
+        let old = period(date!(2020 - 01 - 01), None);
+        let new = Employment {
+            agency_code: AgencyCode::parse("G01.H30").expect("code"),
+            ..period(date!(2024 - 03 - 01), None)
+        };
+        let transfer = old.transfer(None, new.clone()).expect("transfer");
+        assert_eq!(transfer.ended.validity.to, Some(date!(2024 - 02 - 29)));
+        assert_eq!(transfer.started, new);
+
+        let with_a_gap = old.transfer(Some(date!(2023 - 12 - 31)), new.clone()).expect("gap");
+        assert_eq!(with_a_gap.ended.validity.to, Some(date!(2023 - 12 - 31)));
+
+        let overlapping = old.transfer(Some(date!(2024 - 03 - 01)), new.clone()).unwrap_err();
+        assert_eq!(
+            (overlapping.field, overlapping.reason),
+            ("employment.valid_from", ChangeError::StartsBeforePreviousEnds)
+        );
+        let too_early = old.transfer(Some(date!(2019 - 01 - 01)), new.clone()).unwrap_err();
+        assert_eq!((too_early.field, too_early.reason), ("valid_to", ChangeError::EndsBeforeStart));
+        let before_old_started =
+            Employment { validity: Validity::new(date!(2020 - 01 - 01), None).unwrap(), ..new };
+        let refused = old.transfer(None, before_old_started).unwrap_err();
+        assert_eq!(
+            (refused.field, refused.reason),
+            ("employment.valid_from", ChangeError::EndsBeforeStart)
+        );
     }
 
     fn employment() -> EmploymentDraft {

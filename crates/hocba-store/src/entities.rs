@@ -155,6 +155,8 @@ pub mod employment {
         pub valid_from: TimeDate,
         pub valid_to: Option<TimeDate>,
         pub created_at: TimeDateTimeWithTimeZone,
+        /// The period this one replaces (it ended it or corrected it).
+        pub supersedes_id: Option<Uuid>,
     }
     no_relations!();
 }

@@ -130,6 +130,13 @@ impl From<DbErr> for StoreError {
     }
 }
 
+/// A change to an employment period that the domain's rules refuse, on the field at fault.
+impl From<hocba_domain::RefusedChange> for StoreError {
+    fn from(refused: hocba_domain::RefusedChange) -> Self {
+        StoreError::Rule { field: refused.field, reason: refused.reason.to_string() }
+    }
+}
+
 impl StoreError {
     /// Maps a unique-constraint violation of an insert to [`StoreError::Conflict`] on `field`.
     pub(crate) fn unique(field: &'static str) -> impl FnOnce(DbErr) -> StoreError {

@@ -178,6 +178,18 @@ impl Store {
         Ok(())
     }
 
+    /// Reverts the migration `name` and every one after it (used by the migration tests, so
+    /// that a test of one migration still reverts it when newer ones are added).
+    pub async fn migrate_down_through(&self, name: &str) -> Result<(), StoreError> {
+        let names: Vec<String> =
+            Migrator::migrations().iter().map(|migration| migration.name().to_owned()).collect();
+        let position = names.iter().position(|known| known == name).ok_or_else(|| {
+            StoreError::Database(sea_orm::DbErr::Migration(format!("no migration {name}")))
+        })?;
+        let steps = u32::try_from(names.len() - position).unwrap_or(u32::MAX);
+        self.migrate_down(Some(steps)).await
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.db.ping().await.map_err(StoreError::from)

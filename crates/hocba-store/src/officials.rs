@@ -1,14 +1,22 @@
 //! Officials, their employment history, and the log of who read their records.
+//!
+//! Employment periods are facts: a period is never edited. Ending or correcting one stores a
+//! new period that supersedes it (`supersedes_id`, unique, so a period is replaced at most
+//! once). The periods *in effect* are those no other period supersedes; they alone decide whose
+//! staff an official is, for reads and for searches.
+
+use std::collections::HashMap;
 
 use hocba_domain::{
-    AdministrativeLevel, AgencyCode, Employment, Gender, LeadershipGroup, LeadershipLevel,
-    NationalId, NewOfficial, OfficialId, PersonName,
+    AdministrativeLevel, AgencyCode, Employment, EmploymentId, Gender, LeadershipGroup,
+    LeadershipLevel, NationalId, NewOfficial, OfficialId, PersonName, Transfer, TransferRequest,
 };
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -19,12 +27,16 @@ use crate::{Actor, Page, PageRequest, Store, StoreError};
 /// One period of employment as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmploymentRecord {
-    /// Internal id of the period.
-    pub id: Uuid,
+    /// Id of the stored period.
+    pub id: EmploymentId,
     /// The period.
     pub employment: Employment,
     /// When it was recorded.
     pub recorded_at: OffsetDateTime,
+    /// The period this one replaced, when it records an end or a correction.
+    pub supersedes: Option<EmploymentId>,
+    /// The period that replaced this one, if an end or a correction did.
+    pub superseded_by: Option<EmploymentId>,
 }
 
 /// An official's identity and employment history.
@@ -44,8 +56,10 @@ pub struct Official {
     pub ethnicity_code: Option<u8>,
     /// When the official was registered.
     pub created_at: OffsetDateTime,
-    /// Employment periods, earliest first.
+    /// Employment periods in effect, earliest first.
     pub employments: Vec<EmploymentRecord>,
+    /// Periods replaced by an end or a correction, earliest first: the history's trail.
+    pub superseded_employments: Vec<EmploymentRecord>,
 }
 
 /// An official in a search result: enough to pick the right person, no more.
@@ -103,16 +117,59 @@ fn into_employment(model: employment::Model) -> Result<EmploymentRecord, StoreEr
             .transpose()?,
         validity: hocba_domain::Validity { from: model.valid_from, to: model.valid_to },
     };
-    Ok(EmploymentRecord { id: model.id, employment, recorded_at: model.created_at })
+    Ok(EmploymentRecord {
+        id: EmploymentId::from_uuid(model.id),
+        employment,
+        recorded_at: model.created_at,
+        supersedes: model.supersedes_id.map(EmploymentId::from_uuid),
+        superseded_by: None,
+    })
+}
+
+/// An official's stored periods, split into those in effect and those an end or a correction
+/// replaced (each naming its successor), keeping their order.
+fn history(
+    rows: Vec<employment::Model>,
+) -> Result<(Vec<EmploymentRecord>, Vec<EmploymentRecord>), StoreError> {
+    let successors: HashMap<Uuid, Uuid> =
+        rows.iter().filter_map(|row| row.supersedes_id.map(|old| (old, row.id))).collect();
+    let (mut effective, mut superseded) = (Vec::new(), Vec::new());
+    for row in rows {
+        let mut record = into_employment(row)?;
+        match successors.get(&record.id.as_uuid()) {
+            Some(&newer) => {
+                record.superseded_by = Some(EmploymentId::from_uuid(newer));
+                superseded.push(record);
+            }
+            None => effective.push(record),
+        }
+    }
+    Ok((effective, superseded))
+}
+
+/// `employments` rows that no other row supersedes: the periods in effect, in SQL.
+fn in_effect() -> sea_orm::sea_query::SimpleExpr {
+    let successor = Alias::new("successor");
+    let replacing = Query::select()
+        .expr(Expr::val(1))
+        .from_as(employment::Entity, successor.clone())
+        .and_where(
+            Expr::col((successor, employment::Column::SupersedesId))
+                .equals((employment::Entity, employment::Column::Id)),
+        )
+        .take();
+    Expr::exists(replacing).not()
 }
 
 fn employment_row(
     official_id: Uuid,
     employment: &Employment,
+    supersedes: Option<EmploymentId>,
     now: OffsetDateTime,
 ) -> employment::ActiveModel {
     employment::ActiveModel {
         id: Set(Uuid::now_v7()),
+        supersedes_id: Set(supersedes.map(|id| id.as_uuid())),
         official_id: Set(official_id),
         agency_code: Set(employment.agency_code.as_str().to_owned()),
         agency_name: Set(employment.agency_name.clone()),
@@ -139,6 +196,7 @@ fn into_identity(model: official::Model) -> Result<Official, StoreError> {
         ethnicity_code: model.ethnicity_code.and_then(|code| u8::try_from(code).ok()),
         created_at: model.created_at,
         employments: Vec::new(),
+        superseded_employments: Vec::new(),
     })
 }
 
@@ -147,15 +205,92 @@ async fn load_official(
     model: official::Model,
 ) -> Result<Official, StoreError> {
     let mut official = into_identity(model)?;
-    official.employments = employment::Entity::find()
-        .filter(employment::Column::OfficialId.eq(official.id.as_uuid()))
+    (official.employments, official.superseded_employments) =
+        history(periods_of(db, official.id.as_uuid()).await?)?;
+    Ok(official)
+}
+
+/// Every stored period of an official, superseded or not, earliest first.
+async fn periods_of(
+    db: &impl ConnectionTrait,
+    official_id: Uuid,
+) -> Result<Vec<employment::Model>, StoreError> {
+    Ok(employment::Entity::find()
+        .filter(employment::Column::OfficialId.eq(official_id))
         .order_by_asc(employment::Column::ValidFrom)
         .order_by_asc(employment::Column::Id)
         .all(db)
+        .await?)
+}
+
+/// The official `official_id` and their period `period`, which must be in effect: an end or a
+/// correction replaces a period once; the next change is made to its successor.
+async fn period_in_effect(
+    txn: &DatabaseTransaction,
+    official_id: OfficialId,
+    period: EmploymentId,
+) -> Result<(official::Model, Employment), StoreError> {
+    let official = official::Entity::find_by_id(official_id.as_uuid())
+        .one(txn)
         .await?
-        .into_iter()
-        .map(into_employment)
-        .collect::<Result<_, _>>()?;
+        .ok_or(StoreError::NotFound { entity: "official" })?;
+    let row = employment::Entity::find_by_id(period.as_uuid())
+        .filter(employment::Column::OfficialId.eq(official.id))
+        .one(txn)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "employment" })?;
+    let successor = employment::Entity::find()
+        .filter(employment::Column::SupersedesId.eq(row.id))
+        .one(txn)
+        .await?;
+    if let Some(newer) = successor {
+        return Err(StoreError::Rule {
+            field: "employment_id",
+            reason: format!("was superseded by period {}; change that one", newer.id),
+        });
+    }
+    Ok((official, into_employment(row)?.employment))
+}
+
+/// Stores `employment` in place of `old`; two changes of the same period at once are refused
+/// by the unique `supersedes_id`.
+async fn supersede(
+    txn: &DatabaseTransaction,
+    official_id: Uuid,
+    old: EmploymentId,
+    employment: &Employment,
+    now: OffsetDateTime,
+) -> Result<employment::Model, StoreError> {
+    employment_row(official_id, employment, Some(old), now)
+        .insert(txn)
+        .await
+        .map_err(StoreError::unique("employment_id"))
+}
+
+/// What an audit event says of a stored period: ids, agency and dates, nothing personal.
+fn period_details(row: &employment::Model) -> Value {
+    json!({
+        "employment_id": row.id,
+        "supersedes": row.supersedes_id,
+        "agency_code": row.agency_code,
+        "valid_from": row.valid_from.to_string(),
+        "valid_to": row.valid_to.map(|day| day.to_string()),
+    })
+}
+
+/// Records `action` on the official in the audit trail, then commits and returns the official.
+async fn commit_change(
+    txn: DatabaseTransaction,
+    actor: &Actor,
+    official: official::Model,
+    action: &'static str,
+    details: Value,
+) -> Result<Official, StoreError> {
+    let change =
+        Change { action, subject_type: "official", subject_id: official.id.to_string(), details };
+    audit::append(&txn, actor, change).await?;
+    let official = load_official(&txn, official).await?;
+    txn.commit().await?;
     Ok(official)
 }
 
@@ -182,7 +317,7 @@ impl Store {
         .insert(&txn)
         .await
         .map_err(StoreError::unique("national_id"))?;
-        employment_row(id, &new.employment, now).insert(&txn).await?;
+        employment_row(id, &new.employment, None, now).insert(&txn).await?;
         audit::append(
             &txn,
             actor,
@@ -199,7 +334,8 @@ impl Store {
         Ok(official)
     }
 
-    /// Appends an employment period (a new appointment, transfer or rank) to an official's history.
+    /// Appends an employment period to an official's history, beside the periods in effect
+    /// (which it does not end: an official may hold concurrent posts).
     pub async fn add_employment(
         &self,
         actor: &Actor,
@@ -211,24 +347,64 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound { entity: "official" })?;
-        employment_row(id.as_uuid(), &employment, crate::now()).insert(&txn).await?;
-        audit::append(
-            &txn,
-            actor,
-            Change {
-                action: "official.employment_added",
-                subject_type: "official",
-                subject_id: id.to_string(),
-                details: json!({
-                    "agency_code": employment.agency_code.as_str(),
-                    "valid_from": employment.validity.from.to_string(),
-                }),
-            },
-        )
-        .await?;
-        let official = load_official(&txn, model).await?;
-        txn.commit().await?;
-        Ok(official)
+        employment_row(id.as_uuid(), &employment, None, crate::now()).insert(&txn).await?;
+        let details = json!({
+            "agency_code": employment.agency_code.as_str(),
+            "valid_from": employment.validity.from.to_string(),
+        });
+        commit_change(txn, actor, model, "official.employment_added", details).await
+    }
+
+    /// Ends a period in effect on `last_day`: a new period, the same but for its end,
+    /// supersedes it.
+    pub async fn end_employment(
+        &self,
+        actor: &Actor,
+        id: OfficialId,
+        period: EmploymentId,
+        last_day: Date,
+    ) -> Result<Official, StoreError> {
+        let txn = self.write().await?;
+        let (official, current) = period_in_effect(&txn, id, period).await?;
+        let ended = current
+            .ended_on(last_day)
+            .map_err(|reason| StoreError::Rule { field: "valid_to", reason: reason.to_string() })?;
+        let row = supersede(&txn, official.id, period, &ended, crate::now()).await?;
+        commit_change(txn, actor, official, "official.employment_ended", period_details(&row)).await
+    }
+
+    /// A change of post: ends the period left and starts the next, in one transaction and one
+    /// audit event.
+    pub async fn transfer_official(
+        &self,
+        actor: &Actor,
+        id: OfficialId,
+        request: TransferRequest,
+    ) -> Result<Official, StoreError> {
+        let txn = self.write().await?;
+        let (official, current) = period_in_effect(&txn, id, request.from).await?;
+        let Transfer { ended, started } = current.transfer(request.last_day, request.next)?;
+        let now = crate::now();
+        let ended = supersede(&txn, official.id, request.from, &ended, now).await?;
+        let started = employment_row(official.id, &started, None, now).insert(&txn).await?;
+        let details =
+            json!({ "ended": period_details(&ended), "started": period_details(&started) });
+        commit_change(txn, actor, official, "official.transferred", details).await
+    }
+
+    /// Corrects a period in effect: `corrected` is stored in its place and supersedes it.
+    pub async fn correct_employment(
+        &self,
+        actor: &Actor,
+        id: OfficialId,
+        period: EmploymentId,
+        corrected: Employment,
+    ) -> Result<Official, StoreError> {
+        let txn = self.write().await?;
+        let (official, _) = period_in_effect(&txn, id, period).await?;
+        let row = supersede(&txn, official.id, period, &corrected, crate::now()).await?;
+        commit_change(txn, actor, official, "official.employment_corrected", period_details(&row))
+            .await
     }
 
     /// Reads an official's record and logs the read for the official to see.
@@ -329,7 +505,8 @@ impl Store {
             let mut periods = employment::Entity::find()
                 .select_only()
                 .column(employment::Column::OfficialId)
-                .filter(employment::Column::AgencyCode.eq(agency.as_str()));
+                .filter(employment::Column::AgencyCode.eq(agency.as_str()))
+                .filter(in_effect());
             if let Some(on) = query.on {
                 periods = periods.filter(employment::Column::ValidFrom.lte(on)).filter(
                     Condition::any()
@@ -356,7 +533,9 @@ impl Store {
 
 /// Refuses, as if the official did not exist, a read by another official, or by an agency's HR
 /// department of someone not on its staff today: they learn nothing of people they may not read.
-/// `periods` are the official's employment periods (only an agency's read looks at them).
+/// `periods` are the official's employment periods in effect (only an agency's read looks at
+/// them): a period ended or corrected counts no more, so an agency stops reading an official
+/// the day after their period there ends.
 fn may_read<'a>(
     reader: &Actor,
     official_id: Uuid,
@@ -382,13 +561,7 @@ pub(crate) async fn ensure_readable(
 ) -> Result<(), StoreError> {
     let mut periods = Vec::new();
     if let Actor::Agency { .. } = reader {
-        periods = employment::Entity::find()
-            .filter(employment::Column::OfficialId.eq(official_id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(into_employment)
-            .collect::<Result<Vec<_>, _>>()?;
+        (periods, _) = history(periods_of(db, official_id).await?)?;
     }
     may_read(reader, official_id, periods.iter().map(|record| &record.employment))
 }
