@@ -94,8 +94,10 @@ pub struct BatchReport {
     request_body = BatchBody,
     params(("Idempotency-Key" = Option<String>, Header,
             description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is refused (409)")),
-    responses((status = 200, body = BatchReport), (status = 422, body = BatchReport),
-              (status = "4XX", body = Problem)))]
+    responses((status = 200, body = BatchReport),
+        (status = 422, description = "`all_or_nothing` with a refused row (the report), or a body of the wrong shape (a problem document)",
+            content((BatchReport = "application/json"), (Problem = "application/problem+json"))),
+        (status = "4XX", body = Problem)))]
 pub async fn post_completions_batch(
     State(app): State<AppState>,
     caller: InstitutionCaller,

@@ -137,8 +137,10 @@ pub struct ProgramParams {
     /// Only programmes of this category.
     pub category: Option<String>,
     /// Cursor from the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]{21}[AQgw]$")]
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
 }
 
@@ -152,8 +154,10 @@ pub struct ClassParams {
     /// Only classes of this programme.
     pub program_id: Option<ProgramId>,
     /// Cursor from the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]{21}[AQgw]$")]
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
 }
 

@@ -380,7 +380,8 @@ pub async fn get_certificate(
 /// `application/json` otherwise.
 #[utoipa::path(get, path = "/certificates/{number}/credential", tag = "certificates",
     params(("number" = String, Path, description = "Certificate number")),
-    responses((status = 200, content_type = "application/json", body = Object), (status = "4XX", body = Problem)))]
+    responses((status = 200, content((Object = "application/json"), (Object = "application/vc"))),
+        (status = "4XX", body = Problem)))]
 pub async fn get_credential(
     State(app): State<AppState>,
     headers: HeaderMap,

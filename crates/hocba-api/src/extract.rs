@@ -305,13 +305,17 @@ pub const MAX_PAGE: u64 = 200;
 const DEFAULT_PAGE: u64 = 50;
 
 /// Which page of a list to return.
-#[derive(Debug, Default, Deserialize, IntoParams, ToSchema)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Opaque cursor from the previous page's `next_cursor`.
+    // The pattern of what `PageOf::from_page` encodes, here and in each list's parameters: 16
+    // bytes in unpadded base64url, 21 characters and one whose last four bits are zero.
+    #[param(pattern = "^[A-Za-z0-9_-]{21}[AQgw]$")]
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
 }
 

@@ -26,11 +26,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::Response;
+use axum::http::{Response, StatusCode};
 use hocba_store::Store;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Content, RefOr, Response as ResponseDoc};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
@@ -91,6 +92,61 @@ impl Modify for BearerAuth {
     }
 }
 
+/// What holds for every response, written once here rather than in each handler's attribute.
+/// Applied to the merged description, once every route has added its operations.
+struct ResponseConventions;
+
+/// Where the problem document's schema lives.
+const PROBLEM_SCHEMA: &str = "#/components/schemas/Problem";
+/// The media type [`ApiError`] answers with (RFC 9457).
+const PROBLEM_MEDIA_TYPE: &str = "application/problem+json";
+
+impl Modify for ResponseConventions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let operations = openapi.paths.paths.values_mut().flat_map(|item| {
+            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+                .into_iter()
+                .flatten()
+        });
+        for operation in operations {
+            for (status, response) in &mut operation.responses.responses {
+                if let RefOr::T(response) = response {
+                    follow_conventions(status, response);
+                }
+            }
+        }
+    }
+}
+
+/// OpenAPI requires a description on each response: an undescribed one gets its status's. A
+/// problem document is served as `application/problem+json`, whatever the attribute said.
+fn follow_conventions(status: &str, response: &mut ResponseDoc) {
+    if response.description.is_empty() {
+        response.description = match status {
+            "4XX" => "The request was refused; the problem document says why".to_owned(),
+            "5XX" => "The registry failed; the problem document is opaque".to_owned(),
+            code => code
+                .parse::<u16>()
+                .ok()
+                .and_then(|code| StatusCode::from_u16(code).ok())
+                .and_then(|code| code.canonical_reason())
+                .unwrap_or("Answer")
+                .to_owned(),
+        };
+    }
+    if response.content.get("application/json").is_some_and(is_problem)
+        && let Some(content) = response.content.shift_remove("application/json")
+    {
+        response.content.insert(PROBLEM_MEDIA_TYPE.to_owned(), content);
+    }
+}
+
+/// Whether a response body is the problem document.
+fn is_problem(content: &RefOr<Content>) -> bool {
+    let RefOr::T(content) = content else { return false };
+    matches!(&content.schema, Some(RefOr::Ref(schema)) if schema.ref_location == PROBLEM_SCHEMA)
+}
+
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(operations::routes())
@@ -109,14 +165,21 @@ fn routes() -> OpenApiRouter<AppState> {
         )
 }
 
+/// The router and the OpenAPI description of every route, conventions applied.
+fn router_and_openapi() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut openapi) = routes().split_for_parts();
+    ResponseConventions.modify(&mut openapi);
+    (router, openapi)
+}
+
 /// The OpenAPI description of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().into_openapi()
+    router_and_openapi().1
 }
 
 /// The whole application: API, `/openapi.json`, Swagger UI at `/docs`.
 pub fn app(state: AppState) -> Router {
-    let (router, openapi) = routes().split_for_parts();
+    let (router, openapi) = router_and_openapi();
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(|| async { ApiError::NoRoute })

@@ -163,8 +163,10 @@ pub struct SearchBody {
     /// Day the agency filter refers to; today when absent.
     pub on: Option<Date>,
     /// Cursor from the previous page.
+    #[schema(pattern = "^[A-Za-z0-9_-]{21}[AQgw]$")]
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[schema(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
 }
 

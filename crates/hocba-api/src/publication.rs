@@ -104,10 +104,12 @@ pub async fn active_key(State(app): State<AppState>) -> Result<axum::Json<KeyVie
 }
 
 /// A signed Bitstring Status List credential: bit `i` set means the certificate with
-/// `statusListIndex` `i` is revoked.
+/// `statusListIndex` `i` is revoked. `application/vc` when asked for, `application/json`
+/// otherwise.
 #[utoipa::path(get, path = "/status-lists/{list}", tag = "verification",
     params(("list" = i32, Path, description = "Status list number")),
-    responses((status = 200, content_type = "application/vc", body = Object), (status = "4XX", body = Problem)))]
+    responses((status = 200, content((Object = "application/vc"), (Object = "application/json"))),
+        (status = "4XX", body = Problem)))]
 pub async fn status_list(
     State(app): State<AppState>,
     headers: HeaderMap,

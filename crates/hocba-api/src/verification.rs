@@ -13,7 +13,9 @@ use hocba_credentials::{
 use hocba_domain::CertificateNumber;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -98,18 +100,50 @@ async fn verify(app: &AppState, presented: Presented, trust: Trust) -> Result<Re
 }
 
 /// What to verify: exactly one of a credential, a JWS, or a certificate number.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     /// A credential as JSON (with its proofs).
-    #[schema(value_type = Object)]
     pub credential: Option<Map<String, Value>>,
     /// A compact JWS.
     pub jws: Option<String>,
     /// A certificate number, as printed.
-    #[schema(example = "HB-2026-7K3M9-QFD2A-X")]
     pub number: Option<String>,
 }
+
+/// Documented as what the handler accepts, `oneOf` three objects of one member each; the struct
+/// holds three options so that the handler, not serde, says "exactly one" and names the field.
+impl PartialSchema for VerifyBody {
+    fn schema() -> RefOr<Schema> {
+        let only = |name: &str, member: ObjectBuilder| {
+            ObjectBuilder::new()
+                .property(name, member)
+                .required(name)
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        let text = |description: &str| {
+            ObjectBuilder::new().schema_type(Type::String).description(Some(description))
+        };
+        OneOfBuilder::new()
+            .description(Some(
+                "What to verify: exactly one of a credential, a JWS, or a certificate number.",
+            ))
+            .item(only(
+                "credential",
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .description(Some("A credential as JSON (with its proofs).")),
+            ))
+            .item(only("jws", text("A compact JWS.")))
+            .item(only(
+                "number",
+                text("A certificate number, as printed.").examples(["HB-2026-7K3M9-QFD2A-X"]),
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for VerifyBody {}
 
 /// The verifier's answer: every check, with pass or fail and why.
 #[derive(Debug, Serialize, ToSchema)]
@@ -296,7 +330,10 @@ pub struct VcApiVerification {
 /// valid, 422 when not, with the same body.
 #[utoipa::path(post, path = "/credentials/verify", tag = "vc-api",
     request_body = VerifyRequest,
-    responses((status = 200, body = VcApiVerification), (status = 422, body = VcApiVerification), (status = 400, body = Problem)))]
+    responses((status = 200, body = VcApiVerification),
+        (status = 422, description = "Not verified (the same body as 200), or a body of the wrong shape (a problem document)",
+            content((VcApiVerification = "application/json"), (Problem = "application/problem+json"))),
+        (status = "4XX", body = Problem)))]
 pub async fn vc_verify(
     State(app): State<AppState>,
     Json(request): Json<VerifyRequest>,
@@ -348,7 +385,10 @@ pub struct PresentationOptions {
 /// given), and every credential inside it. 200 when valid, 422 when not, with the same body.
 #[utoipa::path(post, path = "/presentations/verify", tag = "vc-api",
     request_body = VerifyPresentationRequest,
-    responses((status = 200, body = VcApiVerification), (status = 422, body = VcApiVerification), (status = 400, body = Problem)))]
+    responses((status = 200, body = VcApiVerification),
+        (status = 422, description = "Not verified (the same body as 200), or a body of the wrong shape (a problem document)",
+            content((VcApiVerification = "application/json"), (Problem = "application/problem+json"))),
+        (status = "4XX", body = Problem)))]
 pub async fn vc_verify_presentation(
     State(app): State<AppState>,
     Json(request): Json<VerifyPresentationRequest>,
