@@ -207,6 +207,7 @@ async fn serve(
         store,
         authority: std::sync::Arc::new(authority),
         limiter: std::sync::Arc::new(hocba_api::RateLimiter::new(rate_limit)),
+        client_secrets: std::sync::Arc::default(),
         identity_provider: sign_in.identity_provider()?.map(std::sync::Arc::new),
     };
     if demo {
@@ -231,7 +232,9 @@ async fn serve(
     let listener =
         TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(%listen, "hocba is serving; API docs at /docs");
-    axum::serve(listener, hocba_api::app(app))
+    // The token endpoint throttles failed attempts per source address.
+    let app = hocba_api::app(app).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")

@@ -140,6 +140,7 @@ impl TestApp {
             store: store.clone(),
             authority: authority.clone(),
             limiter,
+            client_secrets: Arc::default(),
             identity_provider,
         };
         let router = hocba_api::app(state);

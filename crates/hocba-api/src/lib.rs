@@ -38,7 +38,9 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use authority::{ActiveSigner, Authority};
 pub use certificates::{issue as issue_certificate, post as post_completion};
 pub use error::{ApiError, Problem};
-pub use limits::RateLimiter;
+pub use limits::{
+    Attempt, CLIENT_FAILURE_BURST, ClientSecretGuard, RateLimiter, SOURCE_FAILURE_BURST,
+};
 
 /// The largest request body any endpoint accepts (64 KiB); bulk endpoints raise it for themselves.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -52,6 +54,8 @@ pub struct AppState {
     pub authority: std::sync::Arc<Authority>,
     /// Requests per credential.
     pub limiter: std::sync::Arc<RateLimiter>,
+    /// Failed token requests per client and per address, and the pool checking client secrets.
+    pub client_secrets: std::sync::Arc<ClientSecretGuard>,
     /// Where officials sign in, when configured.
     pub identity_provider: Option<std::sync::Arc<oidc::IdentityProvider>>,
 }
