@@ -1,11 +1,12 @@
 //! Clients out to exhaust the server: a flood of wrong client secrets (each would cost an argon2
-//! hash of 19 MiB).
+//! hash of 19 MiB), and connections that never finish their request.
 //!
-//! Nothing here times the server: a test only fails when the server has not done its part within
-//! a minute. How fast the server answers
+//! Nothing here times the server: the limits under test are a second or two, and a test only
+//! fails when the server has not done its part within a minute. How fast the server answers
 //! under a flood is measured by `scripts/bench_token_flood.py`.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -14,10 +15,18 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::crash::{ADMIN, Server, call, free_port, postgres_schema_url, start_on};
+use crate::helpers::TestApp;
 
 /// What each test gives the server to close a connection it should close; the limits under test
 /// are far shorter.
 const CLOSED_WITHIN: Duration = Duration::from_secs(60);
+
+/// Limits short enough for a test to see them at work.
+const SHORT: hocba_api::ConnectionLimits = hocba_api::ConnectionLimits {
+    header_read_timeout: Duration::from_secs(1),
+    body_read_timeout: Duration::from_secs(1),
+    max_connections: 512,
+};
 
 /// Everything the server sends until it closes the connection; fails the test if it has not
 /// closed it within [`CLOSED_WITHIN`].
@@ -52,6 +61,58 @@ fn token_request(form: &str) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+async fn a_request_whose_headers_never_end_is_cut_off(app: TestApp) {
+    let address = app.serve(SHORT).await;
+    let mut connection =
+        send(address, b"POST /oauth/token HTTP/1.1\r\nHost: hocba.test\r\nContent-Ty").await;
+    let answer = until_closed(&mut connection).await;
+    assert!(!answer.contains(" 200 "), "{answer}");
+    // A kept-alive connection waiting for its next request is cut off the same way.
+    let mut connection = send(address, b"GET /health HTTP/1.1\r\nHost: hocba.test\r\n\r\n").await;
+    let answer = until_closed(&mut connection).await;
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+}
+
+async fn a_body_shorter_than_its_content_length_gets_408_and_the_connection_closes(app: TestApp) {
+    let address = app.serve(SHORT).await;
+    let mut request = token_request("grant_type=client_credentials&client_id=x&client_secret=y");
+    request.truncate(request.len() - 20);
+    let mut connection = send(address, &request).await;
+    let answer = until_closed(&mut connection).await;
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("\"code\":\"request-timeout\""), "{answer}");
+    // The same on an endpoint taking JSON.
+    let mut connection = send(
+        address,
+        b"POST /api/v1/verify HTTP/1.1\r\nHost: hocba.test\r\n\
+          Content-Type: application/json\r\nContent-Length: 50\r\n\r\n{\"number\":",
+    )
+    .await;
+    assert!(until_closed(&mut connection).await.starts_with("HTTP/1.1 408 "));
+}
+
+async fn connections_beyond_the_cap_wait_for_one_to_close(app: TestApp) {
+    let address = app.serve(hocba_api::ConnectionLimits { max_connections: 1, ..SHORT }).await;
+    // The first connection takes the only place and sends nothing.
+    let idle = TcpStream::connect(address).await.unwrap();
+    let mut second = send(address, b"GET /health HTTP/1.1\r\nHost: hocba.test\r\n\r\n").await;
+    let mut status = [0u8; 12];
+    tokio::time::timeout(CLOSED_WITHIN, second.read_exact(&mut status)).await.unwrap().unwrap();
+    assert_eq!(&status, b"HTTP/1.1 200");
+    // The second was served only once the first had been cut off: the first is closed already.
+    let mut idle = idle.into_std().unwrap();
+    idle.set_nonblocking(true).unwrap();
+    let read = idle.read(&mut [0u8; 16]);
+    assert!(matches!(read, Ok(0)), "the first connection is still open: {read:?}");
+}
+
+on_both_backends!(
+    a_request_whose_headers_never_end_is_cut_off,
+    a_body_shorter_than_its_content_length_gets_408_and_the_connection_closes,
+    connections_beyond_the_cap_wait_for_one_to_close,
+);
 
 /// The server's peak resident memory so far, in KiB (`VmHWM`).
 fn peak_memory_kib(server: &Server) -> u64 {

@@ -72,6 +72,12 @@ pub enum ApiError {
         /// Seconds to wait (the `Retry-After` header).
         retry_after_seconds: u64,
     },
+    /// The request's body did not arrive in time; the connection is closed.
+    #[error("the request body did not arrive within {seconds} s")]
+    BodyTimeout {
+        /// The time a body is given, from the end of the request's headers.
+        seconds: u64,
+    },
     /// An `Idempotency-Key` already answered a different request.
     #[error("this Idempotency-Key was used for a different request; use a new key")]
     IdempotencyKeyReused,
@@ -160,6 +166,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => (StatusCode::CONFLICT, "idempotency-key-reused"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "request-timeout"),
             ApiError::OAuth { error: "invalid_client", .. } => {
                 (StatusCode::UNAUTHORIZED, "invalid-client")
             }
@@ -267,6 +274,10 @@ impl IntoResponse for ApiError {
             && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if let ApiError::BodyTimeout { .. } = self {
+            // The rest of the body may still come; the connection cannot carry another request.
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if status == StatusCode::UNAUTHORIZED {
             response

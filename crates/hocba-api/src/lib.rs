@@ -20,6 +20,7 @@ mod officials;
 pub mod oidc;
 mod operations;
 mod publication;
+mod server;
 mod verification;
 
 use std::time::Duration;
@@ -41,6 +42,7 @@ pub use error::{ApiError, Problem};
 pub use limits::{
     Attempt, CLIENT_FAILURE_BURST, ClientSecretGuard, RateLimiter, SOURCE_FAILURE_BURST,
 };
+pub use server::{ConnectionLimits, serve};
 
 /// The largest request body any endpoint accepts (64 KiB); bulk endpoints raise it for themselves.
 pub const BODY_LIMIT: usize = 64 * 1024;
