@@ -6,6 +6,7 @@ mod keys;
 mod verify;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -42,6 +43,8 @@ enum Command {
         rate_limit: u32,
         #[command(flatten)]
         sign_in: SignInArgs,
+        #[command(flatten)]
+        connections: ConnectionArgs,
         /// Also load a demo catalogue, two institutions and 50 officials (idempotent).
         #[arg(long)]
         demo: bool,
@@ -107,6 +110,36 @@ impl SignInArgs {
     }
 }
 
+/// How long clients may take to send a request, and how many may be connected at once.
+#[derive(Debug, clap::Args)]
+struct ConnectionArgs {
+    /// Seconds a client may take to send a request's headers (and a kept-alive connection may
+    /// stay idle); then the connection is closed.
+    #[arg(long, env = "HOCBA_HEADER_READ_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout: u64,
+    /// Seconds a client may take to send a request's body, from the end of its headers; then
+    /// 408 and the connection is closed.
+    #[arg(long, env = "HOCBA_BODY_READ_TIMEOUT", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout: u64,
+    /// Connections served at once; more wait in the listen backlog. Keep it well under the
+    /// open-file limit (`ulimit -n`).
+    #[arg(long, env = "HOCBA_MAX_CONNECTIONS", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+}
+
+impl ConnectionArgs {
+    fn limits(&self) -> hocba_api::ConnectionLimits {
+        hocba_api::ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout),
+            max_connections: self.max_connections as usize,
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 struct DatabaseArgs {
     /// `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
@@ -131,8 +164,9 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, database, identity, rate_limit, sign_in, demo } => {
-            serve(listen, &database, &identity, rate_limit, &sign_in, demo).await
+        Command::Serve { listen, database, identity, rate_limit, sign_in, connections, demo } => {
+            let limits = connections.limits();
+            serve(listen, &database, &identity, rate_limit, &sign_in, limits, demo).await
         }
         Command::Keys { database, identity, action } => {
             let store = database.open().await?;
@@ -202,6 +236,7 @@ async fn serve(
     identity: &keys::IdentityArgs,
     rate_limit: u32,
     sign_in: &SignInArgs,
+    limits: hocba_api::ConnectionLimits,
     demo: bool,
 ) -> anyhow::Result<()> {
     let store = database.open().await?;
@@ -213,6 +248,7 @@ async fn serve(
         store,
         authority: std::sync::Arc::new(authority),
         limiter: std::sync::Arc::new(hocba_api::RateLimiter::new(rate_limit)),
+        client_secrets: std::sync::Arc::default(),
         identity_provider: sign_in.identity_provider()?.map(std::sync::Arc::new),
     };
     if demo {
@@ -237,10 +273,8 @@ async fn serve(
     let listener =
         TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(%listen, "hocba is serving; API docs at /docs");
-    axum::serve(listener, hocba_api::app(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")
+    hocba_api::serve(listener, hocba_api::app(app), limits, shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

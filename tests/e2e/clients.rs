@@ -50,12 +50,19 @@ async fn a_client_secret_is_shown_once_and_exchanged_for_a_short_lived_token(app
     assert!(listed.body[0]["last_used_at"].is_string());
 }
 
-async fn bad_token_requests_say_why_in_oauth_terms(app: TestApp) {
-    let institution = school(&app).await;
+/// Creates an API client for `institution`; returns its id and secret.
+async fn new_client(app: &TestApp, institution: &str) -> (String, String) {
     let created = app
         .post(&format!("/api/v1/institutions/{institution}/clients"), &json!({ "label": "LMS" }))
         .await;
-    let client_id = created.body["client_id"].as_str().unwrap();
+    assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+    let field = |name: &str| created.body[name].as_str().unwrap().to_owned();
+    (field("client_id"), field("client_secret"))
+}
+
+async fn bad_token_requests_say_why_in_oauth_terms(app: TestApp) {
+    let institution = school(&app).await;
+    let (client_id, _) = new_client(&app, &institution).await;
     let wrong = app
         .post_form(
             "/oauth/token",
@@ -164,7 +171,38 @@ async fn a_credential_beyond_its_rate_gets_429_with_retry_after(app: TestApp) {
     assert_eq!(app.get_as_admin("/api/v1/audit/verify").await.status, StatusCode::OK);
 }
 
+async fn wrong_secrets_beyond_the_allowance_get_429_with_retry_after(app: TestApp) {
+    let institution = school(&app).await;
+    let (client_id, secret) = new_client(&app, &institution).await;
+    let (client_id, secret) = (client_id.as_str(), secret.as_str());
+    let form = |secret: &str| {
+        format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}")
+    };
+    // Successes do not count against the allowance.
+    for _ in 0..2 {
+        assert_eq!(app.post_form("/oauth/token", &form(secret), None).await.status, StatusCode::OK);
+    }
+    for _ in 0..hocba_api::CLIENT_FAILURE_BURST {
+        let wrong = app.post_form("/oauth/token", &form("hocba_cs_wrong"), None).await;
+        wrong.assert_problem(StatusCode::UNAUTHORIZED, "invalid-client");
+    }
+    let refused = app.post_form("/oauth/token", &form("hocba_cs_wrong"), None).await;
+    refused.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+    let wait: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // Made-up client ids count against the source address only, and never get a bucket.
+    for n in 0..hocba_api::SOURCE_FAILURE_BURST {
+        let unknown = app
+            .post_form("/oauth/token", &form(secret).replace(client_id, &format!("{n:032x}")), None)
+            .await;
+        assert_ne!(unknown.status, StatusCode::OK);
+    }
+    let from_the_same_address = app.post_form("/oauth/token", &form(secret), None).await;
+    from_the_same_address.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+}
+
 on_both_backends!(
+    wrong_secrets_beyond_the_allowance_get_429_with_retry_after,
     a_credential_beyond_its_rate_gets_429_with_retry_after,
     a_client_secret_is_shown_once_and_exchanged_for_a_short_lived_token,
     bad_token_requests_say_why_in_oauth_terms,

@@ -10,20 +10,28 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const ADMIN: &str = "hocba_crash-test-operator-token-0123456789abcdef";
+pub(crate) const ADMIN: &str = "hocba_crash-test-operator-token-0123456789abcdef";
 const OFFICIALS: usize = 240;
 const BATCHES: usize = 4;
 
-struct Server {
-    child: Child,
-    base: String,
+/// A `hocba serve` process; killed when dropped, should the test fail first.
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn start(dir: &Path, port: u16) -> Server {
     start_on(&format!("sqlite://{}", dir.join("hocba.db").display()), dir, port)
 }
 
-fn start_on(database_url: &str, dir: &Path, port: u16) -> Server {
+pub(crate) fn start_on(database_url: &str, dir: &Path, port: u16) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_hocba"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .args(["--database-url", database_url])
@@ -44,7 +52,13 @@ fn start_on(database_url: &str, dir: &Path, port: u16) -> Server {
     Server { child, base }
 }
 
-fn call(base: &str, token: &str, path: &str, body: &Value, key: Option<&str>) -> (u16, Value) {
+pub(crate) fn call(
+    base: &str,
+    token: &str,
+    path: &str,
+    body: &Value,
+    key: Option<&str>,
+) -> (u16, Value) {
     let mut request = ureq::post(&format!("{base}{path}"))
         .header("Authorization", &format!("Bearer {token}"))
         .config()
@@ -128,7 +142,7 @@ fn batch(class: &Value, index: usize) -> Value {
     json!({ "rows": rows })
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -210,17 +224,22 @@ fn a_killed_server_stores_every_row_exactly_once_after_retries() {
     assert_once_each(&format!("sqlite://{}", dir.path().join("hocba.db").display()));
 }
 
+/// The URL of a new schema of its own in the tests' PostgreSQL database, for server processes
+/// to be pointed at; `None` (skip) when no PostgreSQL is configured.
+pub(crate) fn postgres_schema_url(prefix: &str) -> Option<String> {
+    let url = crate::helpers::postgres_url()?;
+    let schema = format!("{prefix}_{}", std::process::id());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(hocba_store::Store::connect_in_schema(&url, Some(&schema))).unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
+}
+
 /// Three server processes on one PostgreSQL database post at the same time: no certificate
 /// number or status slot is handed out twice.
 #[test]
 fn three_servers_on_one_postgres_never_share_a_number_or_a_slot() {
-    let Some(url) = crate::helpers::postgres_url() else { return };
-    // A schema of its own, which every server process is pointed at.
-    let schema = format!("multi_{}", std::process::id());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(hocba_store::Store::connect_in_schema(&url, Some(&schema))).unwrap();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let database_url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    let Some(database_url) = postgres_schema_url("multi") else { return };
     let dir = tempfile::tempdir().unwrap();
     // The first server migrates and makes the first key; the others join it.
     let mut servers = vec![start_on(&database_url, dir.path(), free_port())];

@@ -113,9 +113,22 @@ impl TestApp {
         let url = format!("sqlite://{}", dir.path().join("hocba.db").display());
         let store = Store::connect(&url).await.expect("open sqlite");
         let app = TestApp::start_at(store, Some(dir), &base_url).await;
-        let router = app.router.clone();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        app.serve_on(listener, hocba_api::ConnectionLimits::default());
         (app, base_url)
+    }
+
+    /// Serves the registry on a loopback port within `limits`, as `hocba serve` does; returns
+    /// the port's address.
+    pub async fn serve(&self, limits: hocba_api::ConnectionLimits) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        self.serve_on(listener, limits);
+        address
+    }
+
+    fn serve_on(&self, listener: tokio::net::TcpListener, limits: hocba_api::ConnectionLimits) {
+        let router = self.router.clone();
+        tokio::spawn(hocba_api::serve(listener, router, limits, std::future::pending()));
     }
 
     async fn start(store: Store, dir: Option<TempDir>) -> TestApp {
@@ -140,6 +153,7 @@ impl TestApp {
             store: store.clone(),
             authority: authority.clone(),
             limiter,
+            client_secrets: Arc::default(),
             identity_provider,
         };
         let router = hocba_api::app(state);

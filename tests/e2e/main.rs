@@ -16,6 +16,7 @@ mod certificates;
 mod clients;
 mod completions;
 mod crash;
+mod exhaustion;
 mod input;
 mod institutions;
 mod interop;

@@ -5,8 +5,11 @@
 //! bearer token valid 15 minutes. The secret is checked with argon2 once per exchange, not on
 //! every request, so posting stays fast.
 
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+
+use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -175,11 +178,16 @@ fn oauth(error: &'static str, description: &'static str) -> ApiError {
 /// Exchanges an institution's client credentials for a 15-minute access token (OAuth 2.0
 /// client credentials; `application/x-www-form-urlencoded`, credentials in the body or in HTTP
 /// Basic authentication).
+///
+/// Failed attempts are throttled per client and per source address: beyond them, `429
+/// rate-limited` with `Retry-After`. Successful ones do not count. When too many secrets are
+/// being checked at once, `503 busy` with `Retry-After`.
 #[utoipa::path(post, path = "/oauth/token", tag = "institutions",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = TokenResponse), (status = "4XX", body = Problem)))]
 pub async fn token(
     State(app): State<AppState>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<TokenResponse>, ApiError> {
@@ -203,17 +211,18 @@ pub async fn token(
         return Err(oauth("invalid_request", "client_id and client_secret are required"));
     };
     let invalid = || oauth("invalid_client", "unknown client, wrong secret, or revoked client");
+    // Each attempt counts against its source address, and against its client once the client
+    // is known to exist, until the secret proves right; the argon2 check runs in a bounded pool.
+    // An unknown client is refused without a hash, as before: ids are random, so the quicker
+    // answer tells a guesser nothing it could use.
+    let mut attempt = app.client_secrets.attempt(source_address(connection.as_deref()))?;
     let client_id = Uuid::parse_str(&client_id).map_err(|_| invalid())?;
-    // Guessing secrets costs an argon2 hash each and is rate limited per client.
-    app.limiter.check(client_id)?;
     let stored = app.store.client_secret_hash(client_id).await?.ok_or_else(invalid)?;
-    let matches =
-        tokio::task::spawn_blocking(move || auth::client_secret_matches(&secret, &stored))
-            .await
-            .map_err(ApiError::internal)?;
-    if !matches {
+    attempt.for_client(client_id)?;
+    if !attempt.secret_matches(secret, stored).await? {
         return Err(invalid());
     }
+    attempt.succeeded();
     let minted = auth::mint_token();
     let expires_at = OffsetDateTime::now_utc() + TOKEN_LIFETIME;
     app.store.issue_access_token(client_id, &minted.hash, expires_at).await?;
@@ -222,6 +231,12 @@ pub async fn token(
         token_type: "Bearer",
         expires_in: TOKEN_LIFETIME.whole_seconds(),
     }))
+}
+
+/// The address a request came from, as the server saw it (behind a reverse proxy, the proxy's);
+/// unspecified for a request served without a socket (the tests' in-process calls).
+fn source_address(connection: Option<&ConnectInfo<SocketAddr>>) -> IpAddr {
+    connection.map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip())
 }
 
 /// `Authorization: Basic base64(client_id:client_secret)`, when given.

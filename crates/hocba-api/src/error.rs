@@ -66,6 +66,18 @@ pub enum ApiError {
         /// Seconds to wait (the `Retry-After` header).
         retry_after_seconds: u64,
     },
+    /// Too many requests at once for the server: checks of client secrets are queued no further.
+    #[error("the server is busy; retry after {retry_after_seconds} s")]
+    Busy {
+        /// Seconds to wait (the `Retry-After` header).
+        retry_after_seconds: u64,
+    },
+    /// The request's body did not arrive in time; the connection is closed.
+    #[error("the request body did not arrive within {seconds} s")]
+    BodyTimeout {
+        /// The time a body is given, from the end of the request's headers.
+        seconds: u64,
+    },
     /// An `Idempotency-Key` already answered a different request.
     #[error("this Idempotency-Key was used for a different request; use a new key")]
     IdempotencyKeyReused,
@@ -163,6 +175,8 @@ impl ApiError {
             ApiError::JwsUnavailable => (StatusCode::GONE, "jws-unavailable"),
             ApiError::IdempotencyKeyReused => (StatusCode::CONFLICT, "idempotency-key-reused"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
+            ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "request-timeout"),
             ApiError::OAuth { error: "invalid_client", .. } => {
                 (StatusCode::UNAUTHORIZED, "invalid-client")
             }
@@ -265,17 +279,24 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let ApiError::RateLimited { retry_after_seconds } = self
+        if let ApiError::RateLimited { retry_after_seconds }
+        | ApiError::Busy { retry_after_seconds } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if let ApiError::BodyTimeout { .. } = self {
+            // The rest of the body may still come; the connection cannot carry another request.
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if status.is_server_error() {
+        // A busy server is not a fault: under a flood, one error line per refusal would flood
+        // the log too.
+        if status.is_server_error() && !matches!(self, ApiError::Busy { .. }) {
             response.extensions_mut().insert(InternalCause(Arc::new(self.to_string())));
         }
         response

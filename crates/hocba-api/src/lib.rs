@@ -20,6 +20,7 @@ mod officials;
 pub mod oidc;
 mod operations;
 mod publication;
+mod server;
 mod verification;
 
 use std::time::Duration;
@@ -39,7 +40,10 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use authority::{ActiveSigner, Authority};
 pub use certificates::{issue as issue_certificate, post as post_completion};
 pub use error::{ApiError, Problem};
-pub use limits::RateLimiter;
+pub use limits::{
+    Attempt, CLIENT_FAILURE_BURST, ClientSecretGuard, RateLimiter, SOURCE_FAILURE_BURST,
+};
+pub use server::{ConnectionLimits, serve};
 
 /// The largest request body any endpoint accepts (64 KiB); bulk endpoints raise it for themselves.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -53,6 +57,8 @@ pub struct AppState {
     pub authority: std::sync::Arc<Authority>,
     /// Requests per credential.
     pub limiter: std::sync::Arc<RateLimiter>,
+    /// Failed token requests per client and per address, and the pool checking client secrets.
+    pub client_secrets: std::sync::Arc<ClientSecretGuard>,
     /// Where officials sign in, when configured.
     pub identity_provider: Option<std::sync::Arc<oidc::IdentityProvider>>,
 }
