@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::catalog::{CodeError, code};
+use crate::codes::{CodeError, code};
 use crate::{CategoryCode, Validity};
 
 /// An institution's short code, unique in the registry (`HVCTQG`, `TCT-HN`).

@@ -8,6 +8,8 @@
 
 pub mod catalog;
 pub mod certificate;
+pub mod characters;
+pub mod codes;
 pub mod completion;
 pub mod dates;
 pub mod ids;

@@ -29,7 +29,7 @@ pub enum NameError {
     /// Contains a control or bidirectional control character, or mixes the letters of
     /// different scripts ("Nguуễn" with a Cyrillic "у").
     #[error(transparent)]
-    Characters(#[from] crate::validation::CharacterError),
+    Characters(#[from] crate::characters::CharacterError),
 }
 
 /// A person's full name (họ và tên): NFC, trimmed, single spaces.
@@ -43,7 +43,7 @@ impl PersonName {
     /// with combining marks), so a name that looks like a registered one but is spelt with a
     /// Cyrillic or Greek look-alike letter is refused rather than signed.
     pub fn parse(raw: &str) -> Result<Self, NameError> {
-        crate::validation::no_control_characters(raw)?;
+        crate::characters::no_control_characters(raw)?;
         let name = normalize_spaces(raw);
         if name.is_empty() {
             return Err(NameError::Empty);
@@ -58,7 +58,7 @@ impl PersonName {
         if !name.chars().all(allowed) {
             return Err(NameError::InvalidCharacter);
         }
-        crate::validation::single_script(&name)?;
+        crate::characters::single_script(&name)?;
         Ok(PersonName(name))
     }
 
@@ -136,14 +136,14 @@ mod tests {
 
     #[test]
     fn rejects_control_and_bidirectional_characters() {
-        use crate::validation::CharacterError;
+        use crate::characters::CharacterError;
         assert_eq!(PersonName::parse("Lê\u{0}Thị"), Err(CharacterError::Control.into()));
         assert_eq!(PersonName::parse("Lê Thị\u{202E}"), Err(CharacterError::Bidi.into()));
     }
 
     #[test]
     fn rejects_names_mixing_scripts() {
-        use crate::validation::CharacterError;
+        use crate::characters::CharacterError;
         // A Cyrillic "у" in a Latin name; a Greek "Α" opening one.
         for raw in ["Nguуễn Văn An", "Αn Văn Nguyễn", "Nguyễn Иван"] {
             assert_eq!(PersonName::parse(raw), Err(CharacterError::MixedScript.into()), "{raw:?}");

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use time::macros::date;
 
-use crate::catalog::{CodeError, code};
+use crate::codes::{CodeError, code};
 use crate::dates::{self, Validity};
 use crate::validation::{self, Invalid, Validator, Violation};
 use crate::{EmploymentId, Gender, NationalId, PersonName};
