@@ -17,6 +17,7 @@ mod clients;
 mod completions;
 mod crash;
 mod exhaustion;
+mod import;
 mod input;
 mod institutions;
 mod interop;
