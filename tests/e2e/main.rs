@@ -16,6 +16,7 @@ mod certificates;
 mod clients;
 mod completions;
 mod crash;
+mod docs;
 mod exhaustion;
 mod import;
 mod input;
