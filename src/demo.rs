@@ -7,8 +7,8 @@ use anyhow::Context;
 use hocba_api::AppState;
 use hocba_domain::{
     AdministrativeLevel, ClassDraft, CompletionPostDraft, EmploymentDraft, Gender,
-    InstitutionDraft, InstitutionKind, LeadershipGroup, LeadershipLevel, OfficialDraft, Outcome,
-    ProgramDraft, ScopeDraft, StudyMode,
+    InstitutionDraft, InstitutionKind, LeadershipGroup, LeadershipLevel, NationalId, OfficialDraft,
+    Outcome, ProgramDraft, ScopeDraft, StudyMode,
 };
 use hocba_store::{Actor, ClassQuery, PageRequest, StoreError};
 use time::macros::date;
@@ -63,8 +63,82 @@ const PROGRAMS: [(&str, &str, &str, u16, u8); 6] = [
     ("CNKT-145-N3-2025", "Cập nhật kiến thức, kỹ năng cán bộ nhóm 3", "CNKT-145-N3", 7, 10),
 ];
 
-/// Loads the demo data unless it is already there; returns the number of a demo certificate.
-pub async fn seed(app: &AppState) -> anyhow::Result<Option<String>> {
+/// The demo's records the examples in README.md and docs/ name, by the variable names they use.
+pub struct DemoFacts {
+    /// `INSTITUTION_ID`: the provincial school, which taught the first class.
+    pub institution_id: String,
+    /// `CLASS_ID`: its first class (QLNN-CV, March 2025), where the examples post.
+    pub class_id: String,
+    /// `OFFICIAL_ID`: the first demo official, who finished that class.
+    pub official_id: String,
+    /// `NATIONAL_ID`: their national ID number.
+    pub national_id: String,
+    /// `NUMBER`: their certificate's number.
+    pub number: String,
+}
+
+/// The file `serve --demo` writes in its working directory, for the examples to `source`.
+pub const ENV_FILE: &str = "hocba-demo.env";
+
+/// The examples' variables, as shell assignments.
+pub fn env_file(api: &str, admin_token: &str, facts: &DemoFacts) -> String {
+    let DemoFacts { institution_id, class_id, official_id, national_id, number } = facts;
+    format!(
+        "# Written by `hocba serve --demo`: the variables the examples in README.md and docs/ use.\n\
+         API={api}\n\
+         ADMIN_TOKEN={admin_token}\n\
+         INSTITUTION_ID={institution_id}\n\
+         CLASS_ID={class_id}\n\
+         OFFICIAL_ID={official_id}\n\
+         NATIONAL_ID={national_id}\n\
+         NUMBER={number}\n"
+    )
+}
+
+/// Two officials the examples post completions for (with no completions in the demo):
+/// (national ID, full name, date of birth, gender).
+const NAMED: [(&str, &str, Date, Gender); 2] = [
+    ("001085012345", "Nguyễn Văn An", date!(1985 - 03 - 14), Gender::Male),
+    ("001190054321", "Trần Thị Bình", date!(1990 - 07 - 02), Gender::Female),
+];
+
+/// The demo's first class, where the first dozen officials finished and the examples post.
+async fn first_class(store: &hocba_store::Store) -> anyhow::Result<hocba_store::Class> {
+    store
+        .list_classes(ClassQuery::default(), PageRequest { after: None, limit: 1 })
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .context("demo class missing")
+}
+
+/// Loads the demo data unless it is already there; returns what the examples name.
+pub async fn seed(app: &AppState) -> anyhow::Result<DemoFacts> {
+    load(app).await?;
+    let store = &app.store;
+    let first_class = first_class(store).await?;
+    let national_id = demo_official(0).national_id;
+    let official_id = store
+        .official_id_by_national_id(&NationalId::parse_format(&national_id)?)
+        .await?
+        .context("demo official missing")?;
+    let certificate = store
+        .certificates_of(&Actor::System, "demo: the certificate the examples verify", official_id)
+        .await?
+        .into_iter()
+        .next()
+        .context("demo certificate missing")?;
+    Ok(DemoFacts {
+        institution_id: first_class.institution_id.to_string(),
+        class_id: first_class.id.to_string(),
+        official_id: official_id.to_string(),
+        national_id,
+        number: certificate.number.to_string(),
+    })
+}
+
+async fn load(app: &AppState) -> anyhow::Result<()> {
     let store = &app.store;
     let actor = Actor::System;
     let mut institutions = Vec::new();
@@ -78,7 +152,7 @@ pub async fn seed(app: &AppState) -> anyhow::Result<Option<String>> {
         let institution = match store.create_institution(&actor, draft.parse()?).await {
             Err(StoreError::Conflict { .. }) => {
                 eprintln!("demo data already loaded");
-                return Ok(None);
+                return Ok(());
             }
             other => other?,
         };
@@ -131,16 +205,9 @@ pub async fn seed(app: &AppState) -> anyhow::Result<Option<String>> {
         };
         store.create_class(&actor, institution.id, program.id, draft.parse()?).await?;
     }
-    let first_class = store
-        .list_classes(ClassQuery::default(), PageRequest { after: None, limit: 1 })
-        .await?
-        .items
-        .into_iter()
-        .next()
-        .context("demo class missing")?;
+    let first_class = first_class(store).await?;
     let today = OffsetDateTime::now_utc().date();
     let outcomes = [Outcome::Excellent, Outcome::Good, Outcome::Fair, Outcome::Passed];
-    let mut sample = None;
     for n in 0..50 {
         let draft = demo_official(n);
         let (national_id, full_name, date_of_birth) =
@@ -160,7 +227,7 @@ pub async fn seed(app: &AppState) -> anyhow::Result<Option<String>> {
                 outcome: outcomes[n % outcomes.len()],
                 score: None,
             };
-            let (_, certificate) = hocba_api::post_completion(
+            hocba_api::post_completion(
                 app,
                 &actor,
                 first_class.institution_id,
@@ -169,14 +236,22 @@ pub async fn seed(app: &AppState) -> anyhow::Result<Option<String>> {
             )
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
-            sample.get_or_insert(certificate.number.to_string());
         }
     }
+    for (national_id, full_name, date_of_birth, gender) in NAMED {
+        let mut draft = demo_official(0);
+        draft.national_id = national_id.to_owned();
+        draft.full_name = full_name.to_owned();
+        draft.date_of_birth = date_of_birth;
+        draft.gender = gender;
+        store.create_official(&actor, draft.parse(today)?).await?;
+    }
     eprintln!(
-        "demo data loaded: 2 institutions, {} programmes, 3 classes, 50 officials, 12 certificates",
-        PROGRAMS.len()
+        "demo data loaded: 2 institutions, {} programmes, 3 classes, {} officials, 12 certificates",
+        PROGRAMS.len(),
+        50 + NAMED.len()
     );
-    Ok(sample)
+    Ok(())
 }
 
 fn demo_official(n: usize) -> OfficialDraft {

@@ -252,22 +252,20 @@ async fn serve(
         identity_provider: sign_in.identity_provider()?.map(std::sync::Arc::new),
     };
     if demo {
-        let certificate = demo::seed(&app).await.context("cannot load the demo data")?;
-        let secret = mint_admin_token(&app.store, "demo").await?;
-        eprintln!("\n  Demo admin token:\n\n    {secret}\n\n  Try:\n");
-        eprintln!("    curl -s http://{listen}/api/v1/institutions");
+        let facts = demo::seed(&app).await.context("cannot load the demo data")?;
+        let token = mint_admin_token(&app.store, "demo").await?;
+        let env = demo::env_file(&format!("http://{listen}"), &token, &facts);
+        std::fs::write(demo::ENV_FILE, env)
+            .with_context(|| format!("cannot write {}", demo::ENV_FILE))?;
+        eprintln!("\n  Demo admin token:\n\n    {token}\n");
         eprintln!(
-            "    curl -s -X POST http://{listen}/api/v1/officials/search -H 'Authorization: Bearer {secret}' \\\n         -H 'Content-Type: application/json' -d '{{\"name\": \"nguyen\"}}'"
+            "  {} holds it with the demo's ids (API, ADMIN_TOKEN, CLASS_ID, NUMBER, …);\n  \
+             the examples in README.md and docs/ use them. Try:\n",
+            demo::ENV_FILE
         );
-        if let Some(number) = certificate {
-            eprintln!(
-                "    curl -s -X POST http://{listen}/api/v1/verify -H 'Content-Type: application/json' -d '{{\"number\": \"{number}\"}}'"
-            );
-            eprintln!(
-                "    curl -s http://{listen}/api/v1/certificates/{number}/credential > certificate.json"
-            );
-            eprintln!("    hocba verify certificate.json --registry http://{listen}");
-        }
+        eprintln!("    source {}", demo::ENV_FILE);
+        eprintln!("    curl -s $API/api/v1/institutions");
+        eprintln!("    curl -s $API/api/v1/certificates/$NUMBER");
         eprintln!();
     }
     let listener =

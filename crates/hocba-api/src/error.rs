@@ -136,6 +136,12 @@ pub struct Problem {
     /// For a failed OAuth 2.0 token request: the RFC 6749 error code, where OAuth libraries look.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'static str>,
+    /// For `duplicate-completion`: the number of the certificate already issued for the
+    /// completion (the caller's own record), so that a re-run import can report the row as
+    /// already recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "HB-2026-7K3M9-QFD2A-X")]
+    pub existing_certificate: Option<String>,
 }
 
 /// One invalid field.
@@ -264,6 +270,13 @@ impl ApiError {
             errors: self.field_problems(),
             error: match self {
                 ApiError::OAuth { error, .. } => Some(error),
+                _ => None,
+            },
+            existing_certificate: match self {
+                ApiError::Store(StoreError::DuplicateCompletion {
+                    certificate: Some(number),
+                    ..
+                }) => Some(number.to_string()),
                 _ => None,
             },
         }

@@ -145,7 +145,14 @@ impl Store {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
         let mut lookups = Lookups::new(&txn, institution_id, 1).await?;
-        let posted = post_in(&txn, actor, &mut lookups, posted, None, kid, sign).await?;
+        let posted = match post_in(&txn, actor, &mut lookups, posted, None, kid, sign).await {
+            Err(StoreError::DuplicateCompletion { completion_id, .. }) => {
+                let numbers = latest_certificates(&txn, &[completion_id]).await?;
+                let certificate = numbers.get(&completion_id).cloned();
+                return Err(StoreError::DuplicateCompletion { completion_id, certificate });
+            }
+            other => other?,
+        };
         if let Some((key, answer)) = keyed {
             remember(&txn, key, answer(&posted)).await?;
         }
@@ -239,8 +246,10 @@ impl Store {
                         completion.ended_on,
                     );
                     if let Some(first) = in_batch.get(&identity) {
-                        verdicts
-                            .push(Err(StoreError::DuplicateCompletion { completion_id: *first }));
+                        verdicts.push(Err(StoreError::DuplicateCompletion {
+                            completion_id: *first,
+                            certificate: None,
+                        }));
                         continue;
                     }
                     in_batch.insert(identity, completion.id);
@@ -292,7 +301,7 @@ impl Store {
                 into_certificate(certificate, None)?,
             )));
         }
-        let results: BatchResults = verdicts
+        let mut results: BatchResults = verdicts
             .into_iter()
             .map(|verdict| {
                 verdict.and_then(|index| {
@@ -303,7 +312,9 @@ impl Store {
                 })
             })
             .collect();
-        if all_or_nothing && results.iter().any(Result::is_err) {
+        let rolled_back = all_or_nothing && results.iter().any(Result::is_err);
+        name_existing_certificates(&txn, &mut results, !rolled_back).await?;
+        if rolled_back {
             // Nothing written; a retry gets the same refusal, so nothing need be remembered.
             txn.rollback().await?;
         } else {
@@ -685,7 +696,10 @@ async fn check_row(
     if let Some(prefetched) = &lookups.prefetched {
         let identity = (holder.id, program.id, span.0, span.1);
         if let Some(earlier) = prefetched.standing.get(&identity) {
-            return Err(StoreError::DuplicateCompletion { completion_id: *earlier });
+            return Err(StoreError::DuplicateCompletion {
+                completion_id: *earlier,
+                certificate: None,
+            });
         }
     }
     let candidates = if lookups.prefetched.is_some() {
@@ -707,7 +721,10 @@ async fn check_row(
             .await?
             .is_some();
         if !superseded {
-            return Err(StoreError::DuplicateCompletion { completion_id: earlier.id });
+            return Err(StoreError::DuplicateCompletion {
+                completion_id: earlier.id,
+                certificate: None,
+            });
         }
     }
     let posted_by = match actor {
@@ -1064,6 +1081,59 @@ fn decode_seed(hex: &str) -> Result<[u8; 32], StoreError> {
         .collect::<Option<_>>()
         .ok_or_else(corrupt)?;
     bytes.try_into().map_err(|_| corrupt())
+}
+
+/// Names in each duplicate-completion refusal of a batch the certificate of the completion
+/// already recorded: the latest stored one, or the one this batch issued (`written`: the batch
+/// is committed) for a row repeated within it.
+async fn name_existing_certificates(
+    txn: &DatabaseTransaction,
+    results: &mut BatchResults,
+    written: bool,
+) -> Result<(), StoreError> {
+    let duplicates: Vec<Uuid> = results
+        .iter()
+        .filter_map(|result| match result {
+            Err(StoreError::DuplicateCompletion { completion_id, .. }) => Some(*completion_id),
+            _ => None,
+        })
+        .collect();
+    if duplicates.is_empty() {
+        return Ok(());
+    }
+    let mut numbers = latest_certificates(txn, &duplicates).await?;
+    if written {
+        numbers.extend(results.iter().flatten().map(|(completion, certificate)| {
+            (completion.id.as_uuid(), certificate.number.clone())
+        }));
+    }
+    for result in results.iter_mut() {
+        if let Err(StoreError::DuplicateCompletion { completion_id, certificate }) = result {
+            *certificate = numbers.get(completion_id).cloned();
+        }
+    }
+    Ok(())
+}
+
+/// The number of the latest certificate of each of `completions` that has one.
+async fn latest_certificates(
+    txn: &DatabaseTransaction,
+    completions: &[Uuid],
+) -> Result<HashMap<Uuid, CertificateNumber>, StoreError> {
+    let mut numbers = HashMap::with_capacity(completions.len());
+    for chunk in completions.chunks(audit::INSERT_CHUNK) {
+        let issued = certificate::Entity::find()
+            .filter(certificate::Column::CompletionId.is_in(chunk.iter().copied()))
+            .order_by_asc(certificate::Column::IssuedAt)
+            .all(txn)
+            .await?;
+        for model in issued {
+            let number = CertificateNumber::parse(&model.number)
+                .map_err(|_| StoreError::corrupt("certificates", "number"))?;
+            numbers.insert(model.completion_id, number);
+        }
+    }
+    Ok(numbers)
 }
 
 async fn certificates_of_completion(

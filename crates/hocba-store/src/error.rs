@@ -63,11 +63,15 @@ pub enum StoreError {
         /// `full_name` or `date_of_birth`.
         field: &'static str,
     },
-    /// The same completion was already recorded.
+    /// The same completion was already recorded, by the same institution (the check looks only
+    /// at the posting institution's own completions).
     #[error("this completion is already recorded (completion {completion_id})")]
     DuplicateCompletion {
         /// The completion already recorded.
         completion_id: uuid::Uuid,
+        /// The number of its latest certificate: the institution's own record, so that an import
+        /// run again can report the line as already recorded, with its number.
+        certificate: Option<hocba_domain::CertificateNumber>,
     },
     /// The signer refused the facts (a bug or a key problem, not the caller's input).
     #[error("signing failed: {reason}")]
@@ -112,8 +116,11 @@ impl Clone for StoreError {
             }
             StoreError::KeyNotActive { kid } => StoreError::KeyNotActive { kid: kid.clone() },
             StoreError::IdentityMismatch { field } => StoreError::IdentityMismatch { field },
-            StoreError::DuplicateCompletion { completion_id } => {
-                StoreError::DuplicateCompletion { completion_id: *completion_id }
+            StoreError::DuplicateCompletion { completion_id, certificate } => {
+                StoreError::DuplicateCompletion {
+                    completion_id: *completion_id,
+                    certificate: certificate.clone(),
+                }
             }
             StoreError::Signing { reason } => StoreError::Signing { reason: reason.clone() },
             StoreError::Corrupt { entity, detail } => {
