@@ -6,21 +6,11 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use crate::CredentialError;
+use crate::contexts;
 use crate::data_integrity::{self, Cryptosuite, ProofOptions, xsd_date_time};
 use crate::jose;
 use crate::keys::Signer;
 use crate::status::StatusEntry;
-
-/// The W3C Verifiable Credentials 2.0 context.
-pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
-/// The Open Badges 3.0 context.
-pub const OB_V3_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
-/// Hocba's own context: the terms Open Badges lacks (category, training days…). Every registry
-/// serves it under `/contexts/v1.jsonld`; its URL is the same everywhere.
-pub const HOCBA_CONTEXT: &str = "https://hocba.gov.vn/contexts/v1.jsonld";
-
-/// The document behind [`HOCBA_CONTEXT`], bundled so that nothing is fetched at run time.
-pub const HOCBA_CONTEXT_DOCUMENT: &str = include_str!("../contexts/hocba-v1.jsonld");
 
 /// The registry as issuer: its public URL, DID and name.
 #[derive(Debug, Clone)]
@@ -64,7 +54,7 @@ impl Registry {
             result["score"] = json!(score);
         }
         let credential = json!({
-            "@context": [VC_V2_CONTEXT, OB_V3_CONTEXT, HOCBA_CONTEXT],
+            "@context": [contexts::VC_V2, contexts::OB_V3, contexts::HOCBA],
             "id": format!("urn:uuid:{}", facts.certificate_id),
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "name": program.title_vi,
