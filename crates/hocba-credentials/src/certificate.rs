@@ -45,22 +45,65 @@ impl Registry {
         json!({ "id": self.did, "type": ["Profile"], "name": self.name, "url": self.base_url })
     }
 
-    /// The unsigned credential stating `facts`.
+    /// The unsigned credential stating `facts`, in Open Badges 3.0 terms alone (the mapping is
+    /// in docs/hr-verification.md): it names only the VC 2.0 and OB 3.0 contexts, so any OB 3.0
+    /// verifier reads it without a context of ours.
     pub fn certificate(&self, facts: &CertificateFacts) -> Map<String, Value> {
         let program = &facts.program;
         let institution = &facts.institution;
-        let mut result = json!({ "type": ["Result"], "value": facts.outcome.as_str() });
+        let achievement_id = format!("{}/api/v1/programs/{}", self.base_url, program.id);
+        let institution_id = format!("{}/api/v1/institutions/{}", self.base_url, institution.id);
+        let described = |measure: &str| format!("{achievement_id}#{measure}");
+        let mut descriptions = vec![
+            json!({
+                "id": described(CLASSIFICATION),
+                "type": ["ResultDescription"],
+                "name": "Classification (excellent, good, fair, passed)",
+                "resultType": "LetterGrade",
+            }),
+            json!({
+                "id": described(TRAINING_DAYS),
+                "type": ["ResultDescription"],
+                "name": "Training days",
+                "resultType": TRAINING_DAYS_TYPE,
+                "valueMin": program.min_days.to_string(),
+            }),
+        ];
+        let mut results = vec![
+            json!({
+                "type": ["Result"],
+                "resultDescription": described(CLASSIFICATION),
+                "value": facts.outcome.as_str(),
+                "status": "Completed",
+            }),
+            json!({
+                "type": ["Result"],
+                "resultDescription": described(TRAINING_DAYS),
+                "value": facts.duration_days.to_string(),
+            }),
+        ];
         if let Some(score) = facts.score {
-            result["score"] = json!(score);
+            descriptions.push(json!({
+                "id": described(SCORE),
+                "type": ["ResultDescription"],
+                "name": "Score out of 10",
+                "resultType": "RawScore",
+                "valueMin": "0",
+                "valueMax": "10",
+            }));
+            results.push(json!({
+                "type": ["Result"],
+                "resultDescription": described(SCORE),
+                "value": score.to_string(),
+            }));
         }
         let credential = json!({
-            "@context": [contexts::VC_V2, contexts::OB_V3, contexts::HOCBA],
+            "@context": [contexts::VC_V2, contexts::OB_V3],
             "id": format!("urn:uuid:{}", facts.certificate_id),
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "name": program.title_vi,
             "issuer": self.profile(),
             "validFrom": xsd_date_time(facts.issued_at),
-            "certificateNumber": facts.number.as_str(),
             "credentialSubject": {
                 "type": ["AchievementSubject"],
                 "identifier": [
@@ -78,8 +121,9 @@ impl Registry {
                         "salt": facts.identity_salt,
                     }
                 ],
+                "licenseNumber": facts.number.as_str(),
                 "achievement": {
-                    "id": format!("{}/api/v1/programs/{}", self.base_url, program.id),
+                    "id": achievement_id,
                     "type": ["Achievement"],
                     "achievementType": "Certificate",
                     "humanCode": program.code,
@@ -91,19 +135,23 @@ impl Registry {
                             program.code, program.min_days
                         )
                     },
-                    "trainingCategory": program.category,
+                    "alignment": [self.category_alignment(&program.category)],
+                    "resultDescription": descriptions,
                     "creator": {
-                        "id": format!("{}/api/v1/institutions/{}", self.base_url, institution.id),
+                        "id": institution_id,
                         "type": ["Profile"],
                         "name": institution.name,
-                        "institutionCode": institution.code,
-                        "accreditation": accreditation(&facts.accreditation),
+                        "otherIdentifier": [{
+                            "type": "IdentifierEntry",
+                            "identifier": institution.code,
+                            "identifierType": INSTITUTION_CODE_TYPE,
+                        }],
+                        "endorsement": [self.accreditation(&institution_id, &facts.accreditation)],
                     },
                 },
-                "activityStartDate": facts.started_on.to_string(),
-                "activityEndDate": facts.ended_on.to_string(),
-                "trainingDays": facts.duration_days,
-                "result": [result],
+                "activityStartDate": day_start(facts.started_on),
+                "activityEndDate": day_end(facts.ended_on),
+                "result": results,
             },
             "credentialStatus": StatusEntry {
                 list: self.status_list_url(facts.status_list),
@@ -116,22 +164,83 @@ impl Registry {
             _ => Map::new(),
         }
     }
+
+    /// The programme's category as an alignment to the national training taxonomy.
+    fn category_alignment(&self, category: &str) -> Value {
+        json!({
+            "type": ["Alignment"],
+            "targetType": CATEGORY_TYPE,
+            "targetCode": category,
+            "targetName": category,
+            "targetFramework": "Hocba national training taxonomy",
+            "targetUrl": format!("{}/api/v1/categories#{category}", self.base_url),
+        })
+    }
+
+    /// The institution's accreditation for the programme's category, as the certificate states
+    /// it: an `EndorsementCredential` by the registry (which keeps the accreditation register)
+    /// about the institution, valid for the accreditation's days, aligned to the category. It
+    /// is signed when the certificate is ([`secure`]).
+    fn accreditation(&self, institution_id: &str, facts: &AccreditationFacts) -> Value {
+        let category = &facts.category;
+        let mut comment = format!("Accredited to certify programmes of category {category}");
+        if let Some(decision) = &facts.decision {
+            comment.push_str(&format!(" (decision {decision})"));
+        }
+        let mut endorsement = json!({
+            "@context": [contexts::VC_V2, contexts::OB_V3],
+            "id": format!("{institution_id}#accreditation-{category}-{}", facts.validity.from),
+            "type": ["VerifiableCredential", "EndorsementCredential"],
+            "name": format!("Accreditation for {category}"),
+            "issuer": { "id": self.did, "type": ["Profile"], "name": self.name },
+            "validFrom": day_start(facts.validity.from),
+            "credentialSubject": {
+                "id": institution_id,
+                "type": ["EndorsementSubject"],
+                "endorsementComment": comment,
+                "alignment": [self.category_alignment(category)],
+            },
+        });
+        if let Some(until) = facts.validity.to {
+            endorsement["validUntil"] = json!(day_end(until));
+        }
+        endorsement
+    }
 }
 
-/// The institution's accreditation for the programme's category, as the certificate states it.
-fn accreditation(facts: &AccreditationFacts) -> Value {
-    let mut accreditation = json!({
-        "type": ["Accreditation"],
-        "trainingCategory": facts.category,
-        "accreditedFrom": facts.validity.from.to_string(),
-    });
-    if let Some(until) = facts.validity.to {
-        accreditation["accreditedUntil"] = json!(until.to_string());
-    }
-    if let Some(decision) = &facts.decision {
-        accreditation["accreditationDecision"] = json!(decision);
-    }
-    accreditation
+/// Fragments of the achievement's `resultDescription`s, which its results name.
+const CLASSIFICATION: &str = "classification";
+const TRAINING_DAYS: &str = "training-days";
+const SCORE: &str = "score";
+
+/// The `resultType` of training days (OB 3.0's extensible `ResultType`).
+pub const TRAINING_DAYS_TYPE: &str = "ext:TrainingDays";
+/// The `targetType` of the alignment naming the programme's category.
+pub const CATEGORY_TYPE: &str = "ext:TrainingCategory";
+/// The `identifierType` of the institution's code in its profile's `otherIdentifier`.
+pub const INSTITUTION_CODE_TYPE: &str = "ext:InstitutionCode";
+
+/// Vietnam's offset from UTC (no daylight saving): a certificate's days are Vietnamese days.
+const VIETNAM: &str = "+07:00";
+
+/// The first second of `day` in Vietnam, as an `xsd:dateTime`.
+fn day_start(day: time::Date) -> String {
+    format!("{day}T00:00:00{VIETNAM}")
+}
+
+/// The last second of `day` in Vietnam, as an `xsd:dateTime`.
+fn day_end(day: time::Date) -> String {
+    format!("{day}T23:59:59{VIETNAM}")
+}
+
+/// The certificate's number: `credentialSubject.licenseNumber`, or `certificateNumber` in
+/// certificates issued before Hocba used Open Badges terms alone.
+pub fn number_of(credential: &Map<String, Value>) -> Option<&str> {
+    let subject = credential.get("credentialSubject");
+    subject
+        .and_then(|subject| subject.get("licenseNumber"))
+        .or_else(|| credential.get("certificateNumber"))
+        .and_then(Value::as_str)
 }
 
 /// Which signed forms of a certificate are made when it is issued. Whatever is left is made
@@ -222,18 +331,49 @@ pub fn lacks_proofs(credential: &Map<String, Value>, suites: &[Cryptosuite]) -> 
     !suites.iter().all(has)
 }
 
-/// Signs a certificate in the forms `signing` asks for now.
+/// Signs a certificate in the forms `signing` asks for now, and first the endorsement that
+/// states its accreditation.
 pub fn issue(
-    credential: Map<String, Value>,
+    mut credential: Map<String, Value>,
     signer: &Signer,
     signing: Signing,
     created: OffsetDateTime,
 ) -> Result<Issued, CredentialError> {
+    sign_endorsements(&mut credential, signer, created)?;
     let credential = secure(credential, signer, signing.suites, created)?;
     // From the secured credential, as it is stored: a JWS made later from the stored one is
     // this one.
     let jws = signing.jws.then(|| jose::sign(&credential, signer)).transpose()?;
     Ok(Issued { credential, jws })
+}
+
+/// Gives each endorsement of the certificate's institution (its accreditation) that has none a
+/// proof by the registry: an `EndorsementCredential` is a credential of its own and must carry
+/// one. `eddsa-rdfc-2022`, the suite Open Badges verifiers check: an `eddsa-jcs-2022` proof
+/// repeats the `@context` inside the proof, which openbadgeslib refuses below an embedded
+/// credential's top level. The endorsement is small and of one shape, so this costs little
+/// (the shape templates of [`crate::jsonld`]); the certificate's proofs cover it whole.
+/// [`issue`] does this first.
+pub fn sign_endorsements(
+    credential: &mut Map<String, Value>,
+    signer: &Signer,
+    created: OffsetDateTime,
+) -> Result<(), CredentialError> {
+    let endorsements = credential
+        .get_mut("credentialSubject")
+        .and_then(|subject| subject.get_mut("achievement"))
+        .and_then(|achievement| achievement.get_mut("creator"))
+        .and_then(|creator| creator.get_mut("endorsement"))
+        .and_then(Value::as_array_mut);
+    for endorsement in endorsements.into_iter().flatten() {
+        let Value::Object(endorsement) = endorsement else { continue };
+        if !endorsement.contains_key("proof") {
+            let options = ProofOptions::assertion(Cryptosuite::EddsaRdfc2022, created);
+            let proof = data_integrity::create_proof(endorsement, signer, &options)?;
+            endorsement.insert("proof".into(), proof);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
