@@ -1,6 +1,9 @@
 //! The certificate as a W3C Verifiable Credential 2.0 that is also an Open Badges 3.0
 //! `OpenBadgeCredential` (DESIGN.md §4), and the issuer that signs it.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
 use hocba_domain::{AccreditationFacts, CertificateFacts};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -135,7 +138,9 @@ impl Registry {
                             program.code, program.min_days
                         )
                     },
-                    "alignment": [self.category_alignment(&program.category)],
+                    "alignment": [
+                        self.category_alignment(&program.category, "The programme's category")
+                    ],
                     "resultDescription": descriptions,
                     "creator": {
                         "id": institution_id,
@@ -165,13 +170,17 @@ impl Registry {
         }
     }
 
-    /// The programme's category as an alignment to the national training taxonomy.
-    fn category_alignment(&self, category: &str) -> Value {
+    /// A category as an alignment to the national training taxonomy, `described` (what the
+    /// category is of: the programme, or what an accreditation covers). The description also
+    /// keeps the achievement's and the endorsement's alignments apart in RDF: two blank nodes
+    /// with the same statements make RDFC-1.0 run its costly N-degree hashing.
+    fn category_alignment(&self, category: &str, described: &str) -> Value {
         json!({
             "type": ["Alignment"],
             "targetType": CATEGORY_TYPE,
             "targetCode": category,
             "targetName": category,
+            "targetDescription": described,
             "targetFramework": "Hocba national training taxonomy",
             "targetUrl": format!("{}/api/v1/categories#{category}", self.base_url),
         })
@@ -198,7 +207,9 @@ impl Registry {
                 "id": institution_id,
                 "type": ["EndorsementSubject"],
                 "endorsementComment": comment,
-                "alignment": [self.category_alignment(category)],
+                "alignment": [
+                    self.category_alignment(category, "The category the accreditation covers")
+                ],
             },
         });
         if let Some(until) = facts.validity.to {
@@ -351,9 +362,11 @@ pub fn issue(
 /// proof by the registry: an `EndorsementCredential` is a credential of its own and must carry
 /// one. `eddsa-rdfc-2022`, the suite Open Badges verifiers check: an `eddsa-jcs-2022` proof
 /// repeats the `@context` inside the proof, which openbadgeslib refuses below an embedded
-/// credential's top level. The endorsement is small and of one shape, so this costs little
-/// (the shape templates of [`crate::jsonld`]); the certificate's proofs cover it whole.
-/// [`issue`] does this first.
+/// credential's top level. The certificate's proofs cover it whole. [`issue`] does this first.
+///
+/// Every certificate an institution issues under one accreditation embeds the same
+/// endorsement, so it is signed once (at the first certificate's `created`) and the signed one
+/// is reused: a class posted as a batch does not pay a JSON-LD signature per row.
 pub fn sign_endorsements(
     credential: &mut Map<String, Value>,
     signer: &Signer,
@@ -366,19 +379,82 @@ pub fn sign_endorsements(
         .and_then(|creator| creator.get_mut("endorsement"))
         .and_then(Value::as_array_mut);
     for endorsement in endorsements.into_iter().flatten() {
-        let Value::Object(endorsement) = endorsement else { continue };
-        if !endorsement.contains_key("proof") {
-            let options = ProofOptions::assertion(Cryptosuite::EddsaRdfc2022, created);
-            let proof = data_integrity::create_proof(endorsement, signer, &options)?;
-            endorsement.insert("proof".into(), proof);
+        let Value::Object(unsigned) = endorsement else { continue };
+        if unsigned.contains_key("proof") {
+            continue;
         }
+        let key = format!("{}\n{}", signer.method(), Value::Object(unsigned.clone()));
+        let known = SIGNED_ENDORSEMENTS.lock().ok().and_then(|signed| signed.get(&key).cloned());
+        let proof = match known {
+            Some(proof) => proof,
+            None => {
+                let options = ProofOptions::assertion(Cryptosuite::EddsaRdfc2022, created);
+                let proof = data_integrity::create_proof(unsigned, signer, &options)?;
+                if let Ok(mut signed) = SIGNED_ENDORSEMENTS.lock() {
+                    if signed.len() >= MAX_SIGNED_ENDORSEMENTS {
+                        signed.clear();
+                    }
+                    signed.insert(key, proof.clone());
+                }
+                proof
+            }
+        };
+        unsigned.insert("proof".into(), proof);
     }
     Ok(())
 }
 
+/// How many signed endorsements are kept (each a few hundred bytes); past it, the cache starts
+/// again.
+const MAX_SIGNED_ENDORSEMENTS: usize = 4_096;
+
+/// Endorsement proofs by signing method and unsigned endorsement (as JSON text).
+static SIGNED_ENDORSEMENTS: LazyLock<Mutex<HashMap<String, Value>>> = LazyLock::new(Mutex::default);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endorsement_is_signed_once_and_reused() {
+        let registry = Registry::new("https://hocba.gov.vn", "Hocba");
+        let signer = Signer::new(crate::keys::generate(), "did:web:hocba.gov.vn#k1");
+        let endorsement = |credential: &Map<String, Value>| {
+            credential["credentialSubject"]["achievement"]["creator"]["endorsement"][0].clone()
+        };
+        let facts = |year| AccreditationFacts {
+            category: "QLNN-CV".into(),
+            validity: hocba_domain::Validity {
+                from: time::Date::from_calendar_date(year, time::Month::January, 1).unwrap(),
+                to: None,
+            },
+            decision: None,
+        };
+        let unsigned = |year| {
+            let mut credential = Map::new();
+            let endorsement = registry.accreditation("https://hocba.gov.vn/i/1", &facts(year));
+            let creator = json!({ "endorsement": [endorsement] });
+            credential.insert(
+                "credentialSubject".into(),
+                json!({ "achievement": { "creator": creator } }),
+            );
+            credential
+        };
+        let signed = |year, created| {
+            let mut credential = unsigned(year);
+            sign_endorsements(&mut credential, &signer, created).unwrap();
+            endorsement(&credential)
+        };
+        let first = signed(2020, OffsetDateTime::UNIX_EPOCH);
+        let later = signed(2020, OffsetDateTime::UNIX_EPOCH + time::Duration::days(1));
+        assert_eq!(first["proof"], later["proof"]);
+        let other = signed(2021, OffsetDateTime::UNIX_EPOCH + time::Duration::days(1));
+        assert_ne!(first["proof"]["proofValue"], other["proof"]["proofValue"]);
+        let proof = first["proof"].as_object().unwrap();
+        let key = signer.public_key();
+        let Value::Object(document) = first.clone() else { unreachable!() };
+        data_integrity::verify_proof(&document, proof, &key).unwrap();
+    }
 
     #[test]
     fn a_status_list_url_names_its_number_only_on_this_registry() {
