@@ -44,11 +44,29 @@ async fn a_certificate_is_an_open_badge_signed_by_the_registry(app: TestApp) {
     assert!(hocba_domain::CertificateNumber::parse(number).is_ok(), "{number}");
     assert_eq!(credential["type"], json!(["VerifiableCredential", "OpenBadgeCredential"]));
     assert_eq!(credential["issuer"]["id"], "did:web:hocba.test");
-    assert_eq!(credential["certificateNumber"], number);
+    // Open Badges 3.0 terms alone: no context of Hocba's own (docs/hr-verification.md).
+    assert_eq!(
+        credential["@context"],
+        json!([
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+        ])
+    );
     let subject = &credential["credentialSubject"];
-    assert_eq!(subject["achievement"]["humanCode"], "QLNN-CV-2024");
-    assert_eq!(subject["achievement"]["creator"]["institutionCode"], "TCT-HANAM");
-    assert_eq!(subject["trainingDays"], 40);
+    assert_eq!(subject["licenseNumber"], number);
+    let achievement = &subject["achievement"];
+    assert_eq!(achievement["humanCode"], "QLNN-CV-2024");
+    assert_eq!(achievement["alignment"][0]["targetCode"], "QLNN-CV");
+    let code = &achievement["creator"]["otherIdentifier"][0];
+    assert_eq!(
+        (&code["identifierType"], &code["identifier"]),
+        (&json!("ext:InstitutionCode"), &json!("TCT-HANAM"))
+    );
+    let days = &subject["result"][1];
+    assert_eq!(days["value"], "40");
+    assert!(days["resultDescription"].as_str().unwrap().ends_with("#training-days"), "{days}");
+    assert_eq!(subject["result"][2]["value"], "8.25");
+    assert!(subject["activityEndDate"].as_str().unwrap().ends_with("T23:59:59+07:00"));
     assert_eq!(subject["identifier"][0]["identityHash"], "Nguyễn Văn An");
     // The national ID appears only as a salted hash, which the ID card holder can recompute.
     let hashed = &subject["identifier"][1];
@@ -105,7 +123,7 @@ async fn tampering_with_anything_fails_with_the_reason(app: TestApp) {
     let both = ["proof eddsa-rdfc-2022", "proof eddsa-jcs-2022"];
     let cases: [(&str, Value, &[&str]); 7] = [
         ("/credentialSubject/identifier/0/identityHash", json!("Nguyễn Văn Ăn"), &both),
-        ("/credentialSubject/trainingDays", json!(41), &both),
+        ("/credentialSubject/result/1/value", json!("41"), &both),
         (
             "/proof/1/proofValue",
             json!(
@@ -340,10 +358,11 @@ async fn the_vc_api_issues_with_did_key_and_verifies(app: TestApp) {
 async fn a_certificate_states_the_accreditation_that_covered_the_completion(app: TestApp) {
     let (_, certificate) = certified(&app).await;
     let credential = &certificate["credential"];
-    let accreditation = &credential["credentialSubject"]["achievement"]["creator"]["accreditation"];
-    assert_eq!(accreditation["type"], json!(["Accreditation"]));
-    assert_eq!(accreditation["trainingCategory"], "QLNN-CV");
-    assert_eq!(accreditation["accreditedFrom"], "2020-01-01");
+    let endorsement = &credential["credentialSubject"]["achievement"]["creator"]["endorsement"][0];
+    assert_eq!(endorsement["type"], json!(["VerifiableCredential", "EndorsementCredential"]));
+    assert_eq!(endorsement["issuer"]["id"], credential["issuer"]["id"]);
+    assert_eq!(endorsement["credentialSubject"]["alignment"][0]["targetCode"], "QLNN-CV");
+    assert_eq!(endorsement["validFrom"], "2020-01-01T00:00:00+07:00");
     let report = verify(&app, json!({ "credential": credential })).await;
     let check = report["checks"]
         .as_array()
@@ -360,7 +379,7 @@ async fn a_certificate_states_the_accreditation_that_covered_the_completion(app:
     unsigned.remove("proof");
     unsigned["id"] = json!("urn:uuid:7d0e7c3a-5f0e-4a43-9d3a-54f1b2a9c001");
     let creator = &mut unsigned["credentialSubject"]["achievement"]["creator"];
-    creator["accreditation"]["accreditedUntil"] = json!("2021-12-31");
+    creator["endorsement"][0]["validUntil"] = json!("2021-12-31T23:59:59+07:00");
     let issued = app.post("/credentials/issue", &json!({ "credential": lapsed })).await;
     assert_eq!(issued.status, StatusCode::CREATED, "{:#}", issued.body);
     let report = verify(&app, json!({ "credential": issued.body["verifiableCredential"] })).await;
@@ -436,7 +455,7 @@ async fn a_presentation_verifies_with_its_holder_challenge_and_credentials(app: 
     let replayed = verify(&presented, "c-7b01").await;
     assert_eq!(replayed.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", replayed.body);
     let mut forged = credential.clone();
-    forged["credentialSubject"]["trainingDays"] = json!(400);
+    forged["credentialSubject"]["result"][1]["value"] = json!("400");
     let forged = verify(&presentation(&forged, "tuyendung.example.vn", "c-2f9a"), "c-2f9a").await;
     assert_eq!(forged.status, StatusCode::UNPROCESSABLE_ENTITY);
     let failed = forged.body["errors"].as_array().unwrap();

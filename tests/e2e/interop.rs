@@ -12,7 +12,7 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::certificates::certified;
-use crate::helpers::TestApp;
+use crate::helpers::{BASE_URL, TestApp};
 
 fn interop_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop");
@@ -68,7 +68,7 @@ async fn an_independent_verifier_accepts_our_proofs_and_refuses_tampering(app: T
     assert_eq!(accepted["verified"], true, "{accepted}");
 
     let mut tampered = credential.clone();
-    tampered["credentialSubject"]["trainingDays"] = json!(400);
+    tampered["credentialSubject"]["result"][1]["value"] = json!("400");
     let refused =
         node_verifies(&dir, work.path(), &did, &jwks, "--credential", &tampered.to_string());
     assert_eq!(refused["verified"], false);
@@ -169,7 +169,99 @@ async fn the_digital_bazaar_stack_and_hocba_verify_each_others_proofs(app: TestA
     }
 }
 
+/// The Python that has openbadgeslib with its JSON-LD extra (`HOCBA_OPENBADGESLIB_PYTHON`,
+/// else `python3`), or `None` to skip; `HOCBA_REQUIRE_OPENBADGESLIB` (CI) makes it required.
+fn openbadgeslib_python() -> Option<String> {
+    let python =
+        std::env::var("HOCBA_OPENBADGESLIB_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let ready = Command::new(&python)
+        .args(["-c", "import openbadgeslib.ob3.ldp, pyld"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !ready {
+        assert!(
+            std::env::var_os("HOCBA_REQUIRE_OPENBADGESLIB").is_none(),
+            "HOCBA_REQUIRE_OPENBADGESLIB is set but {python} cannot import openbadgeslib[ldp] \
+             (pip install -r scripts/openbadgeslib-requirements.txt)"
+        );
+        eprintln!("skipped: {python} has no openbadgeslib[ldp]");
+        return None;
+    }
+    Some(python)
+}
+
+/// Runs scripts/openbadgeslib_verify.py on `credential`, the registry's DID document and
+/// status list served from files; returns whether it verified and its answer.
+fn openbadgeslib_verifies(
+    python: &str,
+    work: &Path,
+    credential: &Value,
+    served: &[(&str, &Value)],
+    check_status: bool,
+) -> (bool, Value) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/openbadgeslib_verify.py");
+    std::fs::write(work.join("credential.json"), credential.to_string()).unwrap();
+    let mut command = Command::new(python);
+    command.arg(script).arg("credential.json").current_dir(work);
+    for (index, (url, document)) in served.iter().enumerate() {
+        let file = format!("served-{index}.json");
+        std::fs::write(work.join(&file), document.to_string()).unwrap();
+        command.args(["--serve", &format!("{url}={file}")]);
+    }
+    if check_status {
+        command.arg("--check-status");
+    }
+    let output = command.output().unwrap();
+    let answer: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(
+        |_| json!({ "stderr": String::from_utf8_lossy(&output.stderr).into_owned() }),
+    );
+    (output.status.success(), answer)
+}
+
+/// openbadgeslib's OB 3.0 verifier, which holds only the standard contexts and never fetches
+/// one, reads a registry certificate: it verifies it, refuses it tampered with, and with status
+/// checking on reports it revoked once the registry revokes it.
+async fn openbadgeslib_verifies_a_certificate_refuses_tampering_and_reports_revocation(
+    app: TestApp,
+) {
+    let Some(python) = openbadgeslib_python() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let (_, certificate) = certified(&app).await;
+    let credential = certificate["credential"].clone();
+    let did = app.get("/.well-known/did.json").await.body;
+    let did_url = format!("{BASE_URL}/.well-known/did.json");
+    let list_url = credential["credentialStatus"]["statusListCredential"].as_str().unwrap();
+    let list_path = list_url.strip_prefix(BASE_URL).unwrap();
+    let published = app.get(list_path).await.body;
+    let served = [(did_url.as_str(), &did), (list_url, &published)];
+
+    for check_status in [false, true] {
+        let (verified, answer) =
+            openbadgeslib_verifies(&python, work.path(), &credential, &served, check_status);
+        assert!(verified, "status checked: {check_status}: {answer}");
+    }
+    let mut tampered = credential.clone();
+    tampered["credentialSubject"]["result"][1]["value"] = json!("400");
+    let (verified, answer) =
+        openbadgeslib_verifies(&python, work.path(), &tampered, &served, false);
+    assert!(!verified, "{answer}");
+
+    let number = certificate["number"].as_str().unwrap();
+    let revoked = app
+        .post(&format!("/api/v1/certificates/{number}/revoke"), &json!({ "reason": "fraud" }))
+        .await;
+    assert_eq!(revoked.status, axum::http::StatusCode::OK, "{:#}", revoked.body);
+    let republished = app.get(list_path).await.body;
+    let served = [(did_url.as_str(), &did), (list_url, &republished)];
+    let (verified, answer) =
+        openbadgeslib_verifies(&python, work.path(), &credential, &served, true);
+    assert!(!verified, "{answer}");
+    let error = answer["error"].as_str().unwrap_or_default();
+    assert!(error.contains("'revocation' is set"), "{answer}");
+}
+
 on_both_backends!(
     an_independent_verifier_accepts_our_proofs_and_refuses_tampering,
     the_digital_bazaar_stack_and_hocba_verify_each_others_proofs,
+    openbadgeslib_verifies_a_certificate_refuses_tampering_and_reports_revocation,
 );

@@ -4,7 +4,8 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use hocba_credentials::certificate::{self, HOCBA_CONTEXT_DOCUMENT};
+use hocba_credentials::certificate;
+use hocba_credentials::contexts::HOCBA_DOCUMENT;
 use hocba_credentials::data_integrity::xsd_date_time;
 use hocba_credentials::{Bitstring, Cryptosuite, KeyStatus, multikey, status};
 use serde::Serialize;
@@ -51,7 +52,7 @@ pub async fn jwks(State(app): State<AppState>) -> Result<Response, ApiError> {
 #[utoipa::path(get, path = "/contexts/v1.jsonld", tag = "verification",
     responses((status = 200, content_type = "application/ld+json", body = Object)))]
 pub async fn context() -> Response {
-    ([(header::CONTENT_TYPE, "application/ld+json")], HOCBA_CONTEXT_DOCUMENT).into_response()
+    ([(header::CONTENT_TYPE, "application/ld+json")], HOCBA_DOCUMENT).into_response()
 }
 
 /// One of the registry's signing keys.

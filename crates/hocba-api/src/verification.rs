@@ -186,12 +186,7 @@ pub async fn post_verify(
         }
     };
     let report = verify(&app, presented, Trust::RegistryOnly).await?;
-    let number = report
-        .credential
-        .as_ref()
-        .and_then(|credential| credential.get("certificateNumber"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let number = report.credential.as_ref().and_then(certificate::number_of).map(str::to_owned);
     Ok(Json(VerificationView { verified: report.verified, checks: report.checks, number }))
 }
 

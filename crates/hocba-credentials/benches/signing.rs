@@ -28,9 +28,10 @@ fn signing(c: &mut Criterion) {
     let key = keys::generate();
     let kid = multikey::jwk_thumbprint(&key.verifying_key());
     let signer = Signer::new(key.clone(), format!("{}#{kid}", registry.did));
-    let unsigned = typical_certificate(&registry);
-    let bytes = serde_json::to_vec(&unsigned).unwrap();
     let now = OffsetDateTime::UNIX_EPOCH;
+    let mut unsigned = typical_certificate(&registry);
+    certificate::sign_endorsements(&mut unsigned, &signer, now).unwrap();
+    let bytes = serde_json::to_vec(&unsigned).unwrap();
     let signed = certificate::secure(unsigned.clone(), &signer, Cryptosuite::ALL, now).unwrap();
     let proof_of = |suite: Cryptosuite| {
         let proofs = signed["proof"].as_array().unwrap();

@@ -1,26 +1,19 @@
 //! The certificate as a W3C Verifiable Credential 2.0 that is also an Open Badges 3.0
 //! `OpenBadgeCredential` (DESIGN.md §4), and the issuer that signs it.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
 use hocba_domain::{AccreditationFacts, CertificateFacts};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use crate::CredentialError;
+use crate::contexts;
 use crate::data_integrity::{self, Cryptosuite, ProofOptions, xsd_date_time};
 use crate::jose;
 use crate::keys::Signer;
 use crate::status::StatusEntry;
-
-/// The W3C Verifiable Credentials 2.0 context.
-pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
-/// The Open Badges 3.0 context.
-pub const OB_V3_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
-/// Hocba's own context: the terms Open Badges lacks (category, training days…). Every registry
-/// serves it under `/contexts/v1.jsonld`; its URL is the same everywhere.
-pub const HOCBA_CONTEXT: &str = "https://hocba.gov.vn/contexts/v1.jsonld";
-
-/// The document behind [`HOCBA_CONTEXT`], bundled so that nothing is fetched at run time.
-pub const HOCBA_CONTEXT_DOCUMENT: &str = include_str!("../contexts/hocba-v1.jsonld");
 
 /// The registry as issuer: its public URL, DID and name.
 #[derive(Debug, Clone)]
@@ -55,22 +48,65 @@ impl Registry {
         json!({ "id": self.did, "type": ["Profile"], "name": self.name, "url": self.base_url })
     }
 
-    /// The unsigned credential stating `facts`.
+    /// The unsigned credential stating `facts`, in Open Badges 3.0 terms alone (the mapping is
+    /// in docs/hr-verification.md): it names only the VC 2.0 and OB 3.0 contexts, so any OB 3.0
+    /// verifier reads it without a context of ours.
     pub fn certificate(&self, facts: &CertificateFacts) -> Map<String, Value> {
         let program = &facts.program;
         let institution = &facts.institution;
-        let mut result = json!({ "type": ["Result"], "value": facts.outcome.as_str() });
+        let achievement_id = format!("{}/api/v1/programs/{}", self.base_url, program.id);
+        let institution_id = format!("{}/api/v1/institutions/{}", self.base_url, institution.id);
+        let described = |measure: &str| format!("{achievement_id}#{measure}");
+        let mut descriptions = vec![
+            json!({
+                "id": described(CLASSIFICATION),
+                "type": ["ResultDescription"],
+                "name": "Classification (excellent, good, fair, passed)",
+                "resultType": "LetterGrade",
+            }),
+            json!({
+                "id": described(TRAINING_DAYS),
+                "type": ["ResultDescription"],
+                "name": "Training days",
+                "resultType": TRAINING_DAYS_TYPE,
+                "valueMin": program.min_days.to_string(),
+            }),
+        ];
+        let mut results = vec![
+            json!({
+                "type": ["Result"],
+                "resultDescription": described(CLASSIFICATION),
+                "value": facts.outcome.as_str(),
+                "status": "Completed",
+            }),
+            json!({
+                "type": ["Result"],
+                "resultDescription": described(TRAINING_DAYS),
+                "value": facts.duration_days.to_string(),
+            }),
+        ];
         if let Some(score) = facts.score {
-            result["score"] = json!(score);
+            descriptions.push(json!({
+                "id": described(SCORE),
+                "type": ["ResultDescription"],
+                "name": "Score out of 10",
+                "resultType": "RawScore",
+                "valueMin": "0",
+                "valueMax": "10",
+            }));
+            results.push(json!({
+                "type": ["Result"],
+                "resultDescription": described(SCORE),
+                "value": score.to_string(),
+            }));
         }
         let credential = json!({
-            "@context": [VC_V2_CONTEXT, OB_V3_CONTEXT, HOCBA_CONTEXT],
+            "@context": [contexts::VC_V2, contexts::OB_V3],
             "id": format!("urn:uuid:{}", facts.certificate_id),
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "name": program.title_vi,
             "issuer": self.profile(),
             "validFrom": xsd_date_time(facts.issued_at),
-            "certificateNumber": facts.number.as_str(),
             "credentialSubject": {
                 "type": ["AchievementSubject"],
                 "identifier": [
@@ -88,8 +124,9 @@ impl Registry {
                         "salt": facts.identity_salt,
                     }
                 ],
+                "licenseNumber": facts.number.as_str(),
                 "achievement": {
-                    "id": format!("{}/api/v1/programs/{}", self.base_url, program.id),
+                    "id": achievement_id,
                     "type": ["Achievement"],
                     "achievementType": "Certificate",
                     "humanCode": program.code,
@@ -101,19 +138,25 @@ impl Registry {
                             program.code, program.min_days
                         )
                     },
-                    "trainingCategory": program.category,
+                    "alignment": [
+                        self.category_alignment(&program.category, "The programme's category")
+                    ],
+                    "resultDescription": descriptions,
                     "creator": {
-                        "id": format!("{}/api/v1/institutions/{}", self.base_url, institution.id),
+                        "id": institution_id,
                         "type": ["Profile"],
                         "name": institution.name,
-                        "institutionCode": institution.code,
-                        "accreditation": accreditation(&facts.accreditation),
+                        "otherIdentifier": [{
+                            "type": "IdentifierEntry",
+                            "identifier": institution.code,
+                            "identifierType": INSTITUTION_CODE_TYPE,
+                        }],
+                        "endorsement": [self.accreditation(&institution_id, &facts.accreditation)],
                     },
                 },
-                "activityStartDate": facts.started_on.to_string(),
-                "activityEndDate": facts.ended_on.to_string(),
-                "trainingDays": facts.duration_days,
-                "result": [result],
+                "activityStartDate": day_start(facts.started_on),
+                "activityEndDate": day_end(facts.ended_on),
+                "result": results,
             },
             "credentialStatus": StatusEntry {
                 list: self.status_list_url(facts.status_list),
@@ -126,22 +169,89 @@ impl Registry {
             _ => Map::new(),
         }
     }
+
+    /// A category as an alignment to the national training taxonomy, `described` (what the
+    /// category is of: the programme, or what an accreditation covers). The description also
+    /// keeps the achievement's and the endorsement's alignments apart in RDF: two blank nodes
+    /// with the same statements make RDFC-1.0 run its costly N-degree hashing.
+    fn category_alignment(&self, category: &str, described: &str) -> Value {
+        json!({
+            "type": ["Alignment"],
+            "targetType": CATEGORY_TYPE,
+            "targetCode": category,
+            "targetName": category,
+            "targetDescription": described,
+            "targetFramework": "Hocba national training taxonomy",
+            "targetUrl": format!("{}/api/v1/categories#{category}", self.base_url),
+        })
+    }
+
+    /// The institution's accreditation for the programme's category, as the certificate states
+    /// it: an `EndorsementCredential` by the registry (which keeps the accreditation register)
+    /// about the institution, valid for the accreditation's days, aligned to the category. It
+    /// is signed when the certificate is ([`secure`]).
+    fn accreditation(&self, institution_id: &str, facts: &AccreditationFacts) -> Value {
+        let category = &facts.category;
+        let mut comment = format!("Accredited to certify programmes of category {category}");
+        if let Some(decision) = &facts.decision {
+            comment.push_str(&format!(" (decision {decision})"));
+        }
+        let mut endorsement = json!({
+            "@context": [contexts::VC_V2, contexts::OB_V3],
+            "id": format!("{institution_id}#accreditation-{category}-{}", facts.validity.from),
+            "type": ["VerifiableCredential", "EndorsementCredential"],
+            "name": format!("Accreditation for {category}"),
+            "issuer": { "id": self.did, "type": ["Profile"], "name": self.name },
+            "validFrom": day_start(facts.validity.from),
+            "credentialSubject": {
+                "id": institution_id,
+                "type": ["EndorsementSubject"],
+                "endorsementComment": comment,
+                "alignment": [
+                    self.category_alignment(category, "The category the accreditation covers")
+                ],
+            },
+        });
+        if let Some(until) = facts.validity.to {
+            endorsement["validUntil"] = json!(day_end(until));
+        }
+        endorsement
+    }
 }
 
-/// The institution's accreditation for the programme's category, as the certificate states it.
-fn accreditation(facts: &AccreditationFacts) -> Value {
-    let mut accreditation = json!({
-        "type": ["Accreditation"],
-        "trainingCategory": facts.category,
-        "accreditedFrom": facts.validity.from.to_string(),
-    });
-    if let Some(until) = facts.validity.to {
-        accreditation["accreditedUntil"] = json!(until.to_string());
-    }
-    if let Some(decision) = &facts.decision {
-        accreditation["accreditationDecision"] = json!(decision);
-    }
-    accreditation
+/// Fragments of the achievement's `resultDescription`s, which its results name.
+const CLASSIFICATION: &str = "classification";
+const TRAINING_DAYS: &str = "training-days";
+const SCORE: &str = "score";
+
+/// The `resultType` of training days (OB 3.0's extensible `ResultType`).
+pub const TRAINING_DAYS_TYPE: &str = "ext:TrainingDays";
+/// The `targetType` of the alignment naming the programme's category.
+pub const CATEGORY_TYPE: &str = "ext:TrainingCategory";
+/// The `identifierType` of the institution's code in its profile's `otherIdentifier`.
+pub const INSTITUTION_CODE_TYPE: &str = "ext:InstitutionCode";
+
+/// Vietnam's offset from UTC (no daylight saving): a certificate's days are Vietnamese days.
+const VIETNAM: &str = "+07:00";
+
+/// The first second of `day` in Vietnam, as an `xsd:dateTime`.
+fn day_start(day: time::Date) -> String {
+    format!("{day}T00:00:00{VIETNAM}")
+}
+
+/// The last second of `day` in Vietnam, as an `xsd:dateTime`.
+fn day_end(day: time::Date) -> String {
+    format!("{day}T23:59:59{VIETNAM}")
+}
+
+/// The certificate's number: `credentialSubject.licenseNumber`, or `certificateNumber` in
+/// certificates issued before Hocba used Open Badges terms alone.
+pub fn number_of(credential: &Map<String, Value>) -> Option<&str> {
+    let subject = credential.get("credentialSubject");
+    subject
+        .and_then(|subject| subject.get("licenseNumber"))
+        .or_else(|| credential.get("certificateNumber"))
+        .and_then(Value::as_str)
 }
 
 /// Which signed forms of a certificate are made when it is issued. Whatever is left is made
@@ -232,13 +342,15 @@ pub fn lacks_proofs(credential: &Map<String, Value>, suites: &[Cryptosuite]) -> 
     !suites.iter().all(has)
 }
 
-/// Signs a certificate in the forms `signing` asks for now.
+/// Signs a certificate in the forms `signing` asks for now, and first the endorsement that
+/// states its accreditation.
 pub fn issue(
-    credential: Map<String, Value>,
+    mut credential: Map<String, Value>,
     signer: &Signer,
     signing: Signing,
     created: OffsetDateTime,
 ) -> Result<Issued, CredentialError> {
+    sign_endorsements(&mut credential, signer, created)?;
     let credential = secure(credential, signer, signing.suites, created)?;
     // From the secured credential, as it is stored: a JWS made later from the stored one is
     // this one.
@@ -246,9 +358,103 @@ pub fn issue(
     Ok(Issued { credential, jws })
 }
 
+/// Gives each endorsement of the certificate's institution (its accreditation) that has none a
+/// proof by the registry: an `EndorsementCredential` is a credential of its own and must carry
+/// one. `eddsa-rdfc-2022`, the suite Open Badges verifiers check: an `eddsa-jcs-2022` proof
+/// repeats the `@context` inside the proof, which openbadgeslib refuses below an embedded
+/// credential's top level. The certificate's proofs cover it whole. [`issue`] does this first.
+///
+/// Every certificate an institution issues under one accreditation embeds the same
+/// endorsement, so it is signed once (at the first certificate's `created`) and the signed one
+/// is reused: a class posted as a batch does not pay a JSON-LD signature per row.
+pub fn sign_endorsements(
+    credential: &mut Map<String, Value>,
+    signer: &Signer,
+    created: OffsetDateTime,
+) -> Result<(), CredentialError> {
+    let endorsements = credential
+        .get_mut("credentialSubject")
+        .and_then(|subject| subject.get_mut("achievement"))
+        .and_then(|achievement| achievement.get_mut("creator"))
+        .and_then(|creator| creator.get_mut("endorsement"))
+        .and_then(Value::as_array_mut);
+    for endorsement in endorsements.into_iter().flatten() {
+        let Value::Object(unsigned) = endorsement else { continue };
+        if unsigned.contains_key("proof") {
+            continue;
+        }
+        let key = format!("{}\n{}", signer.method(), Value::Object(unsigned.clone()));
+        let known = SIGNED_ENDORSEMENTS.lock().ok().and_then(|signed| signed.get(&key).cloned());
+        let proof = match known {
+            Some(proof) => proof,
+            None => {
+                let options = ProofOptions::assertion(Cryptosuite::EddsaRdfc2022, created);
+                let proof = data_integrity::create_proof(unsigned, signer, &options)?;
+                if let Ok(mut signed) = SIGNED_ENDORSEMENTS.lock() {
+                    if signed.len() >= MAX_SIGNED_ENDORSEMENTS {
+                        signed.clear();
+                    }
+                    signed.insert(key, proof.clone());
+                }
+                proof
+            }
+        };
+        unsigned.insert("proof".into(), proof);
+    }
+    Ok(())
+}
+
+/// How many signed endorsements are kept (each a few hundred bytes); past it, the cache starts
+/// again.
+const MAX_SIGNED_ENDORSEMENTS: usize = 4_096;
+
+/// Endorsement proofs by signing method and unsigned endorsement (as JSON text).
+static SIGNED_ENDORSEMENTS: LazyLock<Mutex<HashMap<String, Value>>> = LazyLock::new(Mutex::default);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endorsement_is_signed_once_and_reused() {
+        let registry = Registry::new("https://hocba.gov.vn", "Hocba");
+        let signer = Signer::new(crate::keys::generate(), "did:web:hocba.gov.vn#k1");
+        let endorsement = |credential: &Map<String, Value>| {
+            credential["credentialSubject"]["achievement"]["creator"]["endorsement"][0].clone()
+        };
+        let facts = |year| AccreditationFacts {
+            category: "QLNN-CV".into(),
+            validity: hocba_domain::Validity {
+                from: time::Date::from_calendar_date(year, time::Month::January, 1).unwrap(),
+                to: None,
+            },
+            decision: None,
+        };
+        let unsigned = |year| {
+            let mut credential = Map::new();
+            let endorsement = registry.accreditation("https://hocba.gov.vn/i/1", &facts(year));
+            let creator = json!({ "endorsement": [endorsement] });
+            credential.insert(
+                "credentialSubject".into(),
+                json!({ "achievement": { "creator": creator } }),
+            );
+            credential
+        };
+        let signed = |year, created| {
+            let mut credential = unsigned(year);
+            sign_endorsements(&mut credential, &signer, created).unwrap();
+            endorsement(&credential)
+        };
+        let first = signed(2020, OffsetDateTime::UNIX_EPOCH);
+        let later = signed(2020, OffsetDateTime::UNIX_EPOCH + time::Duration::days(1));
+        assert_eq!(first["proof"], later["proof"]);
+        let other = signed(2021, OffsetDateTime::UNIX_EPOCH + time::Duration::days(1));
+        assert_ne!(first["proof"]["proofValue"], other["proof"]["proofValue"]);
+        let proof = first["proof"].as_object().unwrap();
+        let key = signer.public_key();
+        let Value::Object(document) = first.clone() else { unreachable!() };
+        data_integrity::verify_proof(&document, proof, &key).unwrap();
+    }
 
     #[test]
     fn a_status_list_url_names_its_number_only_on_this_registry() {

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::contexts::{DATA_INTEGRITY, VC_V2};
 use crate::keys::Signer;
 use crate::{CredentialError, jsonld, multikey};
 
@@ -121,21 +122,14 @@ impl ProofOptions<'_> {
     }
 }
 
-/// The Data Integrity context, which defines the proof's terms for documents whose own contexts
-/// do not (VC 2.0's does; VC 1.1's does not).
-pub const DATA_INTEGRITY_CONTEXT: &str = "https://w3id.org/security/data-integrity/v2";
-
 /// Adds the Data Integrity context to a document whose contexts do not define a proof's terms,
 /// as the Recommendation asks before a proof is added (VC Data Integrity §4.2, "Add Proof").
 pub fn ensure_proof_context(document: &mut Map<String, Value>) {
     let Some(Value::Array(contexts)) = document.get_mut("@context") else { return };
-    let defines_proofs = |context: &Value| {
-        context.as_str().is_some_and(|url| {
-            url == crate::certificate::VC_V2_CONTEXT || url == DATA_INTEGRITY_CONTEXT
-        })
-    };
+    let defines_proofs =
+        |context: &Value| context.as_str().is_some_and(|url| url == VC_V2 || url == DATA_INTEGRITY);
     if !contexts.iter().any(defines_proofs) {
-        contexts.push(DATA_INTEGRITY_CONTEXT.into());
+        contexts.push(DATA_INTEGRITY.into());
     }
 }
 

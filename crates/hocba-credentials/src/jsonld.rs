@@ -17,27 +17,24 @@ use json_ld::syntax::TryFromJson;
 use json_ld::{Expand, IriBuf, Process, RdfQuads, RemoteDocument};
 use serde_json::Value;
 
-use crate::CredentialError;
+use crate::{CredentialError, contexts};
 
 mod shapes;
 
 /// The contexts Hocba knows, by URL, byte-exact as published (see `contexts/MANIFEST.tsv`).
 const BUNDLED: &[(&str, &str)] = &[
-    ("https://www.w3.org/ns/credentials/v2", include_str!("../contexts/credentials-v2.jsonld")),
+    (contexts::VC_V2, include_str!("../contexts/credentials-v2.jsonld")),
     // VC 1.1, for the VC API only: other implementations and the W3C suites still send it.
-    (crate::model::VC_V1_CONTEXT, include_str!("../contexts/credentials-v1.jsonld")),
+    (contexts::VC_V1, include_str!("../contexts/credentials-v1.jsonld")),
     (
         "https://www.w3.org/ns/credentials/examples/v2",
         include_str!("../contexts/credentials-examples-v2.jsonld"),
     ),
-    (
-        "https://w3id.org/security/data-integrity/v2",
-        include_str!("../contexts/data-integrity-v2.jsonld"),
-    ),
+    (contexts::DATA_INTEGRITY, include_str!("../contexts/data-integrity-v2.jsonld")),
     ("https://w3id.org/security/multikey/v1", include_str!("../contexts/multikey-v1.jsonld")),
     ("https://www.w3.org/ns/did/v1", include_str!("../contexts/did-v1.jsonld")),
-    (crate::certificate::OB_V3_CONTEXT, include_str!("../contexts/ob-context-3.0.3.json")),
-    (crate::certificate::HOCBA_CONTEXT, crate::certificate::HOCBA_CONTEXT_DOCUMENT),
+    (contexts::OB_V3, include_str!("../contexts/ob-context-3.0.3.json")),
+    (contexts::HOCBA, contexts::HOCBA_DOCUMENT),
 ];
 
 /// Deeper JSON than this is refused before any processing: no credential needs it, and

@@ -1,6 +1,7 @@
 //! Hocba's verifiable certificates, usable on their own by an HR system that wants to verify
 //! without calling the registry.
 //!
+//! - [`contexts`]: the JSON-LD contexts documents name, at the bottom of the crate.
 //! - [`keys`]: Ed25519 keys, their encrypted files, the published key set (DID document, JWKS).
 //! - [`certificate`]: the certificate as a W3C VC 2.0 / Open Badges 3.0 credential, and issuing.
 //! - [`data_integrity`]: `eddsa-rdfc-2022` and `eddsa-jcs-2022` proofs, over [`jsonld`]'s
@@ -17,6 +18,7 @@
 //! first sight.
 
 pub mod certificate;
+pub mod contexts;
 pub mod data_integrity;
 pub mod jose;
 pub mod jsonld;

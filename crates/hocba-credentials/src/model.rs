@@ -6,11 +6,7 @@ use time::PrimitiveDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
-use crate::certificate::VC_V2_CONTEXT;
-
-/// The VC Data Model 1.1 context. Hocba issues VC 2.0; the VC API also signs and verifies 1.1
-/// credentials, which other implementations and the W3C conformance suites still send.
-pub const VC_V1_CONTEXT: &str = "https://www.w3.org/2018/credentials/v1";
+use crate::contexts::{VC_V1, VC_V2};
 
 /// Whether a document is a VC Data Model 1.1 credential (its first context is the 1.1 one).
 pub fn is_v1(document: &Map<String, Value>) -> bool {
@@ -18,7 +14,7 @@ pub fn is_v1(document: &Map<String, Value>) -> bool {
         Some(Value::Array(contexts)) => contexts.first(),
         other => other,
     };
-    first.and_then(Value::as_str) == Some(VC_V1_CONTEXT)
+    first.and_then(Value::as_str) == Some(VC_V1)
 }
 
 /// A broken data-model rule: where, and which rule.
@@ -256,7 +252,7 @@ fn check_context(document: &Map<String, Value>) -> Result<(), ModelViolation> {
     let Some(Value::Array(contexts)) = document.get("@context") else {
         return Err(violation("@context", "must be an array"));
     };
-    if contexts.first().and_then(Value::as_str) != Some(VC_V2_CONTEXT) {
+    if contexts.first().and_then(Value::as_str) != Some(VC_V2) {
         return Err(violation("@context[0]", "must be https://www.w3.org/ns/credentials/v2"));
     }
     for (index, context) in contexts.iter().enumerate() {
@@ -362,7 +358,7 @@ mod tests {
     #[test]
     fn a_vc_1_1_credential_needs_its_issuance_date() {
         let mut v1 = json!({
-            "@context": [VC_V1_CONTEXT],
+            "@context": [VC_V1],
             "type": ["VerifiableCredential"],
             "issuer": "did:example:issuer",
             "credentialSubject": { "id": "did:example:subject" }
@@ -375,7 +371,7 @@ mod tests {
 
     fn minimal() -> Map<String, Value> {
         json!({
-            "@context": [VC_V2_CONTEXT, "https://www.w3.org/ns/credentials/examples/v2"],
+            "@context": [VC_V2, "https://www.w3.org/ns/credentials/examples/v2"],
             "type": ["VerifiableCredential"],
             "issuer": "did:example:issuer",
             "credentialSubject": {"id": "did:example:subject"},
@@ -395,10 +391,10 @@ mod tests {
         let cases: [(&str, Value, &str); 15] = [
             (
                 "@context",
-                json!([VC_V2_CONTEXT, {"VerifiableCredential": "https://e.example/#x"}]),
+                json!([VC_V2, {"VerifiableCredential": "https://e.example/#x"}]),
                 "@context[1]",
             ),
-            ("@context", json!([VC_V2_CONTEXT, {"Example": "https ://not-a-url"}]), "@context[1]"),
+            ("@context", json!([VC_V2, {"Example": "https ://not-a-url"}]), "@context[1]"),
             (
                 "credentialSubject",
                 json!({"id": ["did:example:1", "did:example:2"]}),
@@ -412,7 +408,7 @@ mod tests {
                 "credentialStatus",
             ),
             ("@context", json!(["https://www.w3.org/ns/credentials/examples/v2"]), "@context[0]"),
-            ("@context", json!([VC_V2_CONTEXT, 3]), "@context[1]"),
+            ("@context", json!([VC_V2, 3]), "@context[1]"),
             ("type", json!(["Degree"]), "type"),
             ("issuer", json!({"name": "no id"}), "issuer.id"),
             ("id", json!("not a url"), "id"),
@@ -434,7 +430,7 @@ mod tests {
         let mut credential = minimal();
         credential.insert(
             "@context".into(),
-            json!([VC_V2_CONTEXT, {"@protected": true, "Ex": "https://e.example/#a"}, {"Ex": "https://e.example/#b"}]),
+            json!([VC_V2, {"@protected": true, "Ex": "https://e.example/#a"}, {"Ex": "https://e.example/#b"}]),
         );
         assert_eq!(check_credential(&credential).map_err(|e| e.path), Err("@context[2]".into()));
     }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
 
 use crate::data_integrity::{self, Cryptosuite, ProofPurpose};
 use crate::jose::Jws;
@@ -348,22 +348,24 @@ impl Verifier<'_> {
     }
 
     /// The institution was accredited for the programme's category on the completion's last
-    /// day, as the certificate states. Credentials that certify no training achievement (and
-    /// other issuers' that state no accreditation) have nothing to check here.
+    /// day, as the certificate states: in an endorsement of the institution by this registry
+    /// (or, in certificates issued before Hocba used Open Badges terms alone, in
+    /// `creator.accreditation`). Credentials that certify no training achievement, and other
+    /// issuers' that state no accreditation, have nothing to check here.
     fn check_accreditation(&self, credential: &Map<String, Value>, report: &mut Report) {
         let subject = credential.get("credentialSubject");
         let Some(achievement) = subject.and_then(|subject| subject.get("achievement")) else {
             return;
         };
-        let creator = achievement.get("creator");
-        let Some(accreditation) = creator.and_then(|creator| creator.get("accreditation")) else {
-            if issuer_id(credential) == Some(self.keys.did.as_str()) {
+        let issuer = issuer_id(credential);
+        let stated = Accreditation::stated(achievement, issuer);
+        if stated.is_empty() {
+            if issuer == Some(self.keys.did.as_str()) {
                 report.push("accreditation", Err("the certificate states no accreditation".into()));
             }
             return;
-        };
-        let result = accreditation_covers(subject, achievement, accreditation);
-        report.push("accreditation", result);
+        }
+        report.push("accreditation", accreditation_covers(subject, achievement, &stated));
     }
 
     fn check_status(&self, credential: &Map<String, Value>, report: &mut Report) {
@@ -501,52 +503,112 @@ impl Verifier<'_> {
     }
 }
 
-/// Whether `accreditation` names the achievement's category and covers the completion date.
+/// An accreditation a certificate states for its institution: a category and the days it
+/// covers.
+struct Accreditation {
+    category: Option<String>,
+    from: Result<Option<Date>, String>,
+    until: Result<Option<Date>, String>,
+}
+
+impl Accreditation {
+    /// Those stated as endorsements of the institution by the certificate's issuer, and the
+    /// one stated in the old place.
+    fn stated(achievement: &Value, issuer: Option<&str>) -> Vec<Accreditation> {
+        let creator = achievement.get("creator");
+        let mut stated = Vec::new();
+        let endorsements = creator.map(|creator| model::as_list(creator.get("endorsement")));
+        for endorsement in endorsements.unwrap_or_default() {
+            let types = model::as_list(endorsement.get("type"));
+            let endorsing = types.iter().any(|kind| kind.as_str() == Some("EndorsementCredential"));
+            if !endorsing || endorsement.get("issuer").and_then(issuer_id_of) != issuer {
+                continue;
+            }
+            let subject = endorsement.get("credentialSubject");
+            stated.push(Accreditation {
+                category: subject.and_then(category_of).map(str::to_owned),
+                from: day_of(endorsement, "validFrom"),
+                until: day_of(endorsement, "validUntil"),
+            });
+        }
+        if let Some(old) = creator.and_then(|creator| creator.get("accreditation")) {
+            stated.push(Accreditation {
+                category: old.get("trainingCategory").and_then(Value::as_str).map(str::to_owned),
+                from: day_of(old, "accreditedFrom"),
+                until: day_of(old, "accreditedUntil"),
+            });
+        }
+        stated
+    }
+}
+
+/// Whether one of the `stated` accreditations names the achievement's category and covers the
+/// completion date.
 fn accreditation_covers(
     subject: Option<&Value>,
     achievement: &Value,
-    accreditation: &Value,
+    stated: &[Accreditation],
 ) -> Result<String, String> {
-    fn text<'a>(object: Option<&'a Value>, member: &str) -> Option<&'a str> {
-        object.and_then(|object| object.get(member)).and_then(Value::as_str)
-    }
-    let date = |object: Option<&Value>, member: &str| match text(object, member) {
-        Some(day) => parse_date(day).map(Some).ok_or(format!("{member} is not a date")),
-        None => Ok(None),
-    };
-    let achievement = Some(achievement);
-    let accreditation = Some(accreditation);
-    let institution =
-        text(achievement.and_then(|it| it.get("creator")), "name").unwrap_or("the institution");
-    let category = text(achievement, "trainingCategory")
-        .ok_or("the achievement names no training category")?;
-    let completed = date(subject, "activityEndDate")?
+    let institution = achievement
+        .get("creator")
+        .and_then(|creator| creator.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("the institution");
+    let category = category_of(achievement).ok_or("the achievement names no training category")?;
+    let completed = subject
+        .map(|subject| day_of(subject, "activityEndDate"))
+        .unwrap_or(Ok(None))?
         .ok_or("the completion date (activityEndDate) is missing")?;
-    let from = date(accreditation, "accreditedFrom")?.ok_or("accreditedFrom is missing")?;
-    let until = date(accreditation, "accreditedUntil")?;
-    if text(accreditation, "trainingCategory") != Some(category) {
+    let mut same_category = stated.iter().filter(|it| it.category.as_deref() == Some(category));
+    let Some(first) = same_category.next() else {
         return Err(format!("{institution} is accredited for another category than {category}"));
+    };
+    for accreditation in std::iter::once(first).chain(same_category) {
+        let from = accreditation.from.clone()?.ok_or("the accreditation's first day is missing")?;
+        let until = accreditation.until.clone()?;
+        if from <= completed && until.is_none_or(|until| completed <= until) {
+            return Ok(format!(
+                "{institution} was accredited for {category} on {completed}, the completion date"
+            ));
+        }
     }
-    if completed < from || until.is_some_and(|until| completed > until) {
-        return Err(format!(
-            "{institution} was not accredited for {category} on {completed}, the completion date"
-        ));
-    }
-    Ok(format!("{institution} was accredited for {category} on {completed}, the completion date"))
+    Err(format!(
+        "{institution} was not accredited for {category} on {completed}, the completion date"
+    ))
+}
+
+/// The training category an achievement (or an endorsement's subject) is aligned to, or, in
+/// certificates issued before Hocba used Open Badges terms alone, its `trainingCategory`.
+fn category_of(node: &Value) -> Option<&str> {
+    let aligned = model::as_list(node.get("alignment")).iter().find_map(|alignment| {
+        let kind = alignment.get("targetType").and_then(Value::as_str);
+        let category = kind == Some(crate::certificate::CATEGORY_TYPE);
+        category.then(|| alignment.get("targetCode").and_then(Value::as_str)).flatten()
+    });
+    aligned.or_else(|| node.get("trainingCategory").and_then(Value::as_str))
+}
+
+/// The calendar day of `member`: a date (`YYYY-MM-DD`, as certificates issued before Hocba used
+/// Open Badges terms alone wrote them) or a date-time, whose day is the one in its own offset.
+fn day_of(node: &Value, member: &str) -> Result<Option<Date>, String> {
+    let Some(text) = node.get(member).and_then(Value::as_str) else { return Ok(None) };
+    let day = Date::parse(text, time::macros::format_description!("[year]-[month]-[day]"))
+        .ok()
+        .or_else(|| OffsetDateTime::parse(text, &Rfc3339).ok().map(OffsetDateTime::date));
+    day.map(Some).ok_or_else(|| format!("{member} is not a date"))
 }
 
 /// The issuer's id, whether `issuer` is a URL or a profile object.
 fn issuer_id(credential: &Map<String, Value>) -> Option<&str> {
-    match credential.get("issuer")? {
+    issuer_id_of(credential.get("issuer")?)
+}
+
+fn issuer_id_of(issuer: &Value) -> Option<&str> {
+    match issuer {
         Value::String(id) => Some(id),
         Value::Object(profile) => profile.get("id").and_then(Value::as_str),
         _ => None,
     }
-}
-
-/// A calendar date, `YYYY-MM-DD`.
-fn parse_date(text: &str) -> Option<time::Date> {
-    time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
 fn stamp(at: OffsetDateTime) -> String {
