@@ -24,4 +24,5 @@ mod migrations;
 mod officials;
 mod offline;
 mod openapi;
+mod results;
 mod signin;
