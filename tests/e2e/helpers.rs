@@ -61,6 +61,8 @@ pub struct TestResponse {
     pub headers: axum::http::HeaderMap,
     pub content_type: String,
     pub body: Value,
+    /// The body as sent.
+    pub raw: Vec<u8>,
 }
 
 impl TestResponse {
@@ -190,7 +192,7 @@ impl TestApp {
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        TestResponse { status, headers, content_type, body }
+        TestResponse { status, headers, content_type, body, raw: bytes.to_vec() }
     }
 
     /// `POST`s `body` as the operator with a `Content-Type` of the caller's choosing.

@@ -26,4 +26,5 @@ mod migrations;
 mod officials;
 mod offline;
 mod openapi;
+mod results;
 mod signin;

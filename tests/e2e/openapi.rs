@@ -95,7 +95,7 @@ fn page_parameters_have_the_bounds_the_server_enforces() {
             cursor += 1;
         }
     }
-    assert_eq!((limit, cursor), (4, 4), "three lists and the search");
+    assert_eq!((limit, cursor), (5, 5), "four lists and the search");
 }
 
 #[test]

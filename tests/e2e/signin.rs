@@ -44,7 +44,7 @@ fn header() -> Value {
 }
 
 /// A token the provider issued to `national_id`.
-fn id_token(national_id: &str) -> String {
+pub(crate) fn id_token(national_id: &str) -> String {
     signed(&PROVIDER_KEY, &header(), &claims(national_id))
 }
 

@@ -113,6 +113,27 @@ role_gated!(
     Revoker: Admin | Institution
 );
 
+role_gated!(
+    /// A request about an institution's own classes and results: an institution's (its own
+    /// only) or the operator's (any institution's). HR departments and officials may not.
+    Registrar: Admin | Institution
+);
+
+impl Registrar {
+    /// The institution whose classes and results this request concerns: an institution's own
+    /// (naming another is forbidden), or whichever the operator asked for (`None`: all).
+    pub fn institution(
+        &self,
+        asked: Option<InstitutionId>,
+    ) -> Result<Option<InstitutionId>, ApiError> {
+        match (self.0.institution(), asked) {
+            (Some((own, _)), Some(asked)) if asked != own => Err(ApiError::Forbidden),
+            (Some((own, _)), _) => Ok(Some(own)),
+            (None, asked) => Ok(asked),
+        }
+    }
+}
+
 /// A request made with an institution's access token.
 #[derive(Debug, Clone)]
 pub struct InstitutionCaller {

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Admin;
+use crate::auth::{Admin, Registrar};
 use crate::extract::{Json, PageOf, PageParams, Path, Query};
 use crate::{ApiError, AppState, Problem};
 
@@ -212,25 +212,29 @@ pub async fn get_program(
     Ok(Json(app.store.program(id).await?.into()))
 }
 
-/// Registers a class (operator only). The institution must be accredited for the programme's
-/// category on the class's first day, or the answer is 403 naming the institution and category.
+/// Registers a class: an institution's token for the institution itself (another
+/// `institution_id` is 403 `forbidden`), the operator's for any institution. The institution
+/// must be accredited for the programme's category on the class's first day, or the answer is
+/// 403 `institution-not-accredited` naming the institution and category.
 #[utoipa::path(post, path = "/classes", tag = "catalog", security(("bearer" = [])),
     request_body = ClassDraft,
     responses((status = 201, body = ClassView), (status = "4XX", body = Problem)))]
 pub async fn post_class(
     State(app): State<AppState>,
-    Admin(admin): Admin,
+    caller: Registrar,
     Json(draft): Json<ClassDraft>,
 ) -> Result<(StatusCode, Json<ClassView>), ApiError> {
+    caller.institution(Some(draft.institution_id))?;
     let class = draft.parse()?;
     let class = app
         .store
-        .create_class(&admin.actor(), draft.institution_id, draft.program_id, class)
+        .create_class(&caller.0.actor(), draft.institution_id, draft.program_id, class)
         .await?;
     Ok((StatusCode::CREATED, Json(class.into())))
 }
 
-/// Lists classes, optionally of one institution or programme.
+/// Lists classes, optionally of one institution (an institution lists its own with its id) or
+/// programme. Anyone may read the list.
 #[utoipa::path(get, path = "/classes", tag = "catalog", params(ClassParams),
     responses((status = 200, body = PageOf<ClassView>), (status = "4XX", body = Problem)))]
 pub async fn list_classes(

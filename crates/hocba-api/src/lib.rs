@@ -20,6 +20,7 @@ mod officials;
 pub mod oidc;
 mod operations;
 mod publication;
+mod results;
 mod server;
 mod verification;
 
@@ -165,6 +166,7 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(institutions::routes())
                 .merge(catalog::routes())
                 .merge(certificates::routes())
+                .merge(results::routes())
                 .merge(batch::routes())
                 .merge(clients::api_routes())
                 .merge(agencies::routes()),

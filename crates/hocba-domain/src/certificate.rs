@@ -157,6 +157,31 @@ stored_forms!(RevocationReason {
     KeyCompromise => "key_compromise",
 });
 
+/// Where a recorded completion stands, as its institution's listings show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CompletionStatus {
+    /// It has a certificate that is not revoked.
+    Live,
+    /// Every certificate it had is revoked, and no correction replaced it.
+    Revoked,
+    /// A correction replaced it (its certificate was revoked as `superseded`).
+    Superseded,
+}
+
+impl CompletionStatus {
+    /// The status of a completion: a correction decides it first, then whether any of its
+    /// certificates is unrevoked.
+    pub fn of(corrected: bool, has_live_certificate: bool) -> Self {
+        match (corrected, has_live_certificate) {
+            (true, _) => CompletionStatus::Superseded,
+            (false, true) => CompletionStatus::Live,
+            (false, false) => CompletionStatus::Revoked,
+        }
+    }
+}
+
 /// Where one of the registry's signing keys is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -384,5 +409,13 @@ mod tests {
             assert_eq!(RevocationReason::from_stored(reason.as_str()), Some(*reason));
         }
         assert_eq!(RevocationReason::from_stored("lost"), None);
+    }
+
+    #[test]
+    fn a_corrected_completion_is_superseded_whatever_its_certificates() {
+        assert_eq!(CompletionStatus::of(true, false), CompletionStatus::Superseded);
+        assert_eq!(CompletionStatus::of(true, true), CompletionStatus::Superseded);
+        assert_eq!(CompletionStatus::of(false, true), CompletionStatus::Live);
+        assert_eq!(CompletionStatus::of(false, false), CompletionStatus::Revoked);
     }
 }

@@ -26,8 +26,8 @@ pub use catalog::{
 };
 pub use certificate::{
     AccreditationFacts, CertificateFacts, CertificateNumber, CertificateNumberError,
-    InstitutionFacts, KeyStatus, Outcome, ProgramFacts, RevocationReason, STATUS_LIST_SIZE,
-    identity_hash, status_index,
+    CompletionStatus, InstitutionFacts, KeyStatus, Outcome, ProgramFacts, RevocationReason,
+    STATUS_LIST_SIZE, identity_hash, status_index,
 };
 pub use completion::{CompletionPostDraft, PostedCompletion, Taught};
 pub use dates::{DateError, DateSpan, Validity};

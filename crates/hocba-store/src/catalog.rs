@@ -90,7 +90,7 @@ fn into_program(model: program::Model) -> Result<Program, StoreError> {
     })
 }
 
-fn into_class(model: class::Model) -> Result<Class, StoreError> {
+pub(crate) fn into_class(model: class::Model) -> Result<Class, StoreError> {
     let mode = StudyMode::from_stored(&model.mode).ok_or_else(|| corrupt("classes", "mode"))?;
     Ok(Class {
         id: ClassId::from_uuid(model.id),

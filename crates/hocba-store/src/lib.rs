@@ -33,7 +33,8 @@ use crate::sqlite_log::SqliteLog;
 pub use audit::{AuditEvent, ChainReport};
 pub use catalog::{Category, Class, ClassQuery, Program};
 pub use certificates::{
-    BatchResults, Certificate, CompletionRecord, Posted, Revocation, Sign, SignedDocuments,
+    BatchResults, Certificate, ClassResults, CompletionQuery, CompletionRecord, CompletionResult,
+    Posted, Revocation, Sign, SignedDocuments,
 };
 pub use clients::ClientRecord;
 pub use error::StoreError;

@@ -1,0 +1,178 @@
+//! Issuing and signing a certificate for a recorded completion.
+
+use hocba_domain::{
+    CategoryCode, CertificateFacts, CertificateNumber, CompletionId, InstitutionFacts, KeyStatus,
+    NationalId, ProgramFacts, ProgramId, identity_hash,
+};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait};
+use serde_json::json;
+
+use uuid::Uuid;
+
+use crate::audit::{self, Change};
+use crate::catalog::stated_accreditation;
+use crate::entities::{certificate, completion, official, program, signing_key};
+use crate::institutions::load_institution;
+use crate::{Actor, Store, StoreError};
+
+use super::posting::Checked;
+use super::reads::certificates_of_completion;
+use super::status::reserve_status_slots;
+use super::{Certificate, Sign, into_certificate, into_completion, random_hex};
+
+impl Store {
+    /// Issues the certificate of a completion, signed by `sign` with key `kid`, in one
+    /// transaction with its status slot and audit event.
+    pub async fn issue_certificate(
+        &self,
+        actor: &Actor,
+        completion_id: CompletionId,
+        kid: &str,
+        sign: &Sign,
+    ) -> Result<Certificate, StoreError> {
+        let txn = self.write().await?;
+        ensure_active(&txn, kid).await?;
+        let completion = completion::Entity::find_by_id(completion_id.as_uuid())
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "completion" })?;
+        let live = certificates_of_completion(&txn, completion.id).await?;
+        if live.iter().any(|certificate| certificate.revocation.is_none()) {
+            return Err(StoreError::Conflict { field: "completion_id" });
+        }
+        let certificate = issue_in(&txn, &completion, kid, sign).await?;
+        audit::append(
+            &txn,
+            actor,
+            Change {
+                action: "certificate.issued",
+                subject_type: "certificate",
+                subject_id: certificate.id.to_string(),
+                details: json!({
+                    "number": certificate.number.as_str(),
+                    "completion_id": completion.id.to_string(),
+                    "kid": kid,
+                    "status_list": certificate.status_list,
+                    "status_index": certificate.status_index,
+                }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(certificate)
+    }
+}
+
+pub(super) fn institution_facts(institution: &crate::Institution) -> InstitutionFacts {
+    InstitutionFacts {
+        id: institution.id,
+        code: institution.code.as_str().to_owned(),
+        name: institution.name.clone(),
+    }
+}
+
+pub(super) async fn ensure_active(txn: &DatabaseTransaction, kid: &str) -> Result<(), StoreError> {
+    let active = signing_key::Entity::find_by_id(kid.to_owned())
+        .one(txn)
+        .await?
+        .is_some_and(|key| key.status == KeyStatus::Active.as_str());
+    if active { Ok(()) } else { Err(StoreError::KeyNotActive { kid: kid.to_owned() }) }
+}
+
+/// Issues one certificate inside `txn` (the caller checks the key and writes the audit event).
+pub(super) async fn issue_in(
+    txn: &DatabaseTransaction,
+    completion: &completion::Model,
+    kid: &str,
+    sign: &Sign,
+) -> Result<Certificate, StoreError> {
+    let holder = official::Entity::find_by_id(completion.official_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("completions", "official_id"))?;
+    let program = program::Entity::find_by_id(completion.program_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("completions", "program_id"))?;
+    let institution = load_institution(txn, completion.institution_id).await?;
+    // The accreditation in force on the completion's last day, whatever the institution's
+    // state today: a completion it was entitled to certify then keeps its certificate.
+    let category = CategoryCode::parse(&program.category_code)
+        .map_err(|_| StoreError::corrupt("programs", "category_code"))?;
+    let accreditation = stated_accreditation(&institution, &category, completion.ended_on)
+        .ok_or_else(|| StoreError::NotAccredited {
+            institution: institution.code.as_str().to_owned(),
+            category: category.as_str().to_owned(),
+            day: completion.ended_on,
+            reason: "no accreditation scope covered the completion's last day",
+        })?;
+    let row = Checked { accreditation, holder, program, completion: completion.clone() };
+    let slot = reserve_status_slots(txn, 1)
+        .await?
+        .pop_front()
+        .ok_or_else(|| StoreError::corrupt("status_lists", "no slot reserved"))?;
+    let certificate = certify(&row, institution_facts(&institution), slot, kid, sign)?;
+    let certificate = certificate::ActiveModel::from(certificate)
+        .insert(txn)
+        .await
+        .map_err(StoreError::unique("number"))?;
+    into_certificate(certificate, None)
+}
+
+/// Builds and signs the certificate of a checked completion, in a status slot the caller
+/// reserved. No I/O: several can be signed at once.
+pub(super) fn certify(
+    row: &Checked,
+    institution: InstitutionFacts,
+    (status_list, status_index): (i32, u32),
+    kid: &str,
+    sign: &Sign,
+) -> Result<certificate::Model, StoreError> {
+    let Checked { holder, program, accreditation, completion } = row;
+    let national_id = NationalId::parse_format(&holder.national_id)
+        .map_err(|_| StoreError::corrupt("officials", "national_id"))?;
+    let salt = random_hex::<16>();
+    let record = into_completion(completion.clone())?;
+    let issued_at = crate::now();
+    let facts = CertificateFacts {
+        certificate_id: Uuid::now_v7(),
+        number: CertificateNumber::new(issued_at.year(), rand::random()),
+        issued_at,
+        holder_name: holder.full_name.clone(),
+        identity_hash: identity_hash(&national_id, &salt),
+        identity_salt: salt,
+        completion_id: record.id,
+        started_on: record.started_on,
+        ended_on: record.ended_on,
+        duration_days: record.duration_days,
+        outcome: record.outcome,
+        score: record.score,
+        program: ProgramFacts {
+            id: ProgramId::from_uuid(program.id),
+            code: program.code.clone(),
+            title_vi: program.title_vi.clone(),
+            title_en: program.title_en.clone(),
+            category: program.category_code.clone(),
+            min_days: program.min_days,
+        },
+        institution,
+        accreditation: accreditation.clone(),
+        status_list,
+        status_index,
+    };
+    let signed = sign(&facts).map_err(|reason| StoreError::Signing { reason })?;
+    Ok(certificate::Model {
+        id: facts.certificate_id,
+        number: facts.number.as_str().to_owned(),
+        completion_id: completion.id,
+        official_id: completion.official_id,
+        institution_id: completion.institution_id,
+        kid: kid.to_owned(),
+        issued_at,
+        status_list,
+        status_index: i32::try_from(status_index)
+            .map_err(|_| StoreError::corrupt("certificates", "index"))?,
+        credential: signed.credential,
+        jws: signed.jws,
+    })
+}

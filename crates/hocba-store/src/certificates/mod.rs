@@ -1,0 +1,173 @@
+//! Completions and the certificates issued for them, a module per use case: posting one
+//! completion or its correction (`posting`), posting a class (`batch`), issuing a certificate
+//! inside the writing transaction (`issuing`), revocation as an append-only fact (`revoking`),
+//! status-list slots (`status`), reading certificates back (`reads`), and listing an
+//! institution's results (`listing`). What they share lives here: the records they return and
+//! the conversions from stored rows.
+
+mod batch;
+mod issuing;
+mod listing;
+mod posting;
+mod reads;
+mod revoking;
+mod status;
+
+pub use listing::{ClassResults, CompletionQuery, CompletionResult};
+
+use hocba_domain::{
+    CertificateFacts, CertificateNumber, ClassId, CompletionId, InstitutionId, OfficialId, Outcome,
+    ProgramId, RevocationReason,
+};
+use std::sync::Arc;
+
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::entities::{certificate, completion, revocation};
+
+/// A completion as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompletionRecord {
+    /// Hocba's id.
+    pub id: CompletionId,
+    /// Who completed it.
+    pub official_id: OfficialId,
+    /// The programme.
+    pub program_id: ProgramId,
+    /// The institution that delivered it.
+    pub institution_id: InstitutionId,
+    /// The class, when there was one.
+    pub class_id: Option<ClassId>,
+    /// First day of study.
+    pub started_on: Date,
+    /// Last day of study.
+    pub ended_on: Date,
+    /// Training days.
+    pub duration_days: i32,
+    /// The result.
+    pub outcome: Outcome,
+    /// Score out of 10.
+    pub score: Option<f64>,
+    /// When it was recorded.
+    pub posted_at: OffsetDateTime,
+    /// The completion this one corrects.
+    pub supersedes: Option<CompletionId>,
+}
+
+/// A posted completion and the certificate issued for it.
+pub type Posted = (CompletionRecord, Certificate);
+
+/// A batch's results, one per row in order: posted, or why not.
+pub type BatchResults = Vec<Result<Posted, StoreError>>;
+
+/// The signed forms of a certificate, made by the caller's signer from the facts.
+#[derive(Debug, Clone)]
+pub struct SignedDocuments {
+    /// The credential with its proof set (JSON text, stored byte for byte).
+    pub credential: String,
+    /// The same credential as a compact JWS, unless it is to be made when first served.
+    pub jws: Option<String>,
+}
+
+/// Turns facts into signed documents, inside the issuing transaction (on signing threads, for a
+/// batch).
+pub type Sign = Arc<dyn Fn(&CertificateFacts) -> Result<SignedDocuments, String> + Send + Sync>;
+
+/// A revocation, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// Why.
+    pub reason: RevocationReason,
+    /// A note for people.
+    pub note: Option<String>,
+    /// When.
+    pub revoked_at: OffsetDateTime,
+    /// Who (actor label).
+    pub revoked_by: String,
+}
+
+/// An issued certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    /// Hocba's id (the credential's `urn:uuid:`).
+    pub id: Uuid,
+    /// Public number.
+    pub number: CertificateNumber,
+    /// The completion it certifies.
+    pub completion_id: CompletionId,
+    /// The holder.
+    pub official_id: OfficialId,
+    /// The institution of the completion.
+    pub institution_id: InstitutionId,
+    /// The key that signed it.
+    pub kid: String,
+    /// When it was issued.
+    pub issued_at: OffsetDateTime,
+    /// Status list number.
+    pub status_list: i32,
+    /// Index in that list.
+    pub status_index: u32,
+    /// The credential as issued (JSON text).
+    pub credential: String,
+    /// The JWS as issued; `None` when it is made from the credential on demand (a posted class).
+    pub jws: Option<String>,
+    /// Its revocation, if revoked.
+    pub revocation: Option<Revocation>,
+}
+
+/// `N` random bytes in hex.
+fn random_hex<const N: usize>() -> String {
+    rand::random::<[u8; N]>().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn into_certificate(
+    model: certificate::Model,
+    revocation: Option<revocation::Model>,
+) -> Result<Certificate, StoreError> {
+    let corrupt = |detail: &str| StoreError::corrupt("certificates", detail);
+    let revocation = revocation
+        .map(|revoked| {
+            Ok::<_, StoreError>(Revocation {
+                reason: RevocationReason::from_stored(&revoked.reason)
+                    .ok_or_else(|| corrupt("reason"))?,
+                note: revoked.note,
+                revoked_at: revoked.revoked_at,
+                revoked_by: revoked.revoked_by,
+            })
+        })
+        .transpose()?;
+    Ok(Certificate {
+        id: model.id,
+        number: CertificateNumber::parse(&model.number).map_err(|_| corrupt("number"))?,
+        completion_id: CompletionId::from_uuid(model.completion_id),
+        official_id: OfficialId::from_uuid(model.official_id),
+        institution_id: InstitutionId::from_uuid(model.institution_id),
+        kid: model.kid,
+        issued_at: model.issued_at,
+        status_list: model.status_list,
+        status_index: u32::try_from(model.status_index).map_err(|_| corrupt("status_index"))?,
+        credential: model.credential,
+        jws: model.jws,
+        revocation,
+    })
+}
+
+fn into_completion(model: completion::Model) -> Result<CompletionRecord, StoreError> {
+    Ok(CompletionRecord {
+        id: CompletionId::from_uuid(model.id),
+        official_id: OfficialId::from_uuid(model.official_id),
+        program_id: ProgramId::from_uuid(model.program_id),
+        institution_id: InstitutionId::from_uuid(model.institution_id),
+        class_id: model.class_id.map(ClassId::from_uuid),
+        started_on: model.started_on,
+        ended_on: model.ended_on,
+        duration_days: model.duration_days,
+        outcome: Outcome::from_stored(&model.outcome)
+            .ok_or_else(|| StoreError::corrupt("completions", "outcome"))?,
+        score: model.score,
+        posted_at: model.posted_at,
+        supersedes: model.supersedes_id.map(CompletionId::from_uuid),
+    })
+}

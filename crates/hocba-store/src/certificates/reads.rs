@@ -1,0 +1,103 @@
+//! Reading certificates: by number, an official's, a completion's.
+
+use std::collections::HashMap;
+
+use hocba_domain::{CertificateNumber, OfficialId};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use uuid::Uuid;
+
+use crate::audit;
+use crate::entities::{certificate, official, revocation};
+use crate::{Actor, Store, StoreError};
+
+use super::{Certificate, into_certificate};
+
+impl Store {
+    /// A certificate by its number.
+    pub async fn certificate(&self, number: &CertificateNumber) -> Result<Certificate, StoreError> {
+        let model = certificate::Entity::find()
+            .filter(certificate::Column::Number.eq(number.as_str()))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "certificate" })?;
+        with_revocation(&self.db, model).await
+    }
+
+    /// An official's certificates, oldest first; the read is logged for the official to see.
+    pub async fn certificates_of(
+        &self,
+        reader: &Actor,
+        purpose: &str,
+        official_id: OfficialId,
+    ) -> Result<Vec<Certificate>, StoreError> {
+        let txn = self.write().await?;
+        official::Entity::find_by_id(official_id.as_uuid())
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "official" })?;
+        crate::officials::ensure_readable(&txn, official_id.as_uuid(), reader).await?;
+        crate::officials::log_read(&txn, official_id.as_uuid(), reader, purpose).await?;
+        let models = certificate::Entity::find()
+            .filter(certificate::Column::OfficialId.eq(official_id.as_uuid()))
+            .order_by_asc(certificate::Column::IssuedAt)
+            .all(&txn)
+            .await?;
+        let certificates = with_revocations(&txn, models).await?;
+        txn.commit().await?;
+        Ok(certificates)
+    }
+}
+
+pub(super) async fn certificates_of_completion(
+    txn: &DatabaseTransaction,
+    completion_id: Uuid,
+) -> Result<Vec<Certificate>, StoreError> {
+    let models = certificate::Entity::find()
+        .filter(certificate::Column::CompletionId.eq(completion_id))
+        .all(txn)
+        .await?;
+    with_revocations(txn, models).await
+}
+
+async fn with_revocations(
+    db: &impl ConnectionTrait,
+    models: Vec<certificate::Model>,
+) -> Result<Vec<Certificate>, StoreError> {
+    let mut certificates = Vec::with_capacity(models.len());
+    for model in models {
+        certificates.push(with_revocation(db, model).await?);
+    }
+    Ok(certificates)
+}
+
+pub(super) async fn with_revocation(
+    db: &impl ConnectionTrait,
+    model: certificate::Model,
+) -> Result<Certificate, StoreError> {
+    let revocation = revocation::Entity::find_by_id(model.id).one(db).await?;
+    into_certificate(model, revocation)
+}
+
+/// The number of the latest certificate of each of `completions` that has one.
+pub(super) async fn latest_certificates(
+    txn: &DatabaseTransaction,
+    completions: &[Uuid],
+) -> Result<HashMap<Uuid, CertificateNumber>, StoreError> {
+    let mut numbers = HashMap::with_capacity(completions.len());
+    for chunk in completions.chunks(audit::INSERT_CHUNK) {
+        let issued = certificate::Entity::find()
+            .filter(certificate::Column::CompletionId.is_in(chunk.iter().copied()))
+            .order_by_asc(certificate::Column::IssuedAt)
+            .all(txn)
+            .await?;
+        for model in issued {
+            let number = CertificateNumber::parse(&model.number)
+                .map_err(|_| StoreError::corrupt("certificates", "number"))?;
+            numbers.insert(model.completion_id, number);
+        }
+    }
+    Ok(numbers)
+}
