@@ -21,6 +21,7 @@ pub mod oidc;
 mod operations;
 mod publication;
 mod server;
+mod shape;
 mod verification;
 
 use std::time::Duration;
