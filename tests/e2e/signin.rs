@@ -71,6 +71,8 @@ async fn an_official_reads_their_own_record_and_nobody_elses(app: TestApp) {
     // The official sees who read their record: here, themselves.
     let reads = get(format!("/api/v1/officials/{own_id}/reads")).await;
     assert_eq!(reads.body[0]["reader"], format!("official:{own_id}"), "{:#}", reads.body);
+    let (kind, own) = (&reads.body[0]["reader_kind"], &reads.body[0]["own_read"]);
+    assert_eq!((kind, own), (&json!("official"), &json!(true)), "{:#}", reads.body);
 
     for uri in [
         format!("/api/v1/officials/{other_id}"),
