@@ -6,11 +6,11 @@
 use anyhow::Context;
 use hocba_api::AppState;
 use hocba_domain::{
-    AdministrativeLevel, ClassDraft, CompletionPostDraft, EmploymentDraft, Gender,
+    AdministrativeLevel, Agency, ClassDraft, CompletionPostDraft, EmploymentDraft, Gender,
     InstitutionDraft, InstitutionKind, LeadershipGroup, LeadershipLevel, NationalId, OfficialDraft,
     Outcome, ProgramDraft, ScopeDraft, StudyMode,
 };
-use hocba_store::{Actor, ClassQuery, PageRequest, StoreError};
+use hocba_store::{Actor, AgencyQuery, ClassQuery, PageRequest, StoreError};
 use time::macros::date;
 use time::{Date, Month, OffsetDateTime};
 
@@ -20,13 +20,9 @@ const MIDDLE_MALE: [&str; 5] = ["Văn", "Đức", "Minh", "Quốc", "Hữu"];
 const MIDDLE_FEMALE: [&str; 5] = ["Thị", "Ngọc", "Thu", "Thanh", "Hồng"];
 const GIVEN: [&str; 10] =
     ["An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Lan", "Long", "Tuyết"];
-const AGENCIES: [(&str, &str, AdministrativeLevel); 5] = [
-    ("G01.H29", "Sở Nội vụ tỉnh Hà Nam", AdministrativeLevel::Province),
-    ("G01.H29.03", "UBND xã Kim Bảng", AdministrativeLevel::Commune),
-    ("G09", "Bộ Nội vụ", AdministrativeLevel::Central),
-    ("G01.H29.01", "Sở Tài chính tỉnh Hà Nam", AdministrativeLevel::Province),
-    ("G01.H29.07", "UBND phường Phủ Lý", AdministrativeLevel::Commune),
-];
+/// The agencies the demo officials work at, from the directory the registry ships
+/// (`crates/hocba-domain/data/agencies.csv`), which gives their names and levels.
+const AGENCIES: [&str; 5] = ["G01.H29", "G01.H29.03", "G09", "G01.H29.01", "G01.H29.07"];
 
 struct DemoInstitution {
     code: &'static str,
@@ -118,7 +114,7 @@ pub async fn seed(app: &AppState) -> anyhow::Result<DemoFacts> {
     load(app).await?;
     let store = &app.store;
     let first_class = first_class(store).await?;
-    let national_id = demo_official(0).national_id;
+    let national_id = demo_official(0, &[]).national_id; // the number needs no agency
     let official_id = store
         .official_id_by_national_id(&NationalId::parse_format(&national_id)?)
         .await?
@@ -208,8 +204,9 @@ async fn load(app: &AppState) -> anyhow::Result<()> {
     let first_class = first_class(store).await?;
     let today = OffsetDateTime::now_utc().date();
     let outcomes = [Outcome::Excellent, Outcome::Good, Outcome::Fair, Outcome::Passed];
+    let directory = store.agencies(&AgencyQuery::default()).await?;
     for n in 0..50 {
-        let draft = demo_official(n);
+        let draft = demo_official(n, &directory);
         let (national_id, full_name, date_of_birth) =
             (draft.national_id.clone(), draft.full_name.clone(), draft.date_of_birth);
         store.create_official(&actor, draft.parse(today)?).await?;
@@ -239,7 +236,7 @@ async fn load(app: &AppState) -> anyhow::Result<()> {
         }
     }
     for (national_id, full_name, date_of_birth, gender) in NAMED {
-        let mut draft = demo_official(0);
+        let mut draft = demo_official(0, &directory);
         draft.national_id = national_id.to_owned();
         draft.full_name = full_name.to_owned();
         draft.date_of_birth = date_of_birth;
@@ -254,7 +251,7 @@ async fn load(app: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn demo_official(n: usize) -> OfficialDraft {
+fn demo_official(n: usize, directory: &[Agency]) -> OfficialDraft {
     let gender = if n.is_multiple_of(2) { Gender::Male } else { Gender::Female };
     let middle = if gender == Gender::Male { MIDDLE_MALE } else { MIDDLE_FEMALE };
     let full_name = format!(
@@ -270,7 +267,13 @@ fn demo_official(n: usize) -> OfficialDraft {
     let century_sex = (year - 1900) / 100 * 2 + i32::from(gender == Gender::Female);
     // Province 035 (Hà Nam); digits 7-12 are a serial, as the real ones are random.
     let national_id = format!("035{century_sex}{:02}{:06}", year % 100, 100_000 + n);
-    let (agency_code, agency_name, level) = AGENCIES[n % AGENCIES.len()];
+    let agency_code = AGENCIES[n % AGENCIES.len()];
+    let (agency_name, level) = directory
+        .iter()
+        .find(|agency| agency.code.as_str() == agency_code)
+        .map_or((agency_code.to_owned(), AdministrativeLevel::Province), |agency| {
+            (agency.name.clone(), agency.level)
+        });
     let leader = n.is_multiple_of(5);
     OfficialDraft {
         national_id,
@@ -280,7 +283,7 @@ fn demo_official(n: usize) -> OfficialDraft {
         ethnicity_code: Some(1),
         employment: EmploymentDraft {
             agency_code: agency_code.to_owned(),
-            agency_name: agency_name.to_owned(),
+            agency_name,
             level,
             rank_code: Some(if leader { "01.002" } else { "01.003" }.to_owned()),
             position_title: leader.then(|| "Trưởng phòng".to_owned()),

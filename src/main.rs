@@ -251,6 +251,12 @@ async fn serve(
         client_secrets: std::sync::Arc::default(),
         identity_provider: sign_in.identity_provider()?.map(std::sync::Arc::new),
     };
+    match &app.identity_provider {
+        Some(provider) => {
+            tracing::info!(issuer = provider.issuer(), "official sign-in is configured");
+        }
+        None => tracing::info!("official sign-in is off: no --oidc-issuer is set"),
+    }
     if demo {
         let facts = demo::seed(&app).await.context("cannot load the demo data")?;
         let token = mint_admin_token(&app.store, "demo").await?;

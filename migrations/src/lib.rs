@@ -14,6 +14,7 @@ mod m20261124_000005_index_completions_for_posting;
 mod m20261130_000006_derive_jws_on_demand;
 mod m20261201_000007_add_agency_keys;
 mod m20261202_000008_add_employment_supersedes;
+mod m20261205_000010_create_agency_directory;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_derive_jws_on_demand::Migration),
             Box::new(m20261201_000007_add_agency_keys::Migration),
             Box::new(m20261202_000008_add_employment_supersedes::Migration),
+            Box::new(m20261205_000010_create_agency_directory::Migration),
         ]
     }
 }

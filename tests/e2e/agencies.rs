@@ -82,6 +82,11 @@ async fn an_hr_key_reads_its_own_staff_and_nobody_else(app: TestApp) {
         reads.body.as_array().unwrap().iter().map(|r| r["reader"].as_str().unwrap()).collect();
     let reader = format!("agency:{AGENCY}/{key_id}");
     assert_eq!(readers, [reader.as_str(); 3]);
+    // Named as people would: the agency's name and the key's label, the raw id kept beside.
+    let first = &reads.body[0];
+    let named = (&first["reader_kind"], &first["reader_name"], &first["key_label"]);
+    assert_eq!(named, (&json!("agency"), &json!("Sở Nội vụ thành phố Hà Nội"), &json!("HR")));
+    assert_eq!(first["own_read"], false);
     let reads = app.get_as_admin(&format!("/api/v1/officials/{stranger_id}/reads")).await;
     assert_eq!(reads.body, json!([]));
 
@@ -264,7 +269,155 @@ async fn an_agency_code_is_checked(app: TestApp) {
     assert_eq!(answer.problem_fields(), ["label"]);
 }
 
+/// An official registered at `agency` from 2020, with `national_id`.
+fn at(agency: &str, national_id: &str) -> Value {
+    let mut body = official_body(national_id, "Phạm Thị Lan");
+    body["gender"] = json!("female");
+    body["employment"]["agency_code"] = json!(agency);
+    body
+}
+
+async fn the_directory_is_public_and_the_operator_adds_to_it(app: TestApp) {
+    let all = app.get("/api/v1/agencies").await;
+    assert_eq!(all.status, StatusCode::OK, "{:#}", all.body);
+    let agencies = all.body.as_array().unwrap();
+    let ministry = agencies.iter().find(|a| a["code"] == "G09").unwrap();
+    assert_eq!((&ministry["name"], &ministry["level"]), (&json!("Bộ Nội vụ"), &json!("central")));
+    let provinces_after_the_merger = app.get("/api/v1/agencies?on=2025-07-01").await.body;
+    let tops = provinces_after_the_merger
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["level"] == "province" && a["parent_code"].is_null())
+        .count();
+    assert_eq!(tops, 34);
+    let units = app.get("/api/v1/agencies?parent_code=G01.H29").await.body;
+    let codes: Vec<&Value> = units.as_array().unwrap().iter().map(|a| &a["code"]).collect();
+    assert_eq!(codes, [&json!("G01.H29.01"), &json!("G01.H29.03"), &json!("G01.H29.07")]);
+    let one = app.get("/api/v1/agencies/G01.H29").await;
+    assert_eq!(
+        (&one.body["name"], &one.body["parent_code"]),
+        (&json!("Sở Nội vụ thành phố Hà Nội"), &json!("T01"))
+    );
+    app.get("/api/v1/agencies/G99").await.assert_problem(StatusCode::NOT_FOUND, "not-found");
+
+    let unit = json!({
+        "code": "G01.H29.09", "name": "Phòng Công chức, viên chức", "parent_code": "G01.H29",
+        "level": "province", "valid_from": "2026-01-01"
+    });
+    let anonymous =
+        app.request(Method::POST, "/api/v1/agencies", None, Some(unit.to_string().into())).await;
+    anonymous.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    let added = app.post("/api/v1/agencies", &unit).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:#}", added.body);
+    assert_eq!(
+        app.get("/api/v1/agencies/G01.H29.09").await.body["name"],
+        "Phòng Công chức, viên chức"
+    );
+    app.post("/api/v1/agencies", &unit)
+        .await
+        .assert_problem(StatusCode::CONFLICT, "already-exists");
+    let mut orphan = unit.clone();
+    orphan["code"] = json!("G77.H01");
+    orphan["parent_code"] = json!("G77");
+    let refused = app.post("/api/v1/agencies", &orphan).await;
+    refused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown-reference");
+    assert_eq!(refused.problem_fields(), ["parent_code"]);
+    let trail = app.store.audit_trail("agency", "G01.H29.09").await.unwrap();
+    assert_eq!(trail.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["agency.created"]);
+    // Loading the directory again (each start) keeps what the operator added.
+    app.store.migrate().await.unwrap();
+    assert_eq!(app.get("/api/v1/agencies/G01.H29.09").await.status, StatusCode::OK);
+}
+
+async fn employment_periods_name_agencies_of_the_directory(app: TestApp) {
+    let unknown = app.post("/api/v1/officials", &at("G99.H01", "001185012345")).await;
+    unknown.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown-reference");
+    assert_eq!(unknown.problem_fields(), ["employment.agency_code"]);
+    // Hà Nam's People's Committee ended with the province on 2025-06-30: an open period from
+    // 2020 cannot be there; one that ends by then can.
+    let merged = app.post("/api/v1/officials", &at("T35", "001185012345")).await;
+    merged.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rule-violated");
+    assert_eq!(merged.problem_fields(), ["employment.agency_code"]);
+    let mut before_the_merger = at("T35", "001185012345");
+    before_the_merger["employment"]["valid_to"] = json!("2025-06-30");
+    let official = app.register_official(&before_the_merger).await;
+    let id = official["id"].as_str().unwrap();
+    let mut merged_open = at_the_finance_department("2020-01-01");
+    merged_open["agency_code"] = json!("T35");
+    let added = app.post(&format!("/api/v1/officials/{id}/employments"), &merged_open).await;
+    added.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rule-violated");
+    assert_eq!(added.problem_fields(), ["agency_code"]);
+    let after = app
+        .post(
+            &format!("/api/v1/officials/{id}/employments"),
+            &at_the_finance_department("2025-07-01"),
+        )
+        .await;
+    assert_eq!(after.status, StatusCode::CREATED, "{:#}", after.body);
+
+    // A transfer and a correction check the directory too.
+    let official = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let id = official["id"].as_str().unwrap();
+    let period = official["employments"][0]["id"].as_str().unwrap();
+    let mut next = at_the_finance_department("2025-07-01");
+    next["agency_code"] = json!("G99.H01");
+    let transfer = json!({ "employment_id": period, "employment": next });
+    let moved = app.post(&format!("/api/v1/officials/{id}/transfers"), &transfer).await;
+    moved.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown-reference");
+    assert_eq!(moved.problem_fields(), ["employment.agency_code"]);
+    let mut corrected = at_the_finance_department("2020-01-01");
+    corrected["agency_code"] = json!("G99.H01");
+    let uri = format!("/api/v1/officials/{id}/employments/{period}/correct");
+    let answer = app.post(&uri, &corrected).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown-reference");
+    assert_eq!(answer.problem_fields(), ["agency_code"]);
+    let fine =
+        json!({ "employment_id": period, "employment": at_the_finance_department("2025-07-01") });
+    let moved = app.post(&format!("/api/v1/officials/{id}/transfers"), &fine).await;
+    assert_eq!(moved.status, StatusCode::CREATED, "{:#}", moved.body);
+}
+
+async fn a_key_is_for_an_agency_of_the_directory_and_may_cover_its_subunits(app: TestApp) {
+    let refused = app.post("/api/v1/agencies/G99/keys", &json!({ "label": "HR" })).await;
+    refused.assert_problem(StatusCode::NOT_FOUND, "not-found");
+    let unit = app.register_official(&at("G01.H29.03", "001185012345")).await;
+    let unit_id = unit["id"].as_str().unwrap();
+    let (_, own_only) = agency_key(&app, AGENCY).await;
+    assert_eq!(seen_by(&app, &own_only, unit_id).await, UNSEEN);
+
+    let body = json!({ "label": "HR, with units", "include_subunits": true });
+    let created = app.post(&format!("/api/v1/agencies/{AGENCY}/keys"), &body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+    assert_eq!(created.body["include_subunits"], true);
+    let wide = created.body["token"].as_str().unwrap();
+    let lookup = json!({ "national_id": "001185012345" });
+    assert_eq!(app.post_as(wide, "/api/v1/officials/lookup", &lookup).await.status, StatusCode::OK);
+    let record =
+        app.request(Method::GET, &format!("/api/v1/officials/{unit_id}"), Some(wide), None).await;
+    assert_eq!(record.status, StatusCode::OK, "{:#}", record.body);
+    let search = app.post_as(wide, "/api/v1/officials/search", &json!({})).await;
+    assert_eq!(search.body["items"][0]["id"], unit_id, "{:#}", search.body);
+    let listed = app.get_as_admin(&format!("/api/v1/agencies/{AGENCY}/keys")).await.body;
+    let flags: Vec<&Value> =
+        listed.as_array().unwrap().iter().map(|k| &k["include_subunits"]).collect();
+    assert_eq!(flags, [&json!(false), &json!(true)]);
+    // The operator's search counts sub-units when asked to.
+    let by_agency = json!({ "agency_code": AGENCY, "include_subunits": true });
+    let found = app.post("/api/v1/officials/search", &by_agency).await;
+    assert_eq!(found.body["items"][0]["id"], unit_id, "{:#}", found.body);
+    let found = app.post("/api/v1/officials/search", &json!({ "agency_code": AGENCY })).await;
+    assert_eq!(found.body["items"], json!([]));
+    // A key of a sub-unit reads nothing of its parent's staff.
+    let staff = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let (_, unit_key) = agency_key(&app, "G01.H29.03").await;
+    assert_eq!(seen_by(&app, &unit_key, staff["id"].as_str().unwrap()).await, UNSEEN);
+}
+
 on_both_backends!(
+    the_directory_is_public_and_the_operator_adds_to_it,
+    employment_periods_name_agencies_of_the_directory,
+    a_key_is_for_an_agency_of_the_directory_and_may_cover_its_subunits,
     an_hr_key_reads_its_own_staff_and_nobody_else,
     a_transferred_official_is_invisible_to_the_agency_they_left,
     an_agency_reads_its_official_until_the_last_day,

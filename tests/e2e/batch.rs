@@ -29,7 +29,8 @@ async fn a_batch_reports_every_row_and_records_the_valid_ones(app: TestApp) {
     let ids = classmates(&app, 30).await;
     let mut rows: Vec<Value> = ids.iter().map(|id| row(&s.class, id, "Tran Van Binh")).collect();
     rows[3]["full_name"] = json!("Trần Văn Bảo"); // not the registered name
-    rows[7]["duration_days"] = json!("forty"); // malformed
+    rows[7]["duration_days"] = json!("forty"); // malformed, twice over
+    rows[7]["outcome"] = json!(7);
     rows.push(row(&s.class, &ids[0], "Trần Văn Bình")); // the same completion twice
     let answer = app.post_as(&s.token, "/api/v1/completions/batch", &json!({ "rows": rows })).await;
     assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
@@ -42,7 +43,9 @@ async fn a_batch_reports_every_row_and_records_the_valid_ones(app: TestApp) {
     assert_eq!(results[3]["status"], "rejected");
     assert_eq!(results[3]["problem"]["code"], "identity-mismatch");
     assert_eq!(results[3]["problem"]["errors"][0]["field"], "full_name");
-    assert_eq!(results[7]["problem"]["errors"][0]["field"], "duration_days");
+    let fields: Vec<&Value> =
+        results[7]["problem"]["errors"].as_array().unwrap().iter().map(|e| &e["field"]).collect();
+    assert_eq!(fields, [&json!("duration_days"), &json!("outcome")], "every shape error of a row");
     assert_eq!(results[30]["problem"]["code"], "duplicate-completion");
     // Every accepted row has its own certificate number and status slot.
     let numbers: std::collections::HashSet<_> =

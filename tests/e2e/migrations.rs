@@ -43,10 +43,13 @@ async fn certificates_with_a_stored_jws_survive_the_jws_migration_both_ways(app:
 async fn an_agency_key_keeps_its_migration(app: TestApp) {
     const AGENCY_KEYS: &str = "m20261201_000007_add_agency_keys";
     let created = app.post("/api/v1/agencies/G01.H29/keys", &json!({ "label": "HR" })).await.body;
+    // A refused step leaves the later migrations reverted: up again before the next request.
     assert!(app.store.migrate_down_through(AGENCY_KEYS).await.is_err());
+    app.store.migrate().await.expect("up again");
     let key = created["id"].as_str().unwrap();
     app.post(&format!("/api/v1/agencies/G01.H29/keys/{key}/revoke"), &json!({})).await;
     assert!(app.store.migrate_down_through(AGENCY_KEYS).await.is_err());
+    app.store.migrate().await.expect("up again");
     let listed = app.get_as_admin("/api/v1/agencies/G01.H29/keys").await.body;
     assert!(listed[0]["revoked_at"].is_string(), "{listed:#}");
 }
@@ -65,6 +68,8 @@ async fn an_ended_period_keeps_its_migration(app: TestApp) {
     let ended = app.post(&uri, &json!({ "valid_to": "2023-12-31" })).await;
     assert_eq!(ended.status, axum::http::StatusCode::OK, "{:#}", ended.body);
     assert!(app.store.migrate_down_through(SUPERSEDES).await.is_err());
+    // The migrations after the refused one were reverted: up again before reading.
+    app.store.migrate().await.expect("up again");
     let read = app.get_as_admin(&format!("/api/v1/officials/{}", id.as_str().unwrap())).await;
     assert_eq!(read.body["employments"][0]["valid_to"], "2023-12-31", "{:#}", read.body);
 }

@@ -91,6 +91,47 @@ async fn malformed_bodies_name_the_field(app: TestApp) {
     broken.assert_problem(StatusCode::BAD_REQUEST, "malformed-body");
 }
 
+/// docs/api.md: a body with several shape errors reports all of them in one answer, nested ones
+/// with their path, and echoes none of the values sent.
+async fn every_shape_error_is_reported_at_once(app: TestApp) {
+    let mut body = official_body("001085012345", "Nguyễn Văn An");
+    body["national_id"] = json!(35065100000_u64);
+    body["date_of_birth"] = json!("14/03/1985");
+    body["nickname"] = json!("Anh Ba");
+    body["employment"]["level"] = json!("huyện");
+    body["employment"]["salary"] = json!(10);
+    body["employment"].as_object_mut().unwrap().remove("agency_code");
+    let answer = app.post("/api/v1/officials", &body).await;
+    answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "malformed-body");
+    let mut fields = answer.problem_fields();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "date_of_birth",
+            "employment.agency_code",
+            "employment.level",
+            "employment.salary",
+            "national_id",
+            "nickname"
+        ],
+        "{:#}",
+        answer.body
+    );
+    let text = answer.body.to_string();
+    for sent in ["35065100000", "14/03/1985", "Anh Ba", "huyện"] {
+        assert!(!text.contains(sent), "{sent} echoed: {text}");
+    }
+    let reason = |field: &str| {
+        let errors = answer.body["errors"].as_array().unwrap();
+        errors.iter().find(|e| e["field"] == field).map(|e| e["reason"].clone()).unwrap()
+    };
+    assert_eq!(reason("national_id"), "expected a string");
+    assert_eq!(reason("date_of_birth"), "expected a date (YYYY-MM-DD)");
+    assert_eq!(reason("employment.agency_code"), "is required");
+    assert_eq!(reason("nickname"), "is not a field of this request");
+}
+
 async fn oversized_and_non_json_bodies_are_refused(app: TestApp) {
     let huge = Body::from(format!("{{\"full_name\": \"{}\"}}", "a".repeat(hocba_api::BODY_LIMIT)));
     let response =
@@ -445,6 +486,7 @@ on_both_backends!(
     every_invalid_field_is_reported_with_its_path,
     national_ids_inconsistent_with_the_person_are_rejected,
     malformed_bodies_name_the_field,
+    every_shape_error_is_reported_at_once,
     oversized_and_non_json_bodies_are_refused,
     writes_and_personal_reads_need_an_operator_token,
     lookup_by_national_id_is_logged_for_the_official,

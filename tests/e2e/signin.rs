@@ -71,6 +71,8 @@ async fn an_official_reads_their_own_record_and_nobody_elses(app: TestApp) {
     // The official sees who read their record: here, themselves.
     let reads = get(format!("/api/v1/officials/{own_id}/reads")).await;
     assert_eq!(reads.body[0]["reader"], format!("official:{own_id}"), "{:#}", reads.body);
+    let (kind, own) = (&reads.body[0]["reader_kind"], &reads.body[0]["own_read"]);
+    assert_eq!((kind, own), (&json!("official"), &json!(true)), "{:#}", reads.body);
 
     for uri in [
         format!("/api/v1/officials/{other_id}"),
@@ -139,7 +141,6 @@ async fn tokens_the_registry_cannot_trust_are_refused(app: TestApp) {
         ("no expiry", with(&|c| c["exp"] = Value::Null)),
         ("a not-before that is no time", with(&|c| c["nbf"] = json!("soon"))),
         ("not a personal ID number", with(&|c| c["sub"] = json!("an-123"))),
-        ("someone the registry does not know", id_token("001085099999")),
         ("another key", signed(&stranger, &header(), &claims("001085012345"))),
         ("no signature", unsigned),
     ];
@@ -149,6 +150,11 @@ async fn tokens_the_registry_cannot_trust_are_refused(app: TestApp) {
     }
     let me = app.request(Method::GET, "/api/v1/me", Some(&id_token("001085012345")), None).await;
     assert_eq!(me.status, StatusCode::OK, "and a good one is let in: {:#}", me.body);
+    // A good token of someone the registry has no record of: signed in, but nobody to act as.
+    let stranger = id_token("001085099999");
+    let me = app.request(Method::GET, "/api/v1/me", Some(&stranger), None).await;
+    me.assert_problem(StatusCode::FORBIDDEN, "official-not-registered");
+    assert!(!me.body.to_string().contains("001085099999"), "{:#}", me.body);
     // How long a token lives is the provider's call, up to the end of time (no overflow here).
     let forever = with(&|c| c["exp"] = json!(i64::MAX));
     let me = app.request(Method::GET, "/api/v1/me", Some(&forever), None).await;
@@ -158,6 +164,66 @@ async fn tokens_the_registry_cannot_trust_are_refused(app: TestApp) {
         signed(&PROVIDER_KEY, &json!({ "alg": "EdDSA", "typ": "JWT" }), &claims("001085012345"));
     let me = app.request(Method::GET, "/api/v1/me", Some(&unnamed), None).await;
     assert_eq!(me.status, StatusCode::OK, "{:#}", me.body);
+}
+
+/// The first lines `hocba serve` writes to stderr with these extra arguments, up to the one that
+/// contains `until` (killed then).
+fn serve_log_until(extra: &[&str], until: &str) -> String {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hocba"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--keys-dir"])
+        .arg(dir.path().join("keys"))
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", dir.path().join("hocba.db").display()))
+        .args(extra)
+        .env("HOCBA_ADMIN_TOKEN", crate::crash::ADMIN)
+        .env("RUST_LOG", "info")
+        .env_remove("HOCBA_OIDC_ISSUER")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut log = String::new();
+    // A generous bound for a loaded machine; the line comes before the server listens.
+    while let Ok(line) = received.recv_timeout(std::time::Duration::from_secs(120)) {
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains(until) {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    log
+}
+
+/// `serve` says at start whether officials can sign in, and at which issuer.
+#[test]
+fn serve_logs_whether_official_sign_in_is_configured() {
+    let log = serve_log_until(&[], "official sign-in");
+    assert!(log.contains("official sign-in is off"), "{log}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = json!({ "keys": [multikey::jwk(&PROVIDER_KEY.public_key(), "dev-1")] });
+    let path = dir.path().join("jwks.json");
+    std::fs::write(&path, jwks.to_string()).unwrap();
+    let path = path.display().to_string();
+    let args = ["--oidc-issuer", ISSUER, "--oidc-jwks", &path, "--oidc-audience", AUDIENCE];
+    let log = serve_log_until(&args, "official sign-in");
+    let line = log.lines().find(|line| line.contains("official sign-in")).unwrap_or_default();
+    assert!(line.contains("is configured") && line.contains(ISSUER), "{log}");
 }
 
 on_both_backends!(

@@ -199,7 +199,8 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
 }
 
 /// The official an identity provider's token was issued to. A valid token of someone the
-/// registry does not know is refused like an invalid one.
+/// registry does not know is a 403 that says so, not the 401 of a token the registry cannot
+/// trust: the person did sign in, and retrying the sign-in will not help.
 async fn signed_in_official(
     provider: &IdentityProvider,
     token: &str,
@@ -211,7 +212,7 @@ async fn signed_in_official(
             ApiError::Unauthenticated
         })?;
     let official = state.store.official_id_by_national_id(&national_id).await?;
-    official.map(Principal::signed_in).ok_or(ApiError::Unauthenticated)
+    official.map(Principal::signed_in).ok_or(ApiError::OfficialNotRegistered)
 }
 
 #[cfg(test)]

@@ -26,6 +26,9 @@ pub enum ApiError {
         /// 400 for broken JSON, 422 for JSON of the wrong shape.
         status: StatusCode,
     },
+    /// JSON of the wrong shape in more than one field: every one of them.
+    #[error("{} fields are of the wrong shape", .0.len())]
+    WrongShape(Vec<crate::shape::Finding>),
     /// A path or query parameter is malformed.
     #[error("{field}: {reason}")]
     BadParameter {
@@ -46,6 +49,10 @@ pub enum ApiError {
     /// Valid credentials that do not allow this.
     #[error("this token may not do that")]
     Forbidden,
+    /// A valid identity-provider token of a person the registry has no record of: they signed
+    /// in, but there is no official to act as (unlike a forged or expired token, a 401).
+    #[error("you are signed in, but the registry has no official with your personal ID number")]
+    OfficialNotRegistered,
     /// No such route.
     #[error("no such resource")]
     NoRoute,
@@ -168,6 +175,7 @@ impl ApiError {
         match self {
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation-failed"),
             ApiError::MalformedBody { status, .. } => (*status, "malformed-body"),
+            ApiError::WrongShape(_) => (StatusCode::UNPROCESSABLE_ENTITY, "malformed-body"),
             ApiError::BadParameter { .. } => (StatusCode::BAD_REQUEST, "bad-parameter"),
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
@@ -175,6 +183,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::OfficialNotRegistered => (StatusCode::FORBIDDEN, "official-not-registered"),
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not-found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
             ApiError::NoSigningKey => (StatusCode::SERVICE_UNAVAILABLE, "no-signing-key"),
@@ -228,6 +237,14 @@ impl ApiError {
             ApiError::MalformedBody { field: Some(field), reason, .. } => {
                 one(field, "malformed", reason.clone())
             }
+            ApiError::WrongShape(findings) => findings
+                .iter()
+                .map(|finding| FieldProblem {
+                    field: finding.field.clone(),
+                    code: "malformed".to_owned(),
+                    reason: finding.reason.clone(),
+                })
+                .collect(),
             ApiError::BadParameter { field, reason } => one(field, "bad-parameter", reason.clone()),
             ApiError::Store(StoreError::Conflict { field }) => {
                 one(field, "already-exists", "is already registered".to_owned())

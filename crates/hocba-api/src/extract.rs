@@ -16,11 +16,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::ApiError;
+use crate::shape::Finding;
 
 /// A JSON body. Unknown fields, wrong types and missing fields are reported with their path.
 pub struct Json<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+impl<S: Send + Sync, T: DeserializeOwned + ToSchema> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
@@ -37,7 +38,7 @@ pub struct DigestedJson<T> {
     pub digest: String,
 }
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for DigestedJson<T> {
+impl<S: Send + Sync, T: DeserializeOwned + ToSchema> FromRequest<S> for DigestedJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
@@ -80,15 +81,21 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
-/// Deserializes `bytes`, turning serde's error into one that names the field.
-pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// Deserializes `bytes`; JSON of the wrong shape is refused with every field at fault.
+pub(crate) fn parse_json<T: DeserializeOwned + ToSchema>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
-                shape_error(&path, &strip_position(&inner.to_string()))
+                let first = shape_error(&path, &strip_position(&inner.to_string()));
+                // The body is JSON (serde refused its shape, not its syntax) unless a syntax
+                // error lies past the field refused: then that one field is all there is.
+                match serde_json::from_slice::<serde_json::Value>(bytes) {
+                    Ok(body) => every_shape_error::<T>(&body, first),
+                    Err(_) => first,
+                }
             }
             // Syntax errors are serde_json's own fixed sentences ("expected value"): no value.
             _ => ApiError::MalformedBody {
@@ -106,10 +113,33 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     Ok(value)
 }
 
-/// Deserializes one already-parsed JSON value (a row of a batch), naming the offending field.
-pub(crate) fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value)
-        .map_err(|error| shape_error(&error.path().to_string(), &error.into_inner().to_string()))
+/// Deserializes one already-parsed JSON value (a row of a batch), naming every field at fault.
+pub(crate) fn parse_value<T: DeserializeOwned + ToSchema>(
+    value: serde_json::Value,
+) -> Result<T, ApiError> {
+    let checked = value.clone();
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let first = shape_error(&error.path().to_string(), &error.into_inner().to_string());
+        every_shape_error::<T>(&checked, first)
+    })
+}
+
+/// `first`, serde's finding, with every other field of `body` at fault (see [`crate::shape`]).
+/// serde's words win for a field both name: they know the Rust type (`u8`'s upper bound).
+fn every_shape_error<T: ToSchema>(body: &serde_json::Value, first: ApiError) -> ApiError {
+    let ApiError::MalformedBody { field: Some(field), reason, status } = first else {
+        return first;
+    };
+    let mut findings = crate::shape::findings::<T>(body);
+    match findings.iter_mut().find(|finding| finding.field == field) {
+        Some(same) => same.reason = reason,
+        None => findings.insert(0, Finding { field, reason }),
+    }
+    if let [only] = findings.as_slice() {
+        let Finding { field, reason } = only.clone();
+        return ApiError::MalformedBody { field: Some(field), reason, status };
+    }
+    ApiError::WrongShape(findings)
 }
 
 /// JSON of the wrong shape at `path`, as serde described it in `message`.
@@ -367,7 +397,7 @@ impl<T> PageOf<T> {
 mod tests {
     use super::*;
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Outer {
@@ -375,7 +405,7 @@ mod tests {
         inner: Inner,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Inner {
@@ -406,7 +436,7 @@ mod tests {
         );
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Person {
@@ -463,14 +493,61 @@ mod tests {
         let (field, reason) = refusal(&unknown, "Nguyễn");
         assert_eq!(field.as_deref(), Some("họ_tên"));
         assert_eq!(reason, "is not a field of this request");
-        let (field, reason) = refusal(r#"{"national_id":"001085012345"}"#, "0010850");
-        assert_eq!((field.as_deref(), reason.as_str()), (Some("date_of_birth"), "is required"));
+        let missing = every_refusal(r#"{"national_id":"001085012345"}"#);
+        let required = |field: &str| (field.to_owned(), "is required".to_owned());
+        assert_eq!(missing, [required("date_of_birth"), required("gender")]);
         let twice = format!(r#"{{{PERSON},"national_id":"079085012345"}}"#);
         let (field, reason) = refusal(&twice, "079085012345");
         assert_eq!(
             (field.as_deref(), reason.as_str()),
             (Some("national_id"), "is given more than once")
         );
+    }
+
+    /// Field and reason of each shape error of a refused `Person`.
+    fn every_refusal(body: &str) -> Vec<(String, String)> {
+        match parse_json::<Person>(body.as_bytes()).expect_err("refused") {
+            ApiError::WrongShape(findings) => {
+                findings.into_iter().map(|finding| (finding.field, finding.reason)).collect()
+            }
+            other => panic!("one error only: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_shape_error_is_reported_at_once() {
+        let body = r#"{"national_id":35065100000,"gender":"nam","days":"ten","extra":"Lê Thị Hoa",
+            "class_id":"19850314"}"#;
+        let found = every_refusal(body);
+        let text = format!("{found:?}");
+        for sent in ["35065100000", "nam\"", "ten", "Lê Thị", "19850314"] {
+            assert!(!text.contains(sent), "{sent} echoed in {text}");
+        }
+        let expected = [
+            ("national_id", "expected a string"),
+            ("gender", "expected `male` or `female`"),
+            // The schema knows the lower bound only; serde's words are kept for its own finding.
+            ("days", "expected a whole number from 0"),
+            ("extra", "is not a field of this request"),
+            ("class_id", "expected a UUID"),
+            ("date_of_birth", "is required"),
+        ];
+        let mut found = found;
+        found.sort();
+        let mut expected: Vec<(String, String)> =
+            expected.iter().map(|(f, r)| ((*f).to_owned(), (*r).to_owned())).collect();
+        expected.sort();
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn nested_shape_errors_are_reported_with_their_path() {
+        let found = match parse_json::<Outer>(br#"{"inner":{"count":"x","more":1}}"#) {
+            Err(ApiError::WrongShape(findings)) => findings,
+            other => panic!("unexpected {other:?}"),
+        };
+        let fields: Vec<&str> = found.iter().map(|finding| finding.field.as_str()).collect();
+        assert_eq!(fields, ["inner.count", "inner.more", "name"]);
     }
 
     #[test]

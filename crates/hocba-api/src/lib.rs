@@ -22,6 +22,7 @@ mod operations;
 mod publication;
 mod results;
 mod server;
+mod shape;
 mod verification;
 
 use std::time::Duration;

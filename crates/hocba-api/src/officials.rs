@@ -10,7 +10,7 @@ use hocba_domain::{
     AdministrativeLevel, AgencyCode, EmploymentDraft, EmploymentId, Gender, Invalid,
     LeadershipGroup, LeadershipLevel, NationalId, OfficialDraft, OfficialId, TransferDraft,
 };
-use hocba_store::{EmploymentRecord, Official, OfficialQuery, OfficialSummary};
+use hocba_store::{Actor, EmploymentRecord, Official, OfficialQuery, OfficialSummary, ReaderKind};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
@@ -160,6 +160,9 @@ pub struct SearchBody {
     pub name: Option<String>,
     /// Agency code of an employment period in force on `on`.
     pub agency_code: Option<String>,
+    /// Whether a period at one of the agency's sub-units counts too (operator; an HR key's
+    /// search counts them when the key covers sub-units). `false` when absent.
+    pub include_subunits: Option<bool>,
     /// Day the agency filter refers to; today when absent.
     pub on: Option<Date>,
     /// Cursor from the previous page.
@@ -200,11 +203,48 @@ pub struct EndEmploymentBody {
     pub valid_to: Date,
 }
 
-/// A record of someone reading an official's record.
+/// Who read an official's record.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReaderKindView {
+    /// The registry's operator.
+    Operator,
+    /// A training institution.
+    Institution,
+    /// An agency's HR department.
+    Agency,
+    /// An official signed in (see `own`).
+    Official,
+    /// The registry itself.
+    System,
+}
+
+impl From<ReaderKind> for ReaderKindView {
+    fn from(kind: ReaderKind) -> Self {
+        match kind {
+            ReaderKind::Operator => ReaderKindView::Operator,
+            ReaderKind::Institution => ReaderKindView::Institution,
+            ReaderKind::Agency => ReaderKindView::Agency,
+            ReaderKind::Official => ReaderKindView::Official,
+            ReaderKind::System => ReaderKindView::System,
+        }
+    }
+}
+
+/// A record of someone reading an official's record, naming the reader as people would.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecordReadView {
-    /// Who read it (`admin:<token id>`).
+    /// Who read it, as logged (`agency:G01.H29/<key id>`, `admin:<token id>`,
+    /// `client:<API client id>`, `official:<official id>`).
     pub reader: String,
+    /// What kind of reader.
+    pub reader_kind: ReaderKindView,
+    /// The agency's or institution's name (`Sở Nội vụ thành phố Hà Nội`).
+    pub reader_name: Option<String>,
+    /// The label of the HR key, API client or operator token used.
+    pub key_label: Option<String>,
+    /// Whether the official read their own record.
+    pub own_read: bool,
     /// Through which route.
     pub purpose: String,
     /// When.
@@ -266,7 +306,7 @@ pub async fn lookup_official(
 
 /// Searches officials by accent-insensitive name and by agency (operator; an HR department
 /// searches its own staff of today only: `agency_code`, if given, must be its own, and `on`
-/// is today).
+/// is today; its key's `include_subunits` decides whether sub-units' staff count).
 #[utoipa::path(post, path = "/officials/search", tag = "officials", security(("bearer" = [])),
     request_body = SearchBody,
     responses((status = 200, body = PageOf<OfficialSummaryView>), (status = "4XX", body = Problem)))]
@@ -286,12 +326,16 @@ pub async fn search_officials(
         // An official reads their own record; they do not search for others.
         return Err(ApiError::Forbidden);
     }
-    let (agency, on) = match (reader.agency().cloned(), asked) {
+    let key_covers_subunits =
+        matches!(reader.actor(), Actor::Agency { include_subunits: true, .. });
+    let (agency, on, include_subunits) = match (reader.agency().cloned(), asked) {
         (Some(own), Some(asked)) if asked != own => return Err(ApiError::Forbidden),
-        (Some(own), _) => (Some(own), today()),
-        (None, asked) => (asked, body.on.unwrap_or_else(today)),
+        (Some(own), _) => (Some(own), today(), key_covers_subunits),
+        (None, asked) => {
+            (asked, body.on.unwrap_or_else(today), body.include_subunits.unwrap_or(false))
+        }
     };
-    let query = OfficialQuery { name: body.name, on: Some(on), agency };
+    let query = OfficialQuery { name: body.name, on: Some(on), agency, include_subunits };
     let found = app.store.search_officials(&query, page).await?;
     Ok(Json(PageOf::from_page(found, OfficialSummaryView::from)))
 }
@@ -378,7 +422,8 @@ pub async fn correct_employment(
 }
 
 /// Who has read this official's record, and through which route (the operator, or the official
-/// signed in).
+/// signed in): each reader named as people would (the agency's name and the key's label, the
+/// institution's name, the operator's token label), the official's own reads marked.
 #[utoipa::path(get, path = "/officials/{id}/reads", tag = "officials", security(("bearer" = [])),
     params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
     responses((status = 200, body = Vec<RecordReadView>), (status = "4XX", body = Problem)))]
@@ -391,7 +436,15 @@ pub async fn get_record_reads(
     Ok(Json(
         reads
             .into_iter()
-            .map(|(reader, purpose, read_at)| RecordReadView { reader, purpose, read_at })
+            .map(|read| RecordReadView {
+                reader: read.reader,
+                reader_kind: read.kind.into(),
+                reader_name: read.organisation,
+                key_label: read.key_label,
+                own_read: read.own,
+                purpose: read.purpose,
+                read_at: read.read_at,
+            })
             .collect(),
     ))
 }

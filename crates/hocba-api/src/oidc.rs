@@ -77,6 +77,11 @@ impl IdentityProvider {
         Self::new(issuer, audience, &jwks)
     }
 
+    /// The issuer whose tokens are accepted.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
     /// Whether `token` looks like a JWT rather than one of the registry's own tokens.
     pub fn is_jwt(token: &str) -> bool {
         token.bytes().filter(|byte| *byte == b'.').count() == 2

@@ -103,6 +103,16 @@ impl Validity {
     pub fn covers(&self, day: Date) -> bool {
         self.from <= day && self.to.is_none_or(|to| day <= to)
     }
+
+    /// Whether `inner` lies wholly within this period (an open `inner` only within an open one).
+    pub fn encloses(&self, inner: &Validity) -> bool {
+        let ends_in_time = match (self.to, inner.to) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(end), Some(inner_end)) => inner_end <= end,
+        };
+        self.from <= inner.from && ends_in_time
+    }
 }
 
 #[cfg(test)]

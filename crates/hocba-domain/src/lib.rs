@@ -6,6 +6,7 @@
 //! `clippy.toml` beside this file enforces it). Values are parsed once, at the edge, into types
 //! that can only hold valid data ("parse, don't validate").
 
+pub mod agency;
 pub mod catalog;
 pub mod certificate;
 pub mod characters;
@@ -20,6 +21,9 @@ pub mod official;
 mod stored;
 pub mod validation;
 
+pub use agency::{
+    AGENCY_DIRECTORY, Agency, AgencyDraft, DirectoryError, parse_directory, with_subunits,
+};
 pub use catalog::{
     CategoryCode, CategoryFamily, ClassDraft, NewClass, NewProgram, ProgramCode, ProgramDraft,
     StudyMode, TAXONOMY,

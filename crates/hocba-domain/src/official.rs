@@ -252,15 +252,16 @@ pub struct Transfer {
     pub started: Employment,
 }
 
-/// Whether an official with these employment periods is on `agency`'s staff on `day`: what
-/// lets that agency's HR department read their record. (An official between two periods, or
-/// transferred away, is nobody's staff for that agency.)
+/// Whether an official with these employment periods is on the staff of one of `agencies` on
+/// `day`: what lets an HR department read their record. `agencies` is the key's agency, with
+/// its sub-units if the key covers them ([`crate::with_subunits`]). (An official between two
+/// periods, or transferred away, is nobody's staff for that agency.)
 pub fn on_staff_of<'a>(
     periods: impl IntoIterator<Item = &'a Employment>,
-    agency: &AgencyCode,
+    agencies: &[AgencyCode],
     day: Date,
 ) -> bool {
-    periods.into_iter().any(|period| period.places_at(agency, day))
+    periods.into_iter().any(|period| agencies.iter().any(|agency| period.places_at(agency, day)))
 }
 
 /// An employment period as submitted, before validation.
@@ -468,11 +469,14 @@ mod tests {
             ..current
         };
         let periods = [ended, current];
+        let (agency, other) = ([agency], [other]);
         assert!(on_staff_of(&periods, &agency, date!(2019 - 12 - 31)));
         assert!(!on_staff_of(&periods, &agency, date!(2020 - 01 - 01)));
         assert!(on_staff_of(&periods, &other, date!(2026 - 12 - 01)));
         assert!(!on_staff_of(&periods, &other, date!(2014 - 06 - 01)));
         assert!(!on_staff_of(&[], &agency, date!(2026 - 12 - 01)));
+        let parent_and_unit = [agency[0].clone(), other[0].clone()];
+        assert!(on_staff_of(&periods, &parent_and_unit, date!(2026 - 12 - 01)));
     }
 
     fn period(from: Date, to: Option<Date>) -> Employment {

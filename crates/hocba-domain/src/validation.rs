@@ -62,6 +62,9 @@ pub enum Violation {
     /// Training whose last day is after today: a completion is posted once it has ended.
     #[error("the training must have ended by today")]
     TrainingNotEnded,
+    /// An agency named as its own parent.
+    #[error("must not be the agency itself")]
+    OwnParent,
     /// More training days than the calendar days from the first to the last day.
     #[error("must not exceed the {days} calendar days from the first to the last day")]
     DurationBeyondSpan {
@@ -89,6 +92,7 @@ impl Violation {
             Violation::BeforeMinimumAge => "before-minimum-age",
             Violation::TrainingNotEnded => "training-not-ended",
             Violation::DurationBeyondSpan { .. } => "duration-beyond-span",
+            Violation::OwnParent => "own-parent",
         }
     }
 }

@@ -165,6 +165,7 @@ impl Store {
             expires_at: Set(Some(expires_at)),
             client_id: Set(Some(client.id)),
             agency_code: Set(None),
+            include_subunits: Set(false),
         }
         .insert(&txn)
         .await

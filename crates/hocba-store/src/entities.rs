@@ -180,6 +180,26 @@ pub mod api_token {
         pub expires_at: Option<TimeDateTimeWithTimeZone>,
         pub client_id: Option<Uuid>,
         pub agency_code: Option<String>,
+        /// Whether an agency key also reads the staff of the agency's sub-units.
+        pub include_subunits: bool,
+    }
+    no_relations!();
+}
+
+pub mod agency {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "agencies")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        pub name: String,
+        pub parent_code: Option<String>,
+        pub level: String,
+        pub valid_from: TimeDate,
+        pub valid_to: Option<TimeDate>,
+        pub created_at: TimeDateTimeWithTimeZone,
     }
     no_relations!();
 }

@@ -5,6 +5,7 @@
 //! the change together with its audit event, and returns records. Nothing above this crate sees a
 //! sea-orm type or writes SQL.
 
+mod agencies;
 mod audit;
 mod catalog;
 mod certificates;
@@ -30,6 +31,7 @@ use uuid::Uuid;
 
 use crate::sqlite_log::SqliteLog;
 
+pub use agencies::AgencyQuery;
 pub use audit::{AuditEvent, ChainReport};
 pub use catalog::{Category, Class, ClassQuery, Program};
 pub use certificates::{
@@ -41,7 +43,9 @@ pub use error::StoreError;
 pub use idempotency::{Answer, IdempotencyKey, Replay};
 pub use institutions::Institution;
 pub use keys::SigningKeyRecord;
-pub use officials::{EmploymentRecord, Official, OfficialQuery, OfficialSummary};
+pub use officials::{
+    EmploymentRecord, Official, OfficialQuery, OfficialSummary, ReaderKind, RecordRead,
+};
 pub use page::{Page, PageRequest};
 pub use tokens::{AgencyKey, Principal, Role, TokenRecord};
 
@@ -75,6 +79,8 @@ pub enum Actor {
         agency_code: hocba_domain::AgencyCode,
         /// The API key used.
         token_id: Uuid,
+        /// Whether the key reads the staff of the agency's sub-units too.
+        include_subunits: bool,
     },
 }
 
@@ -88,7 +94,7 @@ impl Actor {
             Actor::Institution { client_id, .. } => format!("client:{client_id}"),
             Actor::Official { official_id } => format!("official:{official_id}"),
             // The agency's code tells the official whose HR department read their record.
-            Actor::Agency { agency_code, token_id } => {
+            Actor::Agency { agency_code, token_id, .. } => {
                 format!("agency:{}/{token_id}", agency_code.as_str())
             }
         }
@@ -167,10 +173,12 @@ impl Store {
         Ok(Store { db, sqlite_log })
     }
 
-    /// Applies pending migrations and loads the national taxonomy of categories.
+    /// Applies pending migrations and loads the national taxonomy of categories and the
+    /// directory of agencies.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         Migrator::up(&self.db, None).await?;
-        self.load_taxonomy().await
+        self.load_taxonomy().await?;
+        self.load_agencies().await
     }
 
     /// Reverts the last `steps` migrations, or every one (used by the migration tests).

@@ -20,8 +20,11 @@ use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::agencies::{ensure_listed, reach};
 use crate::audit::{self, Change};
-use crate::entities::{employment, official, record_read};
+use crate::entities::{
+    agency, api_token, employment, institution, institution_client, official, record_read,
+};
 use crate::{Actor, Page, PageRequest, Store, StoreError};
 
 /// One period of employment as stored.
@@ -73,6 +76,165 @@ pub struct OfficialSummary {
     pub birth_year: i32,
 }
 
+/// Who read a record, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReaderKind {
+    /// The registry's operator.
+    Operator,
+    /// A training institution, through one of its API clients.
+    Institution,
+    /// An agency's HR department, through one of its keys.
+    Agency,
+    /// An official, signed in.
+    Official,
+    /// The registry itself.
+    System,
+}
+
+impl ReaderKind {
+    /// The form shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReaderKind::Operator => "operator",
+            ReaderKind::Institution => "institution",
+            ReaderKind::Agency => "agency",
+            ReaderKind::Official => "official",
+            ReaderKind::System => "system",
+        }
+    }
+}
+
+/// One read of an official's record, with the reader named as people would name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRead {
+    /// The reader as logged (`agency:G01.H29/<key id>`, `admin:<token id>`…).
+    pub reader: String,
+    /// What kind of reader.
+    pub kind: ReaderKind,
+    /// The institution's or agency's name, when the reader is one.
+    pub organisation: Option<String>,
+    /// The label of the key, API client or operator token used.
+    pub key_label: Option<String>,
+    /// Whether the official read their own record.
+    pub own: bool,
+    /// Through which route.
+    pub purpose: String,
+    /// When.
+    pub read_at: OffsetDateTime,
+}
+
+/// A logged reader, named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NamedReader {
+    kind: ReaderKind,
+    /// The token, client or official id in the label.
+    id: Option<Uuid>,
+    organisation: Option<String>,
+    key_label: Option<String>,
+    own: bool,
+}
+
+/// The names behind the readers of a read log, loaded once for the whole log.
+struct ReaderNames {
+    token_labels: HashMap<Uuid, String>,
+    /// API client id to (its label, its institution's name).
+    clients: HashMap<Uuid, (String, String)>,
+    agencies: HashMap<String, String>,
+}
+
+/// A logged reader label split into its kind and parts: `client:<id>`, `agency:<code>/<id>`...
+fn parse_reader(label: &str) -> (ReaderKind, Option<&str>, Option<Uuid>) {
+    let uuid = |raw: &str| Uuid::parse_str(raw).ok();
+    match label.split_once(':') {
+        Some(("admin", id)) => (ReaderKind::Operator, None, uuid(id)),
+        Some(("client", id)) => (ReaderKind::Institution, None, uuid(id)),
+        Some(("official", id)) => (ReaderKind::Official, None, uuid(id)),
+        Some(("agency", rest)) => match rest.rsplit_once('/') {
+            Some((code, id)) => (ReaderKind::Agency, Some(code), uuid(id)),
+            None => (ReaderKind::Agency, Some(rest), None),
+        },
+        _ => (ReaderKind::System, None, None),
+    }
+}
+
+impl ReaderNames {
+    async fn load(
+        db: &impl ConnectionTrait,
+        reads: &[record_read::Model],
+    ) -> Result<ReaderNames, StoreError> {
+        let parsed: Vec<_> = reads.iter().map(|read| parse_reader(&read.reader)).collect();
+        let ids_of = |kinds: &[ReaderKind]| -> Vec<Uuid> {
+            let mut ids: Vec<Uuid> = parsed
+                .iter()
+                .filter(|(kind, _, _)| kinds.contains(kind))
+                .filter_map(|(_, _, id)| *id)
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        let token_labels = api_token::Entity::find()
+            .filter(
+                api_token::Column::Id.is_in(ids_of(&[ReaderKind::Operator, ReaderKind::Agency])),
+            )
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|token| (token.id, token.label))
+            .collect();
+        let client_rows = institution_client::Entity::find()
+            .filter(institution_client::Column::Id.is_in(ids_of(&[ReaderKind::Institution])))
+            .all(db)
+            .await?;
+        let institution_names: HashMap<Uuid, String> = institution::Entity::find()
+            .filter(
+                institution::Column::Id
+                    .is_in(client_rows.iter().map(|client| client.institution_id)),
+            )
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row.name))
+            .collect();
+        let clients = client_rows
+            .into_iter()
+            .map(|client| {
+                let name =
+                    institution_names.get(&client.institution_id).cloned().unwrap_or_default();
+                (client.id, (client.label, name))
+            })
+            .collect();
+        let mut codes: Vec<&str> = parsed.iter().filter_map(|(_, code, _)| *code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let agencies = agency::Entity::find()
+            .filter(agency::Column::Code.is_in(codes))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| (row.code, row.name))
+            .collect();
+        Ok(ReaderNames { token_labels, clients, agencies })
+    }
+
+    fn name(&self, label: &str) -> NamedReader {
+        let (kind, code, id) = parse_reader(label);
+        let token_label = id.and_then(|id| self.token_labels.get(&id).cloned());
+        let (organisation, key_label) = match kind {
+            ReaderKind::Operator => (None, token_label),
+            ReaderKind::Agency => {
+                (code.and_then(|code| self.agencies.get(code).cloned()), token_label)
+            }
+            ReaderKind::Institution => match id.and_then(|id| self.clients.get(&id)) {
+                Some((client, institution)) => (Some(institution.clone()), Some(client.clone())),
+                None => (None, None),
+            },
+            ReaderKind::Official | ReaderKind::System => (None, None),
+        };
+        NamedReader { kind, id, organisation, key_label, own: false }
+    }
+}
+
 /// Filters of an official search; every filter given must match.
 #[derive(Debug, Clone, Default)]
 pub struct OfficialQuery {
@@ -80,6 +242,8 @@ pub struct OfficialQuery {
     pub name: Option<String>,
     /// Agency of an employment period in force on `on`.
     pub agency: Option<AgencyCode>,
+    /// Whether a period at one of the agency's sub-units counts too.
+    pub include_subunits: bool,
     /// The day the agency filter refers to.
     pub on: Option<Date>,
 }
@@ -302,6 +466,7 @@ impl Store {
         new: NewOfficial,
     ) -> Result<Official, StoreError> {
         let txn = self.write().await?;
+        ensure_listed(&txn, &new.employment, "employment.agency_code").await?;
         let now = crate::now();
         let id = Uuid::now_v7();
         let model = official::ActiveModel {
@@ -347,6 +512,7 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound { entity: "official" })?;
+        ensure_listed(&txn, &employment, "agency_code").await?;
         employment_row(id.as_uuid(), &employment, None, crate::now()).insert(&txn).await?;
         let details = json!({
             "agency_code": employment.agency_code.as_str(),
@@ -369,6 +535,7 @@ impl Store {
         let ended = current
             .ended_on(last_day)
             .map_err(|reason| StoreError::Rule { field: "valid_to", reason: reason.to_string() })?;
+        ensure_listed(&txn, &ended, "valid_to").await?;
         let row = supersede(&txn, official.id, period, &ended, crate::now()).await?;
         commit_change(txn, actor, official, "official.employment_ended", period_details(&row)).await
     }
@@ -384,6 +551,8 @@ impl Store {
         let txn = self.write().await?;
         let (official, current) = period_in_effect(&txn, id, request.from).await?;
         let Transfer { ended, started } = current.transfer(request.last_day, request.next)?;
+        ensure_listed(&txn, &started, "employment.agency_code").await?;
+        ensure_listed(&txn, &ended, "valid_to").await?;
         let now = crate::now();
         let ended = supersede(&txn, official.id, request.from, &ended, now).await?;
         let started = employment_row(official.id, &started, None, now).insert(&txn).await?;
@@ -402,6 +571,7 @@ impl Store {
     ) -> Result<Official, StoreError> {
         let txn = self.write().await?;
         let (official, _) = period_in_effect(&txn, id, period).await?;
+        ensure_listed(&txn, &corrected, "agency_code").await?;
         let row = supersede(&txn, official.id, period, &corrected, crate::now()).await?;
         commit_change(txn, actor, official, "official.employment_corrected", period_details(&row))
             .await
@@ -446,7 +616,7 @@ impl Store {
             .ok_or(StoreError::NotFound { entity: "official" })?;
         let official = load_official(&txn, model).await?;
         let periods = official.employments.iter().map(|record| &record.employment);
-        may_read(reader, official.id.as_uuid(), periods)?;
+        may_read(&txn, reader, official.id.as_uuid(), periods).await?;
         log_read(&txn, official.id.as_uuid(), reader, purpose).await?;
         txn.commit().await?;
         Ok(official)
@@ -465,20 +635,35 @@ impl Store {
             .map(|model| OfficialId::from_uuid(model.id)))
     }
 
-    /// Who read an official's record, and why, oldest first, for a `reader` who may read it.
+    /// Who read an official's record, and why, oldest first, for a `reader` who may read it:
+    /// each reader named as people would name them.
     pub async fn record_reads(
         &self,
         reader: &Actor,
         id: OfficialId,
-    ) -> Result<Vec<(String, String, OffsetDateTime)>, StoreError> {
+    ) -> Result<Vec<RecordRead>, StoreError> {
         ensure_readable(&self.db, id.as_uuid(), reader).await?;
-        Ok(record_read::Entity::find()
+        let reads = record_read::Entity::find()
             .filter(record_read::Column::OfficialId.eq(id.as_uuid()))
             .order_by_asc(record_read::Column::Id)
             .all(&self.db)
-            .await?
+            .await?;
+        let names = ReaderNames::load(&self.db, &reads).await?;
+        Ok(reads
             .into_iter()
-            .map(|read| (read.reader, read.purpose, read.read_at))
+            .map(|read| {
+                let mut named = names.name(&read.reader);
+                named.own = named.kind == ReaderKind::Official && named.id == Some(id.as_uuid());
+                RecordRead {
+                    reader: read.reader,
+                    kind: named.kind,
+                    organisation: named.organisation,
+                    key_label: named.key_label,
+                    own: named.own,
+                    purpose: read.purpose,
+                    read_at: read.read_at,
+                }
+            })
             .collect())
     }
 
@@ -502,10 +687,11 @@ impl Store {
             select = select.filter(official::Column::NameKey.contains(key));
         }
         if let Some(agency) = &query.agency {
+            let codes = reach(&self.db, agency, query.include_subunits).await?;
             let mut periods = employment::Entity::find()
                 .select_only()
                 .column(employment::Column::OfficialId)
-                .filter(employment::Column::AgencyCode.eq(agency.as_str()))
+                .filter(employment::Column::AgencyCode.is_in(codes.iter().map(AgencyCode::as_str)))
                 .filter(in_effect());
             if let Some(on) = query.on {
                 periods = periods.filter(employment::Column::ValidFrom.lte(on)).filter(
@@ -532,11 +718,13 @@ impl Store {
 }
 
 /// Refuses, as if the official did not exist, a read by another official, or by an agency's HR
-/// department of someone not on its staff today: they learn nothing of people they may not read.
-/// `periods` are the official's employment periods in effect (only an agency's read looks at
-/// them): a period ended or corrected counts no more, so an agency stops reading an official
-/// the day after their period there ends.
-fn may_read<'a>(
+/// department of someone not on its staff today (at the agency, or at one of its sub-units if
+/// the key covers them): they learn nothing of people they may not read. `periods` are the
+/// official's employment periods in effect (only an agency's read looks at them): a period
+/// ended or corrected counts no more, so an agency stops reading an official the day after
+/// their period there ends.
+async fn may_read<'a>(
+    db: &impl ConnectionTrait,
     reader: &Actor,
     official_id: Uuid,
     periods: impl IntoIterator<Item = &'a Employment>,
@@ -546,8 +734,9 @@ fn may_read<'a>(
         Actor::Official { official_id: own } => own.as_uuid() == official_id,
         // Institutions match officials when posting; they do not read records.
         Actor::Institution { .. } => false,
-        Actor::Agency { agency_code, .. } => {
-            hocba_domain::on_staff_of(periods, agency_code, crate::now().date())
+        Actor::Agency { agency_code, include_subunits, .. } => {
+            let agencies = reach(db, agency_code, *include_subunits).await?;
+            hocba_domain::on_staff_of(periods, &agencies, crate::now().date())
         }
     };
     if allowed { Ok(()) } else { Err(StoreError::NotFound { entity: "official" }) }
@@ -563,7 +752,7 @@ pub(crate) async fn ensure_readable(
     if let Actor::Agency { .. } = reader {
         (periods, _) = history(periods_of(db, official_id).await?)?;
     }
-    may_read(reader, official_id, periods.iter().map(|record| &record.employment))
+    may_read(db, reader, official_id, periods.iter().map(|record| &record.employment)).await
 }
 
 /// Logs, in the reading transaction, that `reader` read the record of official `official_id`.

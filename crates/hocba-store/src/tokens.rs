@@ -129,22 +129,32 @@ impl Store {
         token_hash: &str,
     ) -> Result<Uuid, StoreError> {
         let txn = self.write().await?;
-        let token = insert_long_lived(&txn, role, label, token_hash, None).await?;
+        let token = insert_long_lived(role, label, token_hash, None)
+            .insert(&txn)
+            .await
+            .map_err(StoreError::unique("token"))?;
         audit::append(&txn, actor, token_change("token.created", &token)).await?;
         txn.commit().await?;
         Ok(token.id)
     }
 
-    /// Stores a new API key (by its hash) for `agency`'s HR department.
+    /// Stores a new API key (by its hash) for the HR department of `agency`, an agency of the
+    /// directory; with `include_subunits` it reads the staff of the agency's sub-units too.
     pub async fn create_agency_key(
         &self,
         actor: &Actor,
         agency: &AgencyCode,
+        include_subunits: bool,
         label: &str,
         token_hash: &str,
     ) -> Result<AgencyKey, StoreError> {
         let txn = self.write().await?;
-        let token = insert_long_lived(&txn, Role::Agency, label, token_hash, Some(agency)).await?;
+        crate::agencies::find_agency(&txn, agency)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "agency" })?;
+        let mut token = insert_long_lived(Role::Agency, label, token_hash, Some(agency));
+        token.include_subunits = Set(include_subunits);
+        let token = token.insert(&txn).await.map_err(StoreError::unique("token"))?;
         audit::append(&txn, actor, token_change("agency_key.created", &token)).await?;
         txn.commit().await?;
         into_agency_key(token)
@@ -239,9 +249,11 @@ impl Store {
                 };
                 Actor::Institution { institution_id, client_id }
             }
-            Role::Agency => {
-                Actor::Agency { agency_code: stored_agency(&token)?, token_id: token.id }
-            }
+            Role::Agency => Actor::Agency {
+                agency_code: stored_agency(&token)?,
+                token_id: token.id,
+                include_subunits: token.include_subunits,
+            },
             // Officials sign in at the identity provider: no stored token is theirs.
             Role::Official => return Err(corrupt("role")),
         };
@@ -274,6 +286,8 @@ pub struct AgencyKey {
     pub id: Uuid,
     /// The agency whose staff it may read.
     pub agency_code: AgencyCode,
+    /// Whether it reads the staff of the agency's sub-units too.
+    pub include_subunits: bool,
     /// What it is for.
     pub label: String,
     /// When it was made.
@@ -297,6 +311,7 @@ fn into_agency_key(token: api_token::Model) -> Result<AgencyKey, StoreError> {
     Ok(AgencyKey {
         id: token.id,
         agency_code: stored_agency(&token)?,
+        include_subunits: token.include_subunits,
         label: token.label,
         created_at: token.created_at,
         last_used_at: token.last_used_at,
@@ -304,14 +319,13 @@ fn into_agency_key(token: api_token::Model) -> Result<AgencyKey, StoreError> {
     })
 }
 
-/// Inserts a token that lasts until revoked (an operator's token or an agency's key).
-async fn insert_long_lived(
-    txn: &sea_orm::DatabaseTransaction,
+/// A token that lasts until revoked (an operator's token or an agency's key), to insert.
+fn insert_long_lived(
     role: Role,
     label: &str,
     token_hash: &str,
     agency: Option<&AgencyCode>,
-) -> Result<api_token::Model, StoreError> {
+) -> api_token::ActiveModel {
     api_token::ActiveModel {
         id: Set(Uuid::now_v7()),
         token_hash: Set(token_hash.to_owned()),
@@ -324,10 +338,8 @@ async fn insert_long_lived(
         expires_at: Set(None),
         client_id: Set(None),
         agency_code: Set(agency.map(|agency| agency.as_str().to_owned())),
+        include_subunits: Set(false),
     }
-    .insert(txn)
-    .await
-    .map_err(StoreError::unique("token"))
 }
 
 fn token_change(action: &'static str, token: &api_token::Model) -> Change {
@@ -335,6 +347,11 @@ fn token_change(action: &'static str, token: &api_token::Model) -> Change {
         action,
         subject_type: "api_token",
         subject_id: token.id.to_string(),
-        details: json!({ "role": token.role, "label": token.label, "agency_code": token.agency_code }),
+        details: json!({
+            "role": token.role,
+            "label": token.label,
+            "agency_code": token.agency_code,
+            "include_subunits": token.include_subunits,
+        }),
     }
 }
