@@ -11,14 +11,17 @@
 //! starts again: it grew to 22 GB while four clients registered 100,000 officials. Restarting
 //! the log from the task once it grows helps, but only as much as the task keeps up with the
 //! writers, which depends on the machine. So the bound is kept by the writers: a write that finds
-//! the log file past [`LOG_BOUND_BYTES`] first waits for a checkpoint that copies the whole log
-//! and truncates it. The file then never holds more than the bound plus one transaction, however
-//! fast the copying task runs.
+//! the log file past [`LOG_BOUND_BYTES`] first waits for the copying task to finish (one
+//! checkpoint at a time), then for a checkpoint that copies the whole log and truncates it. The
+//! file then never holds more than the bound plus one transaction, however fast the copying task
+//! runs.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use tokio::sync::Mutex;
 
 use crate::StoreError;
 
@@ -41,6 +44,10 @@ pub(crate) struct SqliteLog {
     path: PathBuf,
     /// The task copying the log into the database; stopped with the store.
     copier: Option<tokio::task::JoinHandle<()>>,
+    /// Held by whoever runs a checkpoint: SQLite refuses a checkpoint at once (busy, without
+    /// waiting) while another connection runs one, so a writer's truncation would otherwise fail
+    /// whenever it met the copying task, and the log grew past its bound on a loaded machine.
+    checkpointing: Arc<Mutex<()>>,
 }
 
 impl Drop for SqliteLog {
@@ -67,21 +74,25 @@ impl SqliteLog {
             .map(|row| row.try_get_by_index::<String>(0))
             .transpose()?
             .ok_or_else(|| StoreError::corrupt("sqlite", "the main database has no file"))?;
-        Ok(SqliteLog {
-            path: PathBuf::from(format!("{main}-wal")),
-            copier: copier.map(|connection| tokio::spawn(copy_forever(connection))),
-        })
+        let checkpointing = Arc::new(Mutex::new(()));
+        let copier =
+            copier.map(|connection| tokio::spawn(copy_forever(connection, checkpointing.clone())));
+        Ok(SqliteLog { path: PathBuf::from(format!("{main}-wal")), copier, checkpointing })
     }
 
     /// Truncates the log, on `db`, if its file has grown past [`LOG_BOUND_BYTES`].
     ///
-    /// The truncating checkpoint waits (up to the busy timeout) for the copying task and any
-    /// reader, copies what is left of the log and empties the file. Call it before a write
+    /// The truncating checkpoint waits for the copying task to finish its copy, then (up to the
+    /// busy timeout) for any reader, copies what is left of the log and empties the file. Call it before a write
     /// transaction begins: a checkpoint cannot run inside one.
     pub(crate) async fn keep_bounded(&self, db: &DatabaseConnection) -> Result<(), StoreError> {
-        let size = std::fs::metadata(&self.path).map_or(0, |metadata| metadata.len());
-        if size <= LOG_BOUND_BYTES {
+        let log_size = || std::fs::metadata(&self.path).map_or(0, |metadata| metadata.len());
+        if log_size() <= LOG_BOUND_BYTES {
             return Ok(());
+        }
+        let _only_checkpoint = self.checkpointing.lock().await;
+        if log_size() <= LOG_BOUND_BYTES {
+            return Ok(()); // another writer truncated it while this one waited
         }
         let outcome = checkpoint(db, "TRUNCATE").await?;
         if outcome.busy {
@@ -94,11 +105,12 @@ impl SqliteLog {
 }
 
 /// Copies the log into the database every [`COPY_EVERY`], restarting it once it is long.
-async fn copy_forever(db: DatabaseConnection) {
+async fn copy_forever(db: DatabaseConnection, checkpointing: Arc<Mutex<()>>) {
     let mut ticks = tokio::time::interval(COPY_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
+        let _only_checkpoint = checkpointing.lock().await;
         let copied = match checkpoint(&db, "PASSIVE").await {
             Ok(outcome) if outcome.log_pages > RESTART_LOG_AFTER => {
                 checkpoint(&db, "RESTART").await.map(drop)
@@ -132,8 +144,6 @@ async fn checkpoint(db: &DatabaseConnection, mode: &str) -> Result<Checkpoint, S
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::Store;
 

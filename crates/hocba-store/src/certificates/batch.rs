@@ -14,8 +14,8 @@ use crate::entities::{certificate, completion};
 use crate::idempotency::{Answer, IdempotencyKey, remember};
 use crate::{Actor, Store, StoreError};
 
-use super::issuing::{certify, ensure_active, institution_facts};
-use super::posting::{Checked, Lookups, check_row, posted_details};
+use super::issuing::{Checked, certify, ensure_active, institution_facts};
+use super::posting::{Lookups, check_row, posted_details};
 use super::reads::latest_certificates;
 use super::{BatchResults, Posted, Sign, into_certificate, into_completion};
 

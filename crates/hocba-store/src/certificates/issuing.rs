@@ -1,8 +1,8 @@
 //! Issuing and signing a certificate for a recorded completion.
 
 use hocba_domain::{
-    CategoryCode, CertificateFacts, CertificateNumber, CompletionId, InstitutionFacts, KeyStatus,
-    NationalId, ProgramFacts, ProgramId, identity_hash,
+    AccreditationFacts, CategoryCode, CertificateFacts, CertificateNumber, CompletionId,
+    InstitutionFacts, KeyStatus, NationalId, ProgramFacts, ProgramId, identity_hash,
 };
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait};
 use serde_json::json;
@@ -15,10 +15,18 @@ use crate::entities::{certificate, completion, official, program, signing_key};
 use crate::institutions::load_institution;
 use crate::{Actor, Store, StoreError};
 
-use super::posting::Checked;
 use super::reads::certificates_of_completion;
 use super::status::reserve_status_slots;
 use super::{Certificate, Sign, into_certificate, into_completion, random_hex};
+
+/// A completion that passed every rule of posting, with the facts its certificate states:
+/// what posting hands to [`certify`].
+pub(super) struct Checked {
+    pub(super) holder: official::Model,
+    pub(super) program: program::Model,
+    pub(super) accreditation: AccreditationFacts,
+    pub(super) completion: completion::Model,
+}
 
 impl Store {
     /// Issues the certificate of a completion, signed by `sign` with key `kid`, in one

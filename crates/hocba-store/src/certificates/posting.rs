@@ -19,7 +19,7 @@ use crate::idempotency::{Answer, IdempotencyKey, remember};
 use crate::institutions::load_institution;
 use crate::{Actor, Store, StoreError};
 
-use super::issuing::{certify, ensure_active, institution_facts};
+use super::issuing::{Checked, certify, ensure_active, institution_facts};
 use super::reads::{certificates_of_completion, latest_certificates};
 use super::revoking::revoke_in;
 use super::status::reserve_status_slots;
@@ -264,14 +264,6 @@ impl Lookups {
         self.taught.insert(key, found.clone());
         Ok(found)
     }
-}
-
-/// A posted row that passed every rule, with the completion it will write.
-pub(super) struct Checked {
-    pub(super) holder: official::Model,
-    pub(super) program: program::Model,
-    pub(super) accreditation: AccreditationFacts,
-    pub(super) completion: completion::Model,
 }
 
 /// Applies every rule to one posted row, reading only: the person matches, the class or
