@@ -50,5 +50,5 @@ pub use official::{
     LeadershipLevel, NewOfficial, OfficialDraft, RankCode, RefusedChange, Transfer, TransferDraft,
     TransferRequest, on_staff_of,
 };
-pub use standards::{RULES_FILE, Rule, RuleKind, RulesError, parse_rules};
+pub use standards::{RULES_FILE, Rule, RuleKind, RulesError, parse_rule, parse_rules};
 pub use validation::{FieldError, Invalid, Validator, Violation};

@@ -145,6 +145,12 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The categories of `any_of`, space-separated, as written.
+    pub fn any_of_text(&self) -> String {
+        let codes: Vec<&str> = self.any_of.iter().map(CategoryPattern::as_str).collect();
+        codes.join(" ")
+    }
+
     /// Whether the rule is in force on `day` and applies to `employment`.
     pub fn applies(&self, employment: &Employment, day: Date) -> bool {
         self.kind != RuleKind::Exclusion
@@ -202,7 +208,13 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, RulesError> {
 
 fn parse_line(line: &str) -> Result<Rule, String> {
     let fields: Vec<&str> = line.splitn(9, ',').map(str::trim).collect();
-    let [id, kind, applies_to, any_of, minimum, period, from, to, basis] = fields.as_slice() else {
+    parse_rule(&fields)
+}
+
+/// Reads one rule from its nine fields, in the order of a rules file's columns (the store keeps
+/// them in columns of the same names).
+pub fn parse_rule(fields: &[&str]) -> Result<Rule, String> {
+    let [id, kind, applies_to, any_of, minimum, period, from, to, basis] = fields else {
         return Err(format!("expected {COLUMNS}"));
     };
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
