@@ -283,6 +283,15 @@ mod tests {
         assert!(then.iter().all(|requirement| requirement.rule.id != "R145-N3"));
     }
 
+    #[test]
+    fn a_transfer_at_the_same_leadership_level_is_not_a_new_appointment() {
+        let mut first = leader(date!(2025 - 08 - 01));
+        first.validity = Validity::new(date!(2025 - 08 - 01), Some(date!(2026 - 01 - 31))).unwrap();
+        let second = leader(date!(2026 - 02 - 01));
+        let result = evaluate(&rules(), &[first, second], &[], AS_OF);
+        assert_eq!(find(&result, "POS-PHONG-171").deadline, Some(date!(2026 - 08 - 01)));
+    }
+
     fn arb_completion() -> impl Strategy<Value = CompletionFact> {
         let categories = prop::sample::select(vec![
             "CNKT-145-N3",
@@ -343,6 +352,15 @@ mod tests {
             history[0].validity = Validity::new(date!(2018 - 01 - 01), Some(as_of)).unwrap();
             history.push(next_post);
             prop_assert_eq!(evaluate(&rules(), &history, &more, as_of), before);
+        }
+
+        #[test]
+        fn the_period_around_a_day_holds_it_and_lasts_its_years(
+            day in arb_date(), anchor in arb_date(), years in 1u8..6,
+        ) {
+            let (start, end) = period_around(anchor, years, day);
+            prop_assert!(start <= day && day <= end);
+            prop_assert_eq!(end.next_day().unwrap().year() - start.year(), i32::from(years));
         }
 
         #[test]

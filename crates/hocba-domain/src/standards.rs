@@ -221,7 +221,7 @@ pub fn parse_rule(fields: &[&str]) -> Result<Rule, String> {
         return Err(format!("`{id}` is not a rule id (letters, digits and -)"));
     }
     let kind = RuleKind::from_stored(kind).ok_or_else(|| format!("`{kind}` is not a rule kind"))?;
-    let conditions =
+    let conditions: Vec<Condition> =
         applies_to.split_whitespace().map(parse_condition).collect::<Result<_, _>>()?;
     let any_of: Vec<CategoryPattern> =
         any_of.split_whitespace().map(|code| CategoryPattern(code.to_owned())).collect();
@@ -235,6 +235,13 @@ pub fn parse_rule(fields: &[&str]) -> Result<Rule, String> {
         (_, "") => None,
         (_, _) => return Err("only refresher rules have minimum_days".to_owned()),
     };
+    let names_kind = |condition: &Condition| matches!(condition, Condition::Kind(_));
+    let exclusion = kind == RuleKind::Exclusion;
+    if exclusion != conditions.iter().any(names_kind)
+        || (exclusion && !conditions.iter().all(names_kind))
+    {
+        return Err("an exclusion, and only an exclusion, applies to `kind:` alone".to_owned());
+    }
     let period_parsed = parse_period(kind, period)?;
     let valid_from = parse_date(from)?;
     let valid_to = if to.is_empty() { None } else { Some(parse_date(to)?) };
@@ -325,6 +332,14 @@ mod tests {
         assert!(parse_rules(bad_group).unwrap_err().reason.contains("N9"));
         let bad_period = "A,standard,rank:01.003,QLNN-CV,,before,2021-08-01,,B";
         assert!(parse_rules(bad_period).is_err());
+    }
+
+    #[test]
+    fn only_an_exclusion_names_a_kind_of_rule() {
+        let refresher = "A,refresher,kind:standard,CNKT-145-N2,5,5y@2025-01-01,2024-05-10,,B";
+        assert!(parse_rules(refresher).unwrap_err().reason.contains("exclusion"));
+        let exclusion = "X,exclusion,group:N2,QLNN-*,,,2024-05-10,,B";
+        assert!(parse_rules(exclusion).unwrap_err().reason.contains("exclusion"));
     }
 
     #[test]
