@@ -284,6 +284,17 @@ mod tests {
     }
 
     #[test]
+    fn a_course_of_a_higher_defence_object_counts_for_a_lower_one() {
+        let employments = [leader(date!(2020 - 01 - 01))];
+        let result = evaluate(&rules(), &employments, &[], AS_OF);
+        assert_eq!(find(&result, "QPAN-OBJ3").status, RequirementStatus::Missing);
+        let object_2 = [completion(1, "QPAN-2", date!(2021 - 05 - 01), 20)];
+        let result = evaluate(&rules(), &employments, &object_2, AS_OF);
+        assert_eq!(find(&result, "QPAN-OBJ3").status, RequirementStatus::Met);
+        assert_eq!(find(&result, "QPAN-OBJ3").days_counted, 20);
+    }
+
+    #[test]
     fn a_transfer_at_the_same_leadership_level_is_not_a_new_appointment() {
         let mut first = leader(date!(2025 - 08 - 01));
         first.validity = Validity::new(date!(2025 - 08 - 01), Some(date!(2026 - 01 - 31))).unwrap();
