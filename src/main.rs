@@ -3,6 +3,7 @@
 mod demo;
 mod import;
 mod keys;
+mod rules;
 mod verify;
 
 use std::net::SocketAddr;
@@ -64,6 +65,13 @@ enum Command {
     Import {
         #[command(subcommand)]
         what: import::ImportWhat,
+    },
+    /// Load the training standards' rules into the database.
+    Rules {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        action: rules::RulesAction,
     },
     /// Apply pending database migrations and load the national taxonomy.
     Migrate {
@@ -173,6 +181,7 @@ async fn main() -> anyhow::Result<()> {
             keys::run(&store, &identity.authority(None)?, action).await
         }
         Command::Verify(args) => verify::run(&args),
+        Command::Rules { database, action } => rules::run(&database.open().await?, action).await,
         Command::Import { what: import::ImportWhat::Completions(args) } => import::run(&args),
         Command::Migrate { database } => {
             database.open().await?;

@@ -15,6 +15,7 @@ mod m20261130_000006_derive_jws_on_demand;
 mod m20261201_000007_add_agency_keys;
 mod m20261202_000008_add_employment_supersedes;
 mod m20261205_000010_create_agency_directory;
+mod m20261205_000011_create_requirement_rules;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_add_agency_keys::Migration),
             Box::new(m20261202_000008_add_employment_supersedes::Migration),
             Box::new(m20261205_000010_create_agency_directory::Migration),
+            Box::new(m20261205_000011_create_requirement_rules::Migration),
         ]
     }
 }

@@ -28,3 +28,4 @@ mod offline;
 mod openapi;
 mod results;
 mod signin;
+mod standards;

@@ -23,6 +23,7 @@ mod publication;
 mod results;
 mod server;
 mod shape;
+mod standards;
 mod verification;
 
 use std::time::Duration;
@@ -80,6 +81,7 @@ pub struct AppState {
         (name = "agencies", description = "HR departments' API keys: each reads its own staff's records"),
         (name = "catalog", description = "Programme categories, programmes and classes"),
         (name = "certificates", description = "Completions and their certificates"),
+        (name = "standards", description = "Training standards' rules and officials' compliance with them"),
         (name = "verification", description = "Verifying certificates; the registry's keys and status lists"),
         (name = "vc-api", description = "W3C CCG Verifiable Credentials API"),
         (name = "operations", description = "Health and audit")
@@ -170,7 +172,8 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(results::routes())
                 .merge(batch::routes())
                 .merge(clients::api_routes())
-                .merge(agencies::routes()),
+                .merge(agencies::routes())
+                .merge(standards::routes()),
         )
 }
 

@@ -12,12 +12,14 @@ pub mod certificate;
 pub mod characters;
 pub mod codes;
 pub mod completion;
+pub mod compliance;
 pub mod dates;
 pub mod ids;
 pub mod institution;
 pub mod name;
 pub mod national_id;
 pub mod official;
+pub mod standards;
 mod stored;
 pub mod validation;
 
@@ -34,6 +36,7 @@ pub use certificate::{
     STATUS_LIST_SIZE, identity_hash, status_index,
 };
 pub use completion::{CompletionPostDraft, PostedCompletion, Taught};
+pub use compliance::{CompletionFact, Requirement, RequirementStatus, evaluate};
 pub use dates::{DateError, DateSpan, Validity};
 pub use ids::{ClassId, CompletionId, EmploymentId, InstitutionId, OfficialId, ProgramId};
 pub use institution::{
@@ -47,4 +50,5 @@ pub use official::{
     LeadershipLevel, NewOfficial, OfficialDraft, RankCode, RefusedChange, Transfer, TransferDraft,
     TransferRequest, on_staff_of,
 };
+pub use standards::{RULES_FILE, Rule, RuleKind, RulesError, parse_rule, parse_rules};
 pub use validation::{FieldError, Invalid, Validator, Violation};

@@ -375,3 +375,24 @@ pub mod idempotency_key {
     }
     no_relations!();
 }
+
+pub mod requirement_rule {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "requirement_rules")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub kind: String,
+        pub applies_to: String,
+        pub any_of: String,
+        pub minimum_days: Option<i32>,
+        pub period: String,
+        pub valid_from: TimeDate,
+        pub valid_to: Option<TimeDate>,
+        pub legal_basis: String,
+        pub loaded_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+}

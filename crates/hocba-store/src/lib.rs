@@ -18,6 +18,7 @@ mod keys;
 mod officials;
 mod page;
 mod sqlite_log;
+mod standards;
 mod tokens;
 
 use std::time::Duration;
@@ -47,6 +48,7 @@ pub use officials::{
     EmploymentRecord, Official, OfficialQuery, OfficialSummary, ReaderKind, RecordRead,
 };
 pub use page::{Page, PageRequest};
+pub use standards::{Compliance, RulesLoaded};
 pub use tokens::{AgencyKey, Principal, Role, TokenRecord};
 
 use hocba_migrations::{Migrate, Migrator};
@@ -173,12 +175,13 @@ impl Store {
         Ok(Store { db, sqlite_log })
     }
 
-    /// Applies pending migrations and loads the national taxonomy of categories and the
-    /// directory of agencies.
+    /// Applies pending migrations and loads the national taxonomy of categories, the directory
+    /// of agencies and the training standards' rules.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         Migrator::up(&self.db, None).await?;
         self.load_taxonomy().await?;
-        self.load_agencies().await
+        self.load_agencies().await?;
+        self.load_shipped_rules().await
     }
 
     /// Reverts the last `steps` migrations, or every one (used by the migration tests).

@@ -609,15 +609,7 @@ impl Store {
         condition: sea_orm::sea_query::SimpleExpr,
     ) -> Result<Official, StoreError> {
         let txn = self.write().await?;
-        let model = official::Entity::find()
-            .filter(condition)
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound { entity: "official" })?;
-        let official = load_official(&txn, model).await?;
-        let periods = official.employments.iter().map(|record| &record.employment);
-        may_read(&txn, reader, official.id.as_uuid(), periods).await?;
-        log_read(&txn, official.id.as_uuid(), reader, purpose).await?;
+        let official = read_in(&txn, reader, purpose, condition).await?;
         txn.commit().await?;
         Ok(official)
     }
@@ -740,6 +732,26 @@ async fn may_read<'a>(
         }
     };
     if allowed { Ok(()) } else { Err(StoreError::NotFound { entity: "official" }) }
+}
+
+/// Reads, in `txn`, the official matching `condition` if `reader` may read them, and logs the
+/// read.
+pub(crate) async fn read_in(
+    txn: &sea_orm::DatabaseTransaction,
+    reader: &Actor,
+    purpose: &str,
+    condition: sea_orm::sea_query::SimpleExpr,
+) -> Result<Official, StoreError> {
+    let model = official::Entity::find()
+        .filter(condition)
+        .one(txn)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "official" })?;
+    let official = load_official(txn, model).await?;
+    let periods = official.employments.iter().map(|record| &record.employment);
+    may_read(txn, reader, official.id.as_uuid(), periods).await?;
+    log_read(txn, official.id.as_uuid(), reader, purpose).await?;
+    Ok(official)
 }
 
 /// [`may_read`], loading the official's employment periods when the reader is an agency.

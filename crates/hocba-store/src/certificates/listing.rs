@@ -199,25 +199,13 @@ async fn chunk_results(
         .into_iter()
         .map(|program| (program.id, program.code))
         .collect();
-    let corrected: HashSet<Uuid> = completion::Entity::find()
-        .filter(completion::Column::SupersedesId.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|newer| newer.supersedes_id)
-        .collect();
+    let corrected = corrected_among(db, &ids).await?;
     let issued = certificate::Entity::find()
         .filter(certificate::Column::CompletionId.is_in(ids.iter().copied()))
         .order_by_asc(certificate::Column::IssuedAt)
         .all(db)
         .await?;
-    let revoked: HashSet<Uuid> = revocation::Entity::find()
-        .filter(revocation::Column::CertificateId.is_in(issued.iter().map(|c| c.id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|revocation| revocation.certificate_id)
-        .collect();
+    let revoked = revoked_among(db, &issued).await?;
     // Per completion: its live certificate, or else its last one.
     let mut certificates: HashMap<Uuid, (String, bool)> = HashMap::new();
     for issued in issued {
@@ -260,4 +248,32 @@ async fn chunk_results(
 /// The distinct values of `ids`.
 fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
     ids.collect::<HashSet<_>>().into_iter().collect()
+}
+
+/// Which of the completions `ids` a correction replaced.
+pub(crate) async fn corrected_among(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashSet<Uuid>, StoreError> {
+    Ok(completion::Entity::find()
+        .filter(completion::Column::SupersedesId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|newer| newer.supersedes_id)
+        .collect())
+}
+
+/// The ids of the certificates of `issued` that are revoked.
+pub(crate) async fn revoked_among(
+    db: &impl ConnectionTrait,
+    issued: &[certificate::Model],
+) -> Result<HashSet<Uuid>, StoreError> {
+    Ok(revocation::Entity::find()
+        .filter(revocation::Column::CertificateId.is_in(issued.iter().map(|c| c.id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|revocation| revocation.certificate_id)
+        .collect())
 }

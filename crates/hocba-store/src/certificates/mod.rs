@@ -13,6 +13,8 @@ mod reads;
 mod revoking;
 mod status;
 
+pub(crate) use listing::{corrected_among, revoked_among};
+
 pub use listing::{ClassResults, CompletionQuery, CompletionResult};
 
 use hocba_domain::{

@@ -1,0 +1,229 @@
+//! The training standards' rules, kept as loaded from the rules file, and an official's
+//! compliance with them as of a date.
+
+use std::collections::{HashMap, HashSet};
+
+use hocba_domain::compliance::{CompletionFact, Requirement, evaluate};
+use hocba_domain::{
+    CompletionId, CompletionStatus, OfficialId, RULES_FILE, Rule, parse_rule, parse_rules,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde_json::json;
+use time::Date;
+use uuid::Uuid;
+
+use crate::audit::{self, Change};
+use crate::certificates::{corrected_among, revoked_among};
+use crate::entities::{certificate, completion, official, program, requirement_rule};
+use crate::officials::{Official, read_in};
+use crate::{Actor, Store, StoreError};
+
+/// What loading a rules file changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RulesLoaded {
+    /// Rules not stored before.
+    pub added: usize,
+    /// Rules whose stored line differed.
+    pub updated: usize,
+    /// Rules already stored as the file says.
+    pub unchanged: usize,
+}
+
+/// An official's compliance as of a date.
+#[derive(Debug, Clone)]
+pub struct Compliance {
+    /// The official read (their read is logged).
+    pub official: Official,
+    /// Every applicable requirement, in the order of the rules.
+    pub requirements: Vec<Requirement>,
+}
+
+fn rule_row(rule: &Rule, now: time::OffsetDateTime) -> requirement_rule::ActiveModel {
+    requirement_rule::ActiveModel {
+        id: Set(rule.id.clone()),
+        kind: Set(rule.kind.as_str().to_owned()),
+        applies_to: Set(rule.applies_to.clone()),
+        any_of: Set(rule.any_of_text()),
+        minimum_days: Set(rule.minimum_days.map(|days| i32::try_from(days).unwrap_or(i32::MAX))),
+        period: Set(rule.period_text.clone()),
+        valid_from: Set(rule.validity.from),
+        valid_to: Set(rule.validity.to),
+        legal_basis: Set(rule.legal_basis.clone()),
+        loaded_at: Set(now),
+    }
+}
+
+fn into_rule(model: requirement_rule::Model) -> Result<Rule, StoreError> {
+    let minimum = model.minimum_days.map(|days| days.to_string()).unwrap_or_default();
+    let from = model.valid_from.to_string();
+    let to = model.valid_to.map(|day| day.to_string()).unwrap_or_default();
+    let fields = [
+        model.id.as_str(),
+        &model.kind,
+        &model.applies_to,
+        &model.any_of,
+        &minimum,
+        &model.period,
+        &from,
+        &to,
+        &model.legal_basis,
+    ];
+    parse_rule(&fields).map_err(|reason| StoreError::corrupt("requirement_rules", reason))
+}
+
+async fn stored_rules(db: &impl ConnectionTrait) -> Result<Vec<Rule>, StoreError> {
+    requirement_rule::Entity::find()
+        .order_by_asc(requirement_rule::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(into_rule)
+        .collect()
+}
+
+impl Store {
+    /// Adds, at each start, the shipped rules the database does not hold yet: no audit event,
+    /// the file's history is the repository's. A stored rule is left as it is, so a rule the
+    /// operator changed with `hocba rules load` is never put back; `hocba rules load` without a
+    /// file brings changed lines of the shipped file in.
+    pub(crate) async fn load_shipped_rules(&self) -> Result<(), StoreError> {
+        let shipped = parse_rules(RULES_FILE)
+            .map_err(|error| StoreError::corrupt("rules file", error.to_string()))?;
+        let txn = self.write().await?;
+        upsert_rules(&txn, &shipped, Stored::Keep).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Loads a rules file read by the operator (`hocba rules load`): its rules are added, or
+    /// brought into line with it; rules it does not list stay (a rule is ended by its
+    /// `valid_to`, never deleted). One audit event records what changed.
+    pub async fn load_rules(
+        &self,
+        actor: &Actor,
+        rules: &[Rule],
+    ) -> Result<RulesLoaded, StoreError> {
+        let txn = self.write().await?;
+        let loaded = upsert_rules(&txn, rules, Stored::Update).await?;
+        let ids: Vec<&str> = rules.iter().map(|rule| rule.id.as_str()).collect();
+        let change = Change {
+            action: "rules.loaded",
+            subject_type: "requirement_rules",
+            subject_id: "rules-file".to_owned(),
+            details: json!({
+                "ids": ids,
+                "added": loaded.added,
+                "updated": loaded.updated,
+                "unchanged": loaded.unchanged,
+            }),
+        };
+        audit::append(&txn, actor, change).await?;
+        txn.commit().await?;
+        Ok(loaded)
+    }
+
+    /// Every stored rule, by id: those in force and those the law has ended.
+    pub async fn rules(&self) -> Result<Vec<Rule>, StoreError> {
+        stored_rules(&self.db).await
+    }
+
+    /// Where the official stands against every rule that applies to them on `as_of`, for a
+    /// reader who may read their record; the read is logged for the official.
+    pub async fn official_compliance(
+        &self,
+        reader: &Actor,
+        purpose: &str,
+        id: OfficialId,
+        as_of: Date,
+    ) -> Result<Compliance, StoreError> {
+        let txn = self.write().await?;
+        let official =
+            read_in(&txn, reader, purpose, official::Column::Id.eq(id.as_uuid())).await?;
+        let rules = stored_rules(&txn).await?;
+        let completions = completion_facts(&txn, id.as_uuid()).await?;
+        txn.commit().await?;
+        let employments: Vec<_> =
+            official.employments.iter().map(|record| record.employment.clone()).collect();
+        let requirements = evaluate(&rules, &employments, &completions, as_of);
+        Ok(Compliance { official, requirements })
+    }
+}
+
+/// What loading does to a rule stored with other contents.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    Keep,
+    Update,
+}
+
+async fn upsert_rules(
+    txn: &sea_orm::DatabaseTransaction,
+    rules: &[Rule],
+    stored_rule: Stored,
+) -> Result<RulesLoaded, StoreError> {
+    let now = crate::now();
+    let mut loaded = RulesLoaded::default();
+    for rule in rules {
+        let stored = requirement_rule::Entity::find_by_id(rule.id.clone()).one(txn).await?;
+        match stored.map(into_rule).transpose()? {
+            Some(stored) if stored == *rule || stored_rule == Stored::Keep => loaded.unchanged += 1,
+            Some(_) => {
+                rule_row(rule, now).update(txn).await?;
+                loaded.updated += 1;
+            }
+            None => {
+                rule_row(rule, now).insert(txn).await?;
+                loaded.added += 1;
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+/// The official's completions with their programme's category and whether they still stand.
+async fn completion_facts(
+    db: &impl ConnectionTrait,
+    official_id: Uuid,
+) -> Result<Vec<CompletionFact>, StoreError> {
+    let rows = completion::Entity::find()
+        .filter(completion::Column::OfficialId.eq(official_id))
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let program_ids: HashSet<Uuid> = rows.iter().map(|row| row.program_id).collect();
+    let categories: HashMap<Uuid, String> = program::Entity::find()
+        .filter(program::Column::Id.is_in(program_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|program| (program.id, program.category_code))
+        .collect();
+    let corrected = corrected_among(db, &ids).await?;
+    let issued = certificate::Entity::find()
+        .filter(certificate::Column::CompletionId.is_in(ids))
+        .all(db)
+        .await?;
+    let revoked = revoked_among(db, &issued).await?;
+    let live: HashSet<Uuid> = issued
+        .iter()
+        .filter(|certificate| !revoked.contains(&certificate.id))
+        .map(|certificate| certificate.completion_id)
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let category = categories
+                .get(&row.program_id)
+                .ok_or_else(|| StoreError::corrupt("completions", "program_id"))?;
+            Ok(CompletionFact {
+                id: CompletionId::from_uuid(row.id),
+                category: category.clone(),
+                started_on: row.started_on,
+                ended_on: row.ended_on,
+                days: u32::try_from(row.duration_days).unwrap_or(0),
+                status: CompletionStatus::of(corrected.contains(&row.id), live.contains(&row.id)),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,143 @@
+//! Training standards: the rules, public; an official's compliance as of a date, read like the
+//! record (the official, HR for its staff, the operator) and logged.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::agencies::agency_key;
+use crate::completions::{completion, setting};
+use crate::helpers::TestApp;
+use crate::signin::id_token;
+
+/// The official's requirement under `rule` in a compliance answer.
+fn requirement<'a>(compliance: &'a Value, rule: &str) -> &'a Value {
+    compliance["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|requirement| requirement["rule"]["id"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {compliance:#}"))
+}
+
+async fn the_rules_are_public_with_their_legal_basis(app: TestApp) {
+    let rules = app.get("/api/v1/rules").await;
+    assert_eq!(rules.status, StatusCode::OK, "{:#}", rules.body);
+    let r145 = rules.body.as_array().unwrap().iter().find(|rule| rule["id"] == "R145-N3").unwrap();
+    assert_eq!(
+        (&r145["kind"], &r145["minimum_days"], &r145["any_of"], &r145["valid_from"]),
+        (&json!("refresher"), &json!(7), &json!(["CNKT-145-N3"]), &json!("2024-05-10"))
+    );
+    assert!(r145["legal_basis"].as_str().unwrap().contains("Regulation 145-QĐ/TW"));
+}
+
+async fn compliance_counts_live_certificates_known_on_the_date(app: TestApp) {
+    let s = setting(&app).await;
+    let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
+    let id = s.official["id"].as_str().unwrap();
+    let compliance = |as_of: &'static str| {
+        let app = &app;
+        async move {
+            let uri = format!("/api/v1/officials/{id}/compliance?as_of={as_of}");
+            let answer = app.get_as_admin(&uri).await;
+            assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+            answer.body
+        }
+    };
+
+    // A chuyên viên (01.003) needs the rank's state-management certificate from 2021-08-01;
+    // the class ended on 2025-04-25.
+    let before = compliance("2025-04-01").await;
+    assert_eq!(requirement(&before, "RANK-CV")["status"], "missing");
+    assert_eq!(before["all_met"], false);
+    let after = compliance("2025-05-01").await;
+    let rank = requirement(&after, "RANK-CV");
+    assert_eq!(rank["status"], "met");
+    assert_eq!(rank["satisfied_by"], json!([posted.body["completion"]["id"]]));
+    assert_eq!(rank["days_counted"], 40);
+    assert_eq!(after["all_met"], true);
+    // Decree 171/2025 replaced the rank standard on 2025-07-01: no rule applies any more.
+    assert_eq!(compliance("2025-08-01").await["requirements"], json!([]));
+
+    let number = posted.body["certificate"]["number"].as_str().unwrap();
+    let revoked = app
+        .post(&format!("/api/v1/certificates/{number}/revoke"), &json!({ "reason": "fraud" }))
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{:#}", revoked.body);
+    let revoked = compliance("2025-05-01").await;
+    assert_eq!(requirement(&revoked, "RANK-CV")["status"], "missing");
+    assert_eq!(requirement(&revoked, "RANK-CV")["satisfied_by"], json!([]));
+}
+
+async fn compliance_is_read_like_the_record_and_logged(app: TestApp) {
+    let s = setting(&app).await;
+    let id = s.official["id"].as_str().unwrap();
+    let uri = format!("/api/v1/officials/{id}/compliance?as_of=2025-05-01");
+    let (_, own_hr) = agency_key(&app, "G01.H29").await;
+    let (_, other_hr) = agency_key(&app, "G01.H30").await;
+    let as_official = id_token("001085012345");
+    let stranger = app
+        .register_official(&crate::helpers::official_body("001085054321", "Trần Văn Bình"))
+        .await;
+    let stranger_token = id_token("001085054321");
+    let status = |token: Option<String>| {
+        let (app, uri) = (&app, uri.clone());
+        async move { app.request(Method::GET, &uri, token.as_deref(), None).await.status }
+    };
+    assert_eq!(status(Some(own_hr)).await, StatusCode::OK);
+    assert_eq!(status(Some(as_official)).await, StatusCode::OK);
+    assert_eq!(app.get_as_admin(&uri).await.status, StatusCode::OK);
+    assert_eq!(status(Some(other_hr)).await, StatusCode::NOT_FOUND);
+    assert_eq!(status(Some(stranger_token)).await, StatusCode::NOT_FOUND);
+    assert_eq!(status(None).await, StatusCode::UNAUTHORIZED);
+    assert!(stranger["id"].is_string());
+
+    let reads = app.get_as_admin(&format!("/api/v1/officials/{id}/reads")).await;
+    let purposes: Vec<&str> =
+        reads.body.as_array().unwrap().iter().filter_map(|read| read["purpose"].as_str()).collect();
+    let logged = purposes.iter().filter(|p| **p == "GET /api/v1/officials/{id}/compliance");
+    assert_eq!(logged.count(), 3, "{purposes:?}");
+
+    let bad = app.get_as_admin(&format!("/api/v1/officials/{id}/compliance?as_of=May")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{:#}", bad.body);
+    assert!(bad.body.to_string().contains("as_of"), "{:#}", bad.body);
+}
+
+async fn a_change_of_law_is_a_new_rule_and_earlier_dates_keep_the_old_one(app: TestApp) {
+    let mut body = crate::helpers::official_body("001085012345", "Nguyễn Văn An");
+    body["employment"]["leadership_group"] = json!("N3");
+    let official = app.register_official(&body).await;
+    let id = official["id"].as_str().unwrap();
+    // Regulation 145's 7 days become yearly from 2026-07-01: the term rule ends, a new one starts.
+    let text = "R145-N3,refresher,group:N3,CNKT-145-N3,7,5y@2025-01-01,2024-05-10,2026-06-30,Reg. 145\n\
+                R145-N3-Y,refresher,group:N3,CNKT-145-N3,7,1y@2026-01-01,2026-07-01,,Reg. 145";
+    let rules = hocba_domain::parse_rules(text).unwrap();
+    let loaded = app.store.load_rules(&hocba_store::Actor::System, &rules).await.unwrap();
+    assert_eq!((loaded.added, loaded.updated), (1, 1));
+    let listed = app.get("/api/v1/rules").await;
+    let ended =
+        listed.body.as_array().unwrap().iter().find(|rule| rule["id"] == "R145-N3").unwrap();
+    assert_eq!(ended["valid_to"], "2026-06-30");
+
+    let at = |as_of: &'static str| {
+        let app = &app;
+        async move {
+            let uri = format!("/api/v1/officials/{id}/compliance?as_of={as_of}");
+            app.get_as_admin(&uri).await.body
+        }
+    };
+    let then = at("2026-03-01").await;
+    assert_eq!(requirement(&then, "R145-N3")["period_to"], "2029-12-31");
+    let now = at("2026-12-05").await;
+    let yearly = requirement(&now, "R145-N3-Y");
+    assert_eq!((&yearly["status"], &yearly["deadline"]), (&json!("due"), &json!("2026-12-31")));
+    assert_eq!(yearly["days_needed"], 7);
+    assert!(now["requirements"].as_array().unwrap().iter().all(|r| r["rule"]["id"] != "R145-N3"));
+}
+
+on_both_backends!(
+    a_change_of_law_is_a_new_rule_and_earlier_dates_keep_the_old_one,
+    the_rules_are_public_with_their_legal_basis,
+    compliance_counts_live_certificates_known_on_the_date,
+    compliance_is_read_like_the_record_and_logged,
+);
