@@ -26,5 +26,6 @@ mod migrations;
 mod officials;
 mod offline;
 mod openapi;
+mod record;
 mod results;
 mod signin;

@@ -20,6 +20,7 @@ mod officials;
 pub mod oidc;
 mod operations;
 mod publication;
+mod record;
 mod results;
 mod server;
 mod shape;
@@ -170,7 +171,8 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(results::routes())
                 .merge(batch::routes())
                 .merge(clients::api_routes())
-                .merge(agencies::routes()),
+                .merge(agencies::routes())
+                .merge(record::routes()),
         )
 }
 

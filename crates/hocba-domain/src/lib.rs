@@ -18,6 +18,7 @@ pub mod institution;
 pub mod name;
 pub mod national_id;
 pub mod official;
+pub mod record;
 mod stored;
 pub mod validation;
 
@@ -47,4 +48,5 @@ pub use official::{
     LeadershipLevel, NewOfficial, OfficialDraft, RankCode, RefusedChange, Transfer, TransferDraft,
     TransferRequest, on_staff_of,
 };
+pub use record::{TrainedDays, TrainingDays, training_days};
 pub use validation::{FieldError, Invalid, Validator, Violation};
