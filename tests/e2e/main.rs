@@ -18,6 +18,7 @@ mod completions;
 mod crash;
 mod docs;
 mod exhaustion;
+mod holder;
 mod import;
 mod input;
 mod institutions;
