@@ -7,11 +7,10 @@ use hocba_domain::{CategoryCode, CompletionId, CompletionStatus, OfficialId, Per
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::entities::{certificate, completion, official, program};
+use crate::entities::{certificate, completion, official, program, revocation};
 use crate::{Actor, Store, StoreError};
 
-use super::reads::with_revocation;
-use super::{Certificate, CompletionRecord, into_completion};
+use super::{Certificate, CompletionRecord, into_certificate, into_completion};
 
 /// One completion of an official's record.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,17 +80,25 @@ impl Store {
             .into_iter()
             .map(|program| (program.id, program))
             .collect();
-        let mut certificates: HashMap<Uuid, Vec<Certificate>> = HashMap::new();
         let issued = certificate::Entity::find()
             .filter(certificate::Column::OfficialId.eq(official_id.as_uuid()))
             .order_by_asc(certificate::Column::IssuedAt)
             .all(&txn)
             .await?;
-        for model in issued {
-            let completion = model.completion_id;
-            certificates.entry(completion).or_default().push(with_revocation(&txn, model).await?);
-        }
+        let mut revocations: HashMap<Uuid, revocation::Model> = revocation::Entity::find()
+            .filter(revocation::Column::CertificateId.is_in(issued.iter().map(|model| model.id)))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|revoked| (revoked.certificate_id, revoked))
+            .collect();
         txn.commit().await?;
+        let mut certificates: HashMap<Uuid, Vec<Certificate>> = HashMap::new();
+        for model in issued {
+            let revoked = revocations.remove(&model.id);
+            let completion = model.completion_id;
+            certificates.entry(completion).or_default().push(into_certificate(model, revoked)?);
+        }
         let entries = rows
             .into_iter()
             .map(|row| {
