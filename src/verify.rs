@@ -1,13 +1,16 @@
 //! `hocba verify FILE`: the same verifier as the API, from the registry's published DID document
 //! and status lists: downloaded beforehand (`--keys`, `--status`: fully offline), or fetched from
-//! the registry (`--registry`).
+//! the registry (`--registry`). With `--national-id`, it also says whether the person
+//! presenting the certificate is its holder, by the salted hash the credential carries.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use hocba_credentials::certificate::holder_matches;
 use hocba_credentials::verify::{Presented, Trust, Verifier};
 use hocba_credentials::{Bitstring, KeySet, status};
+use hocba_domain::NationalId;
 use serde_json::{Map, Value};
 
 /// Arguments of `hocba verify`.
@@ -26,6 +29,10 @@ pub struct VerifyArgs {
     /// (`https://hocba.gov.vn`) instead.
     #[arg(long)]
     registry: Option<String>,
+    /// The national ID number of the person presenting the certificate: says whether it is the
+    /// holder's (by the credential's salted hash; the number is printed nowhere).
+    #[arg(long, value_name = "NUMBER")]
+    national_id: Option<String>,
 }
 
 fn object(text: &str, source: &str) -> anyhow::Result<Map<String, Value>> {
@@ -51,6 +58,13 @@ fn fetch_json(url: &str) -> anyhow::Result<Map<String, Value>> {
 }
 
 pub fn run(args: &VerifyArgs) -> anyhow::Result<()> {
+    // The error says what is wrong with the number, never the number.
+    let national_id = args
+        .national_id
+        .as_deref()
+        .map(NationalId::parse_format)
+        .transpose()
+        .map_err(|error| anyhow::anyhow!("--national-id {error}"))?;
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let presented = match serde_json::from_str::<Value>(&text) {
@@ -92,12 +106,29 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<()> {
             check.reason
         );
     }
-    if report.verified {
-        println!("verified");
-        Ok(())
-    } else {
+    let holder_match = national_id.as_ref().map(|national_id| {
+        report.credential.as_ref().and_then(|credential| holder_matches(credential, national_id))
+    });
+    match holder_match {
+        None => {}
+        Some(None) => {
+            println!("----  holder                   no hashed national ID number to compare")
+        }
+        Some(Some(true)) => {
+            println!("pass  holder                   the national ID number matches")
+        }
+        Some(Some(false)) => {
+            println!("FAIL  holder                   the national ID number does not match")
+        }
+    }
+    if !report.verified {
         bail!("not verified")
     }
+    println!("verified");
+    if holder_match == Some(Some(false)) {
+        bail!("the person presenting the certificate is not its holder");
+    }
+    Ok(())
 }
 
 /// Fetches the registry's DID document and, when the certificate names one of the registry's

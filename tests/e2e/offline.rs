@@ -10,12 +10,23 @@ use crate::helpers::{BASE_URL, TestApp};
 
 /// Runs `hocba verify` and returns (success, printed report).
 fn hocba_verify(work: &Path, artifact: &str, lists: &[&str]) -> (bool, String) {
+    hocba_verify_with(work, artifact, lists, &[])
+}
+
+/// Runs `hocba verify` with `extra` arguments and returns (success, printed report).
+fn hocba_verify_with(
+    work: &Path,
+    artifact: &str,
+    lists: &[&str],
+    extra: &[&str],
+) -> (bool, String) {
     std::fs::write(work.join("certificate"), artifact).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_hocba"));
     command.current_dir(work).args(["verify", "certificate", "--keys", "did.json"]);
     for list in lists {
         command.args(["--status", list]);
     }
+    command.args(extra);
     let output = command.output().unwrap();
     let printed = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
@@ -68,7 +79,36 @@ async fn the_offline_verifier_gives_the_same_answer_as_the_api(app: TestApp) {
     assert!(printed.contains("FAIL  status                   revoked"), "{printed}");
 }
 
-on_both_backends!(the_offline_verifier_gives_the_same_answer_as_the_api);
+async fn the_offline_verifier_says_whether_the_person_presenting_is_the_holder(app: TestApp) {
+    let work = tempfile::tempdir().unwrap();
+    let (_, certificate) = certified(&app).await;
+    download(&app, work.path(), &certificate).await;
+    let jws = certificate["jws"].as_str().unwrap();
+    let holder = |national_id: &str| {
+        hocba_verify_with(work.path(), jws, &["status.json"], &["--national-id", national_id])
+    };
+
+    let (ok, printed) = holder("001085012345");
+    assert!(ok, "{printed}");
+    assert!(printed.contains("pass  holder"), "{printed}");
+    assert!(!printed.contains("001085012345"), "{printed}");
+
+    let (ok, printed) = holder("001085054321");
+    assert!(!ok, "{printed}");
+    assert!(printed.contains("FAIL  holder"), "{printed}");
+    assert!(printed.contains("not its holder"), "{printed}");
+    assert!(!printed.contains("001085054321"), "{printed}");
+
+    let (ok, printed) = holder("00108501234X");
+    assert!(!ok, "{printed}");
+    assert!(printed.contains("--national-id must be exactly 12 digits"), "{printed}");
+    assert!(!printed.contains("00108501234X"), "{printed}");
+}
+
+on_both_backends!(
+    the_offline_verifier_gives_the_same_answer_as_the_api,
+    the_offline_verifier_says_whether_the_person_presenting_is_the_holder,
+);
 
 /// `--registry`: the same verification, with keys and status list fetched over HTTP.
 #[tokio::test(flavor = "multi_thread")]

@@ -99,7 +99,7 @@ fn page_parameters_have_the_bounds_the_server_enforces() {
 }
 
 #[test]
-fn a_verify_body_is_exactly_one_of_credential_jws_or_number() {
+fn a_verify_body_is_exactly_one_of_credential_jws_or_number_with_an_optional_national_id() {
     let spec = spec();
     let body = &spec["components"]["schemas"]["VerifyBody"];
     let required: Vec<_> = body["oneOf"]
@@ -116,6 +116,11 @@ fn a_verify_body_is_exactly_one_of_credential_jws_or_number() {
             (json!(["number"]), json!(false))
         ]
     );
+    for choice in body["oneOf"].as_array().expect("oneOf") {
+        let national_id = &choice["properties"]["national_id"];
+        assert_eq!(national_id["type"], "string", "{choice:#}");
+        assert_eq!(national_id["pattern"], "^[0-9]{12}$", "{choice:#}");
+    }
 }
 
 async fn the_spec_and_swagger_ui_are_served(app: TestApp) {

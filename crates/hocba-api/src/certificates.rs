@@ -10,8 +10,8 @@ use hocba_domain::{
     OfficialId, Outcome, PostedCompletion, RevocationReason,
 };
 use hocba_store::{
-    Actor, Answer, BatchResults, Certificate, CompletionRecord, IdempotencyKey, Posted, Sign,
-    SignedDocuments, StoreError,
+    Actor, Answer, BatchResults, Certificate, CompletionRecord, IdempotencyKey, Posted, Revocation,
+    Sign, SignedDocuments, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -70,6 +70,16 @@ pub struct RevocationView {
     pub revoked_at: OffsetDateTime,
 }
 
+impl From<Revocation> for RevocationView {
+    fn from(revocation: Revocation) -> Self {
+        RevocationView {
+            reason: revocation.reason,
+            note: revocation.note,
+            revoked_at: revocation.revoked_at,
+        }
+    }
+}
+
 /// A certificate with its credential in both forms.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CertificateView {
@@ -100,11 +110,7 @@ impl TryFrom<Certificate> for CertificateView {
         Ok(CertificateView {
             number: certificate.number.to_string(),
             status: if certificate.revocation.is_some() { "revoked" } else { "active" },
-            revocation: certificate.revocation.map(|revocation| RevocationView {
-                reason: revocation.reason,
-                note: revocation.note,
-                revoked_at: revocation.revoked_at,
-            }),
+            revocation: certificate.revocation.map(RevocationView::from),
             issued_at: certificate.issued_at,
             completion_id: certificate.completion_id,
             credential: serde_json::from_str(&certificate.credential)

@@ -20,6 +20,7 @@ mod officials;
 pub mod oidc;
 mod operations;
 mod publication;
+mod record;
 mod results;
 mod server;
 mod shape;
@@ -173,7 +174,8 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(batch::routes())
                 .merge(clients::api_routes())
                 .merge(agencies::routes())
-                .merge(standards::routes()),
+                .merge(standards::routes())
+                .merge(record::routes()),
         )
 }
 

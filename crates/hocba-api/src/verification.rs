@@ -10,7 +10,7 @@ use hocba_credentials::verify::{
 use hocba_credentials::{
     CredentialError, Cryptosuite, KeySet, StatusEntry, certificate, model, multikey,
 };
-use hocba_domain::CertificateNumber;
+use hocba_domain::{CertificateNumber, Invalid, NationalId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::openapi::RefOr;
@@ -99,7 +99,8 @@ async fn verify(app: &AppState, presented: Presented, trust: Trust) -> Result<Re
     verify_with(app, entries, trust, move |verifier| verifier.verify(&presented)).await
 }
 
-/// What to verify: exactly one of a credential, a JWS, or a certificate number.
+/// What to verify: exactly one of a credential, a JWS, or a certificate number; with, if asked,
+/// the national ID number of the person presenting it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
@@ -109,20 +110,31 @@ pub struct VerifyBody {
     pub jws: Option<String>,
     /// A certificate number, as printed.
     pub number: Option<String>,
+    /// The national ID number of the person presenting the certificate, to compare with the
+    /// credential's salted hash; never stored, logged or repeated.
+    pub national_id: Option<String>,
 }
 
-/// Documented as what the handler accepts, `oneOf` three objects of one member each; the struct
-/// holds three options so that the handler, not serde, says "exactly one" and names the field.
+/// Documented as what the handler accepts, `oneOf` three objects of one required member each,
+/// with the optional `national_id` beside it; the struct holds options so that the handler, not
+/// serde, says "exactly one" and names the field.
 impl PartialSchema for VerifyBody {
     fn schema() -> RefOr<Schema> {
+        let text = |description: &str| {
+            ObjectBuilder::new().schema_type(Type::String).description(Some(description))
+        };
         let only = |name: &str, member: ObjectBuilder| {
+            let national_id = text(
+                "The national ID number (12 digits) of the person presenting the certificate: \
+                 the answer's `holder_match` says whether it is the holder's. Never stored, \
+                 logged or repeated.",
+            )
+            .pattern(Some("^[0-9]{12}$"));
             ObjectBuilder::new()
                 .property(name, member)
                 .required(name)
+                .property("national_id", national_id)
                 .additional_properties(Some(AdditionalProperties::FreeForm(false)))
-        };
-        let text = |description: &str| {
-            ObjectBuilder::new().schema_type(Type::String).description(Some(description))
         };
         OneOfBuilder::new()
             .description(Some(
@@ -155,9 +167,16 @@ pub struct VerificationView {
     pub checks: Vec<Check>,
     /// The certificate number the credential carries, if any.
     pub number: Option<String>,
+    /// Whether the `national_id` given is the holder's, by the salted hash the credential
+    /// carries (trust it only when `verified` is true: whoever tampers with a credential can put
+    /// any hash in it). Absent when no `national_id` was given or the credential carries no
+    /// hashed national ID number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder_match: Option<bool>,
 }
 
-/// Verifies a Hocba certificate (no token needed): proofs, key, issuer, revocation, dates.
+/// Verifies a Hocba certificate (no token needed): proofs, key, issuer, revocation, dates; with
+/// a `national_id`, says whether the person presenting it is its holder (`holder_match`).
 #[utoipa::path(post, path = "/api/v1/verify", tag = "verification",
     request_body = VerifyBody,
     responses((status = 200, body = VerificationView), (status = "4XX", body = Problem)))]
@@ -165,6 +184,14 @@ pub async fn post_verify(
     State(app): State<AppState>,
     Json(body): Json<VerifyBody>,
 ) -> Result<Json<VerificationView>, ApiError> {
+    // Checked first, so that a malformed number is refused before anything is looked up; the
+    // error names the field, never the value.
+    let national_id = body
+        .national_id
+        .as_deref()
+        .map(NationalId::parse_format)
+        .transpose()
+        .map_err(|error| Invalid::field("national_id", error))?;
     let presented = match (body.credential, body.jws, body.number) {
         (Some(credential), None, None) => Presented::Credential(credential),
         (None, Some(jws), None) => Presented::Jws(jws),
@@ -186,8 +213,17 @@ pub async fn post_verify(
         }
     };
     let report = verify(&app, presented, Trust::RegistryOnly).await?;
-    let number = report.credential.as_ref().and_then(certificate::number_of).map(str::to_owned);
-    Ok(Json(VerificationView { verified: report.verified, checks: report.checks, number }))
+    let credential = report.credential.as_ref();
+    let number = credential.and_then(certificate::number_of).map(str::to_owned);
+    let holder_match = credential
+        .zip(national_id.as_ref())
+        .and_then(|(credential, national_id)| certificate::holder_matches(credential, national_id));
+    Ok(Json(VerificationView {
+        verified: report.verified,
+        checks: report.checks,
+        number,
+        holder_match,
+    }))
 }
 
 /// `POST /credentials/issue` body (W3C VC API).

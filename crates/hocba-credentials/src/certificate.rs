@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
-use hocba_domain::{AccreditationFacts, CertificateFacts};
+use hocba_domain::{AccreditationFacts, CertificateFacts, NationalId, identity_hash};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -254,6 +254,20 @@ pub fn number_of(credential: &Map<String, Value>) -> Option<&str> {
         .and_then(Value::as_str)
 }
 
+/// Whether `national_id` is the number whose salted hash the credential's subject carries (its
+/// `nationalIdentityNumber` `IdentityObject`): `None` when it carries no such hash. The number
+/// is hashed with the credential's salt and compared; it is kept nowhere.
+pub fn holder_matches(credential: &Map<String, Value>, national_id: &NationalId) -> Option<bool> {
+    let identifiers = credential.get("credentialSubject")?.get("identifier")?.as_array()?;
+    let hashed = identifiers.iter().find(|identifier| {
+        identifier.get("identityType").and_then(Value::as_str) == Some("nationalIdentityNumber")
+            && identifier.get("hashed").and_then(Value::as_bool) == Some(true)
+    })?;
+    let hash = hashed.get("identityHash")?.as_str()?;
+    let salt = hashed.get("salt").and_then(Value::as_str).unwrap_or_default();
+    Some(identity_hash(national_id, salt) == hash)
+}
+
 /// Which signed forms of a certificate are made when it is issued. Whatever is left is made
 /// from the stored credential when the certificate is served ([`complete_proof_set`],
 /// [`jose::sign`]), by the key that signed it and with the same `created`: Ed25519 is
@@ -454,6 +468,38 @@ mod tests {
         let key = signer.public_key();
         let Value::Object(document) = first.clone() else { unreachable!() };
         data_integrity::verify_proof(&document, proof, &key).unwrap();
+    }
+
+    fn presented(identifier: Value) -> Map<String, Value> {
+        let credential = json!({ "credentialSubject": { "identifier": identifier } });
+        let Value::Object(credential) = credential else { unreachable!() };
+        credential
+    }
+
+    #[test]
+    fn the_holder_matches_only_the_number_hashed_with_the_credential_salt() {
+        let number = NationalId::parse_format("001085012345").unwrap();
+        let other = NationalId::parse_format("001085054321").unwrap();
+        let credential = presented(json!([
+            { "type": "IdentityObject", "identityType": "name", "hashed": false,
+              "identityHash": "Nguyễn Văn An" },
+            { "type": "IdentityObject", "identityType": "nationalIdentityNumber", "hashed": true,
+              "identityHash": identity_hash(&number, "5a1t"), "salt": "5a1t" }
+        ]));
+        assert_eq!(holder_matches(&credential, &number), Some(true));
+        assert_eq!(holder_matches(&credential, &other), Some(false));
+    }
+
+    #[test]
+    fn a_credential_without_a_hashed_national_id_answers_nothing() {
+        let number = NationalId::parse_format("001085012345").unwrap();
+        let unhashed = presented(json!([
+            { "type": "IdentityObject", "identityType": "nationalIdentityNumber", "hashed": false,
+              "identityHash": "001085012345" }
+        ]));
+        assert_eq!(holder_matches(&unhashed, &number), None);
+        assert_eq!(holder_matches(&presented(json!([])), &number), None);
+        assert_eq!(holder_matches(&Map::new(), &number), None);
     }
 
     #[test]

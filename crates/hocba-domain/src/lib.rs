@@ -19,6 +19,7 @@ pub mod institution;
 pub mod name;
 pub mod national_id;
 pub mod official;
+pub mod record;
 pub mod standards;
 mod stored;
 pub mod validation;
@@ -50,5 +51,6 @@ pub use official::{
     LeadershipLevel, NewOfficial, OfficialDraft, RankCode, RefusedChange, Transfer, TransferDraft,
     TransferRequest, on_staff_of,
 };
+pub use record::{TrainedDays, TrainingDays, training_days};
 pub use standards::{RULES_FILE, Rule, RuleKind, RulesError, parse_rule, parse_rules};
 pub use validation::{FieldError, Invalid, Validator, Violation};

@@ -37,7 +37,7 @@ pub use audit::{AuditEvent, ChainReport};
 pub use catalog::{Category, Class, ClassQuery, Program};
 pub use certificates::{
     BatchResults, Certificate, ClassResults, CompletionQuery, CompletionRecord, CompletionResult,
-    Posted, Revocation, Sign, SignedDocuments,
+    OfficialRecord, Posted, RecordEntry, Revocation, Sign, SignedDocuments,
 };
 pub use clients::ClientRecord;
 pub use error::StoreError;

@@ -1,21 +1,23 @@
 //! Completions and the certificates issued for them, a module per use case: posting one
 //! completion or its correction (`posting`), posting a class (`batch`), issuing a certificate
 //! inside the writing transaction (`issuing`), revocation as an append-only fact (`revoking`),
-//! status-list slots (`status`), reading certificates back (`reads`), and listing an
-//! institution's results (`listing`). What they share lives here: the records they return and
-//! the conversions from stored rows.
+//! status-list slots (`status`), reading certificates back (`reads`), an official's whole
+//! record (`record`), and listing an institution's results (`listing`). What they share lives
+//! here: the records they return and the conversions from stored rows.
 
 mod batch;
 mod issuing;
 mod listing;
 mod posting;
 mod reads;
+mod record;
 mod revoking;
 mod status;
 
 pub(crate) use listing::{corrected_among, revoked_among};
 
 pub use listing::{ClassResults, CompletionQuery, CompletionResult};
+pub use record::{OfficialRecord, RecordEntry};
 
 use hocba_domain::{
     CertificateFacts, CertificateNumber, ClassId, CompletionId, InstitutionId, OfficialId, Outcome,
