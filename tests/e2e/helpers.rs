@@ -47,9 +47,20 @@ pub struct TestApp {
     _keys: TempDir,
 }
 
-/// Requests per second per credential in tests: high enough for every test but the one that
-/// exceeds it.
+/// Requests per second per credential in tests: high enough for every test (the one about the
+/// limit sets its own, [`TestApp::with_rate_limit`]).
 pub const RATE_LIMIT: u32 = 200;
+
+/// The application on `store`, with a rate limit of its own.
+fn router(store: &Store, authority: &Arc<Authority>, per_second: u32) -> Router {
+    hocba_api::app(AppState {
+        store: store.clone(),
+        authority: authority.clone(),
+        limiter: Arc::new(hocba_api::RateLimiter::new(per_second)),
+        client_secrets: Arc::default(),
+        identity_provider: Some(Arc::new(crate::signin::identity_provider())),
+    })
+}
 
 /// The public URL the test registry believes it has.
 pub const BASE_URL: &str = "https://hocba.test";
@@ -149,17 +160,15 @@ impl TestApp {
             .await
             .expect("admin token");
         let authority = Arc::new(authority);
-        let limiter = Arc::new(hocba_api::RateLimiter::new(RATE_LIMIT));
-        let identity_provider = Some(Arc::new(crate::signin::identity_provider()));
-        let state = AppState {
-            store: store.clone(),
-            authority: authority.clone(),
-            limiter,
-            client_secrets: Arc::default(),
-            identity_provider,
-        };
-        let router = hocba_api::app(state);
+        let router = router(&store, &authority, RATE_LIMIT);
         TestApp { router, store, authority, admin_token: token.secret, dir, _keys: keys }
+    }
+
+    /// The same registry, allowing each credential `per_second` requests a second (bursts of
+    /// twice that).
+    pub fn with_rate_limit(mut self, per_second: u32) -> TestApp {
+        self.router = router(&self.store, &self.authority, per_second);
+        self
     }
 
     /// Sends a request; `token` goes in `Authorization: Bearer`.
