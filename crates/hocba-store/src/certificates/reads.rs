@@ -62,15 +62,27 @@ pub(super) async fn certificates_of_completion(
     with_revocations(txn, models).await
 }
 
-async fn with_revocations(
+/// The certificates of `models`, each with its revocation, read in one query a chunk rather
+/// than one a certificate.
+pub(super) async fn with_revocations(
     db: &impl ConnectionTrait,
     models: Vec<certificate::Model>,
 ) -> Result<Vec<Certificate>, StoreError> {
-    let mut certificates = Vec::with_capacity(models.len());
-    for model in models {
-        certificates.push(with_revocation(db, model).await?);
+    let mut revocations: HashMap<Uuid, revocation::Model> = HashMap::new();
+    for chunk in models.chunks(audit::INSERT_CHUNK) {
+        let revoked = revocation::Entity::find()
+            .filter(revocation::Column::CertificateId.is_in(chunk.iter().map(|model| model.id)))
+            .all(db)
+            .await?;
+        revocations.extend(revoked.into_iter().map(|revoked| (revoked.certificate_id, revoked)));
     }
-    Ok(certificates)
+    models
+        .into_iter()
+        .map(|model| {
+            let revoked = revocations.remove(&model.id);
+            into_certificate(model, revoked)
+        })
+        .collect()
 }
 
 pub(super) async fn with_revocation(

@@ -7,10 +7,11 @@ use hocba_domain::{CategoryCode, CompletionId, CompletionStatus, OfficialId, Per
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::entities::{certificate, completion, official, program, revocation};
+use crate::entities::{certificate, completion, official, program};
 use crate::{Actor, Store, StoreError};
 
-use super::{Certificate, CompletionRecord, into_certificate, into_completion};
+use super::reads::with_revocations;
+use super::{Certificate, CompletionRecord, into_completion};
 
 /// One completion of an official's record.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,19 +86,12 @@ impl Store {
             .order_by_asc(certificate::Column::IssuedAt)
             .all(&txn)
             .await?;
-        let mut revocations: HashMap<Uuid, revocation::Model> = revocation::Entity::find()
-            .filter(revocation::Column::CertificateId.is_in(issued.iter().map(|model| model.id)))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|revoked| (revoked.certificate_id, revoked))
-            .collect();
+        let issued = with_revocations(&txn, issued).await?;
         txn.commit().await?;
         let mut certificates: HashMap<Uuid, Vec<Certificate>> = HashMap::new();
-        for model in issued {
-            let revoked = revocations.remove(&model.id);
-            let completion = model.completion_id;
-            certificates.entry(completion).or_default().push(into_certificate(model, revoked)?);
+        for certificate in issued {
+            let completion = certificate.completion_id.as_uuid();
+            certificates.entry(completion).or_default().push(certificate);
         }
         let entries = rows
             .into_iter()
