@@ -11,6 +11,7 @@
 mod helpers;
 mod agencies;
 mod batch;
+mod browser;
 mod catalog;
 mod certificates;
 mod clients;
