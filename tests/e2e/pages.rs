@@ -157,7 +157,11 @@ async fn a_certificate_is_verified_by_number_link_paste_and_upload(app: TestApp)
         assert!(by_number.html.contains(&row), "{row} is missing");
     }
     assert!(!by_number.html.contains("data-holder"), "no ID number was asked about");
-    Page::get(&app, &format!("/v/{number}")).await.assert(StatusCode::OK, &expected);
+    let link = Page::get(&app, &format!("/v/{number}")).await;
+    link.assert(StatusCode::OK, &expected);
+    // The QR code's page asks about the person in front of me without the number retyped.
+    let hidden = format!("<input type=\"hidden\" name=\"number\" value=\"{number}\">");
+    assert!(link.html.contains(&hidden), "{}", link.html);
     submit(&app, &[("credential", &credential)]).await.assert(StatusCode::OK, &expected);
     submit(&app, &[("credential", jws)]).await.assert(StatusCode::OK, &expected);
     submit(&app, &[("file", &credential)]).await.assert(StatusCode::OK, &expected);

@@ -91,6 +91,10 @@ impl FormPage {
     fn error_on(&self, field: &str) -> bool {
         self.error.is_some_and(|error| error.field() == field)
     }
+
+    fn national_id_invalid(&self) -> bool {
+        self.error_on(NATIONAL_ID)
+    }
 }
 
 /// `GET /verify`: the empty form.
@@ -342,11 +346,22 @@ struct ResultPage {
     /// The short link of the certificate that replaced a superseded one.
     successor: Option<Url>,
     holder: HolderAnswer,
-    /// The short link of this certificate, when the registry holds it.
-    link: Option<Url>,
+    /// The number of this certificate, when the registry holds it (for its short link, and
+    /// for asking about the person in front of me without typing it again).
+    held: Option<String>,
 }
 
 impl ResultPage {
+    /// The ID number field on an answer is always blank and never in error.
+    fn national_id_invalid(&self) -> bool {
+        false
+    }
+
+    /// The certificate's short link, when the registry holds it.
+    fn link(&self) -> Option<Url> {
+        self.held.clone().map(Url::Certificate)
+    }
+
     /// The checks that failed, named at the top of an invalid certificate's answer.
     fn failed(&self) -> impl Iterator<Item = &CheckRow> {
         self.checks.iter().filter(|check| !check.passed)
@@ -382,12 +397,11 @@ async fn answer(
         (Some(_), None) => HolderAnswer::CannotTell,
     };
     let stated = report.credential.as_ref().map(Stated::of);
-    // The link is offered only for a number the registry holds and the credential states.
-    let link = stored
+    // Only a number the registry holds and the credential states.
+    let held = stored
         .as_ref()
         .map(|stored| stored.number.to_string())
-        .filter(|number| stated.as_ref().and_then(|stated| stated.number.as_ref()) == Some(number))
-        .map(Url::Certificate);
+        .filter(|number| stated.as_ref().and_then(|stated| stated.number.as_ref()) == Some(number));
     let result = ResultPage {
         layout: LAYOUT,
         verdict,
@@ -405,7 +419,7 @@ async fn answer(
         }),
         successor: successor.map(|number| Url::Certificate(number.to_string())),
         holder,
-        link,
+        held,
     };
     let status = match verdict {
         Verdict::Valid | Verdict::Revoked => StatusCode::OK,
