@@ -2,7 +2,7 @@
 //! pasting or uploading it, and may ask whether the person presenting it is its holder.
 //!
 //! The national ID number typed for that question is compared with the credential's salted
-//! hash by the API's own check ([`verification::verify_for_holder`]) and then dropped: it is
+//! hash by the API's own check ([`verify_for_holder`]) and then dropped: it is
 //! never stored, logged, put in a URL (the form is POSTed) or written back into a page.
 
 use askama::Template;
