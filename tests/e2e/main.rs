@@ -27,6 +27,7 @@ mod migrations;
 mod officials;
 mod offline;
 mod openapi;
+mod presentations;
 mod record;
 mod results;
 mod signin;
