@@ -16,6 +16,7 @@ mod certificates;
 mod clients;
 mod completions;
 mod crash;
+mod dcc;
 mod docs;
 mod exhaustion;
 mod holder;
