@@ -139,7 +139,7 @@ impl TestApp {
         address
     }
 
-    fn serve_on(&self, listener: tokio::net::TcpListener, limits: hocba_api::ConnectionLimits) {
+    pub fn serve_on(&self, listener: tokio::net::TcpListener, limits: hocba_api::ConnectionLimits) {
         let router = self.router.clone();
         tokio::spawn(hocba_api::serve(listener, router, limits, std::future::pending()));
     }
@@ -162,6 +162,18 @@ impl TestApp {
         let authority = Arc::new(authority);
         let router = router(&store, &authority, RATE_LIMIT);
         TestApp { router, store, authority, admin_token: token.secret, dir, _keys: keys }
+    }
+
+    /// The same registry (its store and keys) published at `base_url`, as `hocba serve
+    /// --base-url` does: its did:web and the status lists of what it issues from then on name
+    /// that address.
+    pub fn at_base_url(mut self, base_url: &str) -> TestApp {
+        let key_dir =
+            KeyDir::open(self._keys.path(), Some("test passphrase".into())).expect("key dir");
+        let registry = Registry::new(base_url, "Hocba (test)");
+        self.authority = Arc::new(Authority::new(registry, key_dir));
+        self.router = router(&self.store, &self.authority, RATE_LIMIT);
+        self
     }
 
     /// The same registry, allowing each credential `per_second` requests a second (bursts of

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::certificates::certified;
 use crate::helpers::{BASE_URL, TestApp};
 
-fn interop_dir() -> Option<PathBuf> {
+pub(crate) fn interop_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop");
     let ready = dir.join("node_modules").is_dir()
         && Command::new("node").arg("--version").output().is_ok_and(|out| out.status.success());

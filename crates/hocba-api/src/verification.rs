@@ -410,18 +410,66 @@ fn vc_api_answer(report: Report) -> (StatusCode, Json<VcApiVerification>) {
     (status, Json(answer))
 }
 
-/// `POST /presentations/verify` body (W3C VC API).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+/// `POST /presentations/verify` body (W3C VC API): a signed presentation, or an unsigned one
+/// (VC API's proofless request) whose credentials are verified without a holder proof.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VerifyPresentationRequest {
     /// The presentation, with its `authentication` proof.
-    #[schema(value_type = Object)]
-    pub verifiable_presentation: Value,
+    pub verifiable_presentation: Option<Value>,
+    /// A presentation without a proof.
+    pub presentation: Option<Value>,
     /// `domain` and `challenge` the presentation's proof must state; other options are accepted
     /// and ignored (every check is always run).
-    #[serde(default)]
-    pub options: PresentationOptions,
+    pub options: Option<PresentationOptions>,
 }
+
+/// Documented as the VC API has it, `oneOf` a signed presentation with its options or an
+/// unsigned one alone; the struct holds options so that the handler, not serde, says which
+/// member is missing and names it.
+impl PartialSchema for VerifyPresentationRequest {
+    fn schema() -> RefOr<Schema> {
+        let object = |description: &str| {
+            ObjectBuilder::new().schema_type(Type::Object).description(Some(description))
+        };
+        let mut options = PresentationOptions::schema();
+        if let RefOr::T(Schema::Object(options)) = &mut options {
+            options.description = Some(
+                "`domain` and `challenge` the presentation's proof must state; other options \
+                 are accepted and ignored (every check is always run)."
+                    .into(),
+            );
+        }
+        let signed = ObjectBuilder::new()
+            .property(
+                "verifiablePresentation",
+                object("The presentation, with its holder's `authentication` proof."),
+            )
+            .required("verifiablePresentation")
+            .property("options", options)
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        let unsigned = ObjectBuilder::new()
+            .property(
+                "presentation",
+                object(
+                    "A presentation without a proof: each credential inside is verified, and \
+                     the answer warns that no holder proof was checked.",
+                ),
+            )
+            .required("presentation")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        OneOfBuilder::new()
+            .description(Some(
+                "A signed presentation (`verifiablePresentation`, with `options`) or an unsigned \
+                 one (`presentation`, alone).",
+            ))
+            .item(signed)
+            .item(unsigned)
+            .into()
+    }
+}
+
+impl ToSchema for VerifyPresentationRequest {}
 
 /// What the verifier asked the holder to sign.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -432,8 +480,47 @@ pub struct PresentationOptions {
     pub challenge: Option<String>,
 }
 
+/// The presentation a request carries, as an object, and whether it comes signed.
+fn presentation_of(
+    request: VerifyPresentationRequest,
+) -> Result<(Map<String, Value>, Option<PresentationOptions>), ApiError> {
+    let (field, presentation, options) = match request {
+        VerifyPresentationRequest {
+            verifiable_presentation: Some(presentation),
+            presentation: None,
+            options,
+        } => ("verifiablePresentation", presentation, Some(options.unwrap_or_default())),
+        VerifyPresentationRequest {
+            verifiable_presentation: None,
+            presentation: Some(presentation),
+            options: None,
+        } => ("presentation", presentation, None),
+        VerifyPresentationRequest {
+            verifiable_presentation: None, presentation: Some(_), ..
+        } => {
+            return Err(ApiError::BadParameter {
+                field: "options".into(),
+                reason: "an unsigned presentation has no proof to state a domain or challenge"
+                    .into(),
+            });
+        }
+        _ => {
+            return Err(ApiError::BadParameter {
+                field: "verifiablePresentation".into(),
+                reason: "give exactly one of verifiablePresentation or presentation".into(),
+            });
+        }
+    };
+    match presentation {
+        Value::Object(presentation) => Ok((presentation, options)),
+        _ => Err(model_error(field, "must be a JSON object")),
+    }
+}
+
 /// Verifies a presentation: its holder's `authentication` proof (with the domain and challenge
-/// given), and every credential inside it. 200 when valid, 422 when not, with the same body.
+/// given), and every credential inside it. An unsigned one (`presentation`) has each credential
+/// verified and a warning that no holder proof was checked. 200 when valid, 422 when not, with
+/// the same body.
 #[utoipa::path(post, path = "/presentations/verify", tag = "vc-api",
     request_body = VerifyPresentationRequest,
     responses((status = 200, body = VcApiVerification),
@@ -444,15 +531,15 @@ pub async fn vc_verify_presentation(
     State(app): State<AppState>,
     Json(request): Json<VerifyPresentationRequest>,
 ) -> Result<(StatusCode, Json<VcApiVerification>), ApiError> {
-    let Value::Object(presentation) = request.verifiable_presentation else {
-        return Err(model_error("verifiablePresentation", "must be a JSON object"));
-    };
+    let (presentation, options) = presentation_of(request)?;
     // Each credential inside may name its own status list: look each one up first.
     let entries = Presented::in_presentation(&presentation)
         .filter_map(|presented| presented.ok()?.status_entry())
         .collect();
-    let options = request.options;
     let report = verify_with(&app, entries, Trust::AnyResolvableIssuer, move |verifier| {
+        let Some(options) = options else {
+            return verifier.verify_unsigned_presentation(&presentation);
+        };
         let expected = Expected {
             purpose: None,
             domain: options.domain.as_deref(),

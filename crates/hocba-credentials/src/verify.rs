@@ -105,6 +105,12 @@ pub struct Check {
     pub reason: String,
 }
 
+/// The warning on every answer about a presentation sent unsigned: its credentials were checked,
+/// but not who presented them.
+pub const UNSIGNED_PRESENTATION: &str = "no holder proof was checked: the presentation is \
+    unsigned, so nothing shows who presented these credentials; each credential was verified \
+    on its own";
+
 /// The verifier's answer.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -492,6 +498,42 @@ impl Verifier<'_> {
                 },
             );
         }
+        self.verify_credentials_in(presentation, &mut report);
+        report
+    }
+
+    /// Verifies a presentation sent without a proof (the VC API's `presentation` member): each
+    /// credential inside, as `verifiableCredential[i] <check>`, and nothing about who presented
+    /// them, which the answer says in a warning. One that carries a proof belongs in
+    /// `verifiablePresentation`, and one without a credential has nothing to verify: both fail.
+    pub fn verify_unsigned_presentation(&self, presentation: &Map<String, Value>) -> Report {
+        let mut report = Report::default();
+        if let Err(violation) = model::check_presentation(presentation) {
+            report.push("well_formed", Err(violation.to_string()));
+            return report;
+        }
+        report.push("well_formed", Ok("a W3C Verifiable Presentation 2.0".into()));
+        if presentation.contains_key("proof") {
+            report.push(
+                "proof",
+                Err("an unsigned presentation carries no proof: send a signed one as \
+                     verifiablePresentation"
+                    .into()),
+            );
+            return report;
+        }
+        report.warn(UNSIGNED_PRESENTATION.into());
+        if Presented::in_presentation(presentation).next().is_none() {
+            report.push(
+                "verifiableCredential",
+                Err("the presentation carries no credential to verify".into()),
+            );
+        }
+        self.verify_credentials_in(presentation, &mut report);
+        report
+    }
+
+    fn verify_credentials_in(&self, presentation: &Map<String, Value>, report: &mut Report) {
         for (index, presented) in Presented::in_presentation(presentation).enumerate() {
             let prefix = format!("verifiableCredential[{index}]");
             match presented {
@@ -499,7 +541,6 @@ impl Verifier<'_> {
                 Err(reason) => report.push(&format!("{prefix} well_formed"), Err(reason)),
             }
         }
-        report
     }
 }
 
