@@ -11,6 +11,7 @@
 mod helpers;
 mod agencies;
 mod batch;
+mod browser;
 mod catalog;
 mod certificates;
 mod clients;
@@ -28,6 +29,7 @@ mod migrations;
 mod officials;
 mod offline;
 mod openapi;
+mod pages;
 mod presentations;
 mod record;
 mod results;

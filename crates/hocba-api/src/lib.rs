@@ -19,6 +19,7 @@ mod limits;
 mod officials;
 pub mod oidc;
 mod operations;
+mod pages;
 mod publication;
 mod record;
 mod results;
@@ -195,6 +196,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn app(state: AppState) -> Router {
     let (router, openapi) = router_and_openapi();
     router
+        .merge(pages::routes())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -11,6 +11,7 @@ use hocba_credentials::{
     CredentialError, Cryptosuite, KeySet, StatusEntry, certificate, model, multikey,
 };
 use hocba_domain::{CertificateNumber, Invalid, NationalId};
+use hocba_store::Certificate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::openapi::RefOr;
@@ -199,11 +200,7 @@ pub async fn post_verify(
             let number = CertificateNumber::parse(&number).map_err(|error| {
                 ApiError::BadParameter { field: "number".into(), reason: error.to_string() }
             })?;
-            let stored = app.store.certificate(&number).await?;
-            let stored = completed(&app, stored, Forms::Credential).await?;
-            Presented::Credential(
-                serde_json::from_str(&stored.credential).map_err(ApiError::internal)?,
-            )
+            by_number(&app, &number).await?.0
         }
         _ => {
             return Err(ApiError::BadParameter {
@@ -212,18 +209,41 @@ pub async fn post_verify(
             });
         }
     };
-    let report = verify(&app, presented, Trust::RegistryOnly).await?;
-    let credential = report.credential.as_ref();
-    let number = credential.and_then(certificate::number_of).map(str::to_owned);
-    let holder_match = credential
-        .zip(national_id.as_ref())
-        .and_then(|(credential, national_id)| certificate::holder_matches(credential, national_id));
+    let (report, holder_match) = verify_for_holder(&app, presented, national_id.as_ref()).await?;
+    let number = report.credential.as_ref().and_then(certificate::number_of).map(str::to_owned);
     Ok(Json(VerificationView {
         verified: report.verified,
         checks: report.checks,
         number,
         holder_match,
     }))
+}
+
+/// The stored certificate with this number, and its credential (whole proof set) to verify.
+pub(crate) async fn by_number(
+    app: &AppState,
+    number: &CertificateNumber,
+) -> Result<(Presented, Certificate), ApiError> {
+    let stored = app.store.certificate(number).await?;
+    let stored = completed(app, stored, Forms::Credential).await?;
+    let credential = serde_json::from_str(&stored.credential).map_err(ApiError::internal)?;
+    Ok((Presented::Credential(credential), stored))
+}
+
+/// Verifies what was presented as a certificate of this registry; with a `national_id`, also
+/// whether it is the holder's (`None` when not asked, or when the credential carries no hashed
+/// national ID number). The API and the `/verify` page both answer with this.
+pub(crate) async fn verify_for_holder(
+    app: &AppState,
+    presented: Presented,
+    national_id: Option<&NationalId>,
+) -> Result<(Report, Option<bool>), ApiError> {
+    let report = verify(app, presented, Trust::RegistryOnly).await?;
+    let holder_match =
+        report.credential.as_ref().zip(national_id).and_then(|(credential, national_id)| {
+            certificate::holder_matches(credential, national_id)
+        });
+    Ok((report, holder_match))
 }
 
 /// `POST /credentials/issue` body (W3C VC API).

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use hocba_domain::{CertificateNumber, OfficialId};
+use hocba_domain::{CertificateNumber, CompletionId, OfficialId};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -10,7 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::audit;
-use crate::entities::{certificate, official, revocation};
+use crate::entities::{certificate, completion, official, revocation};
 use crate::{Actor, Store, StoreError};
 
 use super::{Certificate, into_certificate};
@@ -24,6 +24,30 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound { entity: "certificate" })?;
         with_revocation(&self.db, model).await
+    }
+
+    /// The latest certificate of the correction that replaced `completion`, whose own
+    /// certificates were revoked as superseded; `None` when no correction replaced it.
+    pub async fn successor_certificate(
+        &self,
+        completion: CompletionId,
+    ) -> Result<Option<CertificateNumber>, StoreError> {
+        let correction = completion::Entity::find()
+            .filter(completion::Column::SupersedesId.eq(completion.as_uuid()))
+            .one(&self.db)
+            .await?;
+        let Some(correction) = correction else { return Ok(None) };
+        let latest = certificate::Entity::find()
+            .filter(certificate::Column::CompletionId.eq(correction.id))
+            .order_by_desc(certificate::Column::IssuedAt)
+            .one(&self.db)
+            .await?;
+        latest
+            .map(|model| {
+                CertificateNumber::parse(&model.number)
+                    .map_err(|_| StoreError::corrupt("certificates", "number"))
+            })
+            .transpose()
     }
 
     /// An official's certificates, oldest first; the read is logged for the official to see.

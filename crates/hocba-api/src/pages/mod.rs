@@ -1,0 +1,204 @@
+//! Pages for people: server-rendered HTML that works without JavaScript, loads nothing from
+//! elsewhere, and speaks Vietnamese first with English beside it.
+//!
+//! They are kept out of the OpenAPI description: it describes the API for programs, and every
+//! answer a page gives is also in the API (`POST /api/v1/verify`). One layout
+//! (`templates/layout.html`, [`Layout`]) serves every page; a new area of pages adds a module
+//! here, a [`Nav`] item and its templates.
+
+mod stated;
+mod verify;
+
+use std::sync::LazyLock;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+
+use crate::error::InternalCause;
+use crate::{ApiError, AppState};
+
+/// Where the pages live; templates and handlers name them through this, never as literals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Url {
+    /// The verification form.
+    Verify,
+    /// The short link of a certificate, printed as its QR code.
+    Certificate(String),
+    /// The stylesheet every page uses.
+    Stylesheet,
+    /// The API's interactive documentation.
+    ApiDocs,
+}
+
+impl std::fmt::Display for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Url::Verify => f.write_str("/verify"),
+            Url::Certificate(number) => write!(f, "/v/{number}"),
+            Url::Stylesheet => f.write_str("/static/hocba.css"),
+            Url::ApiDocs => f.write_str("/docs"),
+        }
+    }
+}
+
+/// The menu's items: the layout marks the current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nav {
+    /// Verifying a certificate.
+    Verify,
+}
+
+/// What the shared layout needs from every page.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Layout {
+    /// The menu item of this page.
+    pub current: Nav,
+}
+
+impl Layout {
+    /// Whether `item` is this page's menu item (`aria-current`).
+    pub fn is_current(&self, item: Nav) -> bool {
+        self.current == item
+    }
+}
+
+/// The pages' routes (the router adds them beside the API's).
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/static/hocba.css", get(stylesheet))
+        .route("/verify", get(verify::get_form).post(verify::post_form))
+        .route("/v/{number}", get(verify::get_link))
+}
+
+/// A rendered page with `status`, as every page answers: not cached (an answer about a
+/// certificate changes when it is revoked, and may say whether an ID number matched), and
+/// allowed to load nothing but this registry's stylesheet.
+pub(crate) fn page(status: StatusCode, template: impl IntoResponse) -> Response {
+    let mut response = (status, template).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    security_headers(headers);
+    response
+}
+
+/// No script, frame, plugin or foreign resource: the pages need none, so an injected one
+/// cannot run.
+fn security_headers(headers: &mut HeaderMap) {
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+}
+
+/// The stylesheet, compiled into the binary so that a deployment has nothing else to serve.
+const STYLESHEET: &str = include_str!("../../static/hocba.css");
+
+/// Its ETag: the stylesheet changes only with the binary.
+static STYLESHEET_ETAG: LazyLock<String> = LazyLock::new(|| {
+    let digest = Sha256::digest(STYLESHEET.as_bytes());
+    let hex: String = digest.iter().take(12).map(|byte| format!("{byte:02x}")).collect();
+    format!("\"{hex}\"")
+});
+
+/// `GET /static/hocba.css`: cached for a day, then revalidated by its ETag.
+async fn stylesheet(headers: HeaderMap) -> Response {
+    let etag = STYLESHEET_ETAG.as_str();
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET).into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+/// Why a page could not show what was asked: a page of its own with the fitting status, as
+/// the API answers with a problem document.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    /// The link's certificate number is malformed (its check character, its shape).
+    BadNumber,
+    /// No certificate has this number.
+    UnknownNumber,
+    /// The form did not arrive as a form (a broken or oversized upload).
+    BadForm(StatusCode),
+    /// Anything else the API would refuse or fail with.
+    Api(ApiError),
+}
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        match error.problem().status {
+            404 => PageError::UnknownNumber,
+            _ => PageError::Api(error),
+        }
+    }
+}
+
+/// What the error page says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorKind {
+    BadNumber,
+    UnknownNumber,
+    BadForm,
+    TooLarge,
+    Failed,
+    Refused,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    kind: ErrorKind,
+    status: u16,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, kind) = match &self {
+            PageError::BadNumber => (StatusCode::BAD_REQUEST, ErrorKind::BadNumber),
+            PageError::UnknownNumber => (StatusCode::NOT_FOUND, ErrorKind::UnknownNumber),
+            PageError::BadForm(status) if *status == StatusCode::PAYLOAD_TOO_LARGE => {
+                (*status, ErrorKind::TooLarge)
+            }
+            PageError::BadForm(status) => (*status, ErrorKind::BadForm),
+            PageError::Api(error) => {
+                let status = StatusCode::from_u16(error.problem().status)
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let kind =
+                    if status.is_server_error() { ErrorKind::Failed } else { ErrorKind::Refused };
+                (status, kind)
+            }
+        };
+        let template =
+            ErrorPage { layout: Layout { current: Nav::Verify }, kind, status: status.as_u16() };
+        let mut response = page(status, template);
+        // Logged once by the request's span, as the API's failures are.
+        if let PageError::Api(error) = self
+            && status.is_server_error()
+        {
+            response.extensions_mut().insert(InternalCause(std::sync::Arc::new(error.to_string())));
+        }
+        response
+    }
+}

@@ -1,0 +1,333 @@
+//! The verification pages as a person uses them: headless Chromium, driven over WebDriver
+//! (chromedriver) against a registry served on a loopback port, with axe-core run in every page
+//! visited (no serious or critical accessibility violation) and a screenshot of each step kept
+//! in `$CARGO_TARGET_TMPDIR/screenshots`.
+//!
+//! Skipped when Chromium or chromedriver is missing (Debian's `chromium` and `chromium-driver`;
+//! `HOCBA_CHROMIUM` and `HOCBA_CHROMEDRIVER` name other binaries), or when axe-core is not
+//! installed (`npm ci --prefix interop`), unless `HOCBA_REQUIRE_BROWSER` is set, as in CI.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use axum::http::StatusCode;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::completions::{completion, setting};
+use crate::helpers::TestApp;
+use crate::pages::{HOLDER, SOMEONE_ELSE};
+
+/// axe-core, as `npm ci --prefix interop` installs it (pinned in interop/package.json).
+const AXE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/interop/node_modules/axe-core/axe.min.js");
+
+/// A headless Chromium session on the registry at `base`.
+struct Browser {
+    client: Client,
+    base: String,
+    axe: String,
+    /// Where this test's screenshots go, and their name's prefix.
+    shots: PathBuf,
+    prefix: String,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+/// Fails when the browser is required, else says why the test is skipped.
+fn missing(what: &str) -> Option<Browser> {
+    assert!(
+        std::env::var_os("HOCBA_REQUIRE_BROWSER").is_none(),
+        "HOCBA_REQUIRE_BROWSER is set but {what}"
+    );
+    eprintln!("skipped: {what}");
+    None
+}
+
+impl Browser {
+    /// Serves `app` on a loopback port and opens a browser on it; `None` (skip) when no
+    /// browser can run here.
+    async fn open(app: &TestApp, test: &str) -> Option<Browser> {
+        let chromium =
+            std::env::var("HOCBA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+        let chromedriver =
+            std::env::var("HOCBA_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
+        if !Path::new(&chromium).exists() {
+            return missing(&format!("{chromium} is not installed"));
+        }
+        let Ok(axe) = std::fs::read_to_string(AXE) else {
+            return missing(&format!("{AXE} is missing (npm ci --prefix interop)"));
+        };
+        // A free port for chromedriver: the kernel's choice, released just before it binds.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut command = Command::new(&chromedriver);
+        command.arg(format!("--port={port}")).stdout(Stdio::piped()).stderr(Stdio::null());
+        // Its own process group, so that the browsers it starts go with it (see Drop).
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut driver = match command.spawn() {
+            Ok(driver) => driver,
+            Err(error) => return missing(&format!("{chromedriver} cannot start: {error}")),
+        };
+        // chromedriver says when it listens; wait for that line rather than for a while.
+        let stdout = driver.stdout.take().unwrap();
+        let ready = tokio::task::spawn_blocking(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .any(|line| line.contains("started successfully"))
+        })
+        .await
+        .unwrap();
+        assert!(ready, "chromedriver exited before it listened");
+
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1000,1400",
+            &format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chromium, "args": args },
+        });
+        let Value::Object(capabilities) = capabilities else { unreachable!() };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        let address = app.serve(hocba_api::ConnectionLimits::default()).await;
+        let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        let backend = if app.sqlite_file().is_some() { "sqlite" } else { "postgres" };
+        Some(Browser {
+            client,
+            base: format!("http://{address}"),
+            axe,
+            shots,
+            prefix: format!("{test}-{backend}"),
+            driver,
+            _profile: profile,
+        })
+    }
+
+    /// Opens `path` of the registry.
+    async fn visit(&self, path: &str) {
+        self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    /// Waits for the element `css` (after a navigation, say) and returns it.
+    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.client.wait().for_element(Locator::Css(css)).await.unwrap()
+    }
+
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client.find(Locator::Css(css)).await.unwrap()
+    }
+
+    /// Types into the field `css`.
+    async fn type_into(&self, css: &str, text: &str) {
+        self.find(css).await.send_keys(text).await.unwrap();
+    }
+
+    /// Puts `text` in the field `css` at once, as pasting does.
+    async fn paste_into(&self, css: &str, text: &str) {
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).value = arguments[1];",
+                vec![json!(css), json!(text)],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Presses the form's button and waits for the answer's element `css`.
+    async fn submit_and_wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.find("form button[type=submit]").await.click().await.unwrap();
+        self.wait_for(css).await
+    }
+
+    /// The verdict of the answer shown.
+    async fn verdict(&self) -> String {
+        let verdict = self.wait_for("#verdict").await;
+        verdict.attr("data-verdict").await.unwrap().unwrap_or_default()
+    }
+
+    /// Runs axe-core in the page: no serious or critical violation of WCAG 2.x A/AA or of
+    /// axe's best practices; keeps a screenshot of the page as `step`.
+    async fn check_page(&self, step: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{}-{step}.png", self.prefix)), png).unwrap();
+        self.client.execute(&format!("{}\nreturn typeof axe;", self.axe), vec![]).await.unwrap();
+        let run = "const done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ['violations'] }).then(
+              (results) => done(results.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map((node) => node.target.join(' ')) }))),
+              (error) => done([{ id: 'axe-failed', impact: 'critical', help: String(error) }]));";
+        let violations = self.client.execute_async(run, vec![]).await.unwrap();
+        let violations = violations.as_array().unwrap();
+        let serious: Vec<&Value> = violations
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        for minor in violations.iter().filter(|v| !serious.contains(v)) {
+            eprintln!("axe ({step}): {minor}");
+        }
+        assert!(serious.is_empty(), "axe on {step}: {serious:#?}");
+    }
+
+    async fn close(mut self) {
+        self.client.clone().close().await.unwrap();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    /// A failed test does not leave chromedriver or its browser running.
+    fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = self.driver.wait();
+    }
+}
+
+/// A certificate posted for Nguyễn Văn An.
+async fn certificate(app: &TestApp) -> Value {
+    let s = setting(app).await;
+    let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
+    posted.body["certificate"].clone()
+}
+
+async fn an_hr_officer_verifies_a_good_certificate_by_number_pasted_and_uploaded(app: TestApp) {
+    let certificate = certificate(&app).await;
+    let Some(browser) = Browser::open(&app, "good").await else { return };
+    let number = certificate["number"].as_str().unwrap();
+
+    browser.visit("/verify").await;
+    browser.wait_for("#number").await;
+    browser.check_page("form").await;
+    browser.type_into("#number", number).await;
+    browser.submit_and_wait_for("#verdict").await;
+    assert_eq!(browser.verdict().await, "valid");
+    assert_eq!(browser.find("#holder-name").await.text().await.unwrap(), "Nguyễn Văn An");
+    assert_eq!(browser.find("#certificate-number").await.text().await.unwrap(), number);
+    assert!(browser.client.find_all(Locator::Css("tr.failed")).await.unwrap().is_empty());
+    browser.check_page("valid-by-number").await;
+
+    browser.visit("/verify").await;
+    browser.wait_for("#credential").await;
+    browser.paste_into("#credential", &certificate["credential"].to_string()).await;
+    browser.submit_and_wait_for("#verdict").await;
+    assert_eq!(browser.verdict().await, "valid");
+    browser.check_page("valid-pasted").await;
+
+    let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(file.path(), certificate["credential"].to_string()).unwrap();
+    browser.visit("/verify").await;
+    browser.wait_for("#file").await;
+    browser.type_into("#file", &file.path().display().to_string()).await;
+    browser.submit_and_wait_for("#verdict").await;
+    assert_eq!(browser.verdict().await, "valid");
+    browser.close().await;
+}
+
+async fn a_tampered_certificate_shows_which_check_failed(app: TestApp) {
+    let certificate = certificate(&app).await;
+    let Some(browser) = Browser::open(&app, "tampered").await else { return };
+    let mut tampered = certificate["credential"].clone();
+    tampered["credentialSubject"]["identifier"][0]["identityHash"] = json!("Trần Thị Bình");
+
+    browser.visit("/verify").await;
+    browser.wait_for("#credential").await;
+    browser.paste_into("#credential", &tampered.to_string()).await;
+    browser.submit_and_wait_for("#verdict").await;
+    assert_eq!(browser.verdict().await, "invalid");
+    let summary = browser.find("#failed-checks").await.text().await.unwrap();
+    assert!(summary.contains("Chữ ký số"), "{summary}");
+    let signature = browser.find("tr.failed[data-check=signature]").await;
+    assert!(signature.text().await.unwrap().contains("Không đạt"));
+    let status = browser.find("tr[data-check=status]").await;
+    assert_eq!(status.attr("class").await.unwrap().as_deref(), Some("passed"));
+    browser.check_page("tampered").await;
+    browser.close().await;
+}
+
+async fn the_qr_link_of_a_revoked_certificate_says_revoked_and_why(app: TestApp) {
+    let certificate = certificate(&app).await;
+    let number = certificate["number"].as_str().unwrap();
+    let revoked = app
+        .post(
+            &format!("/api/v1/certificates/{number}/revoke"),
+            &json!({ "reason": "withdrawn", "note": "kết quả thi bị hủy" }),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{:#}", revoked.body);
+    let Some(browser) = Browser::open(&app, "revoked").await else { return };
+
+    browser.visit(&format!("/v/{number}")).await;
+    assert_eq!(browser.verdict().await, "revoked");
+    let revocation = browser.find("#revocation").await;
+    let text = revocation.text().await.unwrap();
+    assert!(text.contains("Cơ sở đào tạo rút lại kết quả"), "{text}");
+    assert!(text.contains("kết quả thi bị hủy"), "{text}");
+    assert_eq!(revocation.attr("data-reason").await.unwrap().as_deref(), Some("withdrawn"));
+    browser.check_page("revoked").await;
+    browser.close().await;
+}
+
+async fn is_this_the_person_in_front_of_me_yes_and_no(app: TestApp) {
+    let certificate = certificate(&app).await;
+    let number = certificate["number"].as_str().unwrap();
+    let Some(browser) = Browser::open(&app, "holder").await else { return };
+
+    // At the desk, with the number typed in; then from the page the QR code opens.
+    browser.visit("/verify").await;
+    browser.wait_for("#number").await;
+    browser.type_into("#number", number).await;
+    browser.type_into("#national_id", HOLDER).await;
+    let holder = browser.submit_and_wait_for("#holder").await;
+    assert_eq!(holder.attr("data-holder").await.unwrap().as_deref(), Some("matches"));
+    assert!(!browser.client.source().await.unwrap().contains(HOLDER));
+    browser.check_page("holder-matches").await;
+
+    browser.visit(&format!("/v/{number}")).await;
+    browser.wait_for("#national_id").await;
+    browser.check_page("link-asks-holder").await;
+    browser.type_into("#national_id", SOMEONE_ELSE).await;
+    let holder = browser.submit_and_wait_for("#holder").await;
+    assert_eq!(holder.attr("data-holder").await.unwrap().as_deref(), Some("does-not-match"));
+    assert!(!browser.client.source().await.unwrap().contains(SOMEONE_ELSE));
+    browser.check_page("holder-does-not-match").await;
+
+    // A mistyped ID number: the form again, the certificate number kept, the ID field empty.
+    browser.visit("/verify").await;
+    browser.wait_for("#number").await;
+    browser.type_into("#number", number).await;
+    browser.type_into("#national_id", "00108501234").await;
+    browser.submit_and_wait_for("#form-error").await;
+    let kept = browser.find("#number").await.prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some(number));
+    let emptied = browser.find("#national_id").await.prop("value").await.unwrap();
+    assert_eq!(emptied.as_deref(), Some(""));
+    assert!(!browser.client.source().await.unwrap().contains("00108501234"));
+    browser.check_page("form-error").await;
+    browser.close().await;
+}
+
+on_both_backends!(
+    an_hr_officer_verifies_a_good_certificate_by_number_pasted_and_uploaded,
+    a_tampered_certificate_shows_which_check_failed,
+    the_qr_link_of_a_revoked_certificate_says_revoked_and_why,
+    is_this_the_person_in_front_of_me_yes_and_no,
+);

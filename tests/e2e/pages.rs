@@ -1,0 +1,315 @@
+//! The public verification pages over HTTP (`/verify`, `/v/{number}`, the stylesheet): what
+//! they answer, with which status, and that the national ID number typed into them never comes
+//! back. The browser tests (`browser.rs`) drive the same pages as a person would.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::completions::{completion, setting};
+use crate::helpers::{TestApp, TestResponse};
+
+pub(crate) const HOLDER: &str = "001085012345";
+pub(crate) const SOMEONE_ELSE: &str = "001085054321";
+
+/// A `multipart/form-data` body as a browser sends the form; a field named `file` is a file.
+pub(crate) fn form_body(fields: &[(&str, &str)]) -> (String, String) {
+    let boundary = "----hocba-test-form-boundary";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!("--{boundary}\r\n"));
+        if *name == "file" {
+            body.push_str(
+                "Content-Disposition: form-data; name=\"file\"; filename=\"certificate.json\"\r\n\
+                 Content-Type: application/json\r\n\r\n",
+            );
+        } else {
+            body.push_str(&format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"));
+        }
+        body.push_str(value);
+        body.push_str("\r\n");
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Submits the verification form with `fields`.
+async fn submit(app: &TestApp, fields: &[(&str, &str)]) -> Page {
+    let (content_type, body) = form_body(fields);
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/verify")
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap();
+    Page::of(app.send(request).await)
+}
+
+/// An HTML answer.
+struct Page {
+    status: StatusCode,
+    html: String,
+    response: TestResponse,
+}
+
+impl Page {
+    fn of(response: TestResponse) -> Page {
+        let html = String::from_utf8(response.raw.clone()).unwrap();
+        Page { status: response.status, html, response }
+    }
+
+    async fn get(app: &TestApp, uri: &str) -> Page {
+        Page::of(app.get(uri).await)
+    }
+
+    /// Asserts a page for people with `status` whose html contains each of `expected`.
+    #[track_caller]
+    fn assert(&self, status: StatusCode, expected: &[&str]) {
+        assert_eq!(self.status, status, "{}", self.html);
+        assert_eq!(self.response.content_type, "text/html; charset=utf-8");
+        assert!(self.html.starts_with("<!DOCTYPE html>\n<html lang=\"vi\">"), "{}", self.html);
+        for wanted in expected {
+            assert!(self.html.contains(wanted), "{wanted} is missing from\n{}", self.html);
+        }
+        assert!(!self.html.contains("<script"), "pages run no script");
+    }
+
+    /// The failed checks' `data-check` names, in order.
+    fn failed_checks(&self) -> Vec<&str> {
+        self.html
+            .split("<tr class=\"failed\" data-check=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect()
+    }
+}
+
+/// A posted completion's certificate (number, credential, JWS) and the setting.
+async fn certificate(app: &TestApp) -> (crate::completions::Setting, Value) {
+    let s = setting(app).await;
+    let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
+    let certificate = posted.body["certificate"].clone();
+    (s, certificate)
+}
+
+async fn the_pages_share_a_layout_and_a_cached_stylesheet_and_stay_out_of_the_api(app: TestApp) {
+    let form = Page::get(&app, "/verify").await;
+    form.assert(
+        StatusCode::OK,
+        &[
+            "<link rel=\"stylesheet\" href=\"/static/hocba.css\">",
+            "<a class=\"skip\" href=\"#main\">",
+            "<main id=\"main\"",
+            "enctype=\"multipart/form-data\"",
+            "<label for=\"national_id\">",
+            "aria-current=\"page\"",
+        ],
+    );
+    assert_eq!(form.html.matches("<h1").count(), 1);
+    let policy = form.response.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(policy.starts_with("default-src 'none'; style-src 'self'"), "{policy}");
+    assert_eq!(form.response.headers[header::CACHE_CONTROL], "no-store");
+
+    let css = app.get("/static/hocba.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.content_type, "text/css; charset=utf-8");
+    assert_eq!(css.headers[header::CACHE_CONTROL], "public, max-age=86400");
+    let etag = css.headers[header::ETAG].to_str().unwrap().to_owned();
+    let revalidated = app
+        .send(
+            Request::get("/static/hocba.css")
+                .header(header::IF_NONE_MATCH, &etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
+    assert!(revalidated.raw.is_empty());
+
+    let spec = app.get("/openapi.json").await;
+    let paths = spec.body["paths"].as_object().unwrap();
+    assert!(paths.keys().all(|path| !path.starts_with("/verify") && !path.starts_with("/v/")));
+}
+
+async fn a_certificate_is_verified_by_number_link_paste_and_upload(app: TestApp) {
+    let (s, certificate) = certificate(&app).await;
+    let number = certificate["number"].as_str().unwrap();
+    let credential = certificate["credential"].to_string();
+    let jws = certificate["jws"].as_str().unwrap();
+    let program = "Chương trình QLNN-CV-2024";
+    let institution = format!("Trường {}", s.school["code"].as_str().unwrap());
+    let expected = [
+        "data-verdict=\"valid\"",
+        "Nguyễn Văn An",
+        program,
+        &institution,
+        "03/03/2025",
+        "25/04/2025",
+        "QLNN-CV",
+        number,
+    ];
+    let by_number = submit(&app, &[("number", number), ("national_id", "")]).await;
+    by_number.assert(StatusCode::OK, &expected);
+    assert!(by_number.failed_checks().is_empty());
+    for check in ["signature", "key", "issuer", "accreditation", "status", "validity"] {
+        let row = format!("<tr class=\"passed\" data-check=\"{check}\"");
+        assert!(by_number.html.contains(&row), "{row} is missing");
+    }
+    assert!(!by_number.html.contains("data-holder"), "no ID number was asked about");
+    let link = Page::get(&app, &format!("/v/{number}")).await;
+    link.assert(StatusCode::OK, &expected);
+    // The QR code's page asks about the person in front of me without the number retyped.
+    let hidden = format!("<input type=\"hidden\" name=\"number\" value=\"{number}\">");
+    assert!(link.html.contains(&hidden), "{}", link.html);
+    submit(&app, &[("credential", &credential)]).await.assert(StatusCode::OK, &expected);
+    submit(&app, &[("credential", jws)]).await.assert(StatusCode::OK, &expected);
+    submit(&app, &[("file", &credential)]).await.assert(StatusCode::OK, &expected);
+    // As the API serves it, with its number and JWS around the credential.
+    submit(&app, &[("credential", &certificate.to_string())])
+        .await
+        .assert(StatusCode::OK, &expected);
+}
+
+async fn the_person_in_front_of_me_is_matched_and_their_number_never_shown(app: TestApp) {
+    let (_, certificate) = certificate(&app).await;
+    let number = certificate["number"].as_str().unwrap();
+    let credential = certificate["credential"].to_string();
+    for presented in [("number", number), ("credential", &credential)] {
+        let holder = submit(&app, &[presented, ("national_id", HOLDER)]).await;
+        holder.assert(StatusCode::OK, &["data-holder=\"matches\"", "Khớp", "Matches"]);
+        assert!(!holder.html.contains(HOLDER));
+        let other = submit(&app, &[presented, ("national_id", SOMEONE_ELSE)]).await;
+        other.assert(StatusCode::OK, &["data-holder=\"does-not-match\"", "Does not match"]);
+        assert!(!other.html.contains(SOMEONE_ELSE));
+    }
+    // A malformed number comes back as a form error beside its field, with the certificate
+    // number kept and the ID number's field empty.
+    for malformed in ["00108501234X", "0010850123456", "10850 1234"] {
+        let refused = submit(&app, &[("number", number), ("national_id", malformed)]).await;
+        refused.assert(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &[&format!("value=\"{number}\""), "12 chữ số", "aria-invalid=\"true\""],
+        );
+        assert!(!refused.html.contains(malformed));
+        assert!(refused.html.contains("name=\"national_id\" type=\"text\""));
+        assert!(refused.html.contains("autocomplete=\"off\" value=\"\""));
+    }
+}
+
+async fn bad_input_gets_a_clear_page_with_its_status_never_a_500(app: TestApp) {
+    let (_, certificate) = certificate(&app).await;
+    let credential = certificate["credential"].clone();
+    let unknown = hocba_domain::CertificateNumber::new(2026, [7; 7]).to_string();
+
+    let not_held = submit(&app, &[("number", &unknown), ("national_id", HOLDER)]).await;
+    not_held.assert(StatusCode::NOT_FOUND, &["No certificate in the registry has this number"]);
+    assert!(not_held.html.contains(&format!("value=\"{unknown}\"")), "the number is kept");
+    assert!(!not_held.html.contains(HOLDER));
+    Page::get(&app, &format!("/v/{unknown}"))
+        .await
+        .assert(StatusCode::NOT_FOUND, &["data-error=\"unknown-number\""]);
+    Page::get(&app, "/v/HB-2026-NOT-A-NUMBER")
+        .await
+        .assert(StatusCode::BAD_REQUEST, &["data-error=\"bad-number\""]);
+
+    let typo = submit(&app, &[("number", "HB-2026-7K3M9-QFD2A-Y")]).await;
+    typo.assert(
+        StatusCode::BAD_REQUEST,
+        &["value=\"HB-2026-7K3M9-QFD2A-Y\"", "check each character"],
+    );
+    submit(&app, &[("number", "")])
+        .await
+        .assert(StatusCode::BAD_REQUEST, &["Enter a certificate number"]);
+    let both = submit(&app, &[("number", &unknown), ("credential", "{}")]).await;
+    both.assert(StatusCode::BAD_REQUEST, &["Use only one way"]);
+    for garbage in ["not a credential", "{\"broken\": ", "[1, 2, 3]"] {
+        let refused = submit(&app, &[("credential", garbage)]).await;
+        refused.assert(StatusCode::BAD_REQUEST, &["is not a digital certificate"]);
+    }
+
+    let mut tampered = credential.clone();
+    tampered["credentialSubject"]["identifier"][0]["identityHash"] = json!("Trần Thị Bình");
+    let page = submit(&app, &[("credential", &tampered.to_string())]).await;
+    page.assert(StatusCode::UNPROCESSABLE_ENTITY, &["data-verdict=\"invalid\"", "Trần Thị Bình"]);
+    assert_eq!(page.failed_checks(), ["signature", "signature", "issuer"]);
+
+    let mut unknown_key = credential.clone();
+    for proof in unknown_key["proof"].as_array_mut().unwrap() {
+        let method = proof["verificationMethod"].as_str().unwrap();
+        let registry = method.split('#').next().unwrap().to_owned();
+        proof["verificationMethod"] = json!(format!("{registry}#not-a-key-of-ours"));
+    }
+    let page = submit(&app, &[("credential", &unknown_key.to_string())]).await;
+    page.assert(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &["data-verdict=\"invalid\"", "is not a key of this registry"],
+    );
+    assert!(page.failed_checks().starts_with(&["key", "signature"]), "{:?}", page.failed_checks());
+
+    let not_a_credential = submit(&app, &[("credential", "{\"name\": \"a diploma\"}")]).await;
+    not_a_credential.assert(StatusCode::UNPROCESSABLE_ENTITY, &["data-verdict=\"invalid\""]);
+    assert_eq!(not_a_credential.failed_checks(), ["well-formed"]);
+    let bad_jws = submit(&app, &[("credential", "eyJhbGciOiJub25lIn0.e30.c2ln")]).await;
+    bad_jws.assert(StatusCode::UNPROCESSABLE_ENTITY, &["data-verdict=\"invalid\""]);
+
+    // Not a multipart form at all: still a page.
+    let urlencoded = app.post_form("/verify", "number=HB", None).await;
+    let page = Page::of(urlencoded);
+    page.assert(StatusCode::BAD_REQUEST, &["data-error=\"bad-form\""]);
+    let binary = submit(&app, &[("file", "\u{0}\u{1}")]).await;
+    assert!(binary.status.is_client_error(), "{}", binary.html);
+}
+
+async fn a_revoked_certificate_says_why_and_a_superseded_one_links_its_successor(app: TestApp) {
+    let (s, certificate) = certificate(&app).await;
+    let number = certificate["number"].as_str().unwrap();
+    let revoked = app
+        .post(
+            &format!("/api/v1/certificates/{number}/revoke"),
+            &json!({ "reason": "withdrawn", "note": "kết quả thi bị hủy" }),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{:#}", revoked.body);
+    let page = Page::get(&app, &format!("/v/{number}")).await;
+    page.assert(
+        StatusCode::OK,
+        &[
+            "data-verdict=\"revoked\"",
+            "data-reason=\"withdrawn\"",
+            "Withdrawn by the institution",
+            "kết quả thi bị hủy",
+            "Nguyễn Văn An",
+        ],
+    );
+    assert_eq!(page.failed_checks(), ["status"]);
+    let pasted = submit(&app, &[("credential", &certificate["credential"].to_string())]).await;
+    pasted.assert(StatusCode::OK, &["data-verdict=\"revoked\"", "kết quả thi bị hủy"]);
+
+    let mut program =
+        crate::completions::program_completion("QLNN-CV-2024", "2025-09-01", "2025-10-24");
+    program["duration_days"] = json!(30);
+    let first = app.post_as(&s.token, "/api/v1/completions", &program).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:#}", first.body);
+    program["duration_days"] = json!(35);
+    let id = first.body["completion"]["id"].as_str().unwrap();
+    let corrected =
+        app.post_as(&s.token, &format!("/api/v1/completions/{id}/correct"), &program).await;
+    assert_eq!(corrected.status, StatusCode::CREATED, "{:#}", corrected.body);
+    let old = first.body["certificate"]["number"].as_str().unwrap();
+    let new = corrected.body["certificate"]["number"].as_str().unwrap();
+    let page = Page::get(&app, &format!("/v/{old}")).await;
+    page.assert(
+        StatusCode::OK,
+        &["data-reason=\"superseded\"", &format!("<a id=\"successor\" href=\"/v/{new}\">")],
+    );
+    Page::get(&app, &format!("/v/{new}")).await.assert(StatusCode::OK, &["data-verdict=\"valid\""]);
+}
+
+on_both_backends!(
+    the_pages_share_a_layout_and_a_cached_stylesheet_and_stay_out_of_the_api,
+    a_certificate_is_verified_by_number_link_paste_and_upload,
+    the_person_in_front_of_me_is_matched_and_their_number_never_shown,
+    bad_input_gets_a_clear_page_with_its_status_never_a_500,
+    a_revoked_certificate_says_why_and_a_superseded_one_links_its_successor,
+);
