@@ -28,6 +28,7 @@ mod officials;
 mod offline;
 mod openapi;
 mod record;
+mod reports;
 mod results;
 mod signin;
 mod standards;
