@@ -425,6 +425,10 @@ fn report_view(
     for rule in requirements {
         let id = rule.map(|rule| rule.id.as_str());
         let totals = counts_of(&counts.tallies[0].1, id, None);
+        // A rule in force that applies to nobody in scope is not one of the scope's requirements.
+        if rule.is_some() && totals.officials == 0 {
+            continue;
+        }
         // The totals are shown only where every table they head shows them.
         let mut totals_shown = suppress(&[totals])[0];
         let mut group_rows = Vec::new();
