@@ -183,9 +183,12 @@ fn next_day(backend: DbBackend, column: &str) -> String {
 
 /// The common table expressions every report starts with: `cur` (periods in effect on the
 /// date), `pop` (the officials in scope) and `live` (their completions that count on the date).
+/// Each is computed once (`MATERIALIZED`, SQLite 3.35 and PostgreSQL 12 on) and read by every
+/// rule: SQLite otherwise ran `live`'s lookups again for some of them (6.7 s against 4.6 s for
+/// RPT-STD's rules over 100,000 officials).
 fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope) {
     sql.push(
-        "WITH RECURSIVE cur AS (SELECT e.id, e.official_id, e.agency_code, e.level, e.rank_code, \
+        "WITH RECURSIVE cur AS MATERIALIZED (SELECT e.id, e.official_id, e.agency_code, e.level, e.rank_code, \
          e.leadership_level, e.leadership_group, e.valid_from FROM employments e WHERE e.valid_from <= ",
     )
     .bind(as_of)
@@ -193,7 +196,7 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope) {
     .bind(as_of)
     .push(
         ") AND NOT EXISTS (SELECT 1 FROM employments s WHERE s.supersedes_id = e.id)), \
-         pop AS (SELECT DISTINCT official_id FROM cur WHERE 1 = 1",
+         pop AS MATERIALIZED (SELECT DISTINCT official_id FROM cur WHERE 1 = 1",
     );
     if let Some(agencies) = &scope.agencies {
         sql.push(" AND ");
@@ -207,7 +210,7 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope) {
         sql.push(" AND level = ").bind(level.as_str().to_owned());
     }
     sql.push(
-        "), live AS (SELECT c.official_id, c.ended_on, p.category_code AS category, \
+        "), live AS MATERIALIZED (SELECT c.official_id, c.ended_on, p.category_code AS category, \
          CASE WHEN c.duration_days > 0 THEN c.duration_days ELSE 0 END AS days \
          FROM completions c JOIN programs p ON p.id = c.program_id \
          WHERE c.official_id IN (SELECT official_id FROM pop) AND c.ended_on <= ",
