@@ -442,8 +442,9 @@ async fn tally(
 
 /// Steers PostgreSQL's planner away from nested loops for the rest of the transaction. It
 /// cannot estimate the rows of the common table expressions, guesses a few hundred, and joins
-/// them by nested loops: RPT-STD over 100,000 officials took 58 s so, and under 1 s with hash
-/// joins (scripts/bench_reports.py). SQLite plans these joins with automatic indexes.
+/// them by nested loops: RPT-STD over 100,000 officials took 58 s so, and 2.3 s with hash joins
+/// (scripts/bench_reports.py; its rules' statuses alone 0.9 s). SQLite plans these joins with
+/// automatic indexes.
 async fn plan_for_counting(txn: &sea_orm::DatabaseTransaction) -> Result<(), StoreError> {
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared("SET LOCAL enable_nestloop = off").await?;
