@@ -32,6 +32,7 @@ mod openapi;
 mod pages;
 mod presentations;
 mod record;
+mod reports;
 mod results;
 mod signin;
 mod standards;

@@ -95,7 +95,7 @@ fn page_parameters_have_the_bounds_the_server_enforces() {
             cursor += 1;
         }
     }
-    assert_eq!((limit, cursor), (5, 5), "four lists and the search");
+    assert_eq!((limit, cursor), (6, 6), "five lists (with a report's missing list) and the search");
 }
 
 #[test]

@@ -103,6 +103,12 @@ role_gated!(
 );
 
 role_gated!(
+    /// A request that may read the coverage reports: the operator's (any scope), or an HR
+    /// department's (the agencies its key reaches); anyone else is refused.
+    ReportReader: Admin | Agency
+);
+
+role_gated!(
     /// A request that may see who read an official's record: the operator, or the official.
     ReadLogReader: Admin | Official
 );

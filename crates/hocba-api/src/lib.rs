@@ -22,6 +22,7 @@ mod operations;
 mod pages;
 mod publication;
 mod record;
+mod reports;
 mod results;
 mod server;
 mod shape;
@@ -84,6 +85,7 @@ pub struct AppState {
         (name = "catalog", description = "Programme categories, programmes and classes"),
         (name = "certificates", description = "Completions and their certificates"),
         (name = "standards", description = "Training standards' rules and officials' compliance with them"),
+        (name = "reports", description = "Coverage reports: who meets the training standards, counted over agencies"),
         (name = "verification", description = "Verifying certificates; the registry's keys and status lists"),
         (name = "vc-api", description = "W3C CCG Verifiable Credentials API"),
         (name = "operations", description = "Health and audit")
@@ -176,6 +178,7 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(clients::api_routes())
                 .merge(agencies::routes())
                 .merge(standards::routes())
+                .merge(reports::routes())
                 .merge(record::routes()),
         )
 }

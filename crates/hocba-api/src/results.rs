@@ -187,20 +187,28 @@ pub async fn get_class_results(
         (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
         (header::CONTENT_DISPOSITION, disposition),
     ];
-    Ok((headers, csv_with_bom(&rows)?).into_response())
+    Ok((headers, csv_with_bom(&CSV_COLUMNS, &rows)?).into_response())
 }
 
 /// Whether the client asked for CSV.
 fn wants_csv(headers: &HeaderMap) -> bool {
+    accepts(headers, "text/csv")
+}
+
+/// Whether the `Accept` header names `media_type` (parameters aside).
+pub(crate) fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
     let accept = headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or("");
-    accept.split(',').any(|range| range.trim().starts_with("text/csv"))
+    accept.split(',').any(|range| range.trim().starts_with(media_type))
 }
 
 /// `rows` as CSV after a UTF-8 byte order mark, with a header row even when there are none.
-fn csv_with_bom(rows: &[CompletionResultView]) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn csv_with_bom<T: Serialize>(
+    columns: &[&str],
+    rows: &[T],
+) -> Result<Vec<u8>, ApiError> {
     const BOM: &[u8] = "\u{feff}".as_bytes();
     let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(BOM.to_vec());
-    writer.write_record(CSV_COLUMNS).map_err(ApiError::internal)?;
+    writer.write_record(columns).map_err(ApiError::internal)?;
     for row in rows {
         writer.serialize(row).map_err(ApiError::internal)?;
     }
@@ -266,7 +274,7 @@ mod tests {
         let mut derived = csv::Writer::from_writer(Vec::new());
         derived.serialize(&row).unwrap();
         let derived = String::from_utf8(derived.into_inner().unwrap()).unwrap();
-        let written = String::from_utf8(csv_with_bom(&[row]).unwrap()).unwrap();
+        let written = String::from_utf8(csv_with_bom(&CSV_COLUMNS, &[row]).unwrap()).unwrap();
         assert_eq!(written, format!("\u{feff}{derived}"));
         assert!(written.contains(",Nguyễn Văn An,1985-03-14,"), "{written}");
     }

@@ -149,8 +149,9 @@ fn requirement(
     }
 }
 
-/// The period of `years` years, counted from `anchor`, that holds `day`: first and last day.
-fn period_around(anchor: Date, years: u8, day: Date) -> (Date, Date) {
+/// The period of `years` years, counted from `anchor`, that holds `day`: first and last day
+/// (the reports' SQL counts a refresher's completions from the same first day).
+pub fn period_around(anchor: Date, years: u8, day: Date) -> (Date, Date) {
     let years = i32::from(years);
     let offset = (day.year() - anchor.year()).div_euclid(years) * years;
     let mut start = shift_years(anchor, offset);

@@ -20,6 +20,7 @@ pub mod name;
 pub mod national_id;
 pub mod official;
 pub mod record;
+pub mod reports;
 pub mod standards;
 mod stored;
 pub mod validation;

@@ -17,6 +17,7 @@ mod institutions;
 mod keys;
 mod officials;
 mod page;
+mod reports;
 mod sqlite_log;
 mod standards;
 mod tokens;
@@ -48,6 +49,7 @@ pub use officials::{
     EmploymentRecord, Official, OfficialQuery, OfficialSummary, ReaderKind, RecordRead,
 };
 pub use page::{Page, PageRequest};
+pub use reports::{MissingOfficial, MissingQuery, ReportCounts, ReportScope, Tally};
 pub use standards::{Compliance, RulesLoaded};
 pub use tokens::{AgencyKey, Principal, Role, TokenRecord};
 

@@ -73,7 +73,7 @@ fn into_rule(model: requirement_rule::Model) -> Result<Rule, StoreError> {
     parse_rule(&fields).map_err(|reason| StoreError::corrupt("requirement_rules", reason))
 }
 
-async fn stored_rules(db: &impl ConnectionTrait) -> Result<Vec<Rule>, StoreError> {
+pub(crate) async fn stored_rules(db: &impl ConnectionTrait) -> Result<Vec<Rule>, StoreError> {
     requirement_rule::Entity::find()
         .order_by_asc(requirement_rule::Column::Id)
         .all(db)
@@ -138,10 +138,26 @@ impl Store {
         id: OfficialId,
         as_of: Date,
     ) -> Result<Compliance, StoreError> {
+        self.compliance_with(reader, purpose, id, None, as_of).await
+    }
+
+    /// [`Store::official_compliance`] against `rules` instead of the stored rules (the reports'
+    /// indicators, which are not rules of the standards); the read is logged for the official.
+    pub async fn compliance_with(
+        &self,
+        reader: &Actor,
+        purpose: &str,
+        id: OfficialId,
+        rules: Option<&[Rule]>,
+        as_of: Date,
+    ) -> Result<Compliance, StoreError> {
         let txn = self.write().await?;
         let official =
             read_in(&txn, reader, purpose, official::Column::Id.eq(id.as_uuid())).await?;
-        let rules = stored_rules(&txn).await?;
+        let rules = match rules {
+            Some(rules) => rules.to_vec(),
+            None => stored_rules(&txn).await?,
+        };
         let completions = completion_facts(&txn, id.as_uuid()).await?;
         txn.commit().await?;
         let employments: Vec<_> =
