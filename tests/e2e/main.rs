@@ -27,6 +27,7 @@ mod migrations;
 mod officials;
 mod offline;
 mod openapi;
+mod pdf;
 mod record;
 mod results;
 mod signin;

@@ -19,6 +19,7 @@ mod limits;
 mod officials;
 pub mod oidc;
 mod operations;
+mod pdf;
 mod publication;
 mod record;
 mod results;
@@ -175,7 +176,8 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(clients::api_routes())
                 .merge(agencies::routes())
                 .merge(standards::routes())
-                .merge(record::routes()),
+                .merge(record::routes())
+                .merge(pdf::routes()),
         )
 }
 
