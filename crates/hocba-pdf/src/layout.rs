@@ -25,6 +25,9 @@ static BOLD_TTF: &[u8] = include_bytes!("../fonts/NotoSans-Bold.ttf");
 pub(crate) struct Face {
     font: Font,
     shaper: rustybuzz::Face<'static>,
+    /// Made once: making a plan reads the font's feature tables, which costs more than
+    /// shaping a line with it.
+    plan: rustybuzz::ShapePlan,
     units_per_em: f32,
 }
 
@@ -32,7 +35,15 @@ impl Face {
     fn load(data: &'static [u8]) -> Option<Face> {
         let shaper = rustybuzz::Face::from_slice(data, 0)?;
         let units_per_em = shaper.units_per_em() as f32;
-        Some(Face { font: Font::new(data.into(), 0)?, shaper, units_per_em })
+        // Vietnamese is Latin script, left to right; digits and punctuation shape the same.
+        let plan = rustybuzz::ShapePlan::new(
+            &shaper,
+            rustybuzz::Direction::LeftToRight,
+            Some(rustybuzz::script::LATIN),
+            None,
+            &[],
+        );
+        Some(Face { font: Font::new(data.into(), 0)?, shaper, plan, units_per_em })
     }
 
     /// `text` shaped in one line at `size` points.
@@ -40,7 +51,8 @@ impl Face {
         let mut buffer = rustybuzz::UnicodeBuffer::new();
         buffer.push_str(text);
         buffer.set_direction(rustybuzz::Direction::LeftToRight);
-        let output = rustybuzz::shape(&self.shaper, &[], buffer);
+        buffer.set_script(rustybuzz::script::LATIN);
+        let output = rustybuzz::shape_with_plan(&self.shaper, &self.plan, buffer);
         let infos = output.glyph_infos();
         let positions = output.glyph_positions();
         let em = self.units_per_em;
@@ -74,9 +86,17 @@ impl Face {
         }
     }
 
-    /// The width of `text` at `size` points.
+    /// The width of `text` at `size` points, from each character's advance without shaping:
+    /// close enough to break lines (Noto Sans has a precomposed glyph for every Vietnamese
+    /// letter, and kerning moves a line by a fraction of a point), and much cheaper.
     pub(crate) fn width(&self, text: &str, size: f32) -> f32 {
-        self.shape(text, size).width
+        let advance: u32 = text
+            .chars()
+            .filter_map(|character| self.shaper.glyph_index(character))
+            .filter_map(|glyph| self.shaper.glyph_hor_advance(glyph))
+            .map(u32::from)
+            .sum();
+        advance as f32 / self.units_per_em * size
     }
 }
 
@@ -267,8 +287,8 @@ pub(crate) fn frame(
 }
 
 /// Draws the QR code of `text` with its top left corner at (`x`, `y`), `side` points square
-/// (without the quiet zone: keep 4 modules of white around it). Each dark module is a filled
-/// square; all of them make one path.
+/// (without the quiet zone: keep 4 modules of white around it). The dark modules are filled
+/// rectangles, all in one path.
 pub(crate) fn qr_code(
     surface: &mut Surface<'_>,
     text: &str,
@@ -281,20 +301,31 @@ pub(crate) fn qr_code(
         .map_err(|_| PdfError::QrCode)?;
     let modules = code.width();
     let module = side / modules as f32;
+    // Each run of dark modules in a row is one rectangle (a quarter of the squares, and no
+    // seams inside a run), a hair taller than a module so rows leave no light seam between
+    // them when the page is rasterized.
+    let seam = module * 0.02;
+    let colors = code.to_colors();
     let mut path = PathBuilder::new();
-    for (index, color) in code.to_colors().into_iter().enumerate() {
-        if color == qrcode::Color::Dark {
-            let (row, column) = (index / modules, index % modules);
-            // Each square overlaps its right and lower neighbours by a hair, so no light seam
-            // shows between dark modules when the page is rasterized.
-            let seam = module * 0.02;
-            if let Some(square) = Rect::from_xywh(
-                x + column as f32 * module,
+    for (row, line) in colors.chunks(modules).enumerate() {
+        let mut column = 0;
+        while column < modules {
+            if line.get(column) != Some(&qrcode::Color::Dark) {
+                column += 1;
+                continue;
+            }
+            let start = column;
+            while line.get(column) == Some(&qrcode::Color::Dark) {
+                column += 1;
+            }
+            let run = Rect::from_xywh(
+                x + start as f32 * module,
                 y + row as f32 * module,
+                (column - start) as f32 * module + seam,
                 module + seam,
-                module + seam,
-            ) {
-                path.push_rect(square);
+            );
+            if let Some(run) = run {
+                path.push_rect(run);
             }
         }
     }
