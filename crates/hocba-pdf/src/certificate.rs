@@ -73,7 +73,7 @@ pub fn certificate(sheet: &CertificateSheet) -> Result<Vec<u8>, PdfError> {
             why.push_str(&format!(" · {note}"));
         }
         let small = regular(8.5, Color::white());
-        let line = small.wrap(&why, RIGHT - LEFT - 16.0).into_iter().next().unwrap_or_default();
+        let line = small.clipped(&why, RIGHT - LEFT - 16.0, 1);
         small.line(s, CENTRE, y + 37.0, Align::Centre, &line);
         y += 56.0;
     } else {
@@ -102,8 +102,13 @@ pub fn certificate(sheet: &CertificateSheet) -> Result<Vec<u8>, PdfError> {
         "Chứng nhận ông/bà · This certifies that",
     );
     y += 32.0;
-    bold(24.0, colors::ink()).line(s, CENTRE, y, Align::Centre, &sheet.holder_name);
-    y += 28.0;
+    // A long name is set smaller rather than past the frame, and wrapped if it still does not fit.
+    let name = bold(24.0, colors::ink());
+    let natural = name.face.width(&sheet.holder_name, name.size);
+    let name = Style { size: (name.size * (RIGHT - LEFT) / natural).clamp(14.0, 24.0), ..name };
+    let holder = name.clipped(&sheet.holder_name, RIGHT - LEFT, 2);
+    y = name.paragraph(s, LEFT, y, RIGHT - LEFT, Align::Centre, &holder);
+    y -= name.leading() - 28.0;
     regular(11.0, colors::ink()).line(
         s,
         CENTRE,
@@ -112,23 +117,15 @@ pub fn certificate(sheet: &CertificateSheet) -> Result<Vec<u8>, PdfError> {
         "đã hoàn thành chương trình · has completed the programme",
     );
     y += 26.0;
-    y = bold(15.0, colors::ink()).paragraph(
-        s,
-        LEFT,
-        y,
-        RIGHT - LEFT,
-        Align::Centre,
-        &sheet.program_title,
-    );
+    // Titles are cut at a few lines so the foot always fits on the page; the code, the number
+    // and the QR code's link say exactly which programme it is.
+    let title = bold(15.0, colors::ink());
+    let text = title.clipped(&sheet.program_title, RIGHT - LEFT, 3);
+    y = title.paragraph(s, LEFT, y, RIGHT - LEFT, Align::Centre, &text);
     if let Some(english) = &sheet.program_title_en {
-        y = regular(11.0, colors::muted()).paragraph(
-            s,
-            LEFT,
-            y,
-            RIGHT - LEFT,
-            Align::Centre,
-            english,
-        );
+        let title = regular(11.0, colors::muted());
+        let text = title.clipped(english, RIGHT - LEFT, 2);
+        y = title.paragraph(s, LEFT, y, RIGHT - LEFT, Align::Centre, &text);
     }
 
     y += 8.0;
@@ -158,6 +155,7 @@ pub fn certificate(sheet: &CertificateSheet) -> Result<Vec<u8>, PdfError> {
         let top = y + 13.0;
         label.line(s, LEFT, top, Align::Left, vi);
         label_en.line(s, LEFT, top + 11.0, Align::Left, en);
+        let text = value.clipped(&text, RIGHT - VALUES, 2);
         let after = value.paragraph(s, VALUES, top, RIGHT - VALUES, Align::Left, &text);
         y = (top + 18.0).max(after) + 2.0;
     }
@@ -166,9 +164,12 @@ pub fn certificate(sheet: &CertificateSheet) -> Result<Vec<u8>, PdfError> {
     // The foot: the QR code and its link on the left, the signature facts on the right.
     // Low on the page, or just under the facts when a revocation banner took room above.
     let foot = (A4_HEIGHT - 64.0 - QR_SIDE - 30.0).max(y + 12.0);
-    layout::qr_code(s, &sheet.verification_url, LEFT, foot, QR_SIDE)?;
+    // When long texts and a revocation banner leave less room, the code shrinks (at 80 points a
+    // module is still 5 pixels at 150 dpi) rather than leave the frame.
+    let qr_side = (A4_HEIGHT - 48.0 - foot - 30.0).clamp(80.0, QR_SIDE);
+    layout::qr_code(s, &sheet.verification_url, LEFT, foot, qr_side)?;
     let link = regular(8.0, colors::ink());
-    let mut link_y = foot + QR_SIDE + 12.0;
+    let mut link_y = foot + qr_side + 12.0;
     for line in link.wrap(&sheet.verification_url, 200.0) {
         link.line(s, LEFT, link_y, Align::Left, &line);
         link_y += link.leading();
@@ -181,7 +182,7 @@ pub fn certificate(sheet: &CertificateSheet) -> Result<Vec<u8>, PdfError> {
         "Quét để kiểm tra · Scan to verify",
     );
 
-    let column = LEFT + QR_SIDE + 24.0;
+    let column = LEFT + qr_side + 24.0;
     let width = RIGHT - column;
     let mut y = foot + 8.0;
     bold(10.0, colors::ink()).line(s, column, y, Align::Left, "Chữ ký số · Digital signature");

@@ -244,6 +244,22 @@ impl Style {
         y
     }
 
+    /// `text` wrapped to `width` in at most `lines` lines, the last ending in "…" if cut.
+    pub(crate) fn clipped(&self, text: &str, width: f32, lines: usize) -> String {
+        let mut wrapped = self.wrap(text, width);
+        if wrapped.len() > lines {
+            wrapped.truncate(lines);
+            if let Some(last) = wrapped.last_mut() {
+                while !last.is_empty() && self.face.width(&format!("{last} …"), self.size) > width
+                {
+                    last.pop();
+                }
+                last.push_str(" …");
+            }
+        }
+        wrapped.join(" ")
+    }
+
     /// The distance between two baselines.
     pub(crate) fn leading(&self) -> f32 {
         self.size * 1.3

@@ -23,7 +23,7 @@ fn pages(pdf: &[u8]) -> usize {
 }
 
 #[test]
-fn a_certificate_is_one_a4_page_with_the_font_subset_embedded() {
+fn a_certificate_is_one_a4_page_with_the_font_subset_embedded_even_with_long_texts() {
     let pdf = hocba_pdf::certificate(&sheets::certificate(None)).unwrap();
     keep("certificate.pdf", &pdf);
     assert!(pdf.starts_with(b"%PDF-"));
@@ -34,6 +34,15 @@ fn a_certificate_is_one_a4_page_with_the_font_subset_embedded() {
         hocba_pdf::certificate(&sheets::certificate(Some(RevocationReason::Fraud))).unwrap();
     keep("certificate-revoked.pdf", &revoked);
     assert_eq!(pages(&revoked), 1);
+    let mut long = sheets::certificate(Some(RevocationReason::Superseded));
+    long.holder_name = "Tôn Nữ Thị Hoàng Phương Quỳnh Như Nguyệt Ánh Dương Khánh Linh".to_owned();
+    long.program_title = "Bồi dưỡng ".repeat(30);
+    long.program_title_en = Some("State management ".repeat(20));
+    long.accreditation.decision = Some("Quyết định ".repeat(12));
+    long.institution = "Trường ".repeat(30);
+    let long = hocba_pdf::certificate(&long).unwrap();
+    keep("certificate-long.pdf", &long);
+    assert_eq!(pages(&long), 1);
 }
 
 #[test]
