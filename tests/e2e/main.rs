@@ -31,6 +31,7 @@ mod offline;
 mod openapi;
 mod pages;
 mod presentations;
+mod pdf;
 mod record;
 mod reports;
 mod results;

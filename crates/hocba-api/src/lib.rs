@@ -20,6 +20,7 @@ mod officials;
 pub mod oidc;
 mod operations;
 mod pages;
+mod pdf;
 mod publication;
 mod record;
 mod reports;
@@ -179,7 +180,8 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(agencies::routes())
                 .merge(standards::routes())
                 .merge(reports::routes())
-                .merge(record::routes()),
+                .merge(record::routes())
+                .merge(pdf::routes()),
         )
 }
 
