@@ -28,6 +28,7 @@ mod migrations;
 mod officials;
 mod offline;
 mod openapi;
+mod operations;
 mod presentations;
 mod record;
 mod results;

@@ -16,6 +16,7 @@ mod idempotency;
 mod institutions;
 mod keys;
 mod officials;
+mod operations;
 mod page;
 mod sqlite_log;
 mod standards;
@@ -47,6 +48,7 @@ pub use keys::SigningKeyRecord;
 pub use officials::{
     EmploymentRecord, Official, OfficialQuery, OfficialSummary, ReaderKind, RecordRead,
 };
+pub use operations::PoolUse;
 pub use page::{Page, PageRequest};
 pub use standards::{Compliance, RulesLoaded};
 pub use tokens::{AgencyKey, Principal, Role, TokenRecord};
