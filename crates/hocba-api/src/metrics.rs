@@ -124,10 +124,10 @@ pub(crate) async fn record(request: Request, next: Next) -> Response {
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     let method = request.method().as_str().to_owned();
     let metrics = &*METRICS;
-    metrics.in_flight.inc();
+    let in_flight = InFlight::enter(&metrics.in_flight);
     let started = Instant::now();
     let response = next.run(request).await;
-    metrics.in_flight.dec();
+    drop(in_flight);
     let labels = RouteLabels { method, route };
     metrics.latency.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
     let status = response.status().as_u16();
@@ -136,6 +136,23 @@ pub(crate) async fn record(request: Request, next: Next) -> Response {
         .get_or_create(&RequestLabels { method: labels.method, route: labels.route, status })
         .inc();
     response
+}
+
+/// A request counted in flight until dropped: also when its client goes away and the handler
+/// is dropped before it answers.
+struct InFlight<'a>(&'a Gauge);
+
+impl<'a> InFlight<'a> {
+    fn enter(gauge: &'a Gauge) -> Self {
+        gauge.inc();
+        InFlight(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 /// Records one certificate signed in `took`.
