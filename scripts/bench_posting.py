@@ -12,7 +12,9 @@ server's peak RSS.
 --clients N posts N batches at a time, as N institutions would (each its own school and token).
 --reuse DIR keeps the registered registry in DIR (made on the first run) and starts each run
 from a copy of it, so repeated runs skip registering the officials. --perf FILE records the
-server with `perf record -g` while the batches are posted.
+server with `perf record -g` while the batches are posted; it then runs the profiling build
+(`cargo build --profile profiling`, the release build with line tables) unless --bin says
+otherwise.
 
 Standard library only; nothing leaves the machine.
 """
@@ -131,10 +133,12 @@ def main():
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=1)
-    parser.add_argument("--bin", default=os.environ.get("HOCBA_BIN", "target/release/hocba"))
+    parser.add_argument("--bin", default=os.environ.get("HOCBA_BIN"))
     parser.add_argument("--reuse", help="keep the registered registry here and start from a copy")
     parser.add_argument("--perf", help="record the server with perf while posting")
     args = parser.parse_args()
+    if args.bin is None:
+        args.bin = "target/profiling/hocba" if args.perf else "target/release/hocba"
     if args.batches * args.rows > args.officials:
         sys.exit("need at least batches × rows officials")
 

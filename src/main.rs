@@ -25,6 +25,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines as text for people, or as one JSON object a line for a log collector.
+    #[arg(long, global = true, env = "HOCBA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,6 +55,10 @@ enum Command {
         sign_in: SignInArgs,
         #[command(flatten)]
         connections: ConnectionArgs,
+        /// Also serve `GET /metrics` (Prometheus) on this address, and only there: keep it
+        /// reachable by the monitoring alone. Off when not set.
+        #[arg(long, env = "HOCBA_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
         /// Also load a demo catalogue, two institutions and 50 officials (idempotent).
         #[arg(long)]
         demo: bool,
@@ -78,6 +91,28 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Copy a SQLite registry, consistent, into a new file while it serves (PostgreSQL: use
+    /// pg_dump, see docs/operations.md).
+    Backup {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The new file; it must not exist.
+        out: std::path::PathBuf,
+    },
+    /// Put a backup in place as a SQLite registry's database (the server stopped), and check its
+    /// audit chain.
+    Restore {
+        /// The backup file, as `hocba backup` wrote it.
+        backup: std::path::PathBuf,
+        /// The database to create; it must not exist.
+        #[arg(long, env = "HOCBA_DATABASE_URL", default_value = "sqlite://hocba.db")]
+        database_url: String,
+    },
+    /// Check the registry's audit chain.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Print the OpenAPI description of the HTTP API.
     Openapi,
     /// Mint a new registry-operator token and print it (once).
@@ -87,6 +122,16 @@ enum Command {
         /// What the token is for, shown in token lists and the audit trail.
         #[arg(long, default_value = "operator", value_parser = free_text::<100>)]
         label: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditAction {
+    /// Re-compute every event's hash and link, to prove none was removed or altered; exits
+    /// non-zero when the chain is broken.
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
 }
 
@@ -136,6 +181,10 @@ struct ConnectionArgs {
     #[arg(long, env = "HOCBA_MAX_CONNECTIONS", default_value_t = 512,
           value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
+    /// Seconds requests under way at SIGTERM or SIGINT have to finish (new connections are
+    /// refused at once); then the server stops anyway.
+    #[arg(long, env = "HOCBA_SHUTDOWN_GRACE", default_value_t = 30)]
+    shutdown_grace: u64,
 }
 
 impl ConnectionArgs {
@@ -144,6 +193,7 @@ impl ConnectionArgs {
             header_read_timeout: Duration::from_secs(self.header_read_timeout),
             body_read_timeout: Duration::from_secs(self.body_read_timeout),
             max_connections: self.max_connections as usize,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace),
         }
     }
 }
@@ -165,16 +215,45 @@ impl DatabaseArgs {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .init();
-    match Cli::parse().command {
-        Command::Serve { listen, database, identity, rate_limit, sign_in, connections, demo } => {
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        // The request's span (method and matched route) goes in each line; the span list would
+        // repeat it.
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+    }
+    match cli.command {
+        Command::Serve {
+            listen,
+            database,
+            identity,
+            rate_limit,
+            sign_in,
+            connections,
+            metrics_listen,
+            demo,
+        } => {
             let limits = connections.limits();
-            serve(listen, &database, &identity, rate_limit, &sign_in, limits, demo).await
+            let listeners = Listeners { api: listen, metrics: metrics_listen };
+            serve(listeners, &database, &identity, rate_limit, &sign_in, limits, demo).await
+        }
+        Command::Backup { database, out } => {
+            let store = open_existing(&database.database_url).await?;
+            store
+                .backup_into(&out)
+                .await
+                .with_context(|| format!("cannot back up into {}", out.display()))?;
+            eprintln!("backed up into {}", out.display());
+            Ok(())
+        }
+        Command::Restore { backup, database_url } => restore(&backup, &database_url).await,
+        Command::Audit { action: AuditAction::Verify { database } } => {
+            audit_verify(&open_existing(&database.database_url).await?).await
         }
         Command::Keys { database, identity, action } => {
             let store = database.open().await?;
@@ -199,6 +278,53 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Opens a database without migrating it (a backup stays as it was taken); a SQLite file must
+/// exist, where connecting would create an empty one and back it up or find it intact.
+async fn open_existing(database_url: &str) -> anyhow::Result<Store> {
+    if let Some(file) = database_url.strip_prefix("sqlite://") {
+        let file = file.split('?').next().unwrap_or(file);
+        if !std::path::Path::new(file).is_file() {
+            bail!("no database at {file}");
+        }
+    }
+    Store::connect(database_url).await.context("cannot open the database")
+}
+
+/// Re-checks the audit chain and says what it found; an error when it is broken.
+async fn audit_verify(store: &Store) -> anyhow::Result<()> {
+    let report = store.verify_audit_chain().await?;
+    println!("events: {}\nhead: {}", report.events, report.head);
+    match report.first_broken {
+        None => {
+            println!("intact: yes");
+            Ok(())
+        }
+        Some(seq) => {
+            println!("intact: no\nfirst broken event: {seq}");
+            bail!("the audit chain is broken at event {seq}")
+        }
+    }
+}
+
+/// Copies `backup` to the SQLite file of `database_url`, which must not exist yet (a running
+/// registry's file is never overwritten), then checks the copy's audit chain.
+async fn restore(backup: &std::path::Path, database_url: &str) -> anyhow::Result<()> {
+    let Some(target) = database_url.strip_prefix("sqlite://") else {
+        bail!("hocba restore puts back a SQLite file; restore PostgreSQL with pg_restore");
+    };
+    let target = std::path::Path::new(target.split('?').next().unwrap_or(target));
+    let mut from =
+        std::fs::File::open(backup).with_context(|| format!("cannot open {}", backup.display()))?;
+    let mut to = std::fs::File::create_new(target)
+        .with_context(|| format!("cannot create {} (it must not exist)", target.display()))?;
+    std::io::copy(&mut from, &mut to).context("cannot copy the backup")?;
+    to.sync_all().context("cannot write the restored database")?;
+    let store = Store::connect(database_url).await.context("cannot open the restored database")?;
+    audit_verify(&store).await?;
+    eprintln!("restored {} into {}", backup.display(), target.display());
+    Ok(())
 }
 
 /// A free-text argument (a label, a note), held to the rule the API holds free text to, with
@@ -239,8 +365,14 @@ async fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where the server listens: the API, and the metrics if asked.
+struct Listeners {
+    api: SocketAddr,
+    metrics: Option<SocketAddr>,
+}
+
 async fn serve(
-    listen: SocketAddr,
+    Listeners { api: listen, metrics }: Listeners,
     database: &DatabaseArgs,
     identity: &keys::IdentityArgs,
     rate_limit: u32,
@@ -285,6 +417,15 @@ async fn serve(
     }
     let listener =
         TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    if let Some(address) = metrics {
+        let listener = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        let metrics = hocba_api::metrics_app(app.store.clone());
+        // It ends with the process: a scrape cut short is only a missed sample.
+        tokio::spawn(hocba_api::serve(listener, metrics, limits, std::future::pending()));
+        tracing::info!(%address, "metrics at /metrics");
+    }
     tracing::info!(%listen, "hocba is serving; API docs at /docs");
     hocba_api::serve(listener, hocba_api::app(app), limits, shutdown_signal()).await;
     Ok(())

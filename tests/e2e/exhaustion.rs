@@ -26,6 +26,7 @@ const SHORT: hocba_api::ConnectionLimits = hocba_api::ConnectionLimits {
     header_read_timeout: Duration::from_secs(1),
     body_read_timeout: Duration::from_secs(1),
     max_connections: 512,
+    shutdown_grace: Duration::from_secs(30),
 };
 
 /// Everything the server sends until it closes the connection; fails the test if it has not

@@ -140,8 +140,17 @@ impl TestApp {
     }
 
     pub fn serve_on(&self, listener: tokio::net::TcpListener, limits: hocba_api::ConnectionLimits) {
-        let router = self.router.clone();
-        tokio::spawn(hocba_api::serve(listener, router, limits, std::future::pending()));
+        self.serve_until(listener, limits, std::future::pending());
+    }
+
+    /// Serves the registry until `shutdown` completes; the task ends once the server has.
+    pub fn serve_until(
+        &self,
+        listener: tokio::net::TcpListener,
+        limits: hocba_api::ConnectionLimits,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(hocba_api::serve(listener, self.router.clone(), limits, shutdown))
     }
 
     async fn start(store: Store, dir: Option<TempDir>) -> TestApp {

@@ -30,6 +30,7 @@ mod officials;
 mod offline;
 mod openapi;
 mod pages;
+mod operations;
 mod presentations;
 mod pdf;
 mod record;

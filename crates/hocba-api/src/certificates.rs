@@ -290,12 +290,14 @@ struct CertificateSigner {
 
 impl CertificateSigner {
     fn sign(&self, facts: &CertificateFacts) -> Result<SignedDocuments, String> {
+        let started = std::time::Instant::now();
         let unsigned = self.registry.certificate(facts);
         let issued =
             certificate::issue(unsigned, &self.active.signer, self.signing, facts.issued_at)
                 .map_err(|error| error.to_string())?;
         let credential =
             serde_json::to_string(&issued.credential).map_err(|error| error.to_string())?;
+        crate::metrics::signed(started.elapsed());
         Ok(SignedDocuments { credential, jws: issued.jws })
     }
 }
@@ -319,9 +321,11 @@ pub async fn post(
     posted: &PostedCompletion,
     keyed: Option<(&IdempotencyKey, Answer<'_, Posted>)>,
 ) -> Result<Posted, ApiError> {
-    with_active_key!(app, certificate::SIGNED_IN_FULL, |kid, sign| {
+    let posted = with_active_key!(app, certificate::SIGNED_IN_FULL, |kid, sign| {
         app.store.post_completion(actor, institution, posted, keyed, kid, sign)
-    })
+    });
+    crate::metrics::posted(usize::from(posted.is_ok()), usize::from(posted.is_err()));
+    posted
 }
 
 /// Records a batch of an institution's completions, each with its certificate.
@@ -333,9 +337,12 @@ pub(crate) async fn post_batch(
     all_or_nothing: bool,
     keyed: Option<(&IdempotencyKey, Answer<'_, BatchResults>)>,
 ) -> Result<BatchResults, ApiError> {
-    with_active_key!(app, certificate::SIGNED_IN_BATCHES, |kid, sign| {
+    let results = with_active_key!(app, certificate::SIGNED_IN_BATCHES, |kid, sign| {
         app.store.post_completions(actor, institution, rows, all_or_nothing, keyed, kid, sign)
-    })
+    })?;
+    let recorded = results.iter().filter(|row| row.is_ok()).count();
+    crate::metrics::posted(recorded, results.len() - recorded);
+    Ok(results)
 }
 
 /// Corrects one of the institution's completions (institution token): the body states the

@@ -91,6 +91,9 @@ pub enum ApiError {
     /// No key may sign: every key was retired or revoked.
     #[error("the registry has no active signing key; an operator must run `hocba keys rotate`")]
     NoSigningKey,
+    /// The registry cannot serve yet: these checks of `GET /health/ready` failed.
+    #[error("the registry is not ready: {}", .0.iter().map(|check| check.0).collect::<Vec<_>>().join(", "))]
+    NotReady(Vec<(&'static str, &'static str)>),
     /// A certificate's JWS was never made, and the key that signed the certificate has been
     /// revoked since, so it may sign nothing more (the certificate no longer verifies anyway).
     #[error("the key that signed this certificate has been revoked; its JWS form cannot be made")]
@@ -188,6 +191,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
             ApiError::NoSigningKey => (StatusCode::SERVICE_UNAVAILABLE, "no-signing-key"),
             ApiError::JwsUnavailable => (StatusCode::GONE, "jws-unavailable"),
+            ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not-ready"),
             ApiError::IdempotencyKeyReused => (StatusCode::CONFLICT, "idempotency-key-reused"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
@@ -264,6 +268,14 @@ impl ApiError {
                 one(&violation.path, "data-model", violation.rule.to_owned())
             }
             ApiError::NotJsonLd(reason) => one("credential", "json-ld", reason.clone()),
+            ApiError::NotReady(failed) => failed
+                .iter()
+                .map(|(check, reason)| FieldProblem {
+                    field: (*check).to_owned(),
+                    code: "unavailable".to_owned(),
+                    reason: (*reason).to_owned(),
+                })
+                .collect(),
             _ => Vec::new(),
         }
     }

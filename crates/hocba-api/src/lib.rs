@@ -16,6 +16,7 @@ mod extract;
 mod idempotency;
 mod institutions;
 mod limits;
+mod metrics;
 mod officials;
 pub mod oidc;
 mod operations;
@@ -50,6 +51,7 @@ pub use error::{ApiError, Problem};
 pub use limits::{
     Attempt, CLIENT_FAILURE_BURST, ClientSecretGuard, RateLimiter, SOURCE_FAILURE_BURST,
 };
+pub use metrics::metrics_app;
 pub use server::{ConnectionLimits, serve};
 
 /// The largest request body any endpoint accepts (64 KiB); bulk endpoints raise it for themselves.
@@ -206,6 +208,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(metrics::record))
         .layer(
             // The span names the matched route, never the raw URI, which may hold an identifier.
             TraceLayer::new_for_http()
@@ -216,9 +219,9 @@ pub fn app(state: AppState) -> Router {
                 .on_request(())
                 .on_response(|response: &Response<_>, latency: Duration, _span: &Span| {
                     if let Some(cause) = response.extensions().get::<error::InternalCause>() {
-                        tracing::error!(status = response.status().as_u16(), ?latency, cause = %cause.0, "request failed");
+                        tracing::error!(status = response.status().as_u16(), latency_ms = latency.as_secs_f64() * 1e3, cause = %cause.0, "request failed");
                     } else {
-                        tracing::info!(status = response.status().as_u16(), ?latency, "request");
+                        tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_secs_f64() * 1e3, "request");
                     }
                 }),
         )

@@ -7,6 +7,10 @@
 //! not sent the body within `body_read_timeout` of its headers gets `408 request-timeout` and the
 //! connection is closed. At most `max_connections` are served at once; further clients wait in
 //! the kernel's listen backlog until one closes.
+//!
+//! On shutdown the listener is closed at once (new connections are refused, so a load balancer
+//! moves on), idle kept-alive connections are closed, and requests under way are answered, for
+//! up to `shutdown_grace`; whatever is still running then is cut off.
 
 use std::future::Future;
 use std::io;
@@ -42,6 +46,8 @@ pub struct ConnectionLimits {
     pub body_read_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// How long requests under way at shutdown have to finish.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -50,12 +56,13 @@ impl Default for ConnectionLimits {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(60),
             max_connections: 512,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
 
-/// Serves `app` on `listener` within `limits` until `shutdown` completes, then stops accepting
-/// and waits for the requests under way to be answered.
+/// Serves `app` on `listener` within `limits` until `shutdown` completes, then closes the
+/// listener and waits, up to `limits.shutdown_grace`, for the requests under way to be answered.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -97,7 +104,12 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!(
+            grace_seconds = limits.shutdown_grace.as_secs(),
+            "requests still under way at the end of the shutdown grace period were cut off"
+        );
+    }
 }
 
 /// The next connection, once fewer than the maximum are open.

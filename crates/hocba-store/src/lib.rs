@@ -16,6 +16,7 @@ mod idempotency;
 mod institutions;
 mod keys;
 mod officials;
+mod operations;
 mod page;
 mod reports;
 mod sqlite_log;
@@ -48,6 +49,7 @@ pub use keys::SigningKeyRecord;
 pub use officials::{
     EmploymentRecord, Official, OfficialQuery, OfficialSummary, ReaderKind, RecordRead,
 };
+pub use operations::PoolUse;
 pub use page::{Page, PageRequest};
 pub use reports::{MissingOfficial, MissingQuery, ReportCounts, ReportScope, Tally};
 pub use standards::{Compliance, RulesLoaded};
