@@ -31,3 +31,4 @@ mod record;
 mod results;
 mod signin;
 mod standards;
+mod transcript;
