@@ -131,8 +131,8 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Fetches the registry's DID document and, when the certificate names one of the registry's
-/// status lists, that list. Nothing outside the registry is fetched.
+/// Fetches the registry's DID document and the registry's status lists the certificate (or a
+/// transcript and the certificates inside it) names. Nothing outside the registry is fetched.
 #[allow(clippy::type_complexity)]
 fn fetch_from(
     registry: &str,
@@ -141,10 +141,13 @@ fn fetch_from(
     let registry = registry.trim_end_matches('/');
     let did_document = fetch_json(&format!("{registry}/.well-known/did.json"))?;
     let mut lists = Vec::new();
-    if let Some(entry) = presented.status_entry()
-        && entry.list.starts_with(&format!("{registry}/"))
-    {
-        lists.push((entry.list.clone(), fetch_json(&entry.list)?));
+    // A transcript's certificates may name other lists than the transcript does.
+    for entry in presented.status_entries() {
+        let known = lists.iter().any(|(list, _)| *list == entry.list);
+        if !known && entry.list.starts_with(&format!("{registry}/")) {
+            let list = fetch_json(&entry.list)?;
+            lists.push((entry.list, list));
+        }
     }
     Ok((did_document, lists))
 }

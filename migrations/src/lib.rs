@@ -16,6 +16,7 @@ mod m20261201_000007_add_agency_keys;
 mod m20261202_000008_add_employment_supersedes;
 mod m20261205_000010_create_agency_directory;
 mod m20261205_000011_create_requirement_rules;
+mod m20261205_000012_create_transcripts_transcript;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_add_employment_supersedes::Migration),
             Box::new(m20261205_000010_create_agency_directory::Migration),
             Box::new(m20261205_000011_create_requirement_rules::Migration),
+            Box::new(m20261205_000012_create_transcripts_transcript::Migration),
         ]
     }
 }

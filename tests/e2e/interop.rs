@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::certificates::certified;
 use crate::helpers::{BASE_URL, TestApp};
+use crate::transcript::{an_official_with_a_record, transcript};
 
 pub(crate) fn interop_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop");
@@ -169,6 +170,35 @@ async fn the_digital_bazaar_stack_and_hocba_verify_each_others_proofs(app: TestA
     }
 }
 
+/// The whole-record transcript (a CLR 2.0 `ClrCredential`), checked there as a single-suite
+/// verifier would: both its proofs, and both proofs of each certificate inside it, with the
+/// CLR 2.0.1 context served from the bundle.
+async fn the_digital_bazaar_stack_verifies_a_transcript_and_every_credential_inside(app: TestApp) {
+    let Some(dir) = interop_dir() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let write = |name: &str, value: &Value| {
+        std::fs::write(work.path().join(name), value.to_string()).unwrap();
+    };
+    write("did.json", &app.get("/.well-known/did.json").await.body);
+    let (official_id, _, _) = an_official_with_a_record(&app).await;
+    let whole = transcript(&app, &official_id).await;
+    let inside = whole["credentialSubject"]["verifiableCredential"].as_array().unwrap().clone();
+    assert_eq!(inside.len(), 2);
+    let mut tampered = whole.clone();
+    tampered["credentialSubject"]["verifiableCredential"][1]["credentialSubject"]["licenseNumber"] =
+        json!("HB-2026-AAAAA-AAAAA-A");
+    let mut documents = vec![(&whole, true), (&tampered, false)];
+    documents.extend(inside.iter().map(|credential| (credential, true)));
+    for suite in SUITES {
+        for (index, (document, expected)) in documents.iter().enumerate() {
+            write("document.json", document);
+            let args = ["--credential", "document.json", "--did", "did.json", "--suite", suite];
+            let (verified, answer) = digital_bazaar(&dir, work.path(), "db-verify.mjs", &args);
+            assert_eq!(verified, *expected, "{suite}, document {index}: {answer}");
+        }
+    }
+}
+
 /// The Python that has openbadgeslib with its JSON-LD extra (`HOCBA_OPENBADGESLIB_PYTHON`,
 /// else `python3`), or `None` to skip; `HOCBA_REQUIRE_OPENBADGESLIB` (CI) makes it required.
 fn openbadgeslib_python() -> Option<String> {
@@ -190,14 +220,15 @@ fn openbadgeslib_python() -> Option<String> {
     Some(python)
 }
 
-/// Runs scripts/openbadgeslib_verify.py on `credential`, the registry's DID document and
-/// status list served from files; returns whether it verified and its answer.
+/// Runs scripts/openbadgeslib_verify.py on `credential` (with `flag`: `--check-status`, `--clr`),
+/// the registry's DID document and status list served from files; returns whether it verified
+/// and its answer.
 fn openbadgeslib_verifies(
     python: &str,
     work: &Path,
     credential: &Value,
     served: &[(&str, &Value)],
-    check_status: bool,
+    flag: Option<&str>,
 ) -> (bool, Value) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/openbadgeslib_verify.py");
     std::fs::write(work.join("credential.json"), credential.to_string()).unwrap();
@@ -208,9 +239,7 @@ fn openbadgeslib_verifies(
         std::fs::write(work.join(&file), document.to_string()).unwrap();
         command.args(["--serve", &format!("{url}={file}")]);
     }
-    if check_status {
-        command.arg("--check-status");
-    }
+    command.args(flag);
     let output = command.output().unwrap();
     let answer: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(
         |_| json!({ "stderr": String::from_utf8_lossy(&output.stderr).into_owned() }),
@@ -235,15 +264,14 @@ async fn openbadgeslib_verifies_a_certificate_refuses_tampering_and_reports_revo
     let published = app.get(list_path).await.body;
     let served = [(did_url.as_str(), &did), (list_url, &published)];
 
-    for check_status in [false, true] {
+    for flag in [None, Some("--check-status")] {
         let (verified, answer) =
-            openbadgeslib_verifies(&python, work.path(), &credential, &served, check_status);
-        assert!(verified, "status checked: {check_status}: {answer}");
+            openbadgeslib_verifies(&python, work.path(), &credential, &served, flag);
+        assert!(verified, "{flag:?}: {answer}");
     }
     let mut tampered = credential.clone();
     tampered["credentialSubject"]["result"][1]["value"] = json!("400");
-    let (verified, answer) =
-        openbadgeslib_verifies(&python, work.path(), &tampered, &served, false);
+    let (verified, answer) = openbadgeslib_verifies(&python, work.path(), &tampered, &served, None);
     assert!(!verified, "{answer}");
 
     let number = certificate["number"].as_str().unwrap();
@@ -254,14 +282,40 @@ async fn openbadgeslib_verifies_a_certificate_refuses_tampering_and_reports_revo
     let republished = app.get(list_path).await.body;
     let served = [(did_url.as_str(), &did), (list_url, &republished)];
     let (verified, answer) =
-        openbadgeslib_verifies(&python, work.path(), &credential, &served, true);
+        openbadgeslib_verifies(&python, work.path(), &credential, &served, Some("--check-status"));
     assert!(!verified, "{answer}");
     let error = answer["error"].as_str().unwrap_or_default();
     assert!(error.contains("'revocation' is set"), "{answer}");
+}
+
+/// openbadgeslib holds the CLR 2.0.1 context too: its Data Integrity verifier checks the
+/// transcript's eddsa-rdfc-2022 proof, and its OB 3.0 verifier each certificate inside.
+async fn openbadgeslib_verifies_a_transcript_and_the_certificates_inside(app: TestApp) {
+    let Some(python) = openbadgeslib_python() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let (official_id, _, _) = an_official_with_a_record(&app).await;
+    let whole = transcript(&app, &official_id).await;
+    let did = app.get("/.well-known/did.json").await.body;
+    let did_url = format!("{BASE_URL}/.well-known/did.json");
+    let served = [(did_url.as_str(), &did)];
+    let clr = Some("--clr");
+    let (verified, answer) = openbadgeslib_verifies(&python, work.path(), &whole, &served, clr);
+    assert!(verified, "{answer}");
+    let mut tampered = whole.clone();
+    tampered["credentialSubject"]["identifier"][0]["identityHash"] = json!("Nguyễn Văn Ân");
+    let (verified, answer) = openbadgeslib_verifies(&python, work.path(), &tampered, &served, clr);
+    assert!(!verified, "{answer}");
+    for credential in whole["credentialSubject"]["verifiableCredential"].as_array().unwrap() {
+        let (verified, answer) =
+            openbadgeslib_verifies(&python, work.path(), credential, &served, None);
+        assert!(verified, "{answer}");
+    }
 }
 
 on_both_backends!(
     an_independent_verifier_accepts_our_proofs_and_refuses_tampering,
     the_digital_bazaar_stack_and_hocba_verify_each_others_proofs,
     openbadgeslib_verifies_a_certificate_refuses_tampering_and_reports_revocation,
+    the_digital_bazaar_stack_verifies_a_transcript_and_every_credential_inside,
+    openbadgeslib_verifies_a_transcript_and_the_certificates_inside,
 );

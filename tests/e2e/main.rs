@@ -38,3 +38,4 @@ mod reports;
 mod results;
 mod signin;
 mod standards;
+mod transcript;

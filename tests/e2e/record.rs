@@ -6,8 +6,8 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::agencies::agency_key;
-use crate::completions::{completion, program_completion, setting};
-use crate::helpers::TestApp;
+use crate::completions::{Setting, completion, program_completion, setting};
+use crate::helpers::{TestApp, TestResponse};
 use crate::signin::id_token;
 
 /// Posts `body` with `token` and returns the completion's id and certificate number.
@@ -104,19 +104,24 @@ async fn the_record_groups_completions_by_category_and_counts_live_days_only(app
     );
 }
 
-async fn the_official_their_hr_and_the_operator_read_the_record_and_each_read_is_logged(
-    app: TestApp,
+/// `path` (below `/api/v1/officials/{id}`: a view of the record of the official of `s`) is
+/// answered to the official, their HR department and the operator (each answer is handed to
+/// `check`) and refused to another agency's HR, an institution and anyone without a token; each
+/// read is logged, in that order.
+pub(crate) async fn read_as_the_record_is(
+    app: &TestApp,
+    s: &Setting,
+    path: &str,
+    check: impl Fn(&TestResponse),
 ) {
-    let s = setting(&app).await;
-    posted(&app, &s.token, &completion(&s.class)).await;
     let official_id = s.official["id"].as_str().unwrap();
-    let uri = format!("/api/v1/officials/{official_id}/record");
-    let (_, own_hr) = agency_key(&app, "G01.H29").await;
-    let (_, other_hr) = agency_key(&app, "G01.H30").await;
+    let uri = format!("/api/v1/officials/{official_id}{path}");
+    let (_, own_hr) = agency_key(app, "G01.H29").await;
+    let (_, other_hr) = agency_key(app, "G01.H30").await;
     for token in [id_token("001085012345"), own_hr, app.admin_token.clone()] {
-        let record = app.request(Method::GET, &uri, Some(&token), None).await;
-        assert_eq!(record.status, StatusCode::OK, "{:#}", record.body);
-        assert_eq!(record.body["training_days"]["total"], 40);
+        let answer = app.request(Method::GET, &uri, Some(&token), None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+        check(&answer);
     }
     app.request(Method::GET, &uri, Some(&other_hr), None)
         .await
@@ -125,19 +130,31 @@ async fn the_official_their_hr_and_the_operator_read_the_record_and_each_read_is
         .await
         .assert_problem(StatusCode::FORBIDDEN, "forbidden");
     app.get(&uri).await.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
-    let stranger = format!("/api/v1/officials/{}/record", "0190a3c4-0000-7000-8000-000000000000");
+    let stranger = format!("/api/v1/officials/{}{path}", "0190a3c4-0000-7000-8000-000000000000");
     app.get_as_admin(&stranger).await.assert_problem(StatusCode::NOT_FOUND, "not-found");
 
+    let purpose = format!("GET /api/v1/officials/{{id}}{path}");
     let reads = app.get_as_admin(&format!("/api/v1/officials/{official_id}/reads")).await;
     let kinds: Vec<&Value> = reads
         .body
         .as_array()
         .unwrap()
         .iter()
-        .filter(|read| read["purpose"] == "GET /api/v1/officials/{id}/record")
+        .filter(|read| read["purpose"] == purpose.as_str())
         .map(|read| &read["reader_kind"])
         .collect();
     assert_eq!(kinds, [&json!("official"), &json!("agency"), &json!("operator")]);
+}
+
+async fn the_official_their_hr_and_the_operator_read_the_record_and_each_read_is_logged(
+    app: TestApp,
+) {
+    let s = setting(&app).await;
+    posted(&app, &s.token, &completion(&s.class)).await;
+    read_as_the_record_is(&app, &s, "/record", |record| {
+        assert_eq!(record.body["training_days"]["total"], 40);
+    })
+    .await;
 }
 
 on_both_backends!(

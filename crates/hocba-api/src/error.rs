@@ -98,6 +98,10 @@ pub enum ApiError {
     /// revoked since, so it may sign nothing more (the certificate no longer verifies anyway).
     #[error("the key that signed this certificate has been revoked; its JWS form cannot be made")]
     JwsUnavailable,
+    /// A transcript embeds at least one certificate (CLR 2.0's `ClrSubject` requires one), and
+    /// the official holds none in force.
+    #[error("the official holds no certificate in force, and a transcript embeds at least one")]
+    NoCertificates,
     /// A credential-layer failure on our side (key file, encoding).
     #[error("{0}")]
     Internal(String),
@@ -192,6 +196,7 @@ impl ApiError {
             ApiError::NoSigningKey => (StatusCode::SERVICE_UNAVAILABLE, "no-signing-key"),
             ApiError::JwsUnavailable => (StatusCode::GONE, "jws-unavailable"),
             ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not-ready"),
+            ApiError::NoCertificates => (StatusCode::CONFLICT, "no-certificates"),
             ApiError::IdempotencyKeyReused => (StatusCode::CONFLICT, "idempotency-key-reused"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),

@@ -1,12 +1,16 @@
 //! `GET /api/v1/officials/{id}/record`: an official's lifelong record as JSON, every completion
 //! with its certificates and where it stands, grouped by category, with the training days it
-//! adds up to.
+//! adds up to; and `…/record/credential`, the same record as one signed transcript (a CLR 2.0
+//! `ClrCredential` embedding the certificates in force).
 
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use hocba_credentials::{KeyStatus, transcript};
 use hocba_domain::{
     CompletionId, CompletionStatus, OfficialId, Outcome, TrainedDays, training_days,
 };
-use hocba_store::{Certificate, OfficialRecord, RecordEntry};
+use hocba_store::{Certificate, OfficialRecord, RecordEntry, SignTranscript};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
@@ -14,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::RecordReader;
-use crate::certificates::RevocationView;
+use crate::certificates::{self, Forms, RevocationView};
 use crate::extract::{Json, Path};
 use crate::{ApiError, AppState, Problem};
 
@@ -215,6 +219,66 @@ pub async fn get_record(
     Ok(Json(record.into()))
 }
 
+/// An official's whole record as one signed credential (same readers as the record, and the
+/// read is logged the same way): a 1EdTech CLR 2.0 `ClrCredential` issued by the registry,
+/// embedding every certificate in force as the signed `OpenBadgeCredential` it is, with the
+/// national ID only as a salted hash, a status entry, and the proof set of a certificate
+/// (`eddsa-rdfc-2022` and `eddsa-jcs-2022`). Revoked and superseded certificates are left out:
+/// the transcript states what stands. Each transcript is kept; while the record, the official's
+/// name and the registry's key stay as they are, the same transcript is returned.
+/// `application/vc` when asked for, `application/json` otherwise.
+#[utoipa::path(get, path = "/officials/{id}/record/credential", tag = "officials",
+    security(("bearer" = [])),
+    params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
+    responses((status = 200, content((Object = "application/json"), (Object = "application/vc"))),
+        (status = "4XX", body = Problem)))]
+pub async fn get_record_credential(
+    State(app): State<AppState>,
+    RecordReader(reader): RecordReader,
+    headers: HeaderMap,
+    Path(id): Path<OfficialId>,
+) -> Result<Response, ApiError> {
+    let purpose = "GET /api/v1/officials/{id}/record/credential";
+    let record = app.store.official_record(&reader.actor(), purpose, id).await?;
+    // A certificate whose key was revoked no longer verifies: the registry does not vouch
+    // for it again.
+    let revoked_keys: Vec<String> = app
+        .store
+        .signing_keys()
+        .await?
+        .into_iter()
+        .filter(|key| key.status == KeyStatus::Revoked)
+        .map(|key| key.kid)
+        .collect();
+    let standing = record
+        .entries
+        .into_iter()
+        .filter(|entry| entry.status == CompletionStatus::Live)
+        .flat_map(|entry| entry.certificates)
+        .filter(|issued| issued.revocation.is_none() && !revoked_keys.contains(&issued.kid));
+    let (mut ids, mut embedded) = (Vec::new(), Vec::new());
+    for issued in standing {
+        ids.push(issued.id);
+        let issued = certificates::completed(&app, issued, Forms::Credential).await?;
+        embedded.push(serde_json::from_str(&issued.credential).map_err(ApiError::internal)?);
+    }
+    if embedded.is_empty() {
+        return Err(ApiError::NoCertificates);
+    }
+    let active = app.authority.signer(&app.store).await?;
+    let registry = app.authority.registry.clone();
+    let signer = active.clone();
+    let sign: Box<SignTranscript> = Box::new(move |facts| {
+        let unsigned = registry.transcript(facts, embedded.clone());
+        let signed = transcript::issue(unsigned, &signer.signer, facts.issued_at)
+            .map_err(|error| error.to_string())?;
+        serde_json::to_string(&signed).map_err(|error| error.to_string())
+    });
+    let issued = app.store.transcript(&reader.actor(), id, &ids, &active.kid, &*sign).await?;
+    let media_type = crate::publication::credential_media_type(&headers);
+    Ok(([(header::CONTENT_TYPE, media_type)], issued.credential).into_response())
+}
+
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_record))
+    OpenApiRouter::new().routes(routes!(get_record)).routes(routes!(get_record_credential))
 }

@@ -96,7 +96,7 @@ async fn verify_with(
 }
 
 async fn verify(app: &AppState, presented: Presented, trust: Trust) -> Result<Report, ApiError> {
-    let entries = presented.status_entry().into_iter().collect();
+    let entries = presented.status_entries();
     verify_with(app, entries, trust, move |verifier| verifier.verify(&presented)).await
 }
 
@@ -534,7 +534,8 @@ pub async fn vc_verify_presentation(
     let (presentation, options) = presentation_of(request)?;
     // Each credential inside may name its own status list: look each one up first.
     let entries = Presented::in_presentation(&presentation)
-        .filter_map(|presented| presented.ok()?.status_entry())
+        .flatten()
+        .flat_map(|presented| presented.status_entries())
         .collect();
     let report = verify_with(&app, entries, Trust::AnyResolvableIssuer, move |verifier| {
         let Some(options) = options else {

@@ -109,21 +109,8 @@ impl Registry {
             "validFrom": xsd_date_time(facts.issued_at),
             "credentialSubject": {
                 "type": ["AchievementSubject"],
-                "identifier": [
-                    {
-                        "type": "IdentityObject",
-                        "identityType": "name",
-                        "hashed": false,
-                        "identityHash": facts.holder_name,
-                    },
-                    {
-                        "type": "IdentityObject",
-                        "identityType": "nationalIdentityNumber",
-                        "hashed": true,
-                        "identityHash": facts.identity_hash,
-                        "salt": facts.identity_salt,
-                    }
-                ],
+                "identifier":
+                    holder_identifiers(&facts.holder_name, &facts.identity_hash, &facts.identity_salt),
                 "licenseNumber": facts.number.as_str(),
                 "achievement": {
                     "id": achievement_id,
@@ -242,6 +229,22 @@ fn day_start(day: time::Date) -> String {
 /// The last second of `day` in Vietnam, as an `xsd:dateTime`.
 fn day_end(day: time::Date) -> String {
     format!("{day}T23:59:59{VIETNAM}")
+}
+
+/// Who a credential is about, as its subject's `identifier`s (Open Badges `IdentityObject`s):
+/// the name in clear, and the national ID number only as its salted hash, which
+/// [`holder_matches`] checks.
+pub(crate) fn holder_identifiers(name: &str, hash: &str, salt: &str) -> Value {
+    json!([
+        { "type": "IdentityObject", "identityType": "name", "hashed": false, "identityHash": name },
+        {
+            "type": "IdentityObject",
+            "identityType": "nationalIdentityNumber",
+            "hashed": true,
+            "identityHash": hash,
+            "salt": salt,
+        }
+    ])
 }
 
 /// The certificate's number: `credentialSubject.licenseNumber`, or `certificateNumber` in

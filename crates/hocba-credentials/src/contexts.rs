@@ -8,6 +8,9 @@ pub const VC_V2: &str = "https://www.w3.org/ns/credentials/v2";
 pub const VC_V1: &str = "https://www.w3.org/2018/credentials/v1";
 /// The Open Badges 3.0 context.
 pub const OB_V3: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+/// The 1EdTech Comprehensive Learner Record 2.0.1 context, which the transcript (a
+/// `ClrCredential`) names after VC 2.0 and before OB 3.0.
+pub const CLR_V2: &str = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json";
 /// The Data Integrity context, which defines the proof's terms for documents whose own contexts
 /// do not (VC 2.0's does; VC 1.1's does not).
 pub const DATA_INTEGRITY: &str = "https://w3id.org/security/data-integrity/v2";

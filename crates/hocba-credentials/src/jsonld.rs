@@ -34,6 +34,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("https://w3id.org/security/multikey/v1", include_str!("../contexts/multikey-v1.jsonld")),
     ("https://www.w3.org/ns/did/v1", include_str!("../contexts/did-v1.jsonld")),
     (contexts::OB_V3, include_str!("../contexts/ob-context-3.0.3.json")),
+    (contexts::CLR_V2, include_str!("../contexts/clr_context_2.0.1.json")),
     (contexts::HOCBA, contexts::HOCBA_DOCUMENT),
 ];
 

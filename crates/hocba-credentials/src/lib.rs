@@ -9,13 +9,14 @@
 //! - [`status`]: Bitstring Status List revocation.
 //! - [`verify`]: one verifier that reports every check.
 //!
-//! Nothing below [`certificate`] knows what a certificate holds. Another kind of credential
-//! (the official's whole-record transcript, a CLR 2.0 `ClrCredential` whose `ClrSubject`
-//! embeds the secured certificates) is a builder beside [`certificate::Registry::certificate`]
-//! and one more row in [`jsonld`]'s table of bundled contexts: [`certificate::issue`] signs any
-//! document with both proofs (embedded credentials' proofs become named graphs, as in a
-//! presentation), [`verify`] checks it, and [`jsonld`]'s shape templates learn its shape on
-//! first sight.
+//! - [`transcript`]: the official's whole record as a CLR 2.0 `ClrCredential` embedding the
+//!   secured certificates, signed as a certificate is.
+//!
+//! Nothing below [`certificate`] knows what a certificate holds: the transcript is a builder
+//! beside [`certificate::Registry::certificate`] and one more row in [`jsonld`]'s table of
+//! bundled contexts; [`certificate::secure`] signs it with both proofs (the embedded
+//! credentials' proofs become named graphs, as in a presentation), and [`verify`] checks it and
+//! each credential inside it.
 
 pub mod certificate;
 pub mod contexts;
@@ -26,6 +27,7 @@ pub mod keys;
 pub mod model;
 pub mod multikey;
 pub mod status;
+pub mod transcript;
 pub mod verify;
 
 use std::path::Path;

@@ -14,6 +14,7 @@ use crate::jose::Jws;
 use crate::keys::{KeyLookup, KeySet, KeyStatus};
 use crate::model::{self, parse_date_time};
 use crate::status::{Bitstring, StatusEntry};
+use crate::transcript;
 
 /// What was presented for verification.
 #[derive(Debug, Clone)]
@@ -51,6 +52,17 @@ impl Presented {
             .and_then(|id| id.strip_prefix("data:application/vc+jwt,"))
             .map(|compact| Presented::Jws(compact.to_owned()))
             .ok_or_else(|| "an enveloped credential must be a data:application/vc+jwt URL".into())
+    }
+
+    /// The revocation entries to look up before verifying: the presented credential's and,
+    /// for a transcript, those of the credentials it embeds.
+    pub fn status_entries(&self) -> Vec<StatusEntry> {
+        let mut entries: Vec<StatusEntry> = self.status_entry().into_iter().collect();
+        if let Presented::Credential(credential) = self {
+            let inside = transcript::embedded(credential).into_iter().flatten();
+            entries.extend(inside.flat_map(|embedded| embedded.status_entries()));
+        }
+        entries
     }
 
     /// The revocation entry the presented credential carries (for a JWS, its payload's), so a
@@ -216,6 +228,14 @@ impl Verifier<'_> {
         self.check_accreditation(&credential, &mut report);
         self.check_status(&credential, &mut report);
         self.check_validity(&credential, &mut report);
+        // A transcript vouches for the certificates it embeds only as far as each still holds.
+        for (index, embedded) in transcript::embedded(&credential).into_iter().enumerate() {
+            let prefix = format!("credentialSubject.verifiableCredential[{index}]");
+            match embedded {
+                Ok(presented) => report.absorb(&prefix, self.verify(&presented)),
+                Err(reason) => report.push(&format!("{prefix} well_formed"), Err(reason)),
+            }
+        }
         report.credential = Some(credential);
         report
     }

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use hocba_credentials::certificate::{self, SIGNED_IN_FULL};
+use hocba_credentials::transcript;
 use hocba_credentials::verify::{Presented, Report, Trust, Verifier};
 use hocba_credentials::{Bitstring, KeySet, KeyStatus, PublishedKey, Registry, Signer};
 use hocba_credentials::{keys, multikey};
@@ -218,4 +219,76 @@ fn certificates_of_the_earlier_shape_still_verify() {
     let failed: Vec<_> = report.errors().collect();
     assert_eq!(failed.len(), 1, "{failed:#?}");
     assert!(failed[0].reason.contains("not accredited for QLNN-CV"), "{failed:?}");
+}
+
+/// The facts of transcript `id` of the typical certificate's holder.
+fn transcript_facts(id: u128) -> hocba_domain::TranscriptFacts {
+    hocba_domain::TranscriptFacts {
+        transcript_id: uuid::Uuid::from_u128(id),
+        issued_at: datetime!(2026-05-05 03:00 UTC),
+        holder_name: "Nguyễn Thị Phương Thảo".into(),
+        identity_hash: format!("sha256${}", "cd".repeat(32)),
+        identity_salt: "fedcba9876543210fedcba9876543210".into(),
+        status_list: 1,
+        status_index: 94_568,
+    }
+}
+
+#[test]
+fn a_transcript_embeds_signed_certificates_and_verifies_with_each_of_them() {
+    let setup = setup();
+    let certificate = setup.issue(typical::typical_certificate(&setup.registry));
+    let facts = transcript_facts(9);
+    let unsigned = setup.registry.transcript(&facts, vec![certificate.clone()]);
+    let signed = transcript::issue(unsigned, &setup.signer, facts.issued_at).unwrap();
+    assert_eq!(signed["credentialSubject"]["verifiableCredential"][0], Value::Object(certificate));
+
+    let report = setup.verify(&signed);
+    assert!(report.verified, "{:#?}", report.checks);
+    for name in [
+        "proof eddsa-rdfc-2022",
+        "proof eddsa-jcs-2022",
+        "status",
+        "credentialSubject.verifiableCredential[0] proof eddsa-rdfc-2022",
+        "credentialSubject.verifiableCredential[0] proof eddsa-jcs-2022",
+        "credentialSubject.verifiableCredential[0] accreditation",
+    ] {
+        assert!(check(&report, name).passed, "{name}");
+    }
+    let mut revoked = setup.lists.clone();
+    revoked.get_mut(&setup.registry.status_list_url(1)).unwrap().set(94_567).unwrap();
+    let verifier = Verifier {
+        keys: &setup.keys,
+        status: &revoked,
+        now: datetime!(2026-06-01 00:00 UTC),
+        trust: Trust::RegistryOnly,
+    };
+    let report = verifier.verify(&Presented::Credential(signed));
+    assert!(!report.verified);
+    assert!(check(&report, "status").passed);
+    assert!(!check(&report, "credentialSubject.verifiableCredential[0] status").passed);
+}
+
+/// Two certificates of one institution embed the same signed endorsement, whose proof becomes
+/// two look-alike proof graphs of one node: RDFC-1.0 must tell them apart within its work bound
+/// whichever order their hashes fall in (a new key each round gives new hashes).
+#[test]
+fn a_transcript_of_certificates_sharing_an_endorsement_canonicalizes_within_the_bound() {
+    for round in 0..8u128 {
+        let setup = setup();
+        let certificates = (0..2u128)
+            .map(|copy| {
+                let mut unsigned = typical::typical_certificate(&setup.registry);
+                let id = uuid::Uuid::from_u128(round << 8 | copy);
+                unsigned.insert("id".into(), json!(format!("urn:uuid:{id}")));
+                unsigned["credentialSubject"]["licenseNumber"] = json!(format!("N{copy}"));
+                setup.issue(unsigned)
+            })
+            .collect();
+        let facts = transcript_facts(round);
+        let unsigned = setup.registry.transcript(&facts, certificates);
+        let signed = transcript::issue(unsigned, &setup.signer, facts.issued_at).unwrap();
+        let report = setup.verify(&signed);
+        assert!(report.verified, "round {round}: {:#?}", report.checks);
+    }
 }

@@ -276,6 +276,28 @@ pub struct CertificateFacts {
     pub status_index: u32,
 }
 
+/// What a transcript (the official's whole record as one credential) states of its own, beside
+/// the certificates it embeds as they were signed: who it is about and where its status bit is.
+///
+/// As in a certificate, the national ID number is only a salted hash, with a salt of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptFacts {
+    /// The transcript's own id (the credential's `urn:uuid:`).
+    pub transcript_id: uuid::Uuid,
+    /// When it was issued.
+    pub issued_at: time::OffsetDateTime,
+    /// The official's full name as registered.
+    pub holder_name: String,
+    /// `sha256$…` of the national ID number with [`TranscriptFacts::identity_salt`].
+    pub identity_hash: String,
+    /// The salt of the identity hash.
+    pub identity_salt: String,
+    /// Which status list and index hold its revocation bit.
+    pub status_list: i32,
+    /// Index in that list.
+    pub status_index: u32,
+}
+
 /// The programme, as a certificate names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgramFacts {

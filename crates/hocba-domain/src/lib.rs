@@ -35,7 +35,7 @@ pub use catalog::{
 pub use certificate::{
     AccreditationFacts, CertificateFacts, CertificateNumber, CertificateNumberError,
     CompletionStatus, InstitutionFacts, KeyStatus, Outcome, ProgramFacts, RevocationReason,
-    STATUS_LIST_SIZE, identity_hash, status_index,
+    STATUS_LIST_SIZE, TranscriptFacts, identity_hash, status_index,
 };
 pub use completion::{CompletionPostDraft, PostedCompletion, Taught};
 pub use compliance::{CompletionFact, Requirement, RequirementStatus, evaluate};

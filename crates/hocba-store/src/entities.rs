@@ -342,6 +342,25 @@ pub mod certificate {
     no_relations!();
 }
 
+pub mod transcript {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "transcripts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub official_id: Uuid,
+        pub fingerprint: String,
+        pub kid: String,
+        pub issued_at: TimeDateTimeWithTimeZone,
+        pub status_list: i32,
+        pub status_index: i32,
+        pub credential: String,
+    }
+    no_relations!();
+}
+
 pub mod revocation {
     use sea_orm::entity::prelude::*;
 

@@ -2,8 +2,9 @@
 //! completion or its correction (`posting`), posting a class (`batch`), issuing a certificate
 //! inside the writing transaction (`issuing`), revocation as an append-only fact (`revoking`),
 //! status-list slots (`status`), reading certificates back (`reads`), an official's whole
-//! record (`record`), and listing an institution's results (`listing`). What they share lives
-//! here: the records they return and the conversions from stored rows.
+//! record (`record`) and its signed transcripts (`transcripts`), and listing an institution's
+//! results (`listing`). What they share lives here: the records they return and the
+//! conversions from stored rows.
 
 mod batch;
 mod issuing;
@@ -13,11 +14,13 @@ mod reads;
 mod record;
 mod revoking;
 mod status;
+mod transcripts;
 
 pub(crate) use listing::{corrected_among, revoked_among};
 
 pub use listing::{ClassResults, CompletionQuery, CompletionResult};
 pub use record::{OfficialRecord, RecordEntry};
+pub use transcripts::{SignTranscript, Transcript};
 
 use hocba_domain::{
     CertificateFacts, CertificateNumber, ClassId, CompletionId, InstitutionId, OfficialId, Outcome,
