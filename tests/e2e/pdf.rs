@@ -115,14 +115,14 @@ async fn a_certificate_prints_with_the_holders_name_and_a_qr_code_of_its_verific
     let link = printed.qr_code();
     assert_eq!(link, format!("{BASE_URL}/v/{number}"));
     assert!(text.contains(&link), "the link is printed under the code:\n{text}");
-    // Follow it. The `/v/{number}` page is being built beside this (issue 27, item 4): until it
-    // is served, check the link names a certificate the registry serves.
-    // TODO(issue 27): GET the link's path itself once `/v/{number}` is routed.
+    // Follow it, as a phone that scanned the code would: the verification page for this
+    // certificate, which finds it valid.
     let path = link.strip_prefix(BASE_URL).unwrap();
-    let followed_number = path.strip_prefix("/v/").unwrap();
-    let certificate = app.get(&format!("/api/v1/certificates/{followed_number}")).await;
-    assert_eq!(certificate.status, StatusCode::OK, "{:#}", certificate.body);
-    assert_eq!(certificate.body["number"], number);
+    let page = app.get(path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = String::from_utf8(page.raw).unwrap();
+    assert!(html.contains(&number), "the page names the certificate:\n{html}");
+    assert!(html.contains("data-verdict=\"valid\""), "the page finds it valid:\n{html}");
 }
 
 async fn a_revoked_certificate_prints_marked_revoked_with_its_reason(app: TestApp) {
