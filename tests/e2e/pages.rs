@@ -306,10 +306,30 @@ async fn a_revoked_certificate_says_why_and_a_superseded_one_links_its_successor
     Page::get(&app, &format!("/v/{new}")).await.assert(StatusCode::OK, &["data-verdict=\"valid\""]);
 }
 
+async fn a_pasted_transcript_lists_its_certificates_each_checked(app: TestApp) {
+    let (official_id, [first, second], revoked) =
+        crate::transcript::an_official_with_a_record(&app).await;
+    let transcript = crate::transcript::transcript(&app, &official_id).await;
+    let page = submit(&app, &[("credential", &transcript.to_string())]).await;
+    let links = [first, second].map(|number| format!("href=\"/v/{number}\""));
+    page.assert(
+        StatusCode::OK,
+        &["data-verdict=\"valid\"", "data-kind=\"transcript\"", &links[0], &links[1]],
+    );
+    assert!(!page.html.contains(&revoked), "a transcript states only what stands");
+    // Each certificate inside is checked on its own, and the page says which one a check is about.
+    for within in [1, 2] {
+        let named = format!("Chứng chỉ thứ {within} <span lang=\"en\">Certificate {within}</span>");
+        assert!(page.html.contains(&named), "{named} is missing");
+    }
+    assert!(page.failed_checks().is_empty());
+}
+
 on_both_backends!(
     the_pages_share_a_layout_and_a_cached_stylesheet_and_stay_out_of_the_api,
     a_certificate_is_verified_by_number_link_paste_and_upload,
     the_person_in_front_of_me_is_matched_and_their_number_never_shown,
     bad_input_gets_a_clear_page_with_its_status_never_a_500,
     a_revoked_certificate_says_why_and_a_superseded_one_links_its_successor,
+    a_pasted_transcript_lists_its_certificates_each_checked,
 );

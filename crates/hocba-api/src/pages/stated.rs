@@ -8,7 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::{format_description, offset};
 use time::{Date, OffsetDateTime};
 
-/// A certificate's statements, each absent when the credential does not make it.
+/// A certificate's (or a transcript's) statements, each absent when the credential does not make it.
 #[derive(Debug, Default)]
 pub(crate) struct Stated {
     pub number: Option<String>,
@@ -30,6 +30,9 @@ pub(crate) struct Stated {
     pub issued: Option<String>,
     pub valid_until: Option<String>,
     pub issuer: Option<String>,
+    /// The certificates a transcript (a CLR `ClrCredential`) embeds, in its order; empty for a
+    /// certificate.
+    pub embedded: Vec<Stated>,
 }
 
 /// The accreditation the certificate states for its institution.
@@ -122,7 +125,17 @@ impl Stated {
             issued: day(own("validFrom")),
             valid_until: day(own("validUntil")),
             issuer,
+            embedded: list(subject.and_then(|subject| subject.get("verifiableCredential")))
+                .into_iter()
+                .filter_map(Value::as_object)
+                .map(Stated::of)
+                .collect(),
         }
+    }
+
+    /// Whether this is a transcript: a credential embedding certificates.
+    pub fn is_transcript(&self) -> bool {
+        !self.embedded.is_empty()
     }
 }
 

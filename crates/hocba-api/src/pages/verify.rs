@@ -244,6 +244,8 @@ async fn stored_by_status(
 struct CheckRow {
     /// Its place in the list (the anchor the summary of failures links to).
     position: usize,
+    /// Which certificate inside a transcript the check is about (from 1), if any.
+    within: Option<usize>,
     kind: CheckKind,
     /// The cryptosuite of a signature check.
     suite: Option<String>,
@@ -285,10 +287,18 @@ impl CheckKind {
 
 impl CheckRow {
     fn new(position: usize, check: &Check) -> Self {
-        let (kind, suite) = match check.check.split_once(' ') {
+        // A transcript's verifier reports each embedded certificate's checks under its place:
+        // `credentialSubject.verifiableCredential[i] proof eddsa-rdfc-2022`.
+        let (within, name) = check
+            .check
+            .strip_prefix("credentialSubject.verifiableCredential[")
+            .and_then(|rest| rest.split_once("] "))
+            .and_then(|(index, name)| Some((Some(index.parse::<usize>().ok()? + 1), name)))
+            .unwrap_or((None, check.check.as_str()));
+        let (kind, suite) = match name.split_once(' ') {
             Some(("proof", suite)) => (CheckKind::Signature, Some(suite.to_owned())),
             _ => {
-                let kind = match check.check.as_str() {
+                let kind = match name {
                     "well_formed" => CheckKind::WellFormed,
                     "proof" => CheckKind::Signature,
                     "key" => CheckKind::Key,
@@ -302,7 +312,14 @@ impl CheckRow {
                 (kind, None)
             }
         };
-        CheckRow { position, kind, suite, passed: check.passed, reason: check.reason.clone() }
+        CheckRow {
+            position,
+            within,
+            kind,
+            suite,
+            passed: check.passed,
+            reason: check.reason.clone(),
+        }
     }
 }
 
