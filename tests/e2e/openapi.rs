@@ -16,6 +16,59 @@ fn committed_spec_matches_the_code() {
     );
 }
 
+/// utoipa names a schema after its Rust type and keeps one schema per name: two types of one
+/// name in different modules would silently describe one of them with the other's schema.
+#[test]
+fn no_two_schema_types_share_a_name() {
+    let mut seen = std::collections::BTreeMap::<String, String>::new();
+    let mut clashes = Vec::new();
+    let sources =
+        ["crates/hocba-api/src", "crates/hocba-credentials/src", "crates/hocba-domain/src"];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = sources.iter().map(|dir| root.join(dir)).collect();
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|entry| entry.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|extension| extension != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut derives_schema = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("#[derive(") {
+                derives_schema |= line.contains("ToSchema");
+                continue;
+            }
+            if line.starts_with("#[") || line.starts_with("///") {
+                continue;
+            }
+            let declared = [
+                "pub struct ",
+                "pub enum ",
+                "pub(crate) struct ",
+                "pub(crate) enum ",
+                "struct ",
+                "enum ",
+            ]
+            .iter()
+            .find_map(|keyword| line.strip_prefix(keyword));
+            if let (true, Some(rest)) = (derives_schema, declared) {
+                let name: String =
+                    rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                let place = path.strip_prefix(root).unwrap().display().to_string();
+                if let Some(earlier) = seen.insert(name.clone(), place.clone()) {
+                    clashes.push(format!("{name}: {earlier} and {place}"));
+                }
+            }
+            derives_schema = false;
+        }
+    }
+    assert!(clashes.is_empty(), "schema types sharing a name: {clashes:#?}");
+    assert!(seen.contains_key("Problem"), "the scan found the schema types");
+}
+
 fn spec() -> Value {
     serde_json::to_value(hocba_api::openapi()).expect("serialize")
 }

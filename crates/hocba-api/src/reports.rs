@@ -102,7 +102,7 @@ pub struct Suppression {
 
 /// The scope counted.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ScopeView {
+pub struct ReportScopeView {
     /// The agency whose staff are counted (`null`: every official).
     pub agency_code: Option<String>,
     /// Whether the staff of its sub-units are counted too.
@@ -123,7 +123,7 @@ pub struct ReportView {
     /// The day counted: officials holding a post on it, completions ended by it.
     pub as_of: Date,
     /// Whose officials.
-    pub scope: ScopeView,
+    pub scope: ReportScopeView,
     /// The requirements counted, with their legal basis.
     pub requirements: Vec<ReportRequirement>,
     /// The rows: per requirement, its totals then its groups.
@@ -459,7 +459,7 @@ fn report_view(
         title_vi,
         title_en,
         as_of,
-        scope: ScopeView {
+        scope: ReportScopeView {
             agency_code: params.agency_code.clone(),
             include_subunits: params.agency_code.is_some() && include_subunits,
             level: params.level,
