@@ -266,13 +266,7 @@ async fn a_tampered_certificate_shows_which_check_failed(app: TestApp) {
 async fn the_qr_link_of_a_revoked_certificate_says_revoked_and_why(app: TestApp) {
     let certificate = certificate(&app).await;
     let number = certificate["number"].as_str().unwrap();
-    let revoked = app
-        .post(
-            &format!("/api/v1/certificates/{number}/revoke"),
-            &json!({ "reason": "withdrawn", "note": "kết quả thi bị hủy" }),
-        )
-        .await;
-    assert_eq!(revoked.status, StatusCode::OK, "{:#}", revoked.body);
+    app.revoke(number, json!({ "reason": "withdrawn", "note": "kết quả thi bị hủy" })).await;
     let Some(browser) = Browser::open(&app, "revoked").await else { return };
 
     browser.visit(&format!("/v/{number}")).await;

@@ -299,6 +299,18 @@ impl TestApp {
             .await
     }
 
+    /// Revokes certificate `number` as the operator and expects it revoked.
+    pub async fn revoke(&self, number: &str, revocation: Value) {
+        self.revoke_as(&self.admin_token, number, revocation).await;
+    }
+
+    /// Revokes certificate `number` as `token` (its institution's) and expects it revoked.
+    pub async fn revoke_as(&self, token: &str, number: &str, revocation: Value) {
+        let uri = format!("/api/v1/certificates/{number}/revoke");
+        let answer = self.post_as(token, &uri, &revocation).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    }
+
     /// Registers an official and returns the record.
     pub async fn register_official(&self, body: &Value) -> Value {
         let response = self.post("/api/v1/officials", body).await;

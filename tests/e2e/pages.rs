@@ -264,13 +264,7 @@ async fn bad_input_gets_a_clear_page_with_its_status_never_a_500(app: TestApp) {
 async fn a_revoked_certificate_says_why_and_a_superseded_one_links_its_successor(app: TestApp) {
     let (s, certificate) = certificate(&app).await;
     let number = certificate["number"].as_str().unwrap();
-    let revoked = app
-        .post(
-            &format!("/api/v1/certificates/{number}/revoke"),
-            &json!({ "reason": "withdrawn", "note": "kết quả thi bị hủy" }),
-        )
-        .await;
-    assert_eq!(revoked.status, StatusCode::OK, "{:#}", revoked.body);
+    app.revoke(number, json!({ "reason": "withdrawn", "note": "kết quả thi bị hủy" })).await;
     let page = Page::get(&app, &format!("/v/{number}")).await;
     page.assert(
         StatusCode::OK,

@@ -129,14 +129,8 @@ async fn a_revoked_certificate_prints_marked_revoked_with_its_reason(app: TestAp
     let s = setting(&app).await;
     let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
     let number = posted.body["certificate"]["number"].as_str().unwrap().to_owned();
-    let revoked = app
-        .post_as(
-            &s.token,
-            &format!("/api/v1/certificates/{number}/revoke"),
-            &json!({ "reason": "issued_in_error", "note": "sai lớp" }),
-        )
+    app.revoke_as(&s.token, &number, json!({ "reason": "issued_in_error", "note": "sai lớp" }))
         .await;
-    assert_eq!(revoked.status, StatusCode::OK, "{:#}", revoked.body);
     let answer = app.get(&format!("/api/v1/certificates/{number}/pdf")).await;
     if !pdf_tools() {
         return;
@@ -174,14 +168,7 @@ async fn a_record_of_sixty_completions_prints_across_pages_with_the_header_on_ea
     assert_eq!(batch.status, StatusCode::OK, "{:#}", batch.body);
     assert_eq!(batch.body["accepted"], 60, "{:#}", batch.body);
     let first_number = batch.body["rows"][0]["certificate_number"].as_str().unwrap().to_owned();
-    let revoked = app
-        .post_as(
-            &s.token,
-            &format!("/api/v1/certificates/{first_number}/revoke"),
-            &json!({ "reason": "withdrawn" }),
-        )
-        .await;
-    assert_eq!(revoked.status, StatusCode::OK, "{:#}", revoked.body);
+    app.revoke_as(&s.token, &first_number, json!({ "reason": "withdrawn" })).await;
 
     let answer = app.get_as_admin(&format!("/api/v1/officials/{official_id}/record/pdf")).await;
     assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);

@@ -32,14 +32,7 @@ pub(crate) async fn an_official_with_a_record(app: &TestApp) -> (String, [String
     let in_class = posted(app, &s.token, &completion(&s.class)).await;
     let spring = program_completion("QLNN-CV-2024", "2024-03-04", "2024-04-26");
     let revoked = posted(app, &s.token, &spring).await;
-    let answer = app
-        .post_as(
-            &s.token,
-            &format!("/api/v1/certificates/{revoked}/revoke"),
-            &json!({ "reason": "issued_in_error" }),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    app.revoke_as(&s.token, &revoked, json!({ "reason": "issued_in_error" })).await;
     let autumn = program_completion("QLNN-CV-2024", "2025-09-01", "2025-10-24");
     let later = posted(app, &s.token, &autumn).await;
     (s.official["id"].as_str().unwrap().to_owned(), [in_class, later], revoked)
@@ -139,13 +132,7 @@ async fn a_transcript_is_kept_and_a_new_one_is_issued_when_the_record_changes(ap
     // Nothing changed: the same transcript, to the byte.
     assert_eq!(transcript(&app, &official_id).await, first);
 
-    let operator_revokes = app
-        .post(
-            &format!("/api/v1/certificates/{}/revoke", numbers[0]),
-            &json!({ "reason": "fraud", "note": "forged attendance" }),
-        )
-        .await;
-    assert_eq!(operator_revokes.status, StatusCode::OK, "{:#}", operator_revokes.body);
+    app.revoke(&numbers[0], json!({ "reason": "fraud", "note": "forged attendance" })).await;
     let second = transcript(&app, &official_id).await;
     assert_ne!(second["id"], first["id"]);
     assert_ne!(second["credentialStatus"], first["credentialStatus"]);
