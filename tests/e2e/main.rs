@@ -40,3 +40,4 @@ mod sessions;
 mod signin;
 mod standards;
 mod transcript;
+mod web_sign_in;
