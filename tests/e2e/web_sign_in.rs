@@ -2,12 +2,14 @@
 //! PKCE, against the development provider `serve --demo` runs, the registry exchanging each code
 //! over real HTTP as it would with the national one.
 
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::agencies::agency_key;
+use crate::completions::{completion, setting};
 use crate::helpers::{TestApp, TestResponse, official_body};
 use crate::sessions::{get_with_cookie, html, location, post_form_with_cookie, session_cookie};
 
@@ -245,6 +247,66 @@ async fn a_code_replayed_or_with_the_wrong_pkce_verifier_is_refused(app: TestApp
     refused_sign_in(&too_late, StatusCode::UNAUTHORIZED, "refused");
 }
 
+async fn an_official_sees_their_record_downloads_it_and_sees_who_read_it(
+    app: TestApp,
+    base: String,
+) {
+    let s = setting(&app).await; // An, and a class they finished
+    let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
+    let number = posted.body["certificate"]["number"].as_str().unwrap().to_owned();
+    let an_id = posted.body["completion"]["official_id"].as_str().unwrap().to_owned();
+    app.register_official(&official_body(BINH.1, BINH.0)).await;
+    // Their agency's HR department reads An's record with its key.
+    let (_, key) = agency_key(&app, "G01.H29").await;
+    let read = app
+        .request(Method::GET, &format!("/api/v1/officials/{an_id}/record"), Some(&key), None)
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{:#}", read.body);
+
+    let cookie = sign_in_as(&app, &base, AN.1).await;
+    let me = get_with_cookie(&app, "/me", &cookie).await;
+    assert_eq!(me.status, StatusCode::OK);
+    let page = html(&me);
+    for expected in [
+        number.as_str(),
+        r#"data-status="live""#,
+        "Còn hiệu lực",
+        r#"id="days-total">40<"#,
+        "/me/record.pdf",
+        "/me/record.json",
+        &format!("/api/v1/certificates/{number}/credential"),
+        &format!("/api/v1/certificates/{number}/jws"),
+        &format!("/api/v1/certificates/{number}/pdf"),
+        r#"href="/me/shares""#,
+        "HR department — Sở Nội vụ thành phố Hà Nội",
+    ] {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
+
+    let pdf = get_with_cookie(&app, "/me/record.pdf", &cookie).await;
+    assert_eq!((pdf.status, pdf.content_type.as_str()), (StatusCode::OK, "application/pdf"));
+    assert!(pdf.raw.starts_with(b"%PDF"));
+    let transcript = get_with_cookie(&app, "/me/record.json", &cookie).await;
+    assert_eq!(transcript.status, StatusCode::OK);
+    assert!(transcript.body["type"].as_array().unwrap().contains(&json!("ClrCredential")));
+    let credential = app.get(&format!("/api/v1/certificates/{number}/credential")).await;
+    assert_eq!(credential.status, StatusCode::OK);
+
+    // Bình's session shows Bình's record: nothing of An's.
+    let other = sign_in_as(&app, &base, BINH.1).await;
+    let theirs = html(&get_with_cookie(&app, "/me", &other).await);
+    assert!(!theirs.contains(&number) && !theirs.contains(AN.0), "{theirs}");
+    assert!(theirs.contains(r#"id="no-courses""#));
+    let their_transcript = get_with_cookie(&app, "/me/record.json", &other).await;
+    assert_eq!(their_transcript.status, StatusCode::CONFLICT, "no certificate to embed");
+    // An HR session has no record of its own here.
+    let hr = crate::sessions::sign_in_with_key(&app, &key).await;
+    assert_eq!(get_with_cookie(&app, "/me/record.pdf", &hr).await.status, StatusCode::FORBIDDEN);
+    // Signed out, the pages are closed.
+    assert_eq!(location(&app.get("/me/record.pdf").await), "/sign-in?next=%2Fme%2Frecord.pdf");
+}
+
 async fn someone_the_registry_does_not_know_gets_a_clear_page(app: TestApp, base: String) {
     let answer = at_provider(&app, &base, STRANGER.1).await;
     let refused = get_with_cookie(&app, &answer.callback, &answer.browser).await;
@@ -254,6 +316,7 @@ async fn someone_the_registry_does_not_know_gets_a_clear_page(app: TestApp, base
 
 with_dev_idp!(
     an_officials_cookie_reads_nothing_of_another_official,
+    an_official_sees_their_record_downloads_it_and_sees_who_read_it,
     a_callback_is_used_once_and_only_by_the_browser_that_began_it,
     a_code_replayed_or_with_the_wrong_pkce_verifier_is_refused,
     someone_the_registry_does_not_know_gets_a_clear_page,

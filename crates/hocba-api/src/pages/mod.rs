@@ -121,6 +121,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/sign-in/key", axum::routing::post(sign_in::post_key))
         .route("/sign-out", axum::routing::post(sign_in::post_sign_out))
         .route("/me", get(me::get_page))
+        .route("/me/record.pdf", get(me::get_record_pdf))
+        .route("/me/record.json", get(me::get_record_credential))
 }
 
 /// A rendered page with `status`, as every page answers: not cached (an answer about a
