@@ -36,6 +36,8 @@ mod presentations;
 mod record;
 mod reports;
 mod results;
+mod sessions;
 mod signin;
 mod standards;
 mod transcript;
+mod web_sign_in;

@@ -6,6 +6,10 @@
 //! (`templates/layout.html`, [`Layout`]) serves every page; a new area of pages adds a module
 //! here, a [`Nav`] item and its templates.
 
+mod me;
+mod provider;
+pub(crate) mod session;
+mod sign_in;
 mod stated;
 mod verify;
 
@@ -33,6 +37,17 @@ pub(crate) enum Url {
     Stylesheet,
     /// The API's interactive documentation.
     ApiDocs,
+    /// The sign-in page, and the local page to return to afterwards.
+    SignIn(Option<String>),
+    /// Where an official starts signing in at the identity provider, and the page to return to.
+    SignInProvider(String),
+    /// Where the sign-in form posts an HR department's or operator's key.
+    SignInKey,
+    /// Where the sign-out button posts.
+    SignOut,
+    /// The signed-in person's own page: an official's record; an HR department's or
+    /// operator's account.
+    Me,
 }
 
 impl std::fmt::Display for Url {
@@ -42,6 +57,19 @@ impl std::fmt::Display for Url {
             Url::Certificate(number) => write!(f, "/v/{number}"),
             Url::Stylesheet => f.write_str("/static/hocba.css"),
             Url::ApiDocs => f.write_str("/docs"),
+            Url::SignIn(None) => f.write_str("/sign-in"),
+            Url::SignIn(Some(next)) => {
+                let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                write!(f, "/sign-in?next={next}")
+            }
+            Url::SignInProvider(next) if next.is_empty() => f.write_str("/sign-in/provider"),
+            Url::SignInProvider(next) => {
+                let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                write!(f, "/sign-in/provider?next={next}")
+            }
+            Url::SignInKey => f.write_str("/sign-in/key"),
+            Url::SignOut => f.write_str("/sign-out"),
+            Url::Me => f.write_str("/me"),
         }
     }
 }
@@ -51,16 +79,30 @@ impl std::fmt::Display for Url {
 pub(crate) enum Nav {
     /// Verifying a certificate.
     Verify,
+    /// Signing in.
+    SignIn,
+    /// The signed-in person's own page.
+    Me,
 }
 
 /// What the shared layout needs from every page.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Layout {
     /// The menu item of this page.
     pub current: Nav,
+    /// Who is signed in, if anyone (pages anyone may see take `Option<SignedIn>` to know).
+    pub who: Option<session::Who>,
 }
 
 impl Layout {
+    /// The layout of a page seen by `signed_in` (or by someone not signed in).
+    pub fn for_visitor(current: Nav, signed_in: Option<&session::SignedIn>) -> Layout {
+        match signed_in {
+            Some(signed_in) => signed_in.layout(current),
+            None => Layout { current, who: None },
+        }
+    }
+
     /// Whether `item` is this page's menu item (`aria-current`).
     pub fn is_current(&self, item: Nav) -> bool {
         self.current == item
@@ -73,6 +115,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/static/hocba.css", get(stylesheet))
         .route("/verify", get(verify::get_form).post(verify::post_form))
         .route("/v/{number}", get(verify::get_link))
+        .route("/sign-in", get(sign_in::get_page))
+        .route("/sign-in/provider", get(provider::start))
+        .route("/sign-in/callback", get(provider::callback))
+        .route("/sign-in/key", axum::routing::post(sign_in::post_key))
+        .route("/sign-out", axum::routing::post(sign_in::post_sign_out))
+        .route("/me", get(me::get_page))
+        .route("/me/record.pdf", get(me::get_record_pdf))
+        .route("/me/record.json", get(me::get_record_credential))
 }
 
 /// A rendered page with `status`, as every page answers: not cached (an answer about a
@@ -141,6 +191,10 @@ pub(crate) enum PageError {
     UnknownNumber,
     /// The form did not arrive as a form (a broken or oversized upload).
     BadForm(StatusCode),
+    /// A form posted without this session's CSRF token: perhaps by another site.
+    Csrf,
+    /// A sign-in at the identity provider did not succeed.
+    SignIn(SignInFailure),
     /// Anything else the API would refuse or fail with.
     Api(ApiError),
 }
@@ -154,6 +208,36 @@ impl From<ApiError> for PageError {
     }
 }
 
+/// Why a sign-in at the identity provider did not succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignInFailure {
+    /// The person cancelled at the provider, or it refused them.
+    Cancelled,
+    /// The answer is not for a sign-in this browser began (another browser's, or forged).
+    Mismatch,
+    /// The sign-in took too long, or its answer was already used.
+    Expired,
+    /// The provider refused the code, or its ID token did not hold.
+    Refused,
+    /// The provider could not be reached.
+    Unreachable,
+    /// The person signed in is not an official of the registry.
+    NotRegistered,
+}
+
+impl SignInFailure {
+    fn status(self) -> StatusCode {
+        match self {
+            SignInFailure::Cancelled | SignInFailure::Mismatch | SignInFailure::Expired => {
+                StatusCode::BAD_REQUEST
+            }
+            SignInFailure::Refused => StatusCode::UNAUTHORIZED,
+            SignInFailure::Unreachable => StatusCode::BAD_GATEWAY,
+            SignInFailure::NotRegistered => StatusCode::FORBIDDEN,
+        }
+    }
+}
+
 /// What the error page says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ErrorKind {
@@ -163,6 +247,8 @@ pub(crate) enum ErrorKind {
     TooLarge,
     Failed,
     Refused,
+    Csrf,
+    SignIn(SignInFailure),
 }
 
 #[derive(Template, WebTemplate)]
@@ -182,6 +268,8 @@ impl IntoResponse for PageError {
                 (*status, ErrorKind::TooLarge)
             }
             PageError::BadForm(status) => (*status, ErrorKind::BadForm),
+            PageError::Csrf => (StatusCode::FORBIDDEN, ErrorKind::Csrf),
+            PageError::SignIn(failure) => (failure.status(), ErrorKind::SignIn(*failure)),
             PageError::Api(error) => {
                 let status = StatusCode::from_u16(error.problem().status)
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -190,8 +278,11 @@ impl IntoResponse for PageError {
                 (status, kind)
             }
         };
-        let template =
-            ErrorPage { layout: Layout { current: Nav::Verify }, kind, status: status.as_u16() };
+        let template = ErrorPage {
+            layout: Layout { current: Nav::Verify, who: None },
+            kind,
+            status: status.as_u16(),
+        };
         let mut response = page(status, template);
         // Logged once by the request's span, as the API's failures are.
         if let PageError::Api(error) = self
