@@ -6,6 +6,8 @@
 //! (`templates/layout.html`, [`Layout`]) serves every page; a new area of pages adds a module
 //! here, a [`Nav`] item and its templates.
 
+mod chart;
+mod reports;
 mod stated;
 mod verify;
 
@@ -33,6 +35,19 @@ pub(crate) enum Url {
     Stylesheet,
     /// The API's interactive documentation.
     ApiDocs,
+    /// The reports' dashboard, with its filters as a query (empty: the defaults).
+    Reports(String),
+    /// A report as a file (`csv` or `xlsx`), with the dashboard's query.
+    ReportDownload(&'static str, String),
+    /// The officials not meeting a requirement, with the list's query.
+    ReportMissing(String),
+}
+
+impl Url {
+    /// The dashboard with its default filters.
+    pub fn reports() -> Url {
+        Url::Reports(String::new())
+    }
 }
 
 impl std::fmt::Display for Url {
@@ -42,6 +57,10 @@ impl std::fmt::Display for Url {
             Url::Certificate(number) => write!(f, "/v/{number}"),
             Url::Stylesheet => f.write_str("/static/hocba.css"),
             Url::ApiDocs => f.write_str("/docs"),
+            Url::Reports(query) if query.is_empty() => f.write_str("/reports"),
+            Url::Reports(query) => write!(f, "/reports?{query}"),
+            Url::ReportDownload(format, query) => write!(f, "/reports/download.{format}?{query}"),
+            Url::ReportMissing(query) => write!(f, "/reports/missing?{query}"),
         }
     }
 }
@@ -51,6 +70,8 @@ impl std::fmt::Display for Url {
 pub(crate) enum Nav {
     /// Verifying a certificate.
     Verify,
+    /// The reports' dashboard.
+    Reports,
 }
 
 /// What the shared layout needs from every page.
@@ -73,6 +94,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/static/hocba.css", get(stylesheet))
         .route("/verify", get(verify::get_form).post(verify::post_form))
         .route("/v/{number}", get(verify::get_link))
+        .route("/reports", get(reports::get_dashboard))
+        .route("/reports/download.csv", get(reports::get_csv))
+        .route("/reports/download.xlsx", get(reports::get_xlsx))
+        .route("/reports/missing", get(reports::get_missing))
 }
 
 /// A rendered page with `status`, as every page answers: not cached (an answer about a
@@ -141,6 +166,8 @@ pub(crate) enum PageError {
     UnknownNumber,
     /// The form did not arrive as a form (a broken or oversized upload).
     BadForm(StatusCode),
+    /// A page for the operator and HR departments, asked for by someone else (an official).
+    NotForReaders,
     /// Anything else the API would refuse or fail with.
     Api(ApiError),
 }
@@ -163,6 +190,7 @@ pub(crate) enum ErrorKind {
     TooLarge,
     Failed,
     Refused,
+    NotForReaders,
 }
 
 #[derive(Template, WebTemplate)]
@@ -182,6 +210,7 @@ impl IntoResponse for PageError {
                 (*status, ErrorKind::TooLarge)
             }
             PageError::BadForm(status) => (*status, ErrorKind::BadForm),
+            PageError::NotForReaders => (StatusCode::FORBIDDEN, ErrorKind::NotForReaders),
             PageError::Api(error) => {
                 let status = StatusCode::from_u16(error.problem().status)
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
