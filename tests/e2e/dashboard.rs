@@ -3,24 +3,35 @@
 //! subtree only; the date changes the figures; the downloads are the API's files; the missing
 //! lists name only HR's own staff. The browser tests (`browser.rs`) use the same pages.
 
-use axum::http::{Method, StatusCode, header};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use hocba_api::auth::hash_token;
+use hocba_domain::OfficialId;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestResponse};
 use crate::reports::registry;
+use crate::sessions::{COOKIE, get_with_cookie, location, sign_in_with_key};
 
-/// Someone using the pages with their key: the operator, or an agency's HR department.
+/// Someone signed in to the pages with their key (the operator, or an agency's HR department),
+/// holding the session cookie as a browser does.
 pub(crate) struct Visitor {
-    token: String,
+    key: String,
+    cookie: String,
 }
 
 impl Visitor {
-    pub(crate) fn operator(app: &TestApp) -> Visitor {
-        Visitor { token: app.admin_token.clone() }
+    async fn with_key(app: &TestApp, key: String) -> Visitor {
+        let cookie = sign_in_with_key(app, &key).await;
+        Visitor { key, cookie }
     }
 
-    /// The HR department of `agency`, with a key that reaches its units too.
-    pub(crate) async fn hr(app: &TestApp, agency: &str) -> Visitor {
+    pub(crate) async fn operator(app: &TestApp) -> Visitor {
+        Visitor::with_key(app, app.admin_token.clone()).await
+    }
+
+    /// A new key for the HR department of `agency` that reaches its units too.
+    pub(crate) async fn hr_key(app: &TestApp, agency: &str) -> String {
         let created = app
             .post(
                 &format!("/api/v1/agencies/{agency}/keys"),
@@ -28,16 +39,37 @@ impl Visitor {
             )
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
-        Visitor { token: created.body["token"].as_str().unwrap().to_owned() }
+        created.body["token"].as_str().unwrap().to_owned()
     }
 
-    /// The key, as typed into the sign-in form.
-    pub(crate) fn key(&self) -> &str {
-        &self.token
+    /// The HR department of `agency`, signed in with a key that reaches its units too.
+    pub(crate) async fn hr(app: &TestApp, agency: &str) -> Visitor {
+        let key = Visitor::hr_key(app, agency).await;
+        Visitor::with_key(app, key).await
     }
 
+    /// A signed-in official (as after the identity provider's sign-in).
+    async fn official(app: &TestApp, official_id: OfficialId) -> Visitor {
+        let secret = "an-official-s-session-secret";
+        let principal = hocba_store::Principal::signed_in(official_id);
+        app.store.start_web_session(&principal, &hash_token(secret)).await.unwrap();
+        Visitor { key: String::new(), cookie: format!("{COOKIE}={secret}") }
+    }
+
+    /// `GET uri` with the session cookie, as the browser asks for a page or a download.
     async fn get(&self, app: &TestApp, uri: &str) -> TestResponse {
-        app.request(Method::GET, uri, Some(&self.token), None).await
+        get_with_cookie(app, uri, &self.cookie).await
+    }
+
+    /// `GET uri` of the API with the key, as an HR system asks.
+    async fn api(&self, app: &TestApp, uri: &str, accept: &str) -> TestResponse {
+        let request = Request::builder()
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.key))
+            .header(header::ACCEPT, accept)
+            .body(Body::empty())
+            .unwrap();
+        app.send(request).await
     }
 
     /// A page of the dashboard, as HTML with its status.
@@ -106,7 +138,7 @@ fn shows_the_report(html: &str, report: &Value) {
 
 async fn the_dashboard_shows_cell_by_cell_what_the_api_computes(app: TestApp) {
     registry(&app).await;
-    let operator = Visitor::operator(&app);
+    let operator = Visitor::operator(&app).await;
     for (page, api) in [
         ("/reports?as_of=2026-12-05", "/api/v1/reports/RPT-STD?as_of=2026-12-05&breakdown=gender"),
         (
@@ -156,7 +188,8 @@ async fn hr_sees_its_own_subtree_and_nothing_beyond(app: TestApp) {
     assert!(html.contains("data-agency=\"G01.H29\""), "{html}");
     // The department and its units: seven officials, as the API counts for the same key.
     assert_eq!(cell(line(&html, "ALL", ""), "officials").0, "7");
-    let api = hr.get(&app, "/api/v1/reports/RPT-STD?as_of=2026-12-05&breakdown=gender").await;
+    let api = "/api/v1/reports/RPT-STD?as_of=2026-12-05&breakdown=gender";
+    let api = hr.api(&app, api, "application/json").await;
     shows_the_report(&html, &api.body);
     // It may pick one of its units (offered in the form), not another agency.
     assert!(html.contains("<option value=\"G01.H29.01\">"), "{html}");
@@ -177,7 +210,7 @@ async fn hr_sees_its_own_subtree_and_nothing_beyond(app: TestApp) {
 
 async fn changing_the_date_changes_the_figures(app: TestApp) {
     registry(&app).await;
-    let operator = Visitor::operator(&app);
+    let operator = Visitor::operator(&app).await;
     let (_, now) = operator.page(&app, "/reports?as_of=2026-12-05&breakdown=none").await;
     let (_, then) = operator.page(&app, "/reports?as_of=2025-05-01&breakdown=none").await;
     // Ten officials hold a post on 5 December 2026; fewer on 1 May 2025.
@@ -201,13 +234,8 @@ async fn the_downloads_are_the_api_files_for_the_same_filters(app: TestApp) {
     );
     let disposition = csv.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
     assert_eq!(disposition, "attachment; filename=\"RPT-145-2026-12-05.csv\"");
-    let request = axum::http::Request::builder()
-        .uri("/api/v1/reports/RPT-145?as_of=2026-12-05&level=province&breakdown=gender")
-        .header(header::AUTHORIZATION, format!("Bearer {}", hr.key()))
-        .header(header::ACCEPT, "text/csv")
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let api = app.send(request).await;
+    let api = "/api/v1/reports/RPT-145?as_of=2026-12-05&level=province&breakdown=gender";
+    let api = hr.api(&app, api, "text/csv").await;
     assert_eq!(csv.raw, api.raw, "the page's CSV is the API's");
     let xlsx = hr.get(&app, &format!("/reports/download.xlsx?{query}")).await;
     assert_eq!(xlsx.status, StatusCode::OK);
@@ -254,7 +282,7 @@ async fn the_missing_list_names_only_hr_s_own_staff(app: TestApp) {
     assert_eq!(names(&list), ["Lò Thị Bình", "Đỗ Thị Khánh"]);
     assert!(list.contains("data-status=\"due\""));
     // The operator's list of the same link holds the ministry's official too.
-    let (_, list) = Visitor::operator(&app).page(&app, &link).await;
+    let (_, list) = Visitor::operator(&app).await.page(&app, &link).await;
     assert_eq!(names(&list), ["Bùi Văn Long", "Lò Thị Bình", "Đỗ Thị Khánh"]);
     // The reads are logged for each official listed (Bình: HR's and the operator's).
     let reads = app.get_as_admin(&format!("/api/v1/officials/{}/reads", officials[1])).await;
@@ -272,15 +300,34 @@ async fn the_missing_list_names_only_hr_s_own_staff(app: TestApp) {
 }
 
 async fn only_the_operator_and_hr_departments_see_the_dashboard(app: TestApp) {
-    let school = app.accredited_institution("TCT-HANAM", "provincial_political_school", &[]).await;
-    let institution = app.institution_token(school["id"].as_str().unwrap()).await;
-    let refused = Visitor { token: institution };
-    let (status, html) = refused.page(&app, "/reports").await;
+    let officials = registry(&app).await;
+    // Without a session: to the sign-in page, and back to the same view after it.
+    let anonymous = app.get("/reports?report=RPT-145&as_of=2026-12-05").await;
+    assert_eq!(
+        location(&anonymous),
+        "/sign-in?next=%2Freports%3Freport%3DRPT-145%26as_of%3D2026-12-05"
+    );
+    for uri in ["/reports/download.csv", "/reports/missing?requirement=R145-N3"] {
+        assert_eq!(app.get(uri).await.status, StatusCode::SEE_OTHER, "{uri}");
+    }
+    // An official's session is refused: the reports are about other people.
+    let official = Visitor::official(&app, officials[0]).await;
+    let (status, html) = official.page(&app, "/reports").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(html.contains("data-error=\"not-for-readers\""), "{html}");
+    assert!(!html.contains("data-requirement="));
     for uri in ["/reports/download.csv", "/reports/missing?requirement=R145-N3"] {
-        assert_eq!(refused.page(&app, uri).await.0, StatusCode::FORBIDDEN, "{uri}");
+        let refused = official.get(&app, uri).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{uri}");
+        assert_eq!(refused.content_type, "text/html; charset=utf-8");
     }
+    // HR finds the dashboard in its menu; an official is not offered it.
+    let hr = Visitor::hr(&app, "G01.H29").await;
+    assert_eq!(hr.page(&app, "/reports").await.0, StatusCode::OK);
+    let (_, menu) = hr.page(&app, "/verify").await;
+    assert!(menu.contains("href=\"/reports\""), "HR finds the reports in the menu");
+    let (_, menu) = official.page(&app, "/verify").await;
+    assert!(!menu.contains("href=\"/reports\""), "an official is not offered them");
 }
 
 on_both_backends!(

@@ -37,6 +37,7 @@ mod presentations;
 mod record;
 mod reports;
 mod results;
+mod sessions;
 mod signin;
 mod standards;
 mod transcript;

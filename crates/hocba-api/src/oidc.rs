@@ -13,7 +13,7 @@ use hocba_credentials::VerifyingKey;
 use hocba_credentials::jose::Jws;
 use hocba_credentials::multikey::verifying_key_from_jwk;
 use hocba_domain::NationalId;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 /// How far a token's `exp` and `nbf` may be off, for clocks that differ a little.
@@ -46,6 +46,9 @@ pub enum TokenRefused {
     /// No personal identification number as `sub`.
     #[error("the token's subject is not a personal identification number")]
     Subject,
+    /// An ID token without the `nonce` of the sign-in it answers: replayed, or another's.
+    #[error("the ID token is not for this sign-in")]
+    Nonce,
 }
 
 impl IdentityProvider {
@@ -93,6 +96,28 @@ impl IdentityProvider {
         token: &str,
         now: OffsetDateTime,
     ) -> Result<NationalId, TokenRefused> {
+        subject(&self.claims(token, now)?)
+    }
+
+    /// The personal identification number of the official an ID token names, when it answers
+    /// the browser sign-in that sent `nonce`: signed by the provider, for this issuer and for
+    /// Hocba as the client (audience), valid at `now`, carrying that `nonce`.
+    pub fn id_token(
+        &self,
+        token: &str,
+        nonce: &str,
+        now: OffsetDateTime,
+    ) -> Result<NationalId, TokenRefused> {
+        let claims = self.claims(token, now)?;
+        if claims.get("nonce").and_then(Value::as_str) != Some(nonce) {
+            return Err(TokenRefused::Nonce);
+        }
+        subject(&claims)
+    }
+
+    /// The claims of `token`, once its signature, issuer, audience and validity at `now` are
+    /// checked.
+    fn claims(&self, token: &str, now: OffsetDateTime) -> Result<Map<String, Value>, TokenRefused> {
         let jws = Jws::parse_jwt(token).map_err(|_| TokenRefused::Malformed)?;
         // A token naming its key is checked with that key (or keys the set does not name); one
         // naming none, with every key of the set.
@@ -104,7 +129,7 @@ impl IdentityProvider {
         if !signed {
             return Err(TokenRefused::Signature);
         }
-        let claims = &jws.payload;
+        let claims = jws.payload;
         let audience_ok = match claims.get("aud") {
             Some(Value::String(audience)) => *audience == self.audience,
             Some(Value::Array(audiences)) => audiences.iter().any(|a| *a == *self.audience),
@@ -125,7 +150,12 @@ impl IdentityProvider {
         {
             return Err(TokenRefused::Expired);
         }
-        let subject = claims.get("sub").and_then(Value::as_str).ok_or(TokenRefused::Subject)?;
-        NationalId::parse_format(subject).map_err(|_| TokenRefused::Subject)
+        Ok(claims)
     }
+}
+
+/// The personal identification number a token's `sub` carries.
+fn subject(claims: &Map<String, Value>) -> Result<NationalId, TokenRefused> {
+    let subject = claims.get("sub").and_then(Value::as_str).ok_or(TokenRefused::Subject)?;
+    NationalId::parse_format(subject).map_err(|_| TokenRefused::Subject)
 }

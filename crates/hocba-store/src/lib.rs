@@ -19,6 +19,7 @@ mod officials;
 mod operations;
 mod page;
 mod reports;
+mod sessions;
 mod sqlite_log;
 mod standards;
 mod tokens;
@@ -53,6 +54,9 @@ pub use officials::{
 pub use operations::PoolUse;
 pub use page::{Page, PageRequest};
 pub use reports::{MissingOfficial, MissingQuery, ReportCounts, ReportScope, Tally};
+pub use sessions::{
+    PendingSignIn, SESSION_IDLE, SESSION_LIFETIME, SIGN_IN_LIFETIME, SessionHolder,
+};
 pub use standards::{Compliance, RulesLoaded};
 pub use tokens::{AgencyKey, Principal, Role, TokenRecord};
 

@@ -7,7 +7,10 @@
 //! here, a [`Nav`] item and its templates.
 
 mod chart;
+mod me;
 mod reports;
+pub(crate) mod session;
+mod sign_in;
 mod stated;
 mod verify;
 
@@ -41,6 +44,17 @@ pub(crate) enum Url {
     ReportDownload(&'static str, String),
     /// The officials not meeting a requirement, with the list's query.
     ReportMissing(String),
+    /// The sign-in page, and the local page to return to afterwards.
+    SignIn(Option<String>),
+    /// Where an official starts signing in at the identity provider, and the page to return to.
+    SignInProvider(String),
+    /// Where the sign-in form posts an HR department's or operator's key.
+    SignInKey,
+    /// Where the sign-out button posts.
+    SignOut,
+    /// The signed-in person's own page: an official's record; an HR department's or
+    /// operator's account.
+    Me,
 }
 
 impl Url {
@@ -61,6 +75,19 @@ impl std::fmt::Display for Url {
             Url::Reports(query) => write!(f, "/reports?{query}"),
             Url::ReportDownload(format, query) => write!(f, "/reports/download.{format}?{query}"),
             Url::ReportMissing(query) => write!(f, "/reports/missing?{query}"),
+            Url::SignIn(None) => f.write_str("/sign-in"),
+            Url::SignIn(Some(next)) => {
+                let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                write!(f, "/sign-in?next={next}")
+            }
+            Url::SignInProvider(next) if next.is_empty() => f.write_str("/sign-in/provider"),
+            Url::SignInProvider(next) => {
+                let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                write!(f, "/sign-in/provider?next={next}")
+            }
+            Url::SignInKey => f.write_str("/sign-in/key"),
+            Url::SignOut => f.write_str("/sign-out"),
+            Url::Me => f.write_str("/me"),
         }
     }
 }
@@ -72,16 +99,30 @@ pub(crate) enum Nav {
     Verify,
     /// The reports' dashboard.
     Reports,
+    /// Signing in.
+    SignIn,
+    /// The signed-in person's own page.
+    Me,
 }
 
 /// What the shared layout needs from every page.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Layout {
     /// The menu item of this page.
     pub current: Nav,
+    /// Who is signed in, if anyone (pages anyone may see take `Option<SignedIn>` to know).
+    pub who: Option<session::Who>,
 }
 
 impl Layout {
+    /// The layout of a page seen by `signed_in` (or by someone not signed in).
+    pub fn for_visitor(current: Nav, signed_in: Option<&session::SignedIn>) -> Layout {
+        match signed_in {
+            Some(signed_in) => signed_in.layout(current),
+            None => Layout { current, who: None },
+        }
+    }
+
     /// Whether `item` is this page's menu item (`aria-current`).
     pub fn is_current(&self, item: Nav) -> bool {
         self.current == item
@@ -98,6 +139,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/reports/download.csv", get(reports::get_csv))
         .route("/reports/download.xlsx", get(reports::get_xlsx))
         .route("/reports/missing", get(reports::get_missing))
+        .route("/sign-in", get(sign_in::get_page))
+        .route("/sign-in/key", axum::routing::post(sign_in::post_key))
+        .route("/sign-out", axum::routing::post(sign_in::post_sign_out))
+        .route("/me", get(me::get_page))
 }
 
 /// A rendered page with `status`, as every page answers: not cached (an answer about a
@@ -168,6 +213,8 @@ pub(crate) enum PageError {
     BadForm(StatusCode),
     /// A page for the operator and HR departments, asked for by someone else (an official).
     NotForReaders,
+    /// A form posted without this session's CSRF token: perhaps by another site.
+    Csrf,
     /// Anything else the API would refuse or fail with.
     Api(ApiError),
 }
@@ -191,6 +238,7 @@ pub(crate) enum ErrorKind {
     Failed,
     Refused,
     NotForReaders,
+    Csrf,
 }
 
 #[derive(Template, WebTemplate)]
@@ -211,6 +259,7 @@ impl IntoResponse for PageError {
             }
             PageError::BadForm(status) => (*status, ErrorKind::BadForm),
             PageError::NotForReaders => (StatusCode::FORBIDDEN, ErrorKind::NotForReaders),
+            PageError::Csrf => (StatusCode::FORBIDDEN, ErrorKind::Csrf),
             PageError::Api(error) => {
                 let status = StatusCode::from_u16(error.problem().status)
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -219,8 +268,11 @@ impl IntoResponse for PageError {
                 (status, kind)
             }
         };
-        let template =
-            ErrorPage { layout: Layout { current: Nav::Verify }, kind, status: status.as_u16() };
+        let template = ErrorPage {
+            layout: Layout { current: Nav::Verify, who: None },
+            kind,
+            status: status.as_u16(),
+        };
         let mut response = page(status, template);
         // Logged once by the request's span, as the API's failures are.
         if let PageError::Api(error) = self

@@ -20,16 +20,14 @@ use serde::Deserialize;
 use time::Date;
 
 use super::chart::{Chart, Measure};
+use super::session::SignedIn;
 use super::stated::vietnamese_day;
 use super::{Layout, Nav, PageError, Url, page};
-use crate::auth::Caller;
 use crate::reports::{
     Cell, MissingParams, MissingView, ReportParams, ReportRow, ReportView, compute_report,
     csv_download, list_missing, today, xlsx_download,
 };
 use crate::{ApiError, AppState};
-
-const LAYOUT: Layout = Layout { current: Nav::Reports };
 
 /// Why a missing list's reading is logged for each official listed.
 const MISSING_PURPOSE: &str = "GET /reports/missing";
@@ -639,40 +637,40 @@ async fn missing(
     Ok(page(StatusCode::OK, list))
 }
 
-/// `GET /reports`.
+/// `GET /reports` (signed in; without a session, to the sign-in page and back).
 pub(super) async fn get_dashboard(
     State(app): State<AppState>,
-    Caller(principal): Caller,
+    signed_in: SignedIn,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    dashboard(&app, &principal, LAYOUT, query.as_deref()).await
+    dashboard(&app, &signed_in.principal, signed_in.layout(Nav::Reports), query.as_deref()).await
 }
 
 /// `GET /reports/download.csv`.
 pub(super) async fn get_csv(
     State(app): State<AppState>,
-    Caller(principal): Caller,
+    signed_in: SignedIn,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    download(&app, &principal, query.as_deref(), false).await
+    download(&app, &signed_in.principal, query.as_deref(), false).await
 }
 
 /// `GET /reports/download.xlsx`.
 pub(super) async fn get_xlsx(
     State(app): State<AppState>,
-    Caller(principal): Caller,
+    signed_in: SignedIn,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    download(&app, &principal, query.as_deref(), true).await
+    download(&app, &signed_in.principal, query.as_deref(), true).await
 }
 
 /// `GET /reports/missing`.
 pub(super) async fn get_missing(
     State(app): State<AppState>,
-    Caller(principal): Caller,
+    signed_in: SignedIn,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    missing(&app, &principal, LAYOUT, query.as_deref()).await
+    missing(&app, &signed_in.principal, signed_in.layout(Nav::Reports), query.as_deref()).await
 }
 
 #[cfg(test)]
