@@ -21,7 +21,7 @@ pub(crate) struct Visitor {
 }
 
 impl Visitor {
-    async fn with_key(app: &TestApp, key: String) -> Visitor {
+    pub(crate) async fn with_key(app: &TestApp, key: String) -> Visitor {
         let cookie = sign_in_with_key(app, &key).await;
         Visitor { key, cookie }
     }
@@ -49,7 +49,7 @@ impl Visitor {
     }
 
     /// A signed-in official (as after the identity provider's sign-in).
-    async fn official(app: &TestApp, official_id: OfficialId) -> Visitor {
+    pub(crate) async fn official(app: &TestApp, official_id: OfficialId) -> Visitor {
         let secret = "an-official-s-session-secret";
         let principal = hocba_store::Principal::signed_in(official_id);
         app.store.start_web_session(&principal, &hash_token(secret)).await.unwrap();

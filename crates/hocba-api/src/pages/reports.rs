@@ -646,22 +646,13 @@ pub(super) async fn get_dashboard(
     dashboard(&app, &signed_in.principal, signed_in.layout(Nav::Reports), query.as_deref()).await
 }
 
-/// `GET /reports/download.csv`.
-pub(super) async fn get_csv(
+/// `GET /reports/download.csv` (`XLSX` false) and `/reports/download.xlsx` (true).
+pub(super) async fn get_download<const XLSX: bool>(
     State(app): State<AppState>,
     signed_in: SignedIn,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    download(&app, &signed_in.principal, query.as_deref(), false).await
-}
-
-/// `GET /reports/download.xlsx`.
-pub(super) async fn get_xlsx(
-    State(app): State<AppState>,
-    signed_in: SignedIn,
-    RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
-    download(&app, &signed_in.principal, query.as_deref(), true).await
+    download(&app, &signed_in.principal, query.as_deref(), XLSX).await
 }
 
 /// `GET /reports/missing`.
