@@ -41,3 +41,4 @@ mod sessions;
 mod signin;
 mod standards;
 mod transcript;
+mod web_sign_in;

@@ -8,6 +8,7 @@
 
 mod chart;
 mod me;
+mod provider;
 mod reports;
 pub(crate) mod session;
 mod sign_in;
@@ -140,9 +141,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/reports/download.xlsx", get(reports::get_download::<true>))
         .route("/reports/missing", get(reports::get_missing))
         .route("/sign-in", get(sign_in::get_page))
+        .route("/sign-in/provider", get(provider::start))
+        .route("/sign-in/callback", get(provider::callback))
         .route("/sign-in/key", axum::routing::post(sign_in::post_key))
         .route("/sign-out", axum::routing::post(sign_in::post_sign_out))
         .route("/me", get(me::get_page))
+        .route("/me/record.pdf", get(me::get_record_pdf))
+        .route("/me/record.json", get(me::get_record_credential))
 }
 
 /// A rendered page with `status`, as every page answers: not cached (an answer about a
@@ -215,6 +220,8 @@ pub(crate) enum PageError {
     NotForReaders,
     /// A form posted without this session's CSRF token: perhaps by another site.
     Csrf,
+    /// A sign-in at the identity provider did not succeed.
+    SignIn(SignInFailure),
     /// Anything else the API would refuse or fail with.
     Api(ApiError),
 }
@@ -224,6 +231,36 @@ impl From<ApiError> for PageError {
         match error.problem().status {
             404 => PageError::UnknownNumber,
             _ => PageError::Api(error),
+        }
+    }
+}
+
+/// Why a sign-in at the identity provider did not succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignInFailure {
+    /// The person cancelled at the provider, or it refused them.
+    Cancelled,
+    /// The answer is not for a sign-in this browser began (another browser's, or forged).
+    Mismatch,
+    /// The sign-in took too long, or its answer was already used.
+    Expired,
+    /// The provider refused the code, or its ID token did not hold.
+    Refused,
+    /// The provider could not be reached.
+    Unreachable,
+    /// The person signed in is not an official of the registry.
+    NotRegistered,
+}
+
+impl SignInFailure {
+    fn status(self) -> StatusCode {
+        match self {
+            SignInFailure::Cancelled | SignInFailure::Mismatch | SignInFailure::Expired => {
+                StatusCode::BAD_REQUEST
+            }
+            SignInFailure::Refused => StatusCode::UNAUTHORIZED,
+            SignInFailure::Unreachable => StatusCode::BAD_GATEWAY,
+            SignInFailure::NotRegistered => StatusCode::FORBIDDEN,
         }
     }
 }
@@ -239,6 +276,7 @@ pub(crate) enum ErrorKind {
     Refused,
     NotForReaders,
     Csrf,
+    SignIn(SignInFailure),
 }
 
 #[derive(Template, WebTemplate)]
@@ -260,6 +298,7 @@ impl IntoResponse for PageError {
             PageError::BadForm(status) => (*status, ErrorKind::BadForm),
             PageError::NotForReaders => (StatusCode::FORBIDDEN, ErrorKind::NotForReaders),
             PageError::Csrf => (StatusCode::FORBIDDEN, ErrorKind::Csrf),
+            PageError::SignIn(failure) => (failure.status(), ErrorKind::SignIn(*failure)),
             PageError::Api(error) => {
                 let status = StatusCode::from_u16(error.problem().status)
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
