@@ -325,11 +325,129 @@ async fn is_this_the_person_in_front_of_me_yes_and_no(app: TestApp) {
     browser.close().await;
 }
 
+impl Browser {
+    /// Opens `path`, which needs a session: signs in on the sign-in page it leads to with `key`
+    /// (an HR key or operator token), as a person does, and waits for `css` on the page it
+    /// comes back to.
+    async fn sign_in_to(&self, path: &str, key: &str, css: &str) {
+        self.visit(path).await;
+        self.wait_for("#key").await;
+        self.type_into("#key", key).await;
+        let form = "form[action=\"/sign-in/key\"] button[type=submit]";
+        self.find(form).await.click().await.unwrap();
+        self.wait_for(css).await;
+    }
+
+    /// The text of the element `css`.
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    /// Presses the dashboard's filter button and waits for the report of `as_of`.
+    async fn show_report_of(&self, as_of: &str) {
+        self.find(".filters button[type=submit]").await.click().await.unwrap();
+        self.wait_for(&format!("time#as-of[datetime=\"{as_of}\"]")).await;
+    }
+
+    /// `GET` of the link `css` of the page with the browser's session cookie, as the browser
+    /// fetches a download.
+    async fn download(&self, app: &TestApp, css: &str) -> crate::helpers::TestResponse {
+        let href = self.find(css).await.attr("href").await.unwrap().unwrap();
+        let cookie = self.client.get_named_cookie(crate::sessions::COOKIE).await.unwrap();
+        let path = href.strip_prefix(&self.base).unwrap_or(&href);
+        let cookie = format!("{}={}", cookie.name(), cookie.value());
+        crate::sessions::get_with_cookie(app, path, &cookie).await
+    }
+}
+
+async fn hr_signs_in_and_reads_its_subtree_s_dashboard(app: TestApp) {
+    crate::reports::registry(&app).await;
+    let key = crate::dashboard::Visitor::hr_key(&app, "G01.H29").await;
+    let Some(browser) = Browser::open(&app, "dashboard-hr").await else { return };
+
+    browser.sign_in_to("/reports?as_of=2026-12-05", &key, "#headline").await;
+    let scope = browser.find("#scope strong").await;
+    assert_eq!(scope.attr("data-agency").await.unwrap().as_deref(), Some("G01.H29"));
+    let everyone = "#totals tr[data-requirement=ALL] td[data-cell=officials]";
+    assert_eq!(browser.text(everyone).await, "7", "the department and its units");
+    // A suppressed cell says so; it is never shown as 0.
+    let suppressed = browser.client.find_all(Locator::Css("td.suppressed")).await.unwrap();
+    for cell in &suppressed {
+        assert!(cell.text().await.unwrap().starts_with("ẩn"));
+    }
+    browser.check_page("dashboard").await;
+
+    // The missing list of group 3's refresher: the department's own two, nobody else's.
+    let link = "#totals tr[data-requirement=\"R145-N3\"] a.missing-list";
+    browser.find(link).await.click().await.unwrap();
+    browser.wait_for("#missing").await;
+    let mut names = Vec::new();
+    for row in browser.client.find_all(Locator::Css("#missing tbody th")).await.unwrap() {
+        names.push(row.text().await.unwrap());
+    }
+    names.sort();
+    assert_eq!(names, ["Lò Thị Bình", "Đỗ Thị Khánh"]);
+    browser.check_page("missing-list").await;
+    browser.find("#back").await.click().await.unwrap();
+    browser.wait_for("#headline").await;
+
+    // The downloads, with the browser's session.
+    let csv = browser.download(&app, "#download-csv").await;
+    assert_eq!(
+        (csv.status, csv.content_type.as_str()),
+        (StatusCode::OK, "text/csv; charset=utf-8")
+    );
+    assert!(String::from_utf8_lossy(&csv.raw).contains("\nRPT-STD,2026-12-05,ALL,,,7,"));
+    let xlsx = browser.download(&app, "#download-xlsx").await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.raw.starts_with(b"PK"));
+
+    // Another day, picked in the date field: other figures.
+    browser.paste_into("#as_of", "2025-05-01").await;
+    browser.show_report_of("2025-05-01").await;
+    assert_ne!(browser.text(everyone).await, "7");
+    browser.check_page("dashboard-earlier").await;
+    browser.close().await;
+}
+
+async fn the_operator_sees_the_whole_country_by_any_report_and_group(app: TestApp) {
+    crate::reports::registry(&app).await;
+    let Some(browser) = Browser::open(&app, "dashboard-operator").await else { return };
+
+    browser.sign_in_to("/reports?as_of=2026-12-05", &app.admin_token, "#headline").await;
+    let scope = browser.find("#scope strong").await;
+    assert_eq!(scope.attr("data-agency").await.unwrap().as_deref(), Some(""));
+    assert_eq!(
+        browser.text("#totals tr[data-requirement=ALL] td[data-cell=officials]").await,
+        "10"
+    );
+    browser.find("#report").await.select_by_value("RPT-PRIORITY").await.unwrap();
+    browser.find("#breakdown").await.select_by_value("none").await.unwrap();
+    browser.show_report_of("2026-12-05").await;
+    let sections = browser.client.find_all(Locator::Css("section.breakdown")).await.unwrap();
+    let mut breakdowns = Vec::new();
+    for section in &sections {
+        breakdowns.push(section.attr("data-breakdown").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(breakdowns, ["gender", "ethnicity", "age_band"], "RPT-PRIORITY's three");
+    // Every chart is an image with a text alternative, beside the table of its figures.
+    let charts = browser.client.find_all(Locator::Css("svg.chart[role=img]")).await.unwrap();
+    assert_eq!(charts.len(), sections.len() + 1);
+    for chart in &charts {
+        let title = chart.find(Locator::Css("title")).await.unwrap();
+        assert!(title.html(true).await.unwrap().contains("Biểu đồ tỷ lệ đạt"));
+    }
+    browser.check_page("priority").await;
+    browser.close().await;
+}
+
 on_both_backends!(
     an_hr_officer_verifies_a_good_certificate_by_number_pasted_and_uploaded,
     a_tampered_certificate_shows_which_check_failed,
     the_qr_link_of_a_revoked_certificate_says_revoked_and_why,
     is_this_the_person_in_front_of_me_yes_and_no,
+    hr_signs_in_and_reads_its_subtree_s_dashboard,
+    the_operator_sees_the_whole_country_by_any_report_and_group,
 );
 
 /// An official signs in through the development identity provider, sees their record and who
@@ -388,6 +506,13 @@ async fn an_official_signs_in_sees_and_downloads_their_record_and_signs_out(
         credential["credentialSubject"].to_string().contains("Nguyễn Văn An")
             || text.contains(number)
     );
+
+    // The reports are about other people: not offered to an official, and refused if asked for.
+    assert!(!page.contains("href=\"/reports\""));
+    browser.visit("/reports").await;
+    let refused = browser.wait_for("#error").await;
+    assert_eq!(refused.attr("data-error").await.unwrap().as_deref(), Some("not-for-readers"));
+    browser.check_page("reports-refused").await;
 
     browser.visit("/me").await;
     browser.wait_for("form.session button").await.click().await.unwrap();

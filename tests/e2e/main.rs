@@ -17,6 +17,7 @@ mod certificates;
 mod clients;
 mod completions;
 mod crash;
+mod dashboard;
 mod dcc;
 mod docs;
 mod exhaustion;

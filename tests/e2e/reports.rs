@@ -60,7 +60,7 @@ impl Person {
 
 /// A registry of officials in varied posts, with completions met, short, revoked and missing.
 /// Returns the ids of those registered.
-async fn registry(app: &TestApp) -> Vec<OfficialId> {
+pub(crate) async fn registry(app: &TestApp) -> Vec<OfficialId> {
     let categories = ["CNKT-145-N2", "CNKT-145-N3", "TBN-PHONG", "LLCT-CAO", "QLNN-CV", "PL"];
     let school = app.accredited_institution("HVCTQG", "national_academy", &categories).await;
     let defence = ["QPAN-1", "QPAN-3"];

@@ -284,7 +284,7 @@ async fn scope_of(
     Ok(ReportScope { agencies, level })
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
@@ -320,33 +320,57 @@ pub async fn get_report(
     Path(report): Path<ReportId>,
     Query(params): Query<ReportParams>,
 ) -> Result<Response, ApiError> {
+    let view = compute_report(&app, &reader.actor(), report, &params).await?;
+    if accepts(&headers, XLSX) {
+        return xlsx_download(&view);
+    }
+    if accepts(&headers, "text/csv") {
+        return csv_download(&view);
+    }
+    Ok(Json(view).into_response())
+}
+
+/// A report as `reader` may see it, with `params` as the API takes them: what
+/// `GET /api/v1/reports/{report}` answers, and what the dashboard draws.
+pub(crate) async fn compute_report(
+    app: &AppState,
+    reader: &Actor,
+    report: ReportId,
+    params: &ReportParams,
+) -> Result<ReportView, ApiError> {
     let as_of = params.as_of.unwrap_or_else(today);
     let include_subunits = params.include_subunits.unwrap_or(true);
-    let actor = reader.actor();
     let scope =
-        scope_of(&app, &actor, params.agency_code.as_deref(), include_subunits, params.level)
+        scope_of(app, reader, params.agency_code.as_deref(), include_subunits, params.level)
             .await?;
     let breakdowns = params.breakdown.map_or_else(|| report.default_breakdowns(), |b| vec![b]);
     let counts = app.store.report_counts(report, as_of, &scope, &breakdowns).await?;
-    let link = MissingLink { report, as_of, params: &params, include_subunits };
-    let view = report_view(report, as_of, &params, include_subunits, &counts, &link);
-    let name = format!("{}-{as_of}", report.as_str());
-    if accepts(&headers, XLSX) {
-        let disposition = format!("attachment; filename=\"{name}.xlsx\"");
-        let headers =
-            [(header::CONTENT_TYPE, XLSX.to_owned()), (header::CONTENT_DISPOSITION, disposition)];
-        return Ok((headers, workbook(&view)?).into_response());
-    }
-    if accepts(&headers, "text/csv") {
-        let disposition = format!("attachment; filename=\"{name}.csv\"");
-        let headers = [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ];
-        let rows: Vec<CsvRow> = view.rows.iter().map(|row| CsvRow::of(&view, row)).collect();
-        return Ok((headers, csv_with_bom(&CSV_COLUMNS, &rows)?).into_response());
-    }
-    Ok(Json(view).into_response())
+    let link = MissingLink { report, as_of, params, include_subunits };
+    Ok(report_view(report, as_of, params, include_subunits, &counts, &link))
+}
+
+/// The file name of a report's download, without its extension.
+fn file_name(view: &ReportView) -> String {
+    format!("{}-{}", view.report.as_str(), view.as_of)
+}
+
+/// The report as an XLSX workbook to download.
+pub(crate) fn xlsx_download(view: &ReportView) -> Result<Response, ApiError> {
+    let disposition = format!("attachment; filename=\"{}.xlsx\"", file_name(view));
+    let headers =
+        [(header::CONTENT_TYPE, XLSX.to_owned()), (header::CONTENT_DISPOSITION, disposition)];
+    Ok((headers, workbook(view)?).into_response())
+}
+
+/// The report as CSV to download (UTF-8 with a byte-order mark, for spreadsheets).
+pub(crate) fn csv_download(view: &ReportView) -> Result<Response, ApiError> {
+    let disposition = format!("attachment; filename=\"{}.csv\"", file_name(view));
+    let headers = [
+        (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+        (header::CONTENT_DISPOSITION, disposition),
+    ];
+    let rows: Vec<CsvRow> = view.rows.iter().map(|row| CsvRow::of(view, row)).collect();
+    Ok((headers, csv_with_bom(&CSV_COLUMNS, &rows)?).into_response())
 }
 
 /// The officials in the report's scope not meeting one of its requirements, a page at a time
@@ -360,17 +384,28 @@ pub async fn get_missing(
     Path(report): Path<ReportId>,
     Query(params): Query<MissingParams>,
 ) -> Result<Json<PageOf<MissingView>>, ApiError> {
+    let purpose = "GET /api/v1/reports/{report}/missing";
+    Ok(Json(list_missing(&app, &reader.actor(), report, &params, purpose).await?))
+}
+
+/// A page of a missing list as `reader` may see it, each official listed logged as read for
+/// `purpose`: what `GET /api/v1/reports/{report}/missing` answers, and the dashboard lists.
+pub(crate) async fn list_missing(
+    app: &AppState,
+    reader: &Actor,
+    report: ReportId,
+    params: &MissingParams,
+    purpose: &str,
+) -> Result<PageOf<MissingView>, ApiError> {
     let page = PageParams { cursor: params.cursor.clone(), limit: params.limit }.request()?;
     let as_of = params.as_of.unwrap_or_else(today);
-    let actor = reader.actor();
     let include_subunits = params.include_subunits.unwrap_or(true);
     let scope =
-        scope_of(&app, &actor, params.agency_code.as_deref(), include_subunits, params.level)
+        scope_of(app, reader, params.agency_code.as_deref(), include_subunits, params.level)
             .await?;
-    let purpose = "GET /api/v1/reports/{report}/missing";
     let query = MissingQuery { report, requirement: params.requirement.clone(), as_of, scope };
-    let listed = app.store.report_missing(&actor, purpose, &query, page).await?;
-    Ok(Json(PageOf::from_page(listed, MissingView::from)))
+    let listed = app.store.report_missing(reader, purpose, &query, page).await?;
+    Ok(PageOf::from_page(listed, MissingView::from))
 }
 
 /// Builds the link of a row to its missing list, with the report's filters.

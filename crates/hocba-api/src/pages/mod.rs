@@ -6,8 +6,10 @@
 //! (`templates/layout.html`, [`Layout`]) serves every page; a new area of pages adds a module
 //! here, a [`Nav`] item and its templates.
 
+mod chart;
 mod me;
 mod provider;
+mod reports;
 pub(crate) mod session;
 mod sign_in;
 mod stated;
@@ -37,6 +39,12 @@ pub(crate) enum Url {
     Stylesheet,
     /// The API's interactive documentation.
     ApiDocs,
+    /// The reports' dashboard, with its filters as a query (empty: the defaults).
+    Reports(String),
+    /// A report as a file (`csv` or `xlsx`), with the dashboard's query.
+    ReportDownload(&'static str, String),
+    /// The officials not meeting a requirement, with the list's query.
+    ReportMissing(String),
     /// The sign-in page, and the local page to return to afterwards.
     SignIn(Option<String>),
     /// Where an official starts signing in at the identity provider, and the page to return to.
@@ -50,6 +58,13 @@ pub(crate) enum Url {
     Me,
 }
 
+impl Url {
+    /// The dashboard with its default filters.
+    pub fn reports() -> Url {
+        Url::Reports(String::new())
+    }
+}
+
 impl std::fmt::Display for Url {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -57,6 +72,10 @@ impl std::fmt::Display for Url {
             Url::Certificate(number) => write!(f, "/v/{number}"),
             Url::Stylesheet => f.write_str("/static/hocba.css"),
             Url::ApiDocs => f.write_str("/docs"),
+            Url::Reports(query) if query.is_empty() => f.write_str("/reports"),
+            Url::Reports(query) => write!(f, "/reports?{query}"),
+            Url::ReportDownload(format, query) => write!(f, "/reports/download.{format}?{query}"),
+            Url::ReportMissing(query) => write!(f, "/reports/missing?{query}"),
             Url::SignIn(None) => f.write_str("/sign-in"),
             Url::SignIn(Some(next)) => {
                 let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
@@ -79,6 +98,8 @@ impl std::fmt::Display for Url {
 pub(crate) enum Nav {
     /// Verifying a certificate.
     Verify,
+    /// The reports' dashboard.
+    Reports,
     /// Signing in.
     SignIn,
     /// The signed-in person's own page.
@@ -115,6 +136,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/static/hocba.css", get(stylesheet))
         .route("/verify", get(verify::get_form).post(verify::post_form))
         .route("/v/{number}", get(verify::get_link))
+        .route("/reports", get(reports::get_dashboard))
+        .route("/reports/download.csv", get(reports::get_download::<false>))
+        .route("/reports/download.xlsx", get(reports::get_download::<true>))
+        .route("/reports/missing", get(reports::get_missing))
         .route("/sign-in", get(sign_in::get_page))
         .route("/sign-in/provider", get(provider::start))
         .route("/sign-in/callback", get(provider::callback))
@@ -191,6 +216,8 @@ pub(crate) enum PageError {
     UnknownNumber,
     /// The form did not arrive as a form (a broken or oversized upload).
     BadForm(StatusCode),
+    /// A page for the operator and HR departments, asked for by someone else (an official).
+    NotForReaders,
     /// A form posted without this session's CSRF token: perhaps by another site.
     Csrf,
     /// A sign-in at the identity provider did not succeed.
@@ -247,6 +274,7 @@ pub(crate) enum ErrorKind {
     TooLarge,
     Failed,
     Refused,
+    NotForReaders,
     Csrf,
     SignIn(SignInFailure),
 }
@@ -268,6 +296,7 @@ impl IntoResponse for PageError {
                 (*status, ErrorKind::TooLarge)
             }
             PageError::BadForm(status) => (*status, ErrorKind::BadForm),
+            PageError::NotForReaders => (StatusCode::FORBIDDEN, ErrorKind::NotForReaders),
             PageError::Csrf => (StatusCode::FORBIDDEN, ErrorKind::Csrf),
             PageError::SignIn(failure) => (failure.status(), ErrorKind::SignIn(*failure)),
             PageError::Api(error) => {
