@@ -17,6 +17,7 @@ mod m20261202_000008_add_employment_supersedes;
 mod m20261205_000010_create_agency_directory;
 mod m20261205_000011_create_requirement_rules;
 mod m20261205_000012_create_transcripts_transcript;
+mod m20261205_000013_share_create_share_links;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_create_agency_directory::Migration),
             Box::new(m20261205_000011_create_requirement_rules::Migration),
             Box::new(m20261205_000012_create_transcripts_transcript::Migration),
+            Box::new(m20261205_000013_share_create_share_links::Migration),
         ]
     }
 }

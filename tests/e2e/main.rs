@@ -36,6 +36,7 @@ mod presentations;
 mod record;
 mod reports;
 mod results;
+mod shares;
 mod signin;
 mod standards;
 mod transcript;

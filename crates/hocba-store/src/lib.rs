@@ -19,6 +19,7 @@ mod officials;
 mod operations;
 mod page;
 mod reports;
+mod shares;
 mod sqlite_log;
 mod standards;
 mod tokens;
@@ -53,6 +54,7 @@ pub use officials::{
 pub use operations::PoolUse;
 pub use page::{Page, PageRequest};
 pub use reports::{MissingOfficial, MissingQuery, ReportCounts, ReportScope, Tally};
+pub use shares::{Opening, ShareLink, ShareState, Shared};
 pub use standards::{Compliance, RulesLoaded};
 pub use tokens::{AgencyKey, Principal, Role, TokenRecord};
 
@@ -89,6 +91,14 @@ pub enum Actor {
         /// Whether the key reads the staff of the agency's sub-units too.
         include_subunits: bool,
     },
+    /// Someone without an account, opening an official's share link: that official's record
+    /// (or one certificate of it) only, while the link lasts.
+    SharedLink {
+        /// The link.
+        share_id: Uuid,
+        /// The official who made it.
+        official_id: hocba_domain::OfficialId,
+    },
 }
 
 impl Actor {
@@ -104,6 +114,7 @@ impl Actor {
             Actor::Agency { agency_code, token_id, .. } => {
                 format!("agency:{}/{token_id}", agency_code.as_str())
             }
+            Actor::SharedLink { share_id, .. } => format!("share:{share_id}"),
         }
     }
 }

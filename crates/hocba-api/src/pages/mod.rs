@@ -6,6 +6,7 @@
 //! (`templates/layout.html`, [`Layout`]) serves every page; a new area of pages adds a module
 //! here, a [`Nav`] item and its templates.
 
+mod shared;
 mod stated;
 mod verify;
 
@@ -29,6 +30,8 @@ pub(crate) enum Url {
     Verify,
     /// The short link of a certificate, printed as its QR code.
     Certificate(String),
+    /// The signed transcript a share link of a whole record offers (its secret inside).
+    SharedTranscript(String),
     /// The stylesheet every page uses.
     Stylesheet,
     /// The API's interactive documentation.
@@ -40,6 +43,7 @@ impl std::fmt::Display for Url {
         match self {
             Url::Verify => f.write_str("/verify"),
             Url::Certificate(number) => write!(f, "/v/{number}"),
+            Url::SharedTranscript(secret) => write!(f, "/s/{secret}/transcript"),
             Url::Stylesheet => f.write_str("/static/hocba.css"),
             Url::ApiDocs => f.write_str("/docs"),
         }
@@ -73,6 +77,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/static/hocba.css", get(stylesheet))
         .route("/verify", get(verify::get_form).post(verify::post_form))
         .route("/v/{number}", get(verify::get_link))
+        .route("/s/{secret}", get(shared::get_shared))
+        .route("/s/{secret}/transcript", get(shared::get_shared_transcript))
 }
 
 /// A rendered page with `status`, as every page answers: not cached (an answer about a
@@ -141,6 +147,12 @@ pub(crate) enum PageError {
     UnknownNumber,
     /// The form did not arrive as a form (a broken or oversized upload).
     BadForm(StatusCode),
+    /// No share link has this secret.
+    UnknownShare,
+    /// The share link's period is over.
+    ShareExpired,
+    /// The official revoked the share link.
+    ShareRevoked,
     /// Anything else the API would refuse or fail with.
     Api(ApiError),
 }
@@ -161,6 +173,9 @@ pub(crate) enum ErrorKind {
     UnknownNumber,
     BadForm,
     TooLarge,
+    UnknownShare,
+    ShareExpired,
+    ShareRevoked,
     Failed,
     Refused,
 }
@@ -182,6 +197,9 @@ impl IntoResponse for PageError {
                 (*status, ErrorKind::TooLarge)
             }
             PageError::BadForm(status) => (*status, ErrorKind::BadForm),
+            PageError::UnknownShare => (StatusCode::NOT_FOUND, ErrorKind::UnknownShare),
+            PageError::ShareExpired => (StatusCode::GONE, ErrorKind::ShareExpired),
+            PageError::ShareRevoked => (StatusCode::GONE, ErrorKind::ShareRevoked),
             PageError::Api(error) => {
                 let status = StatusCode::from_u16(error.problem().status)
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
