@@ -18,6 +18,7 @@ mod m20261205_000010_create_agency_directory;
 mod m20261205_000011_create_requirement_rules;
 mod m20261205_000012_create_transcripts_transcript;
 mod m20261205_000013_share_create_share_links;
+mod m20261205_000013_signin_create_web_sessions;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_create_agency_directory::Migration),
             Box::new(m20261205_000011_create_requirement_rules::Migration),
             Box::new(m20261205_000012_create_transcripts_transcript::Migration),
+            Box::new(m20261205_000013_signin_create_web_sessions::Migration),
             Box::new(m20261205_000013_share_create_share_links::Migration),
         ]
     }

@@ -254,12 +254,24 @@ impl TestApp {
         form: &str,
         authorization: Option<&str>,
     ) -> TestResponse {
+        let headers: Vec<_> =
+            authorization.map(|value| (header::AUTHORIZATION, value)).into_iter().collect();
+        self.post_form_with_headers(uri, form, &headers).await
+    }
+
+    /// `POST`s a form (`application/x-www-form-urlencoded`) with these headers.
+    pub async fn post_form_with_headers(
+        &self,
+        uri: &str,
+        form: &str,
+        headers: &[(header::HeaderName, &str)],
+    ) -> TestResponse {
         let mut request = Request::builder()
             .method(Method::POST)
             .uri(uri)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if let Some(authorization) = authorization {
-            request = request.header(header::AUTHORIZATION, authorization);
+        for (name, value) in headers {
+            request = request.header(name, *value);
         }
         self.send(request.body(Body::from(form.to_owned())).expect("request")).await
     }

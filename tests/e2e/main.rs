@@ -36,6 +36,7 @@ mod presentations;
 mod record;
 mod reports;
 mod results;
+mod sessions;
 mod shares;
 mod signin;
 mod standards;

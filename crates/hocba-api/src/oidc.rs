@@ -103,6 +103,9 @@ pub enum TokenRefused {
     /// No personal identification number as `sub`.
     #[error("the token's subject is not a personal identification number")]
     Subject,
+    /// An ID token without the `nonce` of the sign-in it answers: replayed, or another's.
+    #[error("the ID token is not for this sign-in")]
+    Nonce,
 }
 
 impl IdentityProvider {
@@ -149,9 +152,23 @@ impl IdentityProvider {
         token: &str,
         now: OffsetDateTime,
     ) -> Result<NationalId, TokenRefused> {
+        subject(&self.verified_claims(token, now)?)
+    }
+
+    /// The personal identification number of the official an ID token names, when it answers
+    /// the browser sign-in that sent `nonce`: signed by the provider, for this issuer and for
+    /// Hocba as the client (audience), valid at `now`, carrying that `nonce`.
+    pub fn id_token(
+        &self,
+        token: &str,
+        nonce: &str,
+        now: OffsetDateTime,
+    ) -> Result<NationalId, TokenRefused> {
         let claims = self.verified_claims(token, now)?;
-        let subject = claims.get("sub").and_then(Value::as_str).ok_or(TokenRefused::Subject)?;
-        NationalId::parse_format(subject).map_err(|_| TokenRefused::Subject)
+        if claims.get("nonce").and_then(Value::as_str) != Some(nonce) {
+            return Err(TokenRefused::Nonce);
+        }
+        subject(&claims)
     }
 
     /// The claims of `token` once its signature is a key's of the provider (by the algorithm
@@ -210,4 +227,10 @@ impl IdentityProvider {
         }
         Ok(claims)
     }
+}
+
+/// The personal identification number a token's `sub` carries.
+fn subject(claims: &Claims) -> Result<NationalId, TokenRefused> {
+    let subject = claims.get("sub").and_then(Value::as_str).ok_or(TokenRefused::Subject)?;
+    NationalId::parse_format(subject).map_err(|_| TokenRefused::Subject)
 }

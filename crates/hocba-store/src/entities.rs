@@ -435,3 +435,40 @@ pub mod requirement_rule {
     }
     no_relations!();
 }
+
+pub mod web_session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "web_sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(unique)]
+        pub secret_hash: String,
+        pub official_id: Option<Uuid>,
+        pub token_id: Option<Uuid>,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub last_seen_at: TimeDateTimeWithTimeZone,
+        pub expires_at: TimeDateTimeWithTimeZone,
+        pub ended_at: Option<TimeDateTimeWithTimeZone>,
+    }
+    no_relations!();
+}
+
+pub mod web_sign_in {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "web_sign_ins")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub state_hash: String,
+        pub nonce: String,
+        pub code_verifier: String,
+        pub return_to: String,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub expires_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+}

@@ -19,6 +19,7 @@ mod officials;
 mod operations;
 mod page;
 mod reports;
+mod sessions;
 mod shares;
 mod sqlite_log;
 mod standards;
@@ -54,6 +55,9 @@ pub use officials::{
 pub use operations::PoolUse;
 pub use page::{Page, PageRequest};
 pub use reports::{MissingOfficial, MissingQuery, ReportCounts, ReportScope, Tally};
+pub use sessions::{
+    PendingSignIn, SESSION_IDLE, SESSION_LIFETIME, SIGN_IN_LIFETIME, SessionHolder,
+};
 pub use shares::{Opening, ShareLink, ShareState, Shared};
 pub use standards::{Compliance, RulesLoaded};
 pub use tokens::{AgencyKey, Principal, Role, TokenRecord};

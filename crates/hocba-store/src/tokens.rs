@@ -220,10 +220,8 @@ impl Store {
     /// The principal holding the token with this hash, if it exists and is not revoked.
     pub async fn authenticate(&self, token_hash: &str) -> Result<Option<Principal>, StoreError> {
         let now = crate::now();
-        let Some(token) = api_token::Entity::find()
+        let Some(token) = live_tokens(now)
             .filter(api_token::Column::TokenHash.eq(token_hash))
-            .filter(api_token::Column::RevokedAt.is_null())
-            .filter(api_token::Column::ExpiresAt.is_null().or(api_token::Column::ExpiresAt.gt(now)))
             .one(&self.db)
             .await?
         else {
@@ -236,28 +234,7 @@ impl Store {
                 .exec(&self.db)
                 .await?;
         }
-        let role = Role::from_stored(&token.role)
-            .ok_or_else(|| StoreError::corrupt("api_tokens", "role"))?;
-        let corrupt = |detail| StoreError::corrupt("api_tokens", detail);
-        let actor = match role {
-            Role::Admin => Actor::Admin { token_id: token.id },
-            Role::Institution => {
-                let institution_id = token.institution_id.map(InstitutionId::from_uuid);
-                let (Some(institution_id), Some(client_id)) = (institution_id, token.client_id)
-                else {
-                    return Err(corrupt("institution token without client"));
-                };
-                Actor::Institution { institution_id, client_id }
-            }
-            Role::Agency => Actor::Agency {
-                agency_code: stored_agency(&token)?,
-                token_id: token.id,
-                include_subunits: token.include_subunits,
-            },
-            // Officials sign in at the identity provider: no stored token is theirs.
-            Role::Official => return Err(corrupt("role")),
-        };
-        Ok(Some(Principal { token_id: token.id, role, actor }))
+        principal_of(&token).map(Some)
     }
 
     /// Every token, without hashes.
@@ -296,6 +273,37 @@ pub struct AgencyKey {
     pub last_used_at: Option<OffsetDateTime>,
     /// When it was revoked.
     pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// The tokens neither revoked nor expired at `now`.
+pub(crate) fn live_tokens(now: OffsetDateTime) -> sea_orm::Select<api_token::Entity> {
+    api_token::Entity::find()
+        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(api_token::Column::ExpiresAt.is_null().or(api_token::Column::ExpiresAt.gt(now)))
+}
+
+/// The holder of a stored token (revoked or not: the caller has checked).
+pub(crate) fn principal_of(token: &api_token::Model) -> Result<Principal, StoreError> {
+    let corrupt = |detail| StoreError::corrupt("api_tokens", detail);
+    let role = Role::from_stored(&token.role).ok_or_else(|| corrupt("role"))?;
+    let actor = match role {
+        Role::Admin => Actor::Admin { token_id: token.id },
+        Role::Institution => {
+            let institution_id = token.institution_id.map(InstitutionId::from_uuid);
+            let (Some(institution_id), Some(client_id)) = (institution_id, token.client_id) else {
+                return Err(corrupt("institution token without client"));
+            };
+            Actor::Institution { institution_id, client_id }
+        }
+        Role::Agency => Actor::Agency {
+            agency_code: stored_agency(token)?,
+            token_id: token.id,
+            include_subunits: token.include_subunits,
+        },
+        // Officials sign in at the identity provider: no stored token is theirs.
+        Role::Official => return Err(corrupt("role")),
+    };
+    Ok(Principal { token_id: token.id, role, actor })
 }
 
 /// The agency an agency key is for.

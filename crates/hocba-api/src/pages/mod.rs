@@ -6,7 +6,10 @@
 //! (`templates/layout.html`, [`Layout`]) serves every page; a new area of pages adds a module
 //! here, a [`Nav`] item and its templates.
 
+mod me;
+pub(crate) mod session;
 mod shared;
+mod sign_in;
 mod stated;
 mod verify;
 
@@ -36,6 +39,17 @@ pub(crate) enum Url {
     Stylesheet,
     /// The API's interactive documentation.
     ApiDocs,
+    /// The sign-in page, and the local page to return to afterwards.
+    SignIn(Option<String>),
+    /// Where an official starts signing in at the identity provider, and the page to return to.
+    SignInProvider(String),
+    /// Where the sign-in form posts an HR department's or operator's key.
+    SignInKey,
+    /// Where the sign-out button posts.
+    SignOut,
+    /// The signed-in person's own page: an official's record; an HR department's or
+    /// operator's account.
+    Me,
 }
 
 impl std::fmt::Display for Url {
@@ -46,6 +60,19 @@ impl std::fmt::Display for Url {
             Url::SharedTranscript(secret) => write!(f, "/s/{secret}/transcript"),
             Url::Stylesheet => f.write_str("/static/hocba.css"),
             Url::ApiDocs => f.write_str("/docs"),
+            Url::SignIn(None) => f.write_str("/sign-in"),
+            Url::SignIn(Some(next)) => {
+                let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                write!(f, "/sign-in?next={next}")
+            }
+            Url::SignInProvider(next) if next.is_empty() => f.write_str("/sign-in/provider"),
+            Url::SignInProvider(next) => {
+                let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                write!(f, "/sign-in/provider?next={next}")
+            }
+            Url::SignInKey => f.write_str("/sign-in/key"),
+            Url::SignOut => f.write_str("/sign-out"),
+            Url::Me => f.write_str("/me"),
         }
     }
 }
@@ -55,16 +82,30 @@ impl std::fmt::Display for Url {
 pub(crate) enum Nav {
     /// Verifying a certificate.
     Verify,
+    /// Signing in.
+    SignIn,
+    /// The signed-in person's own page.
+    Me,
 }
 
 /// What the shared layout needs from every page.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Layout {
     /// The menu item of this page.
     pub current: Nav,
+    /// Who is signed in, if anyone (pages anyone may see take `Option<SignedIn>` to know).
+    pub who: Option<session::Who>,
 }
 
 impl Layout {
+    /// The layout of a page seen by `signed_in` (or by someone not signed in).
+    pub fn for_visitor(current: Nav, signed_in: Option<&session::SignedIn>) -> Layout {
+        match signed_in {
+            Some(signed_in) => signed_in.layout(current),
+            None => Layout { current, who: None },
+        }
+    }
+
     /// Whether `item` is this page's menu item (`aria-current`).
     pub fn is_current(&self, item: Nav) -> bool {
         self.current == item
@@ -77,6 +118,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/static/hocba.css", get(stylesheet))
         .route("/verify", get(verify::get_form).post(verify::post_form))
         .route("/v/{number}", get(verify::get_link))
+        .route("/sign-in", get(sign_in::get_page))
+        .route("/sign-in/key", axum::routing::post(sign_in::post_key))
+        .route("/sign-out", axum::routing::post(sign_in::post_sign_out))
+        .route("/me", get(me::get_page))
         .route("/s/{secret}", get(shared::get_shared))
         .route("/s/{secret}/transcript", get(shared::get_shared_transcript))
 }
@@ -147,6 +192,8 @@ pub(crate) enum PageError {
     UnknownNumber,
     /// The form did not arrive as a form (a broken or oversized upload).
     BadForm(StatusCode),
+    /// A form posted without this session's CSRF token: perhaps by another site.
+    Csrf,
     /// No share link has this secret.
     UnknownShare,
     /// The share link's period is over.
@@ -178,6 +225,7 @@ pub(crate) enum ErrorKind {
     ShareRevoked,
     Failed,
     Refused,
+    Csrf,
 }
 
 #[derive(Template, WebTemplate)]
@@ -197,6 +245,7 @@ impl IntoResponse for PageError {
                 (*status, ErrorKind::TooLarge)
             }
             PageError::BadForm(status) => (*status, ErrorKind::BadForm),
+            PageError::Csrf => (StatusCode::FORBIDDEN, ErrorKind::Csrf),
             PageError::UnknownShare => (StatusCode::NOT_FOUND, ErrorKind::UnknownShare),
             PageError::ShareExpired => (StatusCode::GONE, ErrorKind::ShareExpired),
             PageError::ShareRevoked => (StatusCode::GONE, ErrorKind::ShareRevoked),
@@ -208,8 +257,11 @@ impl IntoResponse for PageError {
                 (status, kind)
             }
         };
-        let template =
-            ErrorPage { layout: Layout { current: Nav::Verify }, kind, status: status.as_u16() };
+        let template = ErrorPage {
+            layout: Layout { current: Nav::Verify, who: None },
+            kind,
+            status: status.as_u16(),
+        };
         let mut response = page(status, template);
         // Logged once by the request's span, as the API's failures are.
         if let PageError::Api(error) = self

@@ -21,7 +21,7 @@ use crate::shares::{is_secret, secret_hash};
 use crate::verification::{by_number, verify_for_holder};
 use crate::{ApiError, AppState};
 
-const LAYOUT: Layout = Layout { current: Nav::Verify };
+const LAYOUT: Layout = Layout { current: Nav::Verify, who: None };
 
 /// One certificate in force of a shared record, verified.
 #[derive(Debug)]

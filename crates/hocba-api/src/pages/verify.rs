@@ -16,6 +16,7 @@ use hocba_domain::{CertificateNumber, NationalId, RevocationReason};
 use hocba_store::Certificate;
 use serde_json::Value;
 
+use super::session::SignedIn;
 use super::stated::{Stated, vietnamese_time};
 use super::{Layout, Nav, PageError, Url, page};
 use crate::verification::{by_number, verify_for_holder};
@@ -98,12 +99,14 @@ impl FormPage {
 }
 
 /// `GET /verify`: the empty form.
-pub(super) async fn get_form() -> Response {
-    let form = FormPage { layout: LAYOUT, entered: Entered::default(), error: None };
+/// Names who is signed in, if anyone; the answers to the form are the same for everyone.
+pub(super) async fn get_form(signed_in: Option<SignedIn>) -> Response {
+    let layout = Layout::for_visitor(Nav::Verify, signed_in.as_ref());
+    let form = FormPage { layout, entered: Entered::default(), error: None };
     page(StatusCode::OK, form)
 }
 
-const LAYOUT: Layout = Layout { current: Nav::Verify };
+const LAYOUT: Layout = Layout { current: Nav::Verify, who: None };
 
 /// What the form sent.
 #[derive(Default)]
