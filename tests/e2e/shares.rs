@@ -4,11 +4,12 @@
 
 use axum::http::{Method, StatusCode, header};
 use hocba_domain::OfficialId;
-use hocba_store::Actor;
+use hocba_store::{Actor, Principal};
 use serde_json::{Value, json};
 
 use crate::completions::{completion, setting};
 use crate::helpers::{BASE_URL, TestApp, TestResponse, official_body};
+use crate::sessions::{COOKIE, csrf_of, get_with_cookie, location, post_form_with_cookie};
 use crate::signin::id_token;
 
 /// Makes a share link as the official holding `token`; returns the answer (201 asserted).
@@ -193,7 +194,75 @@ async fn a_bad_share_request_names_each_field_and_why(app: TestApp) {
     assert_eq!(answer.problem_fields(), ["certificate"]);
 }
 
+/// A browser session of the official `official_id`, as its cookie: what the identity
+/// provider's sign-in ends with.
+async fn signed_in_official(app: &TestApp, official_id: OfficialId) -> String {
+    let secret = "session-of-the-official-for-the-share-tests";
+    let principal = Principal::signed_in(official_id);
+    app.store.start_web_session(&principal, &hocba_api::auth::hash_token(secret)).await.unwrap();
+    format!("{COOKIE}={secret}")
+}
+
+async fn an_official_makes_and_revokes_links_on_their_page(app: TestApp) {
+    let s = setting(&app).await;
+    let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    let number = posted.body["certificate"]["number"].as_str().unwrap().to_owned();
+    let official_id: OfficialId = serde_json::from_value(s.official["id"].clone()).unwrap();
+    let cookie = signed_in_official(&app, official_id).await;
+
+    let page = get_with_cookie(&app, "/me/shares", &cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", html(&page));
+    let text = html(&page);
+    assert!(text.contains(&format!(r#"<option value="{number}""#)), "{text}");
+    assert!(text.contains(r#"href="/me/shares" aria-current="page""#), "in the menu: {text}");
+    let csrf = csrf_of(&page);
+    let post = |form: String| {
+        let (app, cookie) = (&app, cookie.clone());
+        async move { post_form_with_cookie(app, "/me/shares", &form, Some(&cookie)).await }
+    };
+    // A form from elsewhere, and a period too long, make nothing.
+    let forged = post("csrf=forged&days=7".to_owned()).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let too_long = post(format!("csrf={csrf}&days=40&certificate=&label=")).await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&too_long).contains(r#"id="days-error""#), "{}", html(&too_long));
+    assert!(html(&too_long).contains(r#"value="40""#), "what was typed stays");
+
+    // The link and its QR code, shown once.
+    let made = post(format!("csrf={csrf}&days=3&certificate={number}&label=V%E1%BB%A5+TCCB")).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", html(&made));
+    let text = html(&made);
+    let before = r#"id="new-link" type="text" readonly value=""#;
+    let start = text.find(before).unwrap() + before.len();
+    let url = &text[start..text[start..].find('"').unwrap() + start];
+    assert!(url.starts_with(&format!("{BASE_URL}/s/")), "{url}");
+    assert!(text.contains(r#"<div class="qr" id="new-link-qr"><svg "#), "{text}");
+    assert!(text.contains(r#"data-state="active""#) && text.contains("Vụ TCCB"), "{text}");
+    let path = url.strip_prefix(BASE_URL).unwrap();
+    let opened = opened_without_an_account(&app, path).await;
+    assert_eq!(opened.status, StatusCode::OK);
+    assert!(html(&opened).contains(&number));
+
+    // Revoked from the page: the link is gone at once.
+    let list = app.store.share_links(official_id).await.unwrap();
+    let revoke = format!("/me/shares/{}/revoke", list[0].id);
+    let forged = post_form_with_cookie(&app, &revoke, "csrf=forged", Some(&cookie)).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(opened_without_an_account(&app, path).await.status, StatusCode::OK);
+    let revoked =
+        post_form_with_cookie(&app, &revoke, &format!("csrf={csrf}"), Some(&cookie)).await;
+    assert_eq!(location(&revoked), "/me/shares");
+    assert_eq!(opened_without_an_account(&app, path).await.status, StatusCode::GONE);
+    let page = get_with_cookie(&app, "/me/shares", &cookie).await;
+    assert!(html(&page).contains(r#"data-state="revoked""#), "{}", html(&page));
+
+    // Without a session, the page sends to the sign-in.
+    let anonymous = app.get("/me/shares").await;
+    assert!(location(&anonymous).starts_with("/sign-in"), "{:?}", anonymous.headers);
+}
+
 on_both_backends!(
+    an_official_makes_and_revokes_links_on_their_page,
     a_share_link_opens_the_verification_page_without_an_account,
     an_expired_share_link_is_gone,
     only_the_official_sees_and_revokes_their_links,

@@ -7,8 +7,10 @@
 //! here, a [`Nav`] item and its templates.
 
 mod me;
+mod qr;
 pub(crate) mod session;
 mod shared;
+mod sharing;
 mod sign_in;
 mod stated;
 mod verify;
@@ -50,6 +52,10 @@ pub(crate) enum Url {
     /// The signed-in person's own page: an official's record; an HR department's or
     /// operator's account.
     Me,
+    /// The signed-in official's share links.
+    MeShares,
+    /// Where a share link's revoke button posts.
+    RevokeShare(String),
 }
 
 impl std::fmt::Display for Url {
@@ -73,6 +79,8 @@ impl std::fmt::Display for Url {
             Url::SignInKey => f.write_str("/sign-in/key"),
             Url::SignOut => f.write_str("/sign-out"),
             Url::Me => f.write_str("/me"),
+            Url::MeShares => f.write_str("/me/shares"),
+            Url::RevokeShare(id) => write!(f, "/me/shares/{id}/revoke"),
         }
     }
 }
@@ -86,6 +94,8 @@ pub(crate) enum Nav {
     SignIn,
     /// The signed-in person's own page.
     Me,
+    /// The signed-in official's share links.
+    Shares,
 }
 
 /// What the shared layout needs from every page.
@@ -122,6 +132,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/sign-in/key", axum::routing::post(sign_in::post_key))
         .route("/sign-out", axum::routing::post(sign_in::post_sign_out))
         .route("/me", get(me::get_page))
+        .route("/me/shares", get(sharing::get_page).post(sharing::post_share))
+        .route("/me/shares/{id}/revoke", axum::routing::post(sharing::post_revoke))
         .route("/s/{secret}", get(shared::get_shared))
         .route("/s/{secret}/transcript", get(shared::get_shared_transcript))
 }
