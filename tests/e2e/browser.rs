@@ -16,7 +16,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
 use crate::completions::{completion, setting};
-use crate::helpers::TestApp;
+use crate::helpers::{BASE_URL, TestApp};
 use crate::pages::{HOLDER, SOMEONE_ELSE};
 
 /// axe-core, as `npm ci --prefix interop` installs it (pinned in interop/package.json).
@@ -319,7 +319,58 @@ async fn is_this_the_person_in_front_of_me_yes_and_no(app: TestApp) {
     browser.close().await;
 }
 
+/// Nguyễn Văn An, signed in (a session started through the store, as the identity provider's
+/// sign-in ends), shares a certificate on /me/shares; an HR officer opens the link in another
+/// browser, signed out; he revokes it and the link is refused.
+async fn an_official_shares_a_certificate_then_revokes_the_link(app: TestApp) {
+    let certificate = certificate(&app).await;
+    let number = certificate["number"].as_str().unwrap();
+    let national_id = hocba_domain::NationalId::parse_format("001085012345").unwrap();
+    let official = app.store.official_id_by_national_id(&national_id).await.unwrap().unwrap();
+    let secret = "browser-session-of-nguyen-van-an-for-sharing";
+    let principal = hocba_store::Principal::signed_in(official);
+    app.store.start_web_session(&principal, &hocba_api::auth::hash_token(secret)).await.unwrap();
+    let Some(official_browser) = Browser::open(&app, "share-official").await else { return };
+    // The session's cookie, set in the registry's page as its sign-in would (loopback is a
+    // secure context, so a `Secure` `__Host-` cookie is kept over plain HTTP).
+    official_browser.visit("/verify").await;
+    let cookie = format!("{}={secret}; Path=/; Secure", crate::sessions::COOKIE);
+    let set = "document.cookie = arguments[0]; return document.cookie.length > 0;";
+    let kept = official_browser.client.execute(set, vec![json!(cookie)]).await.unwrap();
+    assert_eq!(kept, json!(true), "the browser kept the session cookie");
+    official_browser.visit("/me/shares").await;
+    official_browser.wait_for("#shares").await;
+    official_browser.check_page("shares-none-yet").await;
+    official_browser.find("#certificate").await.select_by_value(number).await.unwrap();
+    official_browser.find("#days").await.clear().await.unwrap();
+    official_browser.type_into("#days", "2").await;
+    official_browser.type_into("#label", "Vụ Tổ chức cán bộ").await;
+    official_browser.find("form.panel button[type=submit]").await.click().await.unwrap();
+    official_browser.wait_for("#new-link-qr svg").await;
+    official_browser.check_page("share-made").await;
+    let url = official_browser.find("#new-link").await.prop("value").await.unwrap().unwrap();
+    let path = url.strip_prefix(BASE_URL).unwrap().to_owned();
+
+    let Some(hr_browser) = Browser::open(&app, "share-hr").await else { return };
+    hr_browser.visit(&path).await;
+    assert_eq!(hr_browser.verdict().await, "valid");
+    assert!(hr_browser.client.source().await.unwrap().contains(number));
+    hr_browser.wait_for("#shared-notice").await;
+    hr_browser.check_page("shared-certificate").await;
+
+    official_browser.find("#share-links button[type=submit]").await.click().await.unwrap();
+    official_browser.wait_for(r#"#share-links tr[data-state="revoked"]"#).await;
+    official_browser.check_page("share-revoked").await;
+    hr_browser.visit(&path).await;
+    let refused = hr_browser.wait_for("#error").await;
+    assert_eq!(refused.attr("data-error").await.unwrap().as_deref(), Some("share-revoked"));
+    hr_browser.check_page("shared-link-revoked").await;
+    hr_browser.close().await;
+    official_browser.close().await;
+}
+
 on_both_backends!(
+    an_official_shares_a_certificate_then_revokes_the_link,
     an_hr_officer_verifies_a_good_certificate_by_number_pasted_and_uploaded,
     a_tampered_certificate_shows_which_check_failed,
     the_qr_link_of_a_revoked_certificate_says_revoked_and_why,
