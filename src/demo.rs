@@ -251,6 +251,20 @@ async fn load(app: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whom the development identity provider offers to sign in as: the first six demo officials
+/// (who hold certificates), then the two the examples name.
+pub fn sign_in_people() -> Vec<hocba_api::dev_idp::DemoPerson> {
+    let holders = (0..6)
+        .map(|n| demo_official(n, &[]))
+        .map(|official| (official.full_name, official.national_id));
+    let named =
+        NAMED.iter().map(|(national_id, name, ..)| ((*name).to_owned(), (*national_id).to_owned()));
+    holders
+        .chain(named)
+        .map(|(name, national_id)| hocba_api::dev_idp::DemoPerson { name, national_id })
+        .collect()
+}
+
 fn demo_official(n: usize, directory: &[Agency]) -> OfficialDraft {
     let gender = if n.is_multiple_of(2) { Gender::Male } else { Gender::Female };
     let middle = if gender == Gender::Male { MIDDLE_MALE } else { MIDDLE_FEMALE };

@@ -137,29 +137,67 @@ enum AuditAction {
 
 /// Where officials sign in: an OpenID Connect provider (VNeID in production). Without an issuer,
 /// officials cannot sign in; everything else works.
+///
+/// The provider's endpoints come from its discovery document and its keys from its JWK set:
+/// both fetched once at start from `{issuer}/.well-known/openid-configuration`, or read from
+/// files (`--oidc-discovery`, `--oidc-jwks`) for an install that cannot reach it. With a JWK set
+/// file and no discovery file, the provider's bearer tokens are accepted by the API but
+/// officials cannot sign in to the pages (nothing is fetched).
 #[derive(Debug, clap::Args)]
 struct SignInArgs {
     /// The provider's issuer, as its tokens' `iss` names it.
-    #[arg(long, env = "HOCBA_OIDC_ISSUER", requires_all = ["oidc_jwks", "oidc_audience"])]
+    #[arg(long, env = "HOCBA_OIDC_ISSUER", requires = "oidc_audience")]
     oidc_issuer: Option<String>,
-    /// The provider's signing keys: a JWK set file (Ed25519 keys), read at start.
+    /// The provider's signing keys: a JWK set file (Ed25519 keys), read at start. Without it,
+    /// fetched at start from the `jwks_uri` of the discovery document.
     #[arg(long, env = "HOCBA_OIDC_JWKS", requires = "oidc_issuer")]
     oidc_jwks: Option<std::path::PathBuf>,
-    /// The audience the provider's tokens must name: the client id the provider gave Hocba.
+    /// The provider's discovery document (`/.well-known/openid-configuration`) as a file, for an
+    /// offline install. Without it (and without `--oidc-jwks`), fetched at start.
+    #[arg(long, env = "HOCBA_OIDC_DISCOVERY", requires = "oidc_issuer")]
+    oidc_discovery: Option<std::path::PathBuf>,
+    /// The client id the provider gave Hocba: the audience its tokens must name.
     #[arg(long, env = "HOCBA_OIDC_AUDIENCE", requires = "oidc_issuer")]
     oidc_audience: Option<String>,
+    /// The client secret the provider gave Hocba, if it registered Hocba as a confidential
+    /// client (sent with each code exchange); a public client relies on PKCE alone.
+    #[arg(
+        long,
+        env = "HOCBA_OIDC_CLIENT_SECRET",
+        requires = "oidc_issuer",
+        hide_env_values = true
+    )]
+    oidc_client_secret: Option<String>,
 }
 
+/// The provider officials sign in with, and the registry as its client (for the pages).
+type SignInSetup =
+    (Option<hocba_api::oidc::IdentityProvider>, Option<hocba_api::oidc_client::WebSignIn>);
+
 impl SignInArgs {
-    fn identity_provider(&self) -> anyhow::Result<Option<hocba_api::oidc::IdentityProvider>> {
-        let (Some(issuer), Some(jwks), Some(audience)) =
-            (&self.oidc_issuer, &self.oidc_jwks, &self.oidc_audience)
-        else {
-            return Ok(None);
+    /// The provider and the client, for a registry at `base_url` (fetching what no file gives).
+    fn setup(&self, base_url: &str) -> anyhow::Result<SignInSetup> {
+        use hocba_api::oidc::IdentityProvider;
+        use hocba_api::oidc_client::{ProviderEndpoints, WebSignIn, read_json};
+        let (Some(issuer), Some(audience)) = (&self.oidc_issuer, &self.oidc_audience) else {
+            return Ok((None, None));
         };
-        hocba_api::oidc::IdentityProvider::from_file(issuer, audience, jwks)
-            .map(Some)
-            .map_err(|error| anyhow::anyhow!("identity provider: {error}"))
+        let failed = |error: String| anyhow::anyhow!("identity provider: {error}");
+        let endpoints = match (&self.oidc_discovery, &self.oidc_jwks) {
+            (Some(file), _) => Some(ProviderEndpoints::from_file(issuer, file).map_err(failed)?),
+            (None, Some(_)) => None,
+            (None, None) => Some(ProviderEndpoints::discover(issuer).map_err(failed)?),
+        };
+        let jwks = match (&self.oidc_jwks, &endpoints) {
+            (Some(file), _) => read_json(file).map_err(failed)?,
+            (None, Some(endpoints)) => endpoints.fetch_jwks().map_err(failed)?,
+            (None, None) => anyhow::bail!("identity provider: no JWK set"),
+        };
+        let provider = IdentityProvider::new(issuer, audience, &jwks).map_err(failed)?;
+        let client = endpoints.map(|endpoints| {
+            WebSignIn::new(audience, self.oidc_client_secret.clone(), endpoints, base_url)
+        });
+        Ok((Some(provider), client))
     }
 }
 
@@ -385,18 +423,39 @@ async fn serve(
     let authority = identity.authority(Some(listen))?;
     authority.ensure_key(&store).await.map_err(|error| anyhow::anyhow!("{error}"))?;
     eprintln!("registry DID: {} (keys in {})", authority.registry.did, identity.keys_dir.display());
+    let base_url = authority.registry.base_url.clone();
+    let (mut provider, mut client) = sign_in.setup(&base_url)?;
+    // The demo, with no provider of its own, runs the development one.
+    let dev_idp = (demo && provider.is_none()).then(|| {
+        std::sync::Arc::new(hocba_api::dev_idp::DevIdp::new(&base_url, demo::sign_in_people()))
+    });
+    if let Some(dev_idp) = &dev_idp {
+        provider = Some(dev_idp.identity_provider().map_err(|error| anyhow::anyhow!("{error}"))?);
+        client = Some(dev_idp.web_sign_in(&base_url).map_err(|error| anyhow::anyhow!("{error}"))?);
+        eprintln!(
+            "  Development identity provider (demo only) at {base_url}/dev-idp: officials sign in \
+             at {base_url}/sign-in\n"
+        );
+    }
     let app = AppState {
         store,
         authority: std::sync::Arc::new(authority),
         limiter: std::sync::Arc::new(hocba_api::RateLimiter::new(rate_limit)),
         client_secrets: std::sync::Arc::default(),
-        identity_provider: sign_in.identity_provider()?.map(std::sync::Arc::new),
+        identity_provider: provider.map(std::sync::Arc::new),
+        web_sign_in: client.map(std::sync::Arc::new),
+        dev_idp,
     };
-    match &app.identity_provider {
-        Some(provider) => {
-            tracing::info!(issuer = provider.issuer(), "official sign-in is configured");
-        }
-        None => tracing::info!("official sign-in is off: no --oidc-issuer is set"),
+    match (&app.identity_provider, &app.web_sign_in) {
+        (Some(provider), Some(_)) => tracing::info!(
+            issuer = provider.issuer(),
+            "official sign-in is configured (bearer tokens and the pages)"
+        ),
+        (Some(provider), None) => tracing::info!(
+            issuer = provider.issuer(),
+            "official sign-in is configured (bearer tokens only: no --oidc-discovery)"
+        ),
+        (None, _) => tracing::info!("official sign-in is off: no --oidc-issuer is set"),
     }
     if demo {
         let facts = demo::seed(&app).await.context("cannot load the demo data")?;

@@ -15,8 +15,9 @@ use axum::http::StatusCode;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
+use crate::agencies::agency_key;
 use crate::completions::{completion, setting};
-use crate::helpers::{BASE_URL, TestApp};
+use crate::helpers::{TestApp, official_body};
 use crate::pages::{HOLDER, SOMEONE_ELSE};
 
 /// axe-core, as `npm ci --prefix interop` installs it (pinned in interop/package.json).
@@ -48,6 +49,12 @@ impl Browser {
     /// Serves `app` on a loopback port and opens a browser on it; `None` (skip) when no
     /// browser can run here.
     async fn open(app: &TestApp, test: &str) -> Option<Browser> {
+        let address = app.serve(hocba_api::ConnectionLimits::default()).await;
+        Browser::open_at(app, &format!("http://{address}"), test).await
+    }
+
+    /// Opens a browser on `app`, already served at `base`.
+    async fn open_at(app: &TestApp, base: &str, test: &str) -> Option<Browser> {
         let chromium =
             std::env::var("HOCBA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
         let chromedriver =
@@ -104,13 +111,12 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a Chromium session");
-        let address = app.serve(hocba_api::ConnectionLimits::default()).await;
         let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
         std::fs::create_dir_all(&shots).unwrap();
         let backend = if app.sqlite_file().is_some() { "sqlite" } else { "postgres" };
         Some(Browser {
             client,
-            base: format!("http://{address}"),
+            base: base.to_owned(),
             axe,
             shots,
             prefix: format!("{test}-{backend}"),
@@ -319,26 +325,20 @@ async fn is_this_the_person_in_front_of_me_yes_and_no(app: TestApp) {
     browser.close().await;
 }
 
-/// Nguyễn Văn An, signed in (a session started through the store, as the identity provider's
-/// sign-in ends), shares a certificate on /me/shares; an HR officer opens the link in another
-/// browser, signed out; he revokes it and the link is refused.
-async fn an_official_shares_a_certificate_then_revokes_the_link(app: TestApp) {
+/// Nguyễn Văn An signs in through the development identity provider and shares a certificate
+/// on /me/shares; an HR officer opens the link in another browser, signed out; the opening is in
+/// his read log; he revokes the link and the HR officer is refused.
+async fn an_official_shares_a_certificate_then_revokes_the_link(app: TestApp, base: String) {
     let certificate = certificate(&app).await;
     let number = certificate["number"].as_str().unwrap();
-    let national_id = hocba_domain::NationalId::parse_format("001085012345").unwrap();
-    let official = app.store.official_id_by_national_id(&national_id).await.unwrap().unwrap();
-    let secret = "browser-session-of-nguyen-van-an-for-sharing";
-    let principal = hocba_store::Principal::signed_in(official);
-    app.store.start_web_session(&principal, &hocba_api::auth::hash_token(secret)).await.unwrap();
-    let Some(official_browser) = Browser::open(&app, "share-official").await else { return };
-    // The session's cookie, set in the registry's page as its sign-in would (loopback is a
-    // secure context, so a `Secure` `__Host-` cookie is kept over plain HTTP).
-    official_browser.visit("/verify").await;
-    let cookie = format!("{}={secret}; Path=/; Secure", crate::sessions::COOKIE);
-    let set = "document.cookie = arguments[0]; return document.cookie.length > 0;";
-    let kept = official_browser.client.execute(set, vec![json!(cookie)]).await.unwrap();
-    assert_eq!(kept, json!(true), "the browser kept the session cookie");
+    let Some(official_browser) = Browser::open_at(&app, &base, "share-official").await else {
+        return;
+    };
     official_browser.visit("/me/shares").await;
+    official_browser.wait_for("#sign-in-provider").await.click().await.unwrap();
+    official_browser.wait_for("#development-only").await;
+    official_browser.find(&format!("input[value='{HOLDER}']")).await.click().await.unwrap();
+    official_browser.find("#dev-idp-sign-in").await.click().await.unwrap();
     official_browser.wait_for("#shares").await;
     official_browser.check_page("shares-none-yet").await;
     official_browser.find("#certificate").await.select_by_value(number).await.unwrap();
@@ -349,16 +349,21 @@ async fn an_official_shares_a_certificate_then_revokes_the_link(app: TestApp) {
     official_browser.wait_for("#new-link-qr svg").await;
     official_browser.check_page("share-made").await;
     let url = official_browser.find("#new-link").await.prop("value").await.unwrap().unwrap();
-    let path = url.strip_prefix(BASE_URL).unwrap().to_owned();
+    let path = url.strip_prefix(&base).unwrap().to_owned();
+    assert!(path.starts_with("/s/") && !path.contains(HOLDER), "{url}");
 
-    let Some(hr_browser) = Browser::open(&app, "share-hr").await else { return };
+    let Some(hr_browser) = Browser::open_at(&app, &base, "share-hr").await else { return };
     hr_browser.visit(&path).await;
     assert_eq!(hr_browser.verdict().await, "valid");
     assert!(hr_browser.client.source().await.unwrap().contains(number));
     hr_browser.wait_for("#shared-notice").await;
     hr_browser.check_page("shared-certificate").await;
 
-    official_browser.find("#share-links button[type=submit]").await.click().await.unwrap();
+    official_browser.visit("/me").await;
+    let log = official_browser.wait_for("#read-log").await.text().await.unwrap();
+    assert!(log.contains("Opened through the share link “Vụ Tổ chức cán bộ”"), "{log}");
+    official_browser.visit("/me/shares").await;
+    official_browser.wait_for("#share-links button[type=submit]").await.click().await.unwrap();
     official_browser.wait_for(r#"#share-links tr[data-state="revoked"]"#).await;
     official_browser.check_page("share-revoked").await;
     hr_browser.visit(&path).await;
@@ -370,9 +375,113 @@ async fn an_official_shares_a_certificate_then_revokes_the_link(app: TestApp) {
 }
 
 on_both_backends!(
-    an_official_shares_a_certificate_then_revokes_the_link,
     an_hr_officer_verifies_a_good_certificate_by_number_pasted_and_uploaded,
     a_tampered_certificate_shows_which_check_failed,
     the_qr_link_of_a_revoked_certificate_says_revoked_and_why,
     is_this_the_person_in_front_of_me_yes_and_no,
 );
+
+/// An official signs in through the development identity provider, sees their record and who
+/// read it, downloads the printed record and a certificate's JSON, and signs out.
+async fn an_official_signs_in_sees_and_downloads_their_record_and_signs_out(
+    app: TestApp,
+    base: String,
+) {
+    let certificate = certificate(&app).await; // Nguyễn Văn An's
+    let number = certificate["number"].as_str().unwrap();
+    app.register_official(&official_body(SOMEONE_ELSE, "Trần Văn Bình")).await;
+    let (_, key) = agency_key(&app, "G01.H29").await;
+    let official_id = app
+        .store
+        .official_id_by_national_id(&hocba_domain::NationalId::parse_format(HOLDER).unwrap())
+        .await;
+    let uri = format!("/api/v1/officials/{}/record", official_id.unwrap().unwrap());
+    let read = app.request(axum::http::Method::GET, &uri, Some(&key), None).await;
+    assert_eq!(read.status, StatusCode::OK);
+
+    let Some(browser) = Browser::open_at(&app, &base, "official").await else { return };
+    browser.visit("/me").await;
+    browser.wait_for("#sign-in-provider").await;
+    browser.check_page("sign-in").await;
+    browser.find("#sign-in-provider").await.click().await.unwrap();
+    browser.wait_for("#development-only").await;
+    browser.check_page("dev-idp").await;
+    browser.find(&format!("input[value='{HOLDER}']")).await.click().await.unwrap();
+    browser.find("#dev-idp-sign-in").await.click().await.unwrap();
+    let name = browser.wait_for("#record-name").await.text().await.unwrap();
+    assert_eq!(name, "Nguyễn Văn An");
+    let signed_in_as = browser.find("#signed-in-as").await.text().await.unwrap();
+    assert_eq!(signed_in_as, "Nguyễn Văn An");
+    let page = browser.client.source().await.unwrap();
+    assert!(page.contains(number) && !page.contains("Trần Văn Bình"));
+    let log = browser.find("#read-log").await.text().await.unwrap();
+    assert!(log.contains("HR department — Sở Nội vụ thành phố Hà Nội"), "{log}");
+    browser.check_page("record").await;
+
+    // The printed record, with the browser's own session cookie.
+    let cookies = browser.client.get_all_cookies().await.unwrap();
+    let session = cookies.iter().find(|cookie| cookie.name() == "hocba_session").unwrap();
+    assert_eq!(session.http_only(), Some(true));
+    let href = browser.find("#download-record-pdf").await.attr("href").await.unwrap().unwrap();
+    let cookie = format!("hocba_session={}", session.value());
+    let pdf = crate::sessions::get_with_cookie(&app, &href, &cookie).await;
+    assert_eq!((pdf.status, pdf.content_type.as_str()), (StatusCode::OK, "application/pdf"));
+    assert!(pdf.raw.starts_with(b"%PDF"));
+    // A certificate's JSON, opened in the browser.
+    let json_link = format!("a[aria-label='JSON {number}']");
+    let href = browser.find(&json_link).await.attr("href").await.unwrap().unwrap();
+    browser.visit(&href).await;
+    let text = browser.wait_for("body").await.text().await.unwrap();
+    let credential: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        credential["credentialSubject"].to_string().contains("Nguyễn Văn An")
+            || text.contains(number)
+    );
+
+    browser.visit("/me").await;
+    browser.wait_for("form.session button").await.click().await.unwrap();
+    browser.wait_for("#key").await;
+    browser.check_page("signed-out").await;
+    browser.visit("/me").await;
+    browser.wait_for("#sign-in-provider").await;
+    assert!(browser.client.current_url().await.unwrap().as_str().contains("/sign-in?next=%2Fme"));
+    browser.close().await;
+}
+
+mod sharing {
+    #[tokio::test]
+    async fn sqlite_an_official_shares_a_certificate_then_revokes_the_link() {
+        let (app, base) =
+            crate::helpers::TestApp::with_dev_idp(false, &super::PEOPLE).await.unwrap();
+        super::an_official_shares_a_certificate_then_revokes_the_link(app, base).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_an_official_shares_a_certificate_then_revokes_the_link() {
+        if let Some((app, base)) = crate::helpers::TestApp::with_dev_idp(true, &super::PEOPLE).await
+        {
+            super::an_official_shares_a_certificate_then_revokes_the_link(app, base).await;
+        }
+    }
+}
+
+mod sign_in {
+    #[tokio::test]
+    async fn sqlite_an_official_signs_in_sees_and_downloads_their_record_and_signs_out() {
+        let (app, base) =
+            crate::helpers::TestApp::with_dev_idp(false, &super::PEOPLE).await.unwrap();
+        super::an_official_signs_in_sees_and_downloads_their_record_and_signs_out(app, base).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_an_official_signs_in_sees_and_downloads_their_record_and_signs_out() {
+        if let Some((app, base)) = crate::helpers::TestApp::with_dev_idp(true, &super::PEOPLE).await
+        {
+            super::an_official_signs_in_sees_and_downloads_their_record_and_signs_out(app, base)
+                .await;
+        }
+    }
+}
+
+/// Whom the development provider offers in the browser test.
+const PEOPLE: [(&str, &str); 2] = [("Nguyễn Văn An", HOLDER), ("Trần Văn Bình", SOMEONE_ELSE)];

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use std::sync::Arc;
 
+use hocba_api::dev_idp::{DemoPerson, DevIdp};
 use hocba_api::{AppState, Authority, auth};
 use hocba_credentials::{KeyDir, Registry};
 use hocba_store::{Actor, Role, Store};
@@ -40,6 +41,7 @@ macro_rules! on_both_backends {
 /// A running registry with an operator token.
 pub struct TestApp {
     router: Router,
+    dev_idp: Option<Arc<DevIdp>>,
     pub store: Store,
     pub authority: Arc<Authority>,
     pub admin_token: String,
@@ -51,14 +53,31 @@ pub struct TestApp {
 /// limit sets its own, [`TestApp::with_rate_limit`]).
 pub const RATE_LIMIT: u32 = 200;
 
-/// The application on `store`, with a rate limit of its own.
-fn router(store: &Store, authority: &Arc<Authority>, per_second: u32) -> Router {
+/// The application on `store`, with a rate limit of its own. Officials sign in with the tests'
+/// own provider (bearer tokens), or, given one, at the development identity provider (bearer
+/// tokens and the pages).
+fn router(
+    store: &Store,
+    authority: &Arc<Authority>,
+    per_second: u32,
+    dev_idp: Option<&Arc<DevIdp>>,
+) -> Router {
+    let base_url = &authority.registry.base_url;
+    let (identity_provider, web_sign_in) = match dev_idp {
+        Some(dev_idp) => (
+            dev_idp.identity_provider().expect("provider"),
+            Some(Arc::new(dev_idp.web_sign_in(base_url).expect("client"))),
+        ),
+        None => (crate::signin::identity_provider(), None),
+    };
     hocba_api::app(AppState {
         store: store.clone(),
         authority: authority.clone(),
         limiter: Arc::new(hocba_api::RateLimiter::new(per_second)),
         client_secrets: Arc::default(),
-        identity_provider: Some(Arc::new(crate::signin::identity_provider())),
+        identity_provider: Some(Arc::new(identity_provider)),
+        web_sign_in,
+        dev_idp: dev_idp.cloned(),
     })
 }
 
@@ -130,6 +149,41 @@ impl TestApp {
         (app, base_url)
     }
 
+    /// A registry listening on a loopback port (on SQLite, or PostgreSQL with `postgres`), with
+    /// the development identity provider offering `people`: officials sign in to the pages
+    /// through it, the registry exchanging the code over real HTTP. Returns it with its base
+    /// URL (http: cookies without `Secure`).
+    pub async fn with_dev_idp(
+        postgres: bool,
+        people: &[(&str, &str)],
+    ) -> Option<(TestApp, String)> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("address"));
+        let (store, dir) = if postgres {
+            let schema = format!("test_{}", uuid_simple());
+            let store = Store::connect_in_schema(&postgres_url()?, Some(&schema))
+                .await
+                .expect("open postgres");
+            (store, None)
+        } else {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("hocba.db").display());
+            (Store::connect(&url).await.expect("open sqlite"), Some(dir))
+        };
+        let mut app = TestApp::start_at(store, dir, &base_url).await;
+        let people = people
+            .iter()
+            .map(|(name, national_id)| DemoPerson {
+                name: (*name).to_owned(),
+                national_id: (*national_id).to_owned(),
+            })
+            .collect();
+        app.dev_idp = Some(Arc::new(DevIdp::new(&base_url, people)));
+        app.router = router(&app.store, &app.authority, RATE_LIMIT, app.dev_idp.as_ref());
+        app.serve_on(listener, hocba_api::ConnectionLimits::default());
+        Some((app, base_url))
+    }
+
     /// Serves the registry on a loopback port within `limits`, as `hocba serve` does; returns
     /// the port's address.
     pub async fn serve(&self, limits: hocba_api::ConnectionLimits) -> std::net::SocketAddr {
@@ -169,8 +223,16 @@ impl TestApp {
             .await
             .expect("admin token");
         let authority = Arc::new(authority);
-        let router = router(&store, &authority, RATE_LIMIT);
-        TestApp { router, store, authority, admin_token: token.secret, dir, _keys: keys }
+        let router = router(&store, &authority, RATE_LIMIT, None);
+        TestApp {
+            router,
+            dev_idp: None,
+            store,
+            authority,
+            admin_token: token.secret,
+            dir,
+            _keys: keys,
+        }
     }
 
     /// The same registry (its store and keys) published at `base_url`, as `hocba serve
@@ -181,14 +243,14 @@ impl TestApp {
             KeyDir::open(self._keys.path(), Some("test passphrase".into())).expect("key dir");
         let registry = Registry::new(base_url, "Hocba (test)");
         self.authority = Arc::new(Authority::new(registry, key_dir));
-        self.router = router(&self.store, &self.authority, RATE_LIMIT);
+        self.router = router(&self.store, &self.authority, RATE_LIMIT, self.dev_idp.as_ref());
         self
     }
 
     /// The same registry, allowing each credential `per_second` requests a second (bursts of
     /// twice that).
     pub fn with_rate_limit(mut self, per_second: u32) -> TestApp {
-        self.router = router(&self.store, &self.authority, per_second);
+        self.router = router(&self.store, &self.authority, per_second, self.dev_idp.as_ref());
         self
     }
 

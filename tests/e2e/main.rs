@@ -41,3 +41,4 @@ mod shares;
 mod signin;
 mod standards;
 mod transcript;
+mod web_sign_in;

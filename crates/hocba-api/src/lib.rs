@@ -11,6 +11,7 @@ mod batch;
 mod catalog;
 mod certificates;
 mod clients;
+pub mod dev_idp;
 mod error;
 mod extract;
 mod idempotency;
@@ -19,6 +20,7 @@ mod limits;
 mod metrics;
 mod officials;
 pub mod oidc;
+pub mod oidc_client;
 mod operations;
 mod pages;
 mod pdf;
@@ -69,8 +71,14 @@ pub struct AppState {
     pub limiter: std::sync::Arc<RateLimiter>,
     /// Failed token requests per client and per address, and the pool checking client secrets.
     pub client_secrets: std::sync::Arc<ClientSecretGuard>,
-    /// Where officials sign in, when configured.
+    /// Where officials sign in, when configured: whose tokens (API bearer tokens, the pages'
+    /// ID tokens) are trusted.
     pub identity_provider: Option<std::sync::Arc<oidc::IdentityProvider>>,
+    /// The registry as the provider's client, for officials' sign-in to the pages (its
+    /// endpoints known): `None` leaves only bearer tokens.
+    pub web_sign_in: Option<std::sync::Arc<oidc_client::WebSignIn>>,
+    /// The development identity provider (`serve --demo` only); `None`: `/dev-idp/` is 404.
+    pub dev_idp: Option<std::sync::Arc<dev_idp::DevIdp>>,
 }
 
 #[derive(OpenApi)]
@@ -203,7 +211,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The whole application: API, `/openapi.json`, Swagger UI at `/docs`.
 pub fn app(state: AppState) -> Router {
-    let (router, openapi) = router_and_openapi();
+    let (mut router, openapi) = router_and_openapi();
+    if state.dev_idp.is_some() {
+        router = router.merge(dev_idp::routes());
+    }
     router
         .merge(pages::routes())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))

@@ -1,38 +1,216 @@
-//! `/me`: the signed-in person's own page.
+//! `/me`: the signed-in person's own page. For an official, their record as
+//! `GET /api/v1/officials/{id}/record` gives it, made readable (grouped by category, each
+//! completion's status and certificates, training days), the downloads, and who read the record
+//! and when. For an HR department or the operator, who they are signed in as.
+//!
+//! The record's PDF and signed transcript are served under `/me/` by the API's own handlers with
+//! the session's principal, so the page needs no bearer token; certificates are public by their
+//! number, and their PDF, JSON and JWS links are the API's.
+
+use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::http::StatusCode;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use hocba_store::Role;
+use hocba_domain::{CompletionStatus, OfficialId, Outcome};
+use hocba_store::{ReaderKind, RecordRead, Role};
 
 use super::session::SignedIn;
-use super::{Layout, Nav, page};
+use super::stated::{vietnamese_day, vietnamese_time};
+use super::{Layout, Nav, PageError, page};
+use crate::auth::RecordReader;
+use crate::record::{RecordEntryView, RecordView};
+use crate::{ApiError, AppState};
 
 /// Which kind of account a page is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Holder {
-    Official,
     Agency,
     Operator,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "me.html")]
-struct MePage {
+struct AccountPage {
     layout: Layout,
     name: String,
     holder: Holder,
 }
 
-/// `GET /me`: who is signed in, and what they can do here.
-pub(super) async fn get_page(signed_in: SignedIn) -> Response {
-    let holder = match signed_in.principal.role() {
-        Role::Official => Holder::Official,
-        Role::Agency => Holder::Agency,
+#[derive(Template, WebTemplate)]
+#[template(path = "me_record.html")]
+struct RecordPage {
+    layout: Layout,
+    record: RecordView,
+    /// Category titles (Vietnamese, English), by code.
+    titles: HashMap<String, (String, String)>,
+    /// Whether any certificate stands (the signed transcript embeds only those).
+    has_live: bool,
+    reads: Vec<ReadLine>,
+}
+
+impl RecordPage {
+    fn title(&self, code: &str) -> (String, String) {
+        self.titles.get(code).cloned().unwrap_or_else(|| (code.to_owned(), String::new()))
+    }
+
+    fn day(&self, date: &time::Date) -> String {
+        vietnamese_day(*date)
+    }
+
+    fn outcome(&self, entry: &RecordEntryView) -> (&'static str, &'static str) {
+        match entry.outcome {
+            Outcome::Excellent => ("Xuất sắc", "Excellent"),
+            Outcome::Good => ("Giỏi", "Good"),
+            Outcome::Fair => ("Khá", "Fair"),
+            Outcome::Passed => ("Đạt", "Passed"),
+        }
+    }
+
+    fn status(&self, entry: &RecordEntryView) -> (&'static str, &'static str, &'static str) {
+        match entry.status {
+            CompletionStatus::Live => ("live", "Còn hiệu lực", "Live"),
+            CompletionStatus::Revoked => ("revoked", "Đã thu hồi", "Revoked"),
+            CompletionStatus::Superseded => ("superseded", "Đã được thay thế", "Superseded"),
+        }
+    }
+}
+
+/// One line of the read log, as the page says it.
+struct ReadLine {
+    at: String,
+    /// Who, in Vietnamese and English.
+    who: (String, String),
+    kind: &'static str,
+}
+
+impl From<RecordRead> for ReadLine {
+    fn from(read: RecordRead) -> Self {
+        let organisation = read.organisation.clone().unwrap_or_default();
+        let who = match read.kind {
+            _ if read.own => ("Bạn".to_owned(), "You".to_owned()),
+            ReaderKind::Agency => (
+                format!("Bộ phận nhân sự — {organisation}"),
+                format!("HR department — {organisation}"),
+            ),
+            ReaderKind::Operator => {
+                ("Đơn vị vận hành".to_owned(), "The registry operator".to_owned())
+            }
+            ReaderKind::Institution => (organisation.clone(), organisation),
+            ReaderKind::Official => ("Một cán bộ khác".to_owned(), "Another official".to_owned()),
+            ReaderKind::System => ("Hệ thống".to_owned(), "The registry".to_owned()),
+            ReaderKind::ShareLink => match &read.key_label {
+                Some(label) => (
+                    format!("Mở qua liên kết chia sẻ «{label}»"),
+                    format!("Opened through the share link “{label}”"),
+                ),
+                None => {
+                    ("Mở qua liên kết chia sẻ".to_owned(), "Opened through a share link".to_owned())
+                }
+            },
+        };
+        ReadLine { at: vietnamese_time(read.read_at), who, kind: read.kind.as_str() }
+    }
+}
+
+/// How many reads the page lists (the newest); the API lists them all.
+const READS_SHOWN: usize = 50;
+
+/// `GET /me`.
+pub(super) async fn get_page(
+    State(app): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Response, PageError> {
+    let holder = match (signed_in.principal.role(), signed_in.principal.official_id()) {
+        (Role::Official, Some(official)) => return record_page(&app, &signed_in, official).await,
+        (Role::Agency, _) => Holder::Agency,
         _ => Holder::Operator,
     };
     let template =
-        MePage { layout: signed_in.layout(Nav::Me), name: signed_in.name.clone(), holder };
-    page(StatusCode::OK, template)
+        AccountPage { layout: signed_in.layout(Nav::Me), name: signed_in.name.clone(), holder };
+    Ok(page(StatusCode::OK, template))
+}
+
+async fn record_page(
+    app: &AppState,
+    signed_in: &SignedIn,
+    official: OfficialId,
+) -> Result<Response, PageError> {
+    let actor = signed_in.principal.actor();
+    let record = app.store.official_record(&actor, "GET /me", official).await.map_err(api)?;
+    let record = RecordView::from(record);
+    let titles = app
+        .store
+        .categories()
+        .await
+        .map_err(api)?
+        .into_iter()
+        .map(|category| (category.code.as_str().to_owned(), (category.title_vi, category.title_en)))
+        .collect();
+    let mut reads = app.store.record_reads(&actor, official).await.map_err(api)?;
+    reads.reverse();
+    reads.truncate(READS_SHOWN);
+    let has_live =
+        record.categories.iter().flat_map(|category| &category.completions).any(|entry| {
+            entry.status == CompletionStatus::Live
+                && entry.certificates.iter().any(|certificate| certificate.revocation.is_none())
+        });
+    let template = RecordPage {
+        layout: signed_in.layout(Nav::Me),
+        record,
+        titles,
+        has_live,
+        reads: reads.into_iter().map(ReadLine::from).collect(),
+    };
+    Ok(page(StatusCode::OK, template))
+}
+
+/// A store or API error, as a page (never read as "no such certificate").
+fn api(error: impl Into<ApiError>) -> PageError {
+    PageError::Api(error.into())
+}
+
+/// The signed-in official, as the API's record reader; anyone else has no record here.
+fn own_record(signed_in: SignedIn) -> Result<(RecordReader, OfficialId), PageError> {
+    let official = signed_in.principal.official_id().ok_or(PageError::Api(ApiError::Forbidden))?;
+    Ok((RecordReader(signed_in.principal), official))
+}
+
+/// `GET /me/record.pdf`: the official's record printed, as `GET
+/// /api/v1/officials/{id}/record/pdf` gives it.
+pub(super) async fn get_record_pdf(
+    State(app): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Response, PageError> {
+    let (reader, official) = own_record(signed_in)?;
+    crate::pdf::get_record_pdf(State(app), reader, crate::extract::Path(official))
+        .await
+        .map_err(api)
+}
+
+/// `GET /me/record.json`: the official's signed transcript, as `GET
+/// /api/v1/officials/{id}/record/credential` gives it, to save.
+pub(super) async fn get_record_credential(
+    State(app): State<AppState>,
+    signed_in: SignedIn,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (reader, official) = own_record(signed_in)?;
+    let mut response = crate::record::get_record_credential(
+        State(app),
+        reader,
+        headers,
+        crate::extract::Path(official),
+    )
+    .await
+    .map_err(api)?;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"training-record.json\""),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(response)
 }

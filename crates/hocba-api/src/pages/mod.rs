@@ -7,6 +7,7 @@
 //! here, a [`Nav`] item and its templates.
 
 mod me;
+mod provider;
 mod qr;
 pub(crate) mod session;
 mod shared;
@@ -129,6 +130,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/verify", get(verify::get_form).post(verify::post_form))
         .route("/v/{number}", get(verify::get_link))
         .route("/sign-in", get(sign_in::get_page))
+        .route("/sign-in/provider", get(provider::start))
+        .route("/sign-in/callback", get(provider::callback))
         .route("/sign-in/key", axum::routing::post(sign_in::post_key))
         .route("/sign-out", axum::routing::post(sign_in::post_sign_out))
         .route("/me", get(me::get_page))
@@ -136,6 +139,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/me/shares/{id}/revoke", axum::routing::post(sharing::post_revoke))
         .route("/s/{secret}", get(shared::get_shared))
         .route("/s/{secret}/transcript", get(shared::get_shared_transcript))
+        .route("/me/record.pdf", get(me::get_record_pdf))
+        .route("/me/record.json", get(me::get_record_credential))
 }
 
 /// A rendered page with `status`, as every page answers: not cached (an answer about a
@@ -212,6 +217,8 @@ pub(crate) enum PageError {
     ShareExpired,
     /// The official revoked the share link.
     ShareRevoked,
+    /// A sign-in at the identity provider did not succeed.
+    SignIn(SignInFailure),
     /// Anything else the API would refuse or fail with.
     Api(ApiError),
 }
@@ -221,6 +228,36 @@ impl From<ApiError> for PageError {
         match error.problem().status {
             404 => PageError::UnknownNumber,
             _ => PageError::Api(error),
+        }
+    }
+}
+
+/// Why a sign-in at the identity provider did not succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignInFailure {
+    /// The person cancelled at the provider, or it refused them.
+    Cancelled,
+    /// The answer is not for a sign-in this browser began (another browser's, or forged).
+    Mismatch,
+    /// The sign-in took too long, or its answer was already used.
+    Expired,
+    /// The provider refused the code, or its ID token did not hold.
+    Refused,
+    /// The provider could not be reached.
+    Unreachable,
+    /// The person signed in is not an official of the registry.
+    NotRegistered,
+}
+
+impl SignInFailure {
+    fn status(self) -> StatusCode {
+        match self {
+            SignInFailure::Cancelled | SignInFailure::Mismatch | SignInFailure::Expired => {
+                StatusCode::BAD_REQUEST
+            }
+            SignInFailure::Refused => StatusCode::UNAUTHORIZED,
+            SignInFailure::Unreachable => StatusCode::BAD_GATEWAY,
+            SignInFailure::NotRegistered => StatusCode::FORBIDDEN,
         }
     }
 }
@@ -238,6 +275,7 @@ pub(crate) enum ErrorKind {
     Failed,
     Refused,
     Csrf,
+    SignIn(SignInFailure),
 }
 
 #[derive(Template, WebTemplate)]
@@ -261,6 +299,7 @@ impl IntoResponse for PageError {
             PageError::UnknownShare => (StatusCode::NOT_FOUND, ErrorKind::UnknownShare),
             PageError::ShareExpired => (StatusCode::GONE, ErrorKind::ShareExpired),
             PageError::ShareRevoked => (StatusCode::GONE, ErrorKind::ShareRevoked),
+            PageError::SignIn(failure) => (failure.status(), ErrorKind::SignIn(*failure)),
             PageError::Api(error) => {
                 let status = StatusCode::from_u16(error.problem().status)
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -30,6 +30,10 @@ const COOKIE: &str = "hocba_session";
 /// Its name behind TLS: the `__Host-` prefix makes browsers insist on `Secure`, `Path=/` and no
 /// `Domain`, so no sibling host can set or shadow it.
 const SECURE_COOKIE: &str = "__Host-hocba_session";
+/// The cookie binding a sign-in at the identity provider to the browser that began it, over
+/// plain HTTP and behind TLS.
+const SIGN_IN_COOKIE: &str = "hocba_sign_in";
+const SECURE_SIGN_IN_COOKIE: &str = "__Host-hocba_sign_in";
 /// What a form's CSRF token is derived with.
 const CSRF_LABEL: &[u8] = b"hocba web form\0";
 
@@ -162,13 +166,34 @@ fn secure(state: &AppState) -> bool {
     state.authority.registry.base_url.starts_with("https://")
 }
 
-fn cookie_name(state: &AppState) -> &'static str {
-    if secure(state) { SECURE_COOKIE } else { COOKIE }
+/// Which cookie: the session's or the sign-in's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cookie {
+    Session,
+    SignIn,
+}
+
+fn cookie_name(state: &AppState, cookie: Cookie) -> &'static str {
+    match (cookie, secure(state)) {
+        (Cookie::Session, true) => SECURE_COOKIE,
+        (Cookie::Session, false) => COOKIE,
+        (Cookie::SignIn, true) => SECURE_SIGN_IN_COOKIE,
+        (Cookie::SignIn, false) => SIGN_IN_COOKIE,
+    }
 }
 
 /// The session secret the request's cookie carries.
 fn cookie_secret<'a>(headers: &'a HeaderMap, state: &AppState) -> Option<&'a str> {
-    let name = cookie_name(state);
+    cookie_value(headers, cookie_name(state, Cookie::Session))
+}
+
+/// The `state` of the sign-in at the identity provider this browser began, if any.
+pub(crate) fn sign_in_state<'a>(headers: &'a HeaderMap, state: &AppState) -> Option<&'a str> {
+    cookie_value(headers, cookie_name(state, Cookie::SignIn))
+}
+
+/// The value of the cookie `name`.
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -186,12 +211,17 @@ pub(crate) async fn start(
     state: &AppState,
     principal: &Principal,
 ) -> Result<HeaderValue, PageError> {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = URL_SAFE_NO_PAD.encode(bytes);
+    let secret = random_secret();
     state.store.start_web_session(principal, &hash_token(&secret)).await.map_err(ApiError::from)?;
     let max_age = SESSION_LIFETIME.whole_seconds();
-    cookie_header(state, &format!("{secret}; Max-Age={max_age}"))
+    cookie_header(state, Cookie::Session, &format!("{secret}; Max-Age={max_age}"))
+}
+
+/// 32 random bytes, base64url: a session's secret, a sign-in's state, nonce or PKCE verifier.
+pub(crate) fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Ends the request's session, if any; returns the `Set-Cookie` header value that clears it.
@@ -199,14 +229,28 @@ pub(crate) async fn end(state: &AppState, headers: &HeaderMap) -> Result<HeaderV
     if let Some(secret) = cookie_secret(headers, state) {
         state.store.end_web_session(&hash_token(secret)).await.map_err(ApiError::from)?;
     }
-    cookie_header(state, "; Max-Age=0")
+    cookie_header(state, Cookie::Session, "; Max-Age=0")
 }
 
-/// `Set-Cookie` for the session cookie, with `value_and_age` after the `=`.
-fn cookie_header(state: &AppState, value_and_age: &str) -> Result<HeaderValue, PageError> {
+/// `Set-Cookie` binding the sign-in with `sign_in_state` to this browser for `max_age`
+/// seconds (0 clears it).
+pub(crate) fn sign_in_cookie(
+    state: &AppState,
+    sign_in_state: &str,
+    max_age: i64,
+) -> Result<HeaderValue, PageError> {
+    cookie_header(state, Cookie::SignIn, &format!("{sign_in_state}; Max-Age={max_age}"))
+}
+
+/// `Set-Cookie` for `cookie`, with `value_and_age` after the `=`.
+fn cookie_header(
+    state: &AppState,
+    cookie: Cookie,
+    value_and_age: &str,
+) -> Result<HeaderValue, PageError> {
     let secure = if secure(state) { "; Secure" } else { "" };
-    let cookie =
-        format!("{}={value_and_age}; Path=/; HttpOnly; SameSite=Lax{secure}", cookie_name(state));
+    let name = cookie_name(state, cookie);
+    let cookie = format!("{name}={value_and_age}; Path=/; HttpOnly; SameSite=Lax{secure}");
     HeaderValue::from_str(&cookie).map_err(|error| PageError::Api(ApiError::internal(error)))
 }
 

@@ -46,7 +46,7 @@ pub(super) struct NextQuery {
 }
 
 /// Where a sign-in goes once done: the page asked for, if local, else the person's own page.
-fn landing(next: Option<&str>) -> String {
+pub(super) fn landing(next: Option<&str>) -> String {
     next.and_then(local_path).map_or_else(|| Url::Me.to_string(), str::to_owned)
 }
 
@@ -73,7 +73,7 @@ fn sign_in_page(
         layout: Layout { current: Nav::SignIn, who: None },
         next: next.and_then(local_path).unwrap_or_default().to_owned(),
         error,
-        provider: app.identity_provider.is_some(),
+        provider: app.identity_provider.is_some() && app.web_sign_in.is_some(),
     };
     page(status, template)
 }
