@@ -17,7 +17,8 @@ mod m20261202_000008_add_employment_supersedes;
 mod m20261205_000010_create_agency_directory;
 mod m20261205_000011_create_requirement_rules;
 mod m20261205_000012_create_transcripts_transcript;
-mod m20261205_000013_signin_create_web_sessions;
+mod m20261205_000013_create_web_sessions;
+mod m20261205_000014_create_share_links;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -37,7 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_create_agency_directory::Migration),
             Box::new(m20261205_000011_create_requirement_rules::Migration),
             Box::new(m20261205_000012_create_transcripts_transcript::Migration),
-            Box::new(m20261205_000013_signin_create_web_sessions::Migration),
+            Box::new(m20261205_000013_create_web_sessions::Migration),
+            Box::new(m20261205_000014_create_share_links::Migration),
         ]
     }
 }

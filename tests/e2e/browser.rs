@@ -441,6 +441,55 @@ async fn the_operator_sees_the_whole_country_by_any_report_and_group(app: TestAp
     browser.close().await;
 }
 
+/// Nguyễn Văn An signs in through the development identity provider and shares a certificate
+/// on /me/shares; an HR officer opens the link in another browser, signed out; the opening is in
+/// his read log; he revokes the link and the HR officer is refused.
+async fn an_official_shares_a_certificate_then_revokes_the_link(app: TestApp, base: String) {
+    let certificate = certificate(&app).await;
+    let number = certificate["number"].as_str().unwrap();
+    let Some(official_browser) = Browser::open_at(&app, &base, "share-official").await else {
+        return;
+    };
+    official_browser.visit("/me/shares").await;
+    official_browser.wait_for("#sign-in-provider").await.click().await.unwrap();
+    official_browser.wait_for("#development-only").await;
+    official_browser.find(&format!("input[value='{HOLDER}']")).await.click().await.unwrap();
+    official_browser.find("#dev-idp-sign-in").await.click().await.unwrap();
+    official_browser.wait_for("#shares").await;
+    official_browser.check_page("shares-none-yet").await;
+    official_browser.find("#certificate").await.select_by_value(number).await.unwrap();
+    official_browser.find("#days").await.clear().await.unwrap();
+    official_browser.type_into("#days", "2").await;
+    official_browser.type_into("#label", "Vụ Tổ chức cán bộ").await;
+    official_browser.find("form.panel button[type=submit]").await.click().await.unwrap();
+    official_browser.wait_for("#new-link-qr svg").await;
+    official_browser.check_page("share-made").await;
+    let url = official_browser.find("#new-link").await.prop("value").await.unwrap().unwrap();
+    let path = url.strip_prefix(&base).unwrap().to_owned();
+    assert!(path.starts_with("/s/") && !path.contains(HOLDER), "{url}");
+
+    let Some(hr_browser) = Browser::open_at(&app, &base, "share-hr").await else { return };
+    hr_browser.visit(&path).await;
+    assert_eq!(hr_browser.verdict().await, "valid");
+    assert!(hr_browser.client.source().await.unwrap().contains(number));
+    hr_browser.wait_for("#shared-notice").await;
+    hr_browser.check_page("shared-certificate").await;
+
+    official_browser.visit("/me").await;
+    let log = official_browser.wait_for("#read-log").await.text().await.unwrap();
+    assert!(log.contains("Opened through the share link “Vụ Tổ chức cán bộ”"), "{log}");
+    official_browser.visit("/me/shares").await;
+    official_browser.wait_for("#share-links button[type=submit]").await.click().await.unwrap();
+    official_browser.wait_for(r#"#share-links tr[data-state="revoked"]"#).await;
+    official_browser.check_page("share-revoked").await;
+    hr_browser.visit(&path).await;
+    let refused = hr_browser.wait_for("#error").await;
+    assert_eq!(refused.attr("data-error").await.unwrap().as_deref(), Some("share-revoked"));
+    hr_browser.check_page("shared-link-revoked").await;
+    hr_browser.close().await;
+    official_browser.close().await;
+}
+
 on_both_backends!(
     an_hr_officer_verifies_a_good_certificate_by_number_pasted_and_uploaded,
     a_tampered_certificate_shows_which_check_failed,
@@ -522,6 +571,23 @@ async fn an_official_signs_in_sees_and_downloads_their_record_and_signs_out(
     browser.wait_for("#sign-in-provider").await;
     assert!(browser.client.current_url().await.unwrap().as_str().contains("/sign-in?next=%2Fme"));
     browser.close().await;
+}
+
+mod sharing {
+    #[tokio::test]
+    async fn sqlite_an_official_shares_a_certificate_then_revokes_the_link() {
+        let (app, base) =
+            crate::helpers::TestApp::with_dev_idp(false, &super::PEOPLE).await.unwrap();
+        super::an_official_shares_a_certificate_then_revokes_the_link(app, base).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_an_official_shares_a_certificate_then_revokes_the_link() {
+        if let Some((app, base)) = crate::helpers::TestApp::with_dev_idp(true, &super::PEOPLE).await
+        {
+            super::an_official_shares_a_certificate_then_revokes_the_link(app, base).await;
+        }
+    }
 }
 
 mod sign_in {

@@ -38,6 +38,7 @@ mod record;
 mod reports;
 mod results;
 mod sessions;
+mod shares;
 mod signin;
 mod standards;
 mod transcript;

@@ -1,5 +1,6 @@
 //! Officials sign in at the national identity provider and read their own record, nobody
-//! else's, and write nothing. The provider here is a local one: a key the tests hold.
+//! else's, and write nothing. The provider here is a local one: keys the tests hold, an
+//! Ed25519 key (`EdDSA`) and an RSA key (`RS256`, as providers commonly sign).
 
 use std::sync::LazyLock;
 
@@ -8,6 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hocba_api::oidc::IdentityProvider;
 use hocba_credentials::{Signer, keys, multikey};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 use crate::completions::{completion, setting};
@@ -20,10 +22,49 @@ const AUDIENCE: &str = "hocba";
 static PROVIDER_KEY: LazyLock<Signer> =
     LazyLock::new(|| Signer::new(keys::generate(), "dev-1".to_owned()));
 
+/// An RSA key: what jsonwebtoken signs with, and its public JWK.
+struct RsaKey {
+    signing: EncodingKey,
+    jwk: Value,
+}
+
+impl RsaKey {
+    fn generate(kid: &str) -> RsaKey {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        use rsa::traits::PublicKeyParts;
+        use rsa::{Generate, PrivateKey};
+
+        let private = PrivateKey::generate();
+        let der = private.to_pkcs1_der().expect("encodes");
+        let jwk = json!({
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+            "n": URL_SAFE_NO_PAD.encode(private.n_bytes()),
+            "e": URL_SAFE_NO_PAD.encode(private.e_bytes()),
+        });
+        RsaKey { signing: EncodingKey::from_rsa_der(der.as_bytes()), jwk }
+    }
+
+    /// A token with these claims, signed RS256 and naming `kid`.
+    fn sign(&self, kid: &str, claims: &Value) -> String {
+        let header = Header { kid: Some(kid.to_owned()), ..Header::new(Algorithm::RS256) };
+        jsonwebtoken::encode(&header, claims, &self.signing).expect("signs")
+    }
+}
+
+/// The local identity provider's RSA key.
+static PROVIDER_RSA_KEY: LazyLock<RsaKey> = LazyLock::new(|| RsaKey::generate("rsa-1"));
+
+/// The JWK set of the local identity provider.
+fn provider_jwks() -> Value {
+    json!({ "keys": [
+        multikey::jwk(&PROVIDER_KEY.public_key(), "dev-1"),
+        PROVIDER_RSA_KEY.jwk,
+    ] })
+}
+
 /// The identity provider every test registry trusts: the local one.
 pub fn identity_provider() -> IdentityProvider {
-    let jwks = json!({ "keys": [multikey::jwk(&PROVIDER_KEY.public_key(), "dev-1")] });
-    IdentityProvider::new(ISSUER, AUDIENCE, &jwks).expect("provider")
+    IdentityProvider::new(ISSUER, AUDIENCE, &provider_jwks()).expect("provider")
 }
 
 /// A token signed by `signer` with these claims.
@@ -166,6 +207,60 @@ async fn tokens_the_registry_cannot_trust_are_refused(app: TestApp) {
     assert_eq!(me.status, StatusCode::OK, "{:#}", me.body);
 }
 
+async fn rs256_tokens_are_accepted_and_checked_as_eddsa_ones_are(app: TestApp) {
+    let official = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let token = PROVIDER_RSA_KEY.sign("rsa-1", &claims("001085012345"));
+    let me = app.request(Method::GET, "/api/v1/me", Some(&token), None).await;
+    assert_eq!(me.status, StatusCode::OK, "{:#}", me.body);
+    assert_eq!(me.body["official_id"], official["id"]);
+
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let with = |change: &dyn Fn(&mut Value)| {
+        let mut claims = claims("001085012345");
+        change(&mut claims);
+        PROVIDER_RSA_KEY.sign("rsa-1", &claims)
+    };
+    let stranger = RsaKey::generate("rsa-1");
+    let rsa_public_jwk = PROVIDER_RSA_KEY.jwk.to_string();
+    let hmac = |secret: &[u8], kid: &str| {
+        let header = Header { kid: Some(kid.to_owned()), ..Header::new(Algorithm::HS256) };
+        let key = EncodingKey::from_secret(secret).unwrap();
+        jsonwebtoken::encode(&header, &claims("001085012345"), &key).unwrap()
+    };
+    // The Ed25519 key's signature under an RS256 header, and the RSA key's under an EdDSA one.
+    let ed25519_as_rs256 = signed(
+        &PROVIDER_KEY,
+        &json!({ "alg": "RS256", "typ": "JWT", "kid": "dev-1" }),
+        &claims("001085012345"),
+    );
+    let rs256_as_eddsa = {
+        let token = PROVIDER_RSA_KEY.sign("rsa-1", &claims("001085012345"));
+        let (_, rest) = token.split_once('.').unwrap();
+        let header = json!({ "alg": "EdDSA", "typ": "JWT", "kid": "rsa-1" });
+        format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header.to_string()))
+    };
+    let unsigned = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT","kid":"rsa-1"}"#),
+        URL_SAFE_NO_PAD.encode(claims("001085012345").to_string())
+    );
+    let refused = [
+        ("another RSA key", stranger.sign("rsa-1", &claims("001085012345"))),
+        ("expired", with(&|c| c["exp"] = json!(now - 3600))),
+        ("another audience", with(&|c| c["aud"] = json!("portal"))),
+        ("another issuer", with(&|c| c["iss"] = json!("https://sso.example"))),
+        ("alg none", unsigned),
+        ("HS256 keyed with the RSA public JWK", hmac(rsa_public_jwk.as_bytes(), "rsa-1")),
+        ("HS256 keyed with the Ed25519 key", hmac(PROVIDER_KEY.public_key().as_bytes(), "dev-1")),
+        ("an Ed25519 signature labelled RS256", ed25519_as_rs256),
+        ("an RSA signature labelled EdDSA", rs256_as_eddsa),
+    ];
+    for (why, token) in refused {
+        let me = app.request(Method::GET, "/api/v1/me", Some(&token), None).await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{why}: {:#}", me.body);
+    }
+}
+
 /// The first lines `hocba serve` writes to stderr with these extra arguments, up to the one that
 /// contains `until` (killed then).
 fn serve_log_until(extra: &[&str], until: &str) -> String {
@@ -216,9 +311,8 @@ fn serve_logs_whether_official_sign_in_is_configured() {
     assert!(log.contains("official sign-in is off"), "{log}");
 
     let dir = tempfile::tempdir().unwrap();
-    let jwks = json!({ "keys": [multikey::jwk(&PROVIDER_KEY.public_key(), "dev-1")] });
     let path = dir.path().join("jwks.json");
-    std::fs::write(&path, jwks.to_string()).unwrap();
+    std::fs::write(&path, provider_jwks().to_string()).unwrap();
     let path = path.display().to_string();
     let args = ["--oidc-issuer", ISSUER, "--oidc-jwks", &path, "--oidc-audience", AUDIENCE];
     let log = serve_log_until(&args, "official sign-in");
@@ -230,4 +324,5 @@ on_both_backends!(
     an_official_reads_their_own_record_and_nobody_elses,
     an_official_writes_nothing,
     tokens_the_registry_cannot_trust_are_refused,
+    rs256_tokens_are_accepted_and_checked_as_eddsa_ones_are,
 );

@@ -114,6 +114,18 @@ role_gated!(
 );
 
 role_gated!(
+    /// A request by an official, signed in, about their own share links: nobody else has any.
+    Sharer: Official
+);
+
+impl Sharer {
+    /// The official whose links these are.
+    pub fn official(&self) -> Result<hocba_domain::OfficialId, ApiError> {
+        self.0.official_id().ok_or(ApiError::Forbidden)
+    }
+}
+
+role_gated!(
     /// A request that may revoke certificates: the operator's (any), or an institution's (its
     /// own: the store refuses another institution's as not found). An HR department may not.
     Revoker: Admin | Institution

@@ -30,6 +30,7 @@ mod reports;
 mod results;
 mod server;
 mod shape;
+mod shares;
 mod standards;
 mod verification;
 
@@ -191,6 +192,7 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(standards::routes())
                 .merge(reports::routes())
                 .merge(record::routes())
+                .merge(shares::routes())
                 .merge(pdf::routes()),
         )
 }

@@ -215,6 +215,8 @@ pub enum ReaderKindView {
     Agency,
     /// An official signed in (see `own`).
     Official,
+    /// Someone who opened a share link the official made (`key_label`: the link's label).
+    ShareLink,
     /// The registry itself.
     System,
 }
@@ -226,6 +228,7 @@ impl From<ReaderKind> for ReaderKindView {
             ReaderKind::Institution => ReaderKindView::Institution,
             ReaderKind::Agency => ReaderKindView::Agency,
             ReaderKind::Official => ReaderKindView::Official,
+            ReaderKind::ShareLink => ReaderKindView::ShareLink,
             ReaderKind::System => ReaderKindView::System,
         }
     }
@@ -235,13 +238,14 @@ impl From<ReaderKind> for ReaderKindView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecordReadView {
     /// Who read it, as logged (`agency:G01.H29/<key id>`, `admin:<token id>`,
-    /// `client:<API client id>`, `official:<official id>`).
+    /// `client:<API client id>`, `official:<official id>`, `share:<share link id>`).
     pub reader: String,
     /// What kind of reader.
     pub reader_kind: ReaderKindView,
     /// The agency's or institution's name (`Sở Nội vụ thành phố Hà Nội`).
     pub reader_name: Option<String>,
-    /// The label of the HR key, API client or operator token used.
+    /// The label of the HR key, API client or operator token used, or of the share link
+    /// opened.
     pub key_label: Option<String>,
     /// Whether the official read their own record.
     pub own_read: bool,

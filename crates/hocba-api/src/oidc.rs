@@ -2,39 +2,96 @@
 //! with the token it issued them: an OpenID Connect bearer JWT. The registry checks it against
 //! the provider's keys, given at start as a JWKS file, so nothing is fetched at run time.
 //!
-//! The token must be signed with EdDSA (Ed25519) by a key of the set, name the configured issuer
-//! and audience, be within its validity, and carry the official's 12-digit personal
-//! identification number as `sub` (how the national identity system names a citizen). RS256
-//! providers are not accepted yet.
+//! The token must be signed with EdDSA (Ed25519) or RS256 (RSA PKCS#1 v1.5 with SHA-256) by a
+//! key of the set of that same kind, name the configured issuer and audience, be within its
+//! validity, and carry the official's 12-digit personal identification number as `sub` (how the
+//! national identity system names a citizen). Signatures are checked by `jsonwebtoken`; which
+//! algorithm a key may verify is decided here, from the key, never from the token's header, so
+//! `alg: none`, an HMAC "signed" with a public key and an RS256 header on an Ed25519 key are
+//! refused alike.
 
 use std::path::Path;
 
-use hocba_credentials::VerifyingKey;
-use hocba_credentials::jose::Jws;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hocba_credentials::multikey::verifying_key_from_jwk;
 use hocba_domain::NationalId;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 /// How far a token's `exp` and `nbf` may be off, for clocks that differ a little.
 const CLOCK_LEEWAY_SECONDS: i64 = 60;
 
+/// The smallest RSA modulus accepted, in bytes (2048 bits, as NIST SP 800-131A requires).
+const MIN_RSA_MODULUS_BYTES: usize = 256;
+
+/// Claims of a token whose signature, issuer, audience and validity were checked.
+type Claims = Map<String, Value>;
+
 /// The identity provider officials sign in with.
 #[derive(Debug, Clone)]
 pub struct IdentityProvider {
     issuer: String,
     audience: String,
-    /// Its signing keys, by `kid`.
-    keys: Vec<(Option<String>, VerifyingKey)>,
+    /// Its signing keys.
+    keys: Vec<ProviderKey>,
+}
+
+/// One signing key of the provider, with the one algorithm it may verify.
+#[derive(Debug, Clone)]
+struct ProviderKey {
+    kid: Option<String>,
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+impl ProviderKey {
+    /// The key a JWK describes, when it is an Ed25519 key (`OKP`, for `EdDSA`) or an RSA key of
+    /// at least 2048 bits (for `RS256`) meant for signatures; `None` for any other (an
+    /// encryption key, an EC or symmetric key, a key whose `alg` names another algorithm).
+    fn from_jwk(jwk: &Value) -> Option<Self> {
+        let member = |name: &str| jwk.get(name).and_then(Value::as_str);
+        if member("use").is_some_and(|usage| usage != "sig") {
+            return None;
+        }
+        let (algorithm, key) = match member("kty")? {
+            "OKP" => {
+                // Parsed by our own code first: a point that is not on the curve is refused here.
+                verifying_key_from_jwk(jwk)?;
+                (Algorithm::EdDSA, DecodingKey::from_ed_components(member("x")?).ok()?)
+            }
+            "RSA" => {
+                let (modulus, exponent) = (member("n")?, member("e")?);
+                let bytes = URL_SAFE_NO_PAD.decode(modulus).ok()?;
+                let significant = bytes.iter().skip_while(|byte| **byte == 0).count();
+                if significant < MIN_RSA_MODULUS_BYTES {
+                    return None;
+                }
+                (Algorithm::RS256, DecodingKey::from_rsa_components(modulus, exponent).ok()?)
+            }
+            _ => return None,
+        };
+        let named = match algorithm {
+            Algorithm::EdDSA => "EdDSA",
+            _ => "RS256",
+        };
+        if member("alg").is_some_and(|alg| alg != named) {
+            return None;
+        }
+        Some(ProviderKey { kid: member("kid").map(str::to_owned), algorithm, key })
+    }
 }
 
 /// Why a token was refused (logged at debug level only: never a token's content).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenRefused {
-    /// Not a JWT signed with EdDSA.
-    #[error("not an EdDSA-signed JWT")]
+    /// Not a JWT signed with EdDSA or RS256.
+    #[error("not a JWT signed with EdDSA or RS256")]
     Malformed,
-    /// No key of the provider made this signature.
+    /// No key of the provider made this signature (or none of its keys is of the token's
+    /// algorithm).
     #[error("the signature is not the identity provider's")]
     Signature,
     /// Another issuer or audience.
@@ -52,21 +109,20 @@ pub enum TokenRefused {
 }
 
 impl IdentityProvider {
-    /// The provider `issuer`, whose tokens name `audience`, with the Ed25519 keys of `jwks` (a
-    /// JWK set; keys of other kinds are skipped).
+    /// The provider `issuer`, whose tokens name `audience`, with the Ed25519 and RSA signing
+    /// keys of `jwks` (a JWK set; keys of other kinds are skipped).
     pub fn new(issuer: &str, audience: &str, jwks: &Value) -> Result<Self, String> {
         let keys: Vec<_> = jwks
             .get("keys")
             .and_then(Value::as_array)
             .ok_or("a JWK set has a `keys` array")?
             .iter()
-            .filter_map(|jwk| {
-                let kid = jwk.get("kid").and_then(Value::as_str).map(str::to_owned);
-                Some((kid, verifying_key_from_jwk(jwk)?))
-            })
+            .filter_map(ProviderKey::from_jwk)
             .collect();
         if keys.is_empty() {
-            return Err("the JWK set has no Ed25519 key".to_owned());
+            return Err(
+                "the JWK set has no Ed25519 or RSA (2048 bits or more) signing key".to_owned()
+            );
         }
         Ok(IdentityProvider { issuer: issuer.to_owned(), audience: audience.to_owned(), keys })
     }
@@ -96,7 +152,7 @@ impl IdentityProvider {
         token: &str,
         now: OffsetDateTime,
     ) -> Result<NationalId, TokenRefused> {
-        subject(&self.claims(token, now)?)
+        subject(&self.verified_claims(token, now)?)
     }
 
     /// The personal identification number of the official an ID token names, when it answers
@@ -108,37 +164,56 @@ impl IdentityProvider {
         nonce: &str,
         now: OffsetDateTime,
     ) -> Result<NationalId, TokenRefused> {
-        let claims = self.claims(token, now)?;
+        let claims = self.verified_claims(token, now)?;
         if claims.get("nonce").and_then(Value::as_str) != Some(nonce) {
             return Err(TokenRefused::Nonce);
         }
         subject(&claims)
     }
 
-    /// The claims of `token`, once its signature, issuer, audience and validity at `now` are
-    /// checked.
-    fn claims(&self, token: &str, now: OffsetDateTime) -> Result<Map<String, Value>, TokenRefused> {
-        let jws = Jws::parse_jwt(token).map_err(|_| TokenRefused::Malformed)?;
+    /// The claims of `token` once its signature is a key's of the provider (by the algorithm
+    /// that key is for), its `iss` is the provider, its `aud` is or contains the audience, and
+    /// `now` is within its `nbf`/`exp`: what every kind of token the provider issues must meet.
+    fn verified_claims(&self, token: &str, now: OffsetDateTime) -> Result<Claims, TokenRefused> {
+        // `alg` values other than jsonwebtoken's (`none` among them) fail to parse here.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRefused::Malformed)?;
+        if !matches!(header.alg, Algorithm::EdDSA | Algorithm::RS256)
+            || !matches!(header.typ.as_deref(), None | Some("JWT" | "at+jwt"))
+            || header.crit.is_some()
+        {
+            return Err(TokenRefused::Malformed);
+        }
+        let mut validation = Validation::new(header.alg);
+        validation.set_required_spec_claims(&["iss", "aud"]);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        // The time is checked below, against `now`: the caller's clock, not the library's.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         // A token naming its key is checked with that key (or keys the set does not name); one
-        // naming none, with every key of the set.
-        let signed = self
-            .keys
-            .iter()
-            .filter(|(kid, _)| kid.is_none() || jws.kid().is_none() || kid.as_deref() == jws.kid())
-            .any(|(_, key)| jws.verify(key).is_ok());
-        if !signed {
-            return Err(TokenRefused::Signature);
+        // naming none, with every key of the set. Only keys of the header's algorithm.
+        let candidates = self.keys.iter().filter(|key| {
+            key.algorithm == header.alg
+                && (key.kid.is_none() || header.kid.is_none() || key.kid == header.kid)
+        });
+        let mut claims = None;
+        for candidate in candidates {
+            match jsonwebtoken::decode::<Claims>(token, &candidate.key, &validation) {
+                Ok(data) => {
+                    claims = Some(data.claims);
+                    break;
+                }
+                Err(error) => match error.kind() {
+                    ErrorKind::InvalidSignature => {}
+                    ErrorKind::InvalidIssuer
+                    | ErrorKind::InvalidAudience
+                    | ErrorKind::MissingRequiredClaim(_)
+                    | ErrorKind::InvalidClaimFormat(_) => return Err(TokenRefused::NotForUs),
+                    _ => return Err(TokenRefused::Malformed),
+                },
+            }
         }
-        let claims = jws.payload;
-        let audience_ok = match claims.get("aud") {
-            Some(Value::String(audience)) => *audience == self.audience,
-            Some(Value::Array(audiences)) => audiences.iter().any(|a| *a == *self.audience),
-            _ => false,
-        };
-        let issuer_ok = claims.get("iss").and_then(Value::as_str) == Some(self.issuer.as_str());
-        if !(audience_ok && issuer_ok) {
-            return Err(TokenRefused::NotForUs);
-        }
+        let claims = claims.ok_or(TokenRefused::Signature)?;
         let now = now.unix_timestamp();
         let expires = claims.get("exp").and_then(Value::as_i64).ok_or(TokenRefused::Expired)?;
         let not_before = match claims.get("nbf") {
@@ -155,7 +230,7 @@ impl IdentityProvider {
 }
 
 /// The personal identification number a token's `sub` carries.
-fn subject(claims: &Map<String, Value>) -> Result<NationalId, TokenRefused> {
+fn subject(claims: &Claims) -> Result<NationalId, TokenRefused> {
     let subject = claims.get("sub").and_then(Value::as_str).ok_or(TokenRefused::Subject)?;
     NationalId::parse_format(subject).map_err(|_| TokenRefused::Subject)
 }

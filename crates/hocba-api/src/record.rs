@@ -10,7 +10,7 @@ use hocba_credentials::{KeyStatus, transcript};
 use hocba_domain::{
     CompletionId, CompletionStatus, OfficialId, Outcome, TrainedDays, training_days,
 };
-use hocba_store::{Certificate, OfficialRecord, RecordEntry, SignTranscript};
+use hocba_store::{Actor, Certificate, OfficialRecord, RecordEntry, SignTranscript};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
@@ -240,6 +240,19 @@ pub async fn get_record_credential(
 ) -> Result<Response, ApiError> {
     let purpose = "GET /api/v1/officials/{id}/record/credential";
     let record = app.store.official_record(&reader.actor(), purpose, id).await?;
+    let credential = signed_transcript(&app, &reader.actor(), record).await?;
+    let media_type = crate::publication::credential_media_type(&headers);
+    Ok(([(header::CONTENT_TYPE, media_type)], credential).into_response())
+}
+
+/// The signed transcript of `record` (read by `actor`), the one already signed while nothing
+/// changed: every certificate in force embedded; `422 no-certificates` when there is none.
+pub(crate) async fn signed_transcript(
+    app: &AppState,
+    actor: &Actor,
+    record: OfficialRecord,
+) -> Result<String, ApiError> {
+    let id = record.official_id;
     // A certificate whose key was revoked no longer verifies: the registry does not vouch
     // for it again.
     let revoked_keys: Vec<String> = app
@@ -259,7 +272,7 @@ pub async fn get_record_credential(
     let (mut ids, mut embedded) = (Vec::new(), Vec::new());
     for issued in standing {
         ids.push(issued.id);
-        let issued = certificates::completed(&app, issued, Forms::Credential).await?;
+        let issued = certificates::completed(app, issued, Forms::Credential).await?;
         embedded.push(serde_json::from_str(&issued.credential).map_err(ApiError::internal)?);
     }
     if embedded.is_empty() {
@@ -274,9 +287,8 @@ pub async fn get_record_credential(
             .map_err(|error| error.to_string())?;
         serde_json::to_string(&signed).map_err(|error| error.to_string())
     });
-    let issued = app.store.transcript(&reader.actor(), id, &ids, &active.kid, &*sign).await?;
-    let media_type = crate::publication::credential_media_type(&headers);
-    Ok(([(header::CONTENT_TYPE, media_type)], issued.credential).into_response())
+    let issued = app.store.transcript(actor, id, &ids, &active.kid, &*sign).await?;
+    Ok(issued.credential)
 }
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {

@@ -9,7 +9,7 @@ use unicode_normalization::char::is_combining_mark;
 
 use crate::characters::{CharacterError, no_control_characters, single_script};
 use crate::codes::CodeError;
-use crate::{DateError, NameError, NationalIdError};
+use crate::{CertificateNumberError, DateError, NameError, NationalIdError};
 
 /// Why one field of an input was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,6 +27,9 @@ pub enum Violation {
     /// A code (institution, category, programme, rank, agency) is malformed.
     #[error(transparent)]
     Code(#[from] CodeError),
+    /// A certificate number is malformed or mistyped.
+    #[error(transparent)]
+    CertificateNumber(#[from] CertificateNumberError),
     /// A free-text field is empty or too long.
     #[error("must be between 1 and {max} characters")]
     TextLength {
@@ -84,6 +87,7 @@ impl Violation {
             Violation::Name(_) => "name-invalid",
             Violation::Date(_) => "date-invalid",
             Violation::Code(_) => "code-invalid",
+            Violation::CertificateNumber(_) => "certificate-number-invalid",
             Violation::TextLength { .. } => "text-length",
             Violation::OutOfRange { .. } => "out-of-range",
             Violation::KindCannotDeliver { .. } => "kind-cannot-deliver",

@@ -361,6 +361,26 @@ pub mod transcript {
     no_relations!();
 }
 
+pub mod share_link {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "share_links")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub official_id: Uuid,
+        pub certificate_id: Option<Uuid>,
+        #[sea_orm(unique)]
+        pub secret_hash: String,
+        pub label: Option<String>,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub expires_at: TimeDateTimeWithTimeZone,
+        pub revoked_at: Option<TimeDateTimeWithTimeZone>,
+    }
+    no_relations!();
+}
+
 pub mod revocation {
     use sea_orm::entity::prelude::*;
 

@@ -20,6 +20,7 @@ mod operations;
 mod page;
 mod reports;
 mod sessions;
+mod shares;
 mod sqlite_log;
 mod standards;
 mod tokens;
@@ -57,6 +58,7 @@ pub use reports::{MissingOfficial, MissingQuery, ReportCounts, ReportScope, Tall
 pub use sessions::{
     PendingSignIn, SESSION_IDLE, SESSION_LIFETIME, SIGN_IN_LIFETIME, SessionHolder,
 };
+pub use shares::{Opening, ShareLink, ShareState, Shared};
 pub use standards::{Compliance, RulesLoaded};
 pub use tokens::{AgencyKey, Principal, Role, TokenRecord};
 
@@ -93,6 +95,14 @@ pub enum Actor {
         /// Whether the key reads the staff of the agency's sub-units too.
         include_subunits: bool,
     },
+    /// Someone without an account, opening an official's share link: that official's record
+    /// (or one certificate of it) only, while the link lasts.
+    SharedLink {
+        /// The link.
+        share_id: Uuid,
+        /// The official who made it.
+        official_id: hocba_domain::OfficialId,
+    },
 }
 
 impl Actor {
@@ -108,6 +118,7 @@ impl Actor {
             Actor::Agency { agency_code, token_id, .. } => {
                 format!("agency:{}/{token_id}", agency_code.as_str())
             }
+            Actor::SharedLink { share_id, .. } => format!("share:{share_id}"),
         }
     }
 }

@@ -24,6 +24,7 @@ use crate::agencies::{ensure_listed, reach};
 use crate::audit::{self, Change};
 use crate::entities::{
     agency, api_token, employment, institution, institution_client, official, record_read,
+    share_link,
 };
 use crate::{Actor, Page, PageRequest, Store, StoreError};
 
@@ -87,6 +88,8 @@ pub enum ReaderKind {
     Agency,
     /// An official, signed in.
     Official,
+    /// Someone who opened a share link the official made.
+    ShareLink,
     /// The registry itself.
     System,
 }
@@ -99,6 +102,7 @@ impl ReaderKind {
             ReaderKind::Institution => "institution",
             ReaderKind::Agency => "agency",
             ReaderKind::Official => "official",
+            ReaderKind::ShareLink => "share_link",
             ReaderKind::System => "system",
         }
     }
@@ -113,7 +117,7 @@ pub struct RecordRead {
     pub kind: ReaderKind,
     /// The institution's or agency's name, when the reader is one.
     pub organisation: Option<String>,
-    /// The label of the key, API client or operator token used.
+    /// The label of the key, API client or operator token used, or of the share link opened.
     pub key_label: Option<String>,
     /// Whether the official read their own record.
     pub own: bool,
@@ -140,6 +144,8 @@ struct ReaderNames {
     /// API client id to (its label, its institution's name).
     clients: HashMap<Uuid, (String, String)>,
     agencies: HashMap<String, String>,
+    /// Share link id to its label, for links that have one.
+    share_labels: HashMap<Uuid, String>,
 }
 
 /// A logged reader label split into its kind and parts: `client:<id>`, `agency:<code>/<id>`...
@@ -149,6 +155,7 @@ fn parse_reader(label: &str) -> (ReaderKind, Option<&str>, Option<Uuid>) {
         Some(("admin", id)) => (ReaderKind::Operator, None, uuid(id)),
         Some(("client", id)) => (ReaderKind::Institution, None, uuid(id)),
         Some(("official", id)) => (ReaderKind::Official, None, uuid(id)),
+        Some(("share", id)) => (ReaderKind::ShareLink, None, uuid(id)),
         Some(("agency", rest)) => match rest.rsplit_once('/') {
             Some((code, id)) => (ReaderKind::Agency, Some(code), uuid(id)),
             None => (ReaderKind::Agency, Some(rest), None),
@@ -214,7 +221,14 @@ impl ReaderNames {
             .into_iter()
             .map(|row| (row.code, row.name))
             .collect();
-        Ok(ReaderNames { token_labels, clients, agencies })
+        let share_labels = share_link::Entity::find()
+            .filter(share_link::Column::Id.is_in(ids_of(&[ReaderKind::ShareLink])))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|link| Some((link.id, link.label?)))
+            .collect();
+        Ok(ReaderNames { token_labels, clients, agencies, share_labels })
     }
 
     fn name(&self, label: &str) -> NamedReader {
@@ -229,6 +243,7 @@ impl ReaderNames {
                 Some((client, institution)) => (Some(institution.clone()), Some(client.clone())),
                 None => (None, None),
             },
+            ReaderKind::ShareLink => (None, id.and_then(|id| self.share_labels.get(&id).cloned())),
             ReaderKind::Official | ReaderKind::System => (None, None),
         };
         NamedReader { kind, id, organisation, key_label, own: false }
@@ -723,7 +738,9 @@ async fn may_read<'a>(
 ) -> Result<(), StoreError> {
     let allowed = match reader {
         Actor::System | Actor::Admin { .. } => true,
-        Actor::Official { official_id: own } => own.as_uuid() == official_id,
+        Actor::Official { official_id: own } | Actor::SharedLink { official_id: own, .. } => {
+            own.as_uuid() == official_id
+        }
         // Institutions match officials when posting; they do not read records.
         Actor::Institution { .. } => false,
         Actor::Agency { agency_code, include_subunits, .. } => {

@@ -101,6 +101,15 @@ impl From<RecordRead> for ReadLine {
             ReaderKind::Institution => (organisation.clone(), organisation),
             ReaderKind::Official => ("Một cán bộ khác".to_owned(), "Another official".to_owned()),
             ReaderKind::System => ("Hệ thống".to_owned(), "The registry".to_owned()),
+            ReaderKind::ShareLink => match &read.key_label {
+                Some(label) => (
+                    format!("Mở qua liên kết chia sẻ «{label}»"),
+                    format!("Opened through the share link “{label}”"),
+                ),
+                None => {
+                    ("Mở qua liên kết chia sẻ".to_owned(), "Opened through a share link".to_owned())
+                }
+            },
         };
         ReadLine { at: vietnamese_time(read.read_at), who, kind: read.kind.as_str() }
     }

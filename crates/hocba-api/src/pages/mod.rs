@@ -9,8 +9,11 @@
 mod chart;
 mod me;
 mod provider;
+mod qr;
 mod reports;
 pub(crate) mod session;
+mod shared;
+mod sharing;
 mod sign_in;
 mod stated;
 mod verify;
@@ -35,6 +38,8 @@ pub(crate) enum Url {
     Verify,
     /// The short link of a certificate, printed as its QR code.
     Certificate(String),
+    /// The signed transcript a share link of a whole record offers (its secret inside).
+    SharedTranscript(String),
     /// The stylesheet every page uses.
     Stylesheet,
     /// The API's interactive documentation.
@@ -56,6 +61,10 @@ pub(crate) enum Url {
     /// The signed-in person's own page: an official's record; an HR department's or
     /// operator's account.
     Me,
+    /// The signed-in official's share links.
+    MeShares,
+    /// Where a share link's revoke button posts.
+    RevokeShare(String),
 }
 
 impl Url {
@@ -70,6 +79,7 @@ impl std::fmt::Display for Url {
         match self {
             Url::Verify => f.write_str("/verify"),
             Url::Certificate(number) => write!(f, "/v/{number}"),
+            Url::SharedTranscript(secret) => write!(f, "/s/{secret}/transcript"),
             Url::Stylesheet => f.write_str("/static/hocba.css"),
             Url::ApiDocs => f.write_str("/docs"),
             Url::Reports(query) if query.is_empty() => f.write_str("/reports"),
@@ -89,6 +99,8 @@ impl std::fmt::Display for Url {
             Url::SignInKey => f.write_str("/sign-in/key"),
             Url::SignOut => f.write_str("/sign-out"),
             Url::Me => f.write_str("/me"),
+            Url::MeShares => f.write_str("/me/shares"),
+            Url::RevokeShare(id) => write!(f, "/me/shares/{id}/revoke"),
         }
     }
 }
@@ -104,6 +116,8 @@ pub(crate) enum Nav {
     SignIn,
     /// The signed-in person's own page.
     Me,
+    /// The signed-in official's share links.
+    Shares,
 }
 
 /// What the shared layout needs from every page.
@@ -146,6 +160,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/sign-in/key", axum::routing::post(sign_in::post_key))
         .route("/sign-out", axum::routing::post(sign_in::post_sign_out))
         .route("/me", get(me::get_page))
+        .route("/me/shares", get(sharing::get_page).post(sharing::post_share))
+        .route("/me/shares/{id}/revoke", axum::routing::post(sharing::post_revoke))
+        .route("/s/{secret}", get(shared::get_shared))
+        .route("/s/{secret}/transcript", get(shared::get_shared_transcript))
         .route("/me/record.pdf", get(me::get_record_pdf))
         .route("/me/record.json", get(me::get_record_credential))
 }
@@ -220,6 +238,12 @@ pub(crate) enum PageError {
     NotForReaders,
     /// A form posted without this session's CSRF token: perhaps by another site.
     Csrf,
+    /// No share link has this secret.
+    UnknownShare,
+    /// The share link's period is over.
+    ShareExpired,
+    /// The official revoked the share link.
+    ShareRevoked,
     /// A sign-in at the identity provider did not succeed.
     SignIn(SignInFailure),
     /// Anything else the API would refuse or fail with.
@@ -272,6 +296,9 @@ pub(crate) enum ErrorKind {
     UnknownNumber,
     BadForm,
     TooLarge,
+    UnknownShare,
+    ShareExpired,
+    ShareRevoked,
     Failed,
     Refused,
     NotForReaders,
@@ -298,6 +325,9 @@ impl IntoResponse for PageError {
             PageError::BadForm(status) => (*status, ErrorKind::BadForm),
             PageError::NotForReaders => (StatusCode::FORBIDDEN, ErrorKind::NotForReaders),
             PageError::Csrf => (StatusCode::FORBIDDEN, ErrorKind::Csrf),
+            PageError::UnknownShare => (StatusCode::NOT_FOUND, ErrorKind::UnknownShare),
+            PageError::ShareExpired => (StatusCode::GONE, ErrorKind::ShareExpired),
+            PageError::ShareRevoked => (StatusCode::GONE, ErrorKind::ShareRevoked),
             PageError::SignIn(failure) => (failure.status(), ErrorKind::SignIn(*failure)),
             PageError::Api(error) => {
                 let status = StatusCode::from_u16(error.problem().status)

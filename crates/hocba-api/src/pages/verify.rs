@@ -191,7 +191,7 @@ pub(super) async fn post_form(
             (presented, stored)
         }
     };
-    answer(&app, presented, stored, national_id.as_ref()).await
+    answer(&app, presented, stored, national_id.as_ref(), None).await
 }
 
 /// `GET /v/{number}`: the answer for a certificate's short link, the target of its QR code.
@@ -201,7 +201,7 @@ pub(super) async fn get_link(
 ) -> Result<Response, PageError> {
     let number = CertificateNumber::parse(&raw).map_err(|_| PageError::BadNumber)?;
     let (presented, stored) = by_number(&app, &number).await?;
-    answer(&app, presented, Some(stored), None).await
+    answer(&app, presented, Some(stored), None, None).await
 }
 
 fn form_error(entered: Entered, error: FormError) -> Response {
@@ -328,7 +328,7 @@ impl CheckRow {
 
 /// The verdict at the top of the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
+pub(super) enum Verdict {
     /// Every check passed.
     Valid,
     /// Genuine, but revoked by the registry.
@@ -369,6 +369,15 @@ struct ResultPage {
     /// The number of this certificate, when the registry holds it (for its short link, and
     /// for asking about the person in front of me without typing it again).
     held: Option<String>,
+    /// When the page is opened through an official's share link.
+    shared: Option<SharedNotice>,
+}
+
+/// Said at the top of a page opened through a share link.
+#[derive(Debug, Clone)]
+pub(super) struct SharedNotice {
+    /// When the link stops opening, Vietnam time.
+    pub until: String,
 }
 
 impl ResultPage {
@@ -395,11 +404,12 @@ impl ResultPage {
 /// Verifies and shows the answer: 200 for a valid certificate and for a genuine one the
 /// registry revoked (the answer is that it was revoked), 422 when a check failed otherwise
 /// (tampered, an unknown key, malformed, outside its dates), as `POST /credentials/verify`.
-async fn answer(
+pub(super) async fn answer(
     app: &AppState,
     presented: Presented,
     stored: Option<Certificate>,
     national_id: Option<&NationalId>,
+    shared: Option<SharedNotice>,
 ) -> Result<Response, PageError> {
     let (report, holder_match) = verify_for_holder(app, presented, national_id).await?;
     let revocation = stored.as_ref().and_then(|stored| stored.revocation.as_ref());
@@ -440,6 +450,7 @@ async fn answer(
         successor: successor.map(|number| Url::Certificate(number.to_string())),
         holder,
         held,
+        shared,
     };
     let status = match verdict {
         Verdict::Valid | Verdict::Revoked => StatusCode::OK,
@@ -450,7 +461,7 @@ async fn answer(
 
 /// Valid when every check passed; revoked when the registry's revocation is the only check
 /// that failed; invalid otherwise.
-fn verdict(report: &Report, revoked: bool) -> Verdict {
+pub(super) fn verdict(report: &Report, revoked: bool) -> Verdict {
     if report.verified {
         return Verdict::Valid;
     }

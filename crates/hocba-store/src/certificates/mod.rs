@@ -19,6 +19,8 @@ mod transcripts;
 pub(crate) use listing::{corrected_among, revoked_among};
 
 pub use listing::{ClassResults, CompletionQuery, CompletionResult};
+pub(crate) use reads::with_revocation;
+pub(crate) use record::record_in;
 pub use record::{OfficialRecord, RecordEntry};
 pub use transcripts::{SignTranscript, Transcript};
 

@@ -345,6 +345,7 @@ pub(super) async fn check_row(
         Actor::Institution { client_id, .. } => *client_id,
         Actor::Admin { token_id } | Actor::Agency { token_id, .. } => *token_id,
         Actor::Official { official_id } => official_id.as_uuid(),
+        Actor::SharedLink { share_id, .. } => *share_id,
         Actor::System => Uuid::nil(),
     };
     let completion = completion::Model {

@@ -109,7 +109,7 @@ pub(super) async fn with_revocations(
         .collect()
 }
 
-pub(super) async fn with_revocation(
+pub(crate) async fn with_revocation(
     db: &impl ConnectionTrait,
     model: certificate::Model,
 ) -> Result<Certificate, StoreError> {

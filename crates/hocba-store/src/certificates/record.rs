@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use hocba_domain::{CategoryCode, CompletionId, CompletionStatus, OfficialId, PersonName};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::entities::{certificate, completion, official, program};
@@ -59,66 +59,76 @@ impl Store {
             .ok_or(StoreError::NotFound { entity: "official" })?;
         crate::officials::ensure_readable(&txn, official_id.as_uuid(), reader).await?;
         crate::officials::log_read(&txn, official_id.as_uuid(), reader, purpose).await?;
-        let rows = completion::Entity::find()
-            .filter(completion::Column::OfficialId.eq(official_id.as_uuid()))
-            .order_by_asc(completion::Column::EndedOn)
-            .order_by_asc(completion::Column::PostedAt)
-            .all(&txn)
-            .await?;
-        // A correction may name another official (the completion was recorded for the wrong
-        // person): look for corrections of these completions wherever they are.
-        let successors: HashMap<Uuid, Uuid> = completion::Entity::find()
-            .filter(completion::Column::SupersedesId.is_in(rows.iter().map(|row| row.id)))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .filter_map(|newer| newer.supersedes_id.map(|replaced| (replaced, newer.id)))
-            .collect();
-        let programs: HashMap<Uuid, program::Model> = program::Entity::find()
-            .filter(program::Column::Id.is_in(rows.iter().map(|row| row.program_id)))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|program| (program.id, program))
-            .collect();
-        let issued = certificate::Entity::find()
-            .filter(certificate::Column::OfficialId.eq(official_id.as_uuid()))
-            .order_by_asc(certificate::Column::IssuedAt)
-            .all(&txn)
-            .await?;
-        let issued = with_revocations(&txn, issued).await?;
+        let record = record_in(&txn, holder).await?;
         txn.commit().await?;
-        let mut certificates: HashMap<Uuid, Vec<Certificate>> = HashMap::new();
-        for certificate in issued {
-            let completion = certificate.completion_id.as_uuid();
-            certificates.entry(completion).or_default().push(certificate);
-        }
-        let entries = rows
-            .into_iter()
-            .map(|row| {
-                let program = programs
-                    .get(&row.program_id)
-                    .ok_or_else(|| StoreError::corrupt("completions", "program_id"))?;
-                let certificates = certificates.remove(&row.id).unwrap_or_default();
-                let live = certificates.iter().any(|issued| issued.revocation.is_none());
-                let superseded_by = successors.get(&row.id).copied().map(CompletionId::from_uuid);
-                Ok(RecordEntry {
-                    program_code: program.code.clone(),
-                    program_title: program.title_vi.clone(),
-                    category: CategoryCode::parse(&program.category_code)
-                        .map_err(|_| StoreError::corrupt("programs", "category_code"))?,
-                    status: CompletionStatus::of(superseded_by.is_some(), live),
-                    superseded_by,
-                    certificates,
-                    completion: into_completion(row)?,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(OfficialRecord {
-            official_id,
-            full_name: PersonName::parse(&holder.full_name)
-                .map_err(|_| StoreError::corrupt("officials", "full_name"))?,
-            entries,
-        })
+        Ok(record)
     }
+}
+
+/// The record of `holder`, read in `txn` (the caller checked the reader and logged the read).
+pub(crate) async fn record_in(
+    txn: &DatabaseTransaction,
+    holder: official::Model,
+) -> Result<OfficialRecord, StoreError> {
+    let official_id = OfficialId::from_uuid(holder.id);
+    let rows = completion::Entity::find()
+        .filter(completion::Column::OfficialId.eq(official_id.as_uuid()))
+        .order_by_asc(completion::Column::EndedOn)
+        .order_by_asc(completion::Column::PostedAt)
+        .all(txn)
+        .await?;
+    // A correction may name another official (the completion was recorded for the wrong
+    // person): look for corrections of these completions wherever they are.
+    let successors: HashMap<Uuid, Uuid> = completion::Entity::find()
+        .filter(completion::Column::SupersedesId.is_in(rows.iter().map(|row| row.id)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter_map(|newer| newer.supersedes_id.map(|replaced| (replaced, newer.id)))
+        .collect();
+    let programs: HashMap<Uuid, program::Model> = program::Entity::find()
+        .filter(program::Column::Id.is_in(rows.iter().map(|row| row.program_id)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|program| (program.id, program))
+        .collect();
+    let issued = certificate::Entity::find()
+        .filter(certificate::Column::OfficialId.eq(official_id.as_uuid()))
+        .order_by_asc(certificate::Column::IssuedAt)
+        .all(txn)
+        .await?;
+    let issued = with_revocations(txn, issued).await?;
+    let mut certificates: HashMap<Uuid, Vec<Certificate>> = HashMap::new();
+    for certificate in issued {
+        let completion = certificate.completion_id.as_uuid();
+        certificates.entry(completion).or_default().push(certificate);
+    }
+    let entries = rows
+        .into_iter()
+        .map(|row| {
+            let program = programs
+                .get(&row.program_id)
+                .ok_or_else(|| StoreError::corrupt("completions", "program_id"))?;
+            let certificates = certificates.remove(&row.id).unwrap_or_default();
+            let live = certificates.iter().any(|issued| issued.revocation.is_none());
+            let superseded_by = successors.get(&row.id).copied().map(CompletionId::from_uuid);
+            Ok(RecordEntry {
+                program_code: program.code.clone(),
+                program_title: program.title_vi.clone(),
+                category: CategoryCode::parse(&program.category_code)
+                    .map_err(|_| StoreError::corrupt("programs", "category_code"))?,
+                status: CompletionStatus::of(superseded_by.is_some(), live),
+                superseded_by,
+                certificates,
+                completion: into_completion(row)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(OfficialRecord {
+        official_id,
+        full_name: PersonName::parse(&holder.full_name)
+            .map_err(|_| StoreError::corrupt("officials", "full_name"))?,
+        entries,
+    })
 }

@@ -33,7 +33,7 @@ impl Store {
             }
             Actor::System | Actor::Admin { .. } => {}
             // Readers revoke nothing (the API refuses them first; this is the second lock).
-            Actor::Agency { .. } | Actor::Official { .. } => {
+            Actor::Agency { .. } | Actor::Official { .. } | Actor::SharedLink { .. } => {
                 return Err(StoreError::NotFound { entity: "certificate" });
             }
         }
