@@ -74,6 +74,13 @@ impl Page {
         assert!(!self.html.contains("<script"), "pages run no script");
     }
 
+    /// The verdict's heading (`<h1 id="verdict" …>…</h1>`).
+    fn verdict_heading(&self) -> &str {
+        let start = self.html.find("<h1 id=\"verdict\"").expect("a verdict heading");
+        let length = self.html[start..].find("</h1>").expect("a closed heading");
+        &self.html[start..start + length]
+    }
+
     /// The failed checks' `data-check` names, in order.
     fn failed_checks(&self) -> Vec<&str> {
         self.html
@@ -305,7 +312,7 @@ async fn a_pasted_transcript_lists_its_certificates_each_checked(app: TestApp) {
         crate::transcript::an_official_with_a_record(&app).await;
     let transcript = crate::transcript::transcript(&app, &official_id).await;
     let page = submit(&app, &[("credential", &transcript.to_string())]).await;
-    let links = [first, second].map(|number| format!("href=\"/v/{number}\""));
+    let links = [&first, &second].map(|number| format!("href=\"/v/{number}\""));
     page.assert(
         StatusCode::OK,
         &["data-verdict=\"valid\"", "data-kind=\"transcript\"", &links[0], &links[1]],
@@ -317,6 +324,31 @@ async fn a_pasted_transcript_lists_its_certificates_each_checked(app: TestApp) {
         assert!(page.html.contains(&named), "{named} is missing");
     }
     assert!(page.failed_checks().is_empty());
+    // The verdict is about the transcript, in both languages, and never calls it a certificate.
+    let heading = page.verdict_heading();
+    assert!(heading.contains("Bảng tổng hợp hợp lệ <span lang=\"en\">Valid transcript</span>"));
+    assert!(!heading.contains("Chứng chỉ") && !heading.contains("ertificate"), "{heading}");
+    assert!(page.html.contains("<title>Kết quả kiểm tra bảng tổng hợp · Hocba</title>"));
+
+    let mut tampered = transcript.clone();
+    tampered["credentialSubject"]["verifiableCredential"][0]["credentialSubject"]["result"][1]["value"] =
+        json!("400");
+    let page = submit(&app, &[("credential", &tampered.to_string())]).await;
+    page.assert(StatusCode::UNPROCESSABLE_ENTITY, &["data-verdict=\"invalid\""]);
+    let heading = page.verdict_heading();
+    assert!(
+        heading.contains(
+            "Bảng tổng hợp không hợp lệ <span lang=\"en\">This transcript is not valid</span>"
+        ),
+        "{heading}"
+    );
+    assert!(page.html.contains("Do not trust what this transcript says."));
+
+    // A certificate keeps its own words.
+    let page = Page::get(&app, &format!("/v/{first}")).await;
+    assert!(
+        page.verdict_heading().contains("Chứng chỉ hợp lệ <span lang=\"en\">Valid certificate")
+    );
 }
 
 on_both_backends!(

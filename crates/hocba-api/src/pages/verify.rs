@@ -11,12 +11,14 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use hocba_credentials::stated::Stated;
+use hocba_credentials::transcript;
 use hocba_credentials::verify::{Check, Presented, Report};
 use hocba_domain::{CertificateNumber, NationalId, RevocationReason};
 use hocba_store::Certificate;
 use serde_json::Value;
 
-use super::stated::{Stated, vietnamese_time};
+use super::stated::{Vietnamese as _, vietnamese_time};
 use super::{Layout, Nav, PageError, Url, page};
 use crate::verification::{by_number, verify_for_holder};
 use crate::{ApiError, AppState};
@@ -357,6 +359,9 @@ struct RevocationRow {
 struct ResultPage {
     layout: Layout,
     verdict: Verdict,
+    /// Whether what was verified is a transcript (a CLR `ClrCredential`) rather than one
+    /// certificate: the heading and its words name what the verdict is about.
+    transcript: bool,
     checks: Vec<CheckRow>,
     stated: Option<Stated>,
     revocation: Option<RevocationRow>,
@@ -414,6 +419,7 @@ async fn answer(
         (Some(_), None) => HolderAnswer::CannotTell,
     };
     let stated = report.credential.as_ref().map(Stated::of);
+    let transcript = report.credential.as_ref().is_some_and(transcript::is_transcript);
     // Only a number the registry holds and the credential states.
     let held = stored
         .as_ref()
@@ -422,6 +428,7 @@ async fn answer(
     let result = ResultPage {
         layout: LAYOUT,
         verdict,
+        transcript,
         checks: report
             .checks
             .iter()
