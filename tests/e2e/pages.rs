@@ -351,7 +351,32 @@ async fn a_pasted_transcript_lists_its_certificates_each_checked(app: TestApp) {
     );
 }
 
+/// A certificate's page is asked for again and again (its QR code is printed): what it proves is
+/// worked out each time all the same. Only a signature's arithmetic over bytes already checked
+/// is remembered; the revocation and the keys are read as they are now.
+async fn a_page_shown_before_says_revoked_at_once_and_fails_once_its_key_is_revoked(app: TestApp) {
+    let (_, certificate) = certificate(&app).await;
+    let number = certificate["number"].as_str().unwrap();
+    let link = format!("/v/{number}");
+    for _ in 0..3 {
+        Page::get(&app, &link).await.assert(StatusCode::OK, &["data-verdict=\"valid\""]);
+    }
+    app.revoke(number, json!({ "reason": "fraud", "note": "gian lận" })).await;
+    let page = Page::get(&app, &link).await;
+    page.assert(StatusCode::OK, &["data-verdict=\"revoked\"", "data-reason=\"fraud\""]);
+    assert_eq!(page.failed_checks(), ["status"]);
+    let pasted = submit(&app, &[("credential", &certificate["credential"].to_string())]).await;
+    pasted.assert(StatusCode::OK, &["data-verdict=\"revoked\""]);
+
+    // The key revoked in the store, as `hocba keys` does from another process.
+    app.revoke_first_signing_key().await;
+    let page = Page::get(&app, &link).await;
+    page.assert(StatusCode::UNPROCESSABLE_ENTITY, &["data-verdict=\"invalid\"", "was revoked on"]);
+    assert!(page.failed_checks().contains(&"key"), "{:?}", page.failed_checks());
+}
+
 on_both_backends!(
+    a_page_shown_before_says_revoked_at_once_and_fails_once_its_key_is_revoked,
     the_pages_share_a_layout_and_a_cached_stylesheet_and_stay_out_of_the_api,
     a_certificate_is_verified_by_number_link_paste_and_upload,
     the_person_in_front_of_me_is_matched_and_their_number_never_shown,

@@ -403,7 +403,8 @@ async fn answer(
     stored: Option<Certificate>,
     national_id: Option<&NationalId>,
 ) -> Result<Response, PageError> {
-    let (report, holder_match) = verify_for_holder(app, presented, national_id).await?;
+    let (report, holder_match) =
+        verify_for_holder(app, presented, stored.as_ref(), national_id).await?;
     let revocation = stored.as_ref().and_then(|stored| stored.revocation.as_ref());
     let verdict = verdict(&report, revocation.is_some());
     let successor = match (revocation, &stored) {
