@@ -375,7 +375,26 @@ async fn a_page_shown_before_says_revoked_at_once_and_fails_once_its_key_is_revo
     assert!(page.failed_checks().contains(&"key"), "{:?}", page.failed_checks());
 }
 
+/// Anyone may send the form, so each source address may send only so many a second (as many
+/// as a credential's API requests); beyond it, a page that says so, 429 and `Retry-After`.
+async fn the_form_is_limited_per_source_address_with_a_page_and_retry_after(app: TestApp) {
+    let app = app.with_rate_limit(1);
+    for _ in 0..2 {
+        submit(&app, &[("number", "")]).await.assert(StatusCode::BAD_REQUEST, &[]);
+    }
+    let page = submit(&app, &[("number", "")]).await;
+    page.assert(
+        StatusCode::TOO_MANY_REQUESTS,
+        &["data-error=\"rate-limited\"", "Quá nhiều yêu cầu <span lang=\"en\">Too many requests"],
+    );
+    let retry_after = page.response.headers[header::RETRY_AFTER].to_str().unwrap();
+    assert!(retry_after.parse::<u64>().unwrap() >= 1, "{retry_after}");
+    // The empty form and the short links are not the form's to limit.
+    Page::get(&app, "/verify").await.assert(StatusCode::OK, &[]);
+}
+
 on_both_backends!(
+    the_form_is_limited_per_source_address_with_a_page_and_retry_after,
     a_page_shown_before_says_revoked_at_once_and_fails_once_its_key_is_revoked,
     the_pages_share_a_layout_and_a_cached_stylesheet_and_stay_out_of_the_api,
     a_certificate_is_verified_by_number_link_paste_and_upload,

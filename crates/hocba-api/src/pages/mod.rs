@@ -141,15 +141,20 @@ pub(crate) enum PageError {
     UnknownNumber,
     /// The form did not arrive as a form (a broken or oversized upload).
     BadForm(StatusCode),
+    /// Too many forms from this address: retry after this many seconds.
+    RateLimited(u64),
     /// Anything else the API would refuse or fail with.
     Api(ApiError),
 }
 
 impl From<ApiError> for PageError {
     fn from(error: ApiError) -> Self {
-        match error.problem().status {
-            404 => PageError::UnknownNumber,
-            _ => PageError::Api(error),
+        match (error.problem().status, error) {
+            (404, _) => PageError::UnknownNumber,
+            (_, ApiError::RateLimited { retry_after_seconds }) => {
+                PageError::RateLimited(retry_after_seconds)
+            }
+            (_, error) => PageError::Api(error),
         }
     }
 }
@@ -161,6 +166,7 @@ pub(crate) enum ErrorKind {
     UnknownNumber,
     BadForm,
     TooLarge,
+    RateLimited,
     Failed,
     Refused,
 }
@@ -182,6 +188,7 @@ impl IntoResponse for PageError {
                 (*status, ErrorKind::TooLarge)
             }
             PageError::BadForm(status) => (*status, ErrorKind::BadForm),
+            PageError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorKind::RateLimited),
             PageError::Api(error) => {
                 let status = StatusCode::from_u16(error.problem().status)
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -193,6 +200,11 @@ impl IntoResponse for PageError {
         let template =
             ErrorPage { layout: Layout { current: Nav::Verify }, kind, status: status.as_u16() };
         let mut response = page(status, template);
+        if let PageError::RateLimited(seconds) = self
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         // Logged once by the request's span, as the API's failures are.
         if let PageError::Api(error) = self
             && status.is_server_error()

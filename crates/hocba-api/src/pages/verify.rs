@@ -5,10 +5,13 @@
 //! hash by the API's own check ([`verify_for_holder`]) and then dropped: it is
 //! never stored, logged, put in a URL (the form is POSTed) or written back into a page.
 
+use std::net::SocketAddr;
+
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Extension;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use hocba_credentials::stated::Stated;
@@ -20,6 +23,7 @@ use serde_json::Value;
 
 use super::stated::{Vietnamese as _, vietnamese_time};
 use super::{Layout, Nav, PageError, Url, page};
+use crate::clients::source_address;
 use crate::verification::{by_number, verify_for_holder};
 use crate::{ApiError, AppState};
 
@@ -144,10 +148,15 @@ fn broken_form(error: axum::extract::multipart::MultipartError) -> PageError {
 
 /// `POST /verify` (`multipart/form-data`): verifies what the form gives, or shows the form
 /// again with the error beside its field and what was typed, except the national ID number.
+/// Each source address may send as many forms a second as a credential may make API requests
+/// (`--rate-limit`), bursts of twice that; beyond it, a page saying so, with `429` and
+/// `Retry-After`. A pasted credential costs the server JSON-LD work that nothing remembers.
 pub(super) async fn post_form(
     State(app): State<AppState>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
+    app.limiter.check_source(source_address(connection.as_deref()))?;
     let multipart = multipart.map_err(|rejection| PageError::BadForm(rejection.status()))?;
     let mut submitted = Submitted::read(multipart).await?;
     if let Some(uploaded) = submitted.uploaded.take() {
