@@ -113,16 +113,7 @@ async fn a_class_certificate_gets_its_jws_when_served_unless_its_key_was_revoked
     app.store.migrate().await.expect("the later ones again");
 
     // A revoked key signs nothing more, not even what it would have signed the same way.
-    let kid = app.store.signing_keys().await.unwrap()[0].kid.clone();
-    app.store
-        .set_signing_key_status(
-            &hocba_store::Actor::System,
-            &kid,
-            hocba_domain::KeyStatus::Revoked,
-            Some("leaked"),
-        )
-        .await
-        .unwrap();
+    app.revoke_first_signing_key().await;
     let gone = app.get(&format!("/api/v1/certificates/{}/jws", number(1))).await;
     gone.assert_problem(StatusCode::GONE, "jws-unavailable");
     let shown = app.get(&format!("/api/v1/certificates/{}", number(1))).await.body;

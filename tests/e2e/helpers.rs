@@ -385,6 +385,21 @@ impl TestApp {
         assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
     }
 
+    /// Revokes the first signing key in the store (as `hocba keys` would, from another process
+    /// than the server) as leaked.
+    pub async fn revoke_first_signing_key(&self) {
+        let kid = self.store.signing_keys().await.unwrap()[0].kid.clone();
+        self.store
+            .set_signing_key_status(
+                &Actor::System,
+                &kid,
+                hocba_domain::KeyStatus::Revoked,
+                Some("leaked"),
+            )
+            .await
+            .unwrap();
+    }
+
     /// Registers an official and returns the record.
     pub async fn register_official(&self, body: &Value) -> Value {
         let response = self.post("/api/v1/officials", body).await;

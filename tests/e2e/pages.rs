@@ -74,6 +74,13 @@ impl Page {
         assert!(!self.html.contains("<script"), "pages run no script");
     }
 
+    /// The verdict's heading (`<h1 id="verdict" …>…</h1>`).
+    fn verdict_heading(&self) -> &str {
+        let start = self.html.find("<h1 id=\"verdict\"").expect("a verdict heading");
+        let length = self.html[start..].find("</h1>").expect("a closed heading");
+        &self.html[start..start + length]
+    }
+
     /// The failed checks' `data-check` names, in order.
     fn failed_checks(&self) -> Vec<&str> {
         self.html
@@ -305,7 +312,7 @@ async fn a_pasted_transcript_lists_its_certificates_each_checked(app: TestApp) {
         crate::transcript::an_official_with_a_record(&app).await;
     let transcript = crate::transcript::transcript(&app, &official_id).await;
     let page = submit(&app, &[("credential", &transcript.to_string())]).await;
-    let links = [first, second].map(|number| format!("href=\"/v/{number}\""));
+    let links = [&first, &second].map(|number| format!("href=\"/v/{number}\""));
     page.assert(
         StatusCode::OK,
         &["data-verdict=\"valid\"", "data-kind=\"transcript\"", &links[0], &links[1]],
@@ -317,9 +324,78 @@ async fn a_pasted_transcript_lists_its_certificates_each_checked(app: TestApp) {
         assert!(page.html.contains(&named), "{named} is missing");
     }
     assert!(page.failed_checks().is_empty());
+    // The verdict is about the transcript, in both languages, and never calls it a certificate.
+    let heading = page.verdict_heading();
+    assert!(heading.contains("Bảng tổng hợp hợp lệ <span lang=\"en\">Valid transcript</span>"));
+    assert!(!heading.contains("Chứng chỉ") && !heading.contains("ertificate"), "{heading}");
+    assert!(page.html.contains("<title>Kết quả kiểm tra bảng tổng hợp · Hocba</title>"));
+
+    let mut tampered = transcript.clone();
+    tampered["credentialSubject"]["verifiableCredential"][0]["credentialSubject"]["result"][1]["value"] =
+        json!("400");
+    let page = submit(&app, &[("credential", &tampered.to_string())]).await;
+    page.assert(StatusCode::UNPROCESSABLE_ENTITY, &["data-verdict=\"invalid\""]);
+    let heading = page.verdict_heading();
+    assert!(
+        heading.contains(
+            "Bảng tổng hợp không hợp lệ <span lang=\"en\">This transcript is not valid</span>"
+        ),
+        "{heading}"
+    );
+    assert!(page.html.contains("Do not trust what this transcript says."));
+
+    // A certificate keeps its own words.
+    let page = Page::get(&app, &format!("/v/{first}")).await;
+    assert!(
+        page.verdict_heading().contains("Chứng chỉ hợp lệ <span lang=\"en\">Valid certificate")
+    );
+}
+
+/// A certificate's page is asked for again and again (its QR code is printed): what it proves is
+/// worked out each time all the same. Only a signature's arithmetic over bytes already checked
+/// is remembered; the revocation and the keys are read as they are now.
+async fn a_page_shown_before_says_revoked_at_once_and_fails_once_its_key_is_revoked(app: TestApp) {
+    let (_, certificate) = certificate(&app).await;
+    let number = certificate["number"].as_str().unwrap();
+    let link = format!("/v/{number}");
+    for _ in 0..3 {
+        Page::get(&app, &link).await.assert(StatusCode::OK, &["data-verdict=\"valid\""]);
+    }
+    app.revoke(number, json!({ "reason": "fraud", "note": "gian lận" })).await;
+    let page = Page::get(&app, &link).await;
+    page.assert(StatusCode::OK, &["data-verdict=\"revoked\"", "data-reason=\"fraud\""]);
+    assert_eq!(page.failed_checks(), ["status"]);
+    let pasted = submit(&app, &[("credential", &certificate["credential"].to_string())]).await;
+    pasted.assert(StatusCode::OK, &["data-verdict=\"revoked\""]);
+
+    // The key revoked in the store, as `hocba keys` does from another process.
+    app.revoke_first_signing_key().await;
+    let page = Page::get(&app, &link).await;
+    page.assert(StatusCode::UNPROCESSABLE_ENTITY, &["data-verdict=\"invalid\"", "was revoked on"]);
+    assert!(page.failed_checks().contains(&"key"), "{:?}", page.failed_checks());
+}
+
+/// Anyone may send the form, so each source address may send only so many a second (as many
+/// as a credential's API requests); beyond it, a page that says so, 429 and `Retry-After`.
+async fn the_form_is_limited_per_source_address_with_a_page_and_retry_after(app: TestApp) {
+    let app = app.with_rate_limit(1);
+    for _ in 0..2 {
+        submit(&app, &[("number", "")]).await.assert(StatusCode::BAD_REQUEST, &[]);
+    }
+    let page = submit(&app, &[("number", "")]).await;
+    page.assert(
+        StatusCode::TOO_MANY_REQUESTS,
+        &["data-error=\"rate-limited\"", "Quá nhiều yêu cầu <span lang=\"en\">Too many requests"],
+    );
+    let retry_after = page.response.headers[header::RETRY_AFTER].to_str().unwrap();
+    assert!(retry_after.parse::<u64>().unwrap() >= 1, "{retry_after}");
+    // The empty form and the short links are not the form's to limit.
+    Page::get(&app, "/verify").await.assert(StatusCode::OK, &[]);
 }
 
 on_both_backends!(
+    the_form_is_limited_per_source_address_with_a_page_and_retry_after,
+    a_page_shown_before_says_revoked_at_once_and_fails_once_its_key_is_revoked,
     the_pages_share_a_layout_and_a_cached_stylesheet_and_stay_out_of_the_api,
     a_certificate_is_verified_by_number_link_paste_and_upload,
     the_person_in_front_of_me_is_matched_and_their_number_never_shown,

@@ -235,7 +235,7 @@ pub async fn token(
 
 /// The address a request came from, as the server saw it (behind a reverse proxy, the proxy's);
 /// unspecified for a request served without a socket (the tests' in-process calls).
-fn source_address(connection: Option<&ConnectInfo<SocketAddr>>) -> IpAddr {
+pub(crate) fn source_address(connection: Option<&ConnectInfo<SocketAddr>>) -> IpAddr {
     connection.map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip())
 }
 

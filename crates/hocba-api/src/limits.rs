@@ -105,18 +105,29 @@ impl<K: Hash + Eq + Copy> Buckets<K> {
     }
 }
 
-/// Token buckets, one per credential.
+/// Token buckets, one per credential, and one per source address for what anyone may ask
+/// without one (the `/verify` form).
 #[derive(Debug)]
 pub struct RateLimiter {
     buckets: Buckets<Uuid>,
+    per_source: Buckets<IpAddr>,
 }
 
 impl RateLimiter {
-    /// A limiter allowing `per_second` requests per credential on average, and bursts of twice
-    /// that.
+    /// A limiter allowing `per_second` requests per credential, and per source address, on
+    /// average, and bursts of twice that.
     pub fn new(per_second: u32) -> Self {
         let per_second = f64::from(per_second.max(1));
-        RateLimiter { buckets: Buckets::new(per_second, per_second * 2.0) }
+        RateLimiter {
+            buckets: Buckets::new(per_second, per_second * 2.0),
+            per_source: Buckets::new(per_second, per_second * 2.0),
+        }
+    }
+
+    /// Takes one request from the bucket of the source `address` (an IPv6 /64 as one), or says
+    /// how long to wait.
+    pub fn check_source(&self, address: IpAddr) -> Result<(), ApiError> {
+        self.per_source.take(source_key(address), Instant::now()).map_err(rate_limited)
     }
 
     /// Takes one request from `credential`'s bucket, or says how long to wait.

@@ -11,14 +11,15 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use hocba_domain::{CertificateNumber, OfficialId, Outcome};
+use hocba_credentials::stated::{Stated, StatedAccreditation};
+use hocba_domain::{CertificateNumber, OfficialId};
 use hocba_pdf::{
     Accreditation, CertificateSheet, RevocationFacts, SignatureFacts, TranscriptRow,
     TranscriptSheet,
 };
 use hocba_store::{Certificate, Revocation};
 use serde_json::{Map, Value};
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -109,50 +110,26 @@ fn certificate_sheet(
 ) -> Result<CertificateSheet, ApiError> {
     let credential: Map<String, Value> =
         serde_json::from_str(&certificate.credential).map_err(ApiError::internal)?;
-    let read = Credential(&credential);
-    let subject = read.at(&["credentialSubject"])?;
-    let achievement = read.at(&["credentialSubject", "achievement"])?;
-    let creator = read.at(&["credentialSubject", "achievement", "creator"])?;
-    let holder_name = list(subject, "identifier")
-        .find(|identifier| identifier["identityType"] == "name")
-        .and_then(|identifier| identifier["identityHash"].as_str())
-        .ok_or_else(|| missing("the holder's name"))?;
-    let program_title = text(achievement, "name")?;
-    let program_title_en = achievement["description"]
-        .as_str()
-        .filter(|english| *english != program_title)
-        .map(str::to_owned);
-    let institution = match list(creator, "otherIdentifier").next() {
-        Some(code) => format!("{} ({})", text(creator, "name")?, text(code, "identifier")?),
-        None => text(creator, "name")?.to_owned(),
+    let stated = Stated::of(&credential);
+    let outcome = stated.grade().ok_or_else(|| missing("the classification"))?;
+    let institution = required(stated.institution, "the institution's name")?;
+    let institution = match stated.institution_code {
+        Some(code) => format!("{institution} ({code})"),
+        None => institution,
     };
-    let result = |measure: &str| {
-        list(subject, "result")
-            .find(|result| {
-                result["resultDescription"].as_str().is_some_and(|id| id.ends_with(measure))
-            })
-            .and_then(|result| result["value"].as_str())
-    };
-    let outcome: Outcome = serde_json::from_value(Value::from(
-        result("#classification").ok_or_else(|| missing("the classification"))?,
-    ))
-    .map_err(ApiError::internal)?;
-    let training_days = result("#training-days")
-        .and_then(|days| days.parse().ok())
-        .ok_or_else(|| missing("the training days"))?;
     Ok(CertificateSheet {
         number: certificate.number.to_string(),
-        holder_name: holder_name.to_owned(),
-        program_code: text(achievement, "humanCode")?.to_owned(),
-        program_title: program_title.to_owned(),
-        program_title_en,
+        holder_name: required(stated.holder_name, "the holder's name")?,
+        program_code: required(stated.program_code, "the programme's code")?,
+        program_title: required(stated.program_title, "the programme's title")?,
+        program_title_en: stated.program_title_en,
         institution,
-        accreditation: accreditation(creator)?,
-        started_on: day(subject, "activityStartDate")?,
-        ended_on: day(subject, "activityEndDate")?,
-        training_days,
+        accreditation: accreditation(stated.accreditation)?,
+        started_on: required(stated.started, "the first day of study")?,
+        ended_on: required(stated.ended, "the last day of study")?,
+        training_days: required(stated.training_days, "the training days")?,
         outcome,
-        score: result("#score").map(str::to_owned),
+        score: stated.score,
         verification_url: format!("{base_url}/v/{}", certificate.number),
         signature: signature_facts(certificate, &credential),
         revocation: certificate.revocation.clone().map(revocation_facts),
@@ -161,29 +138,13 @@ fn certificate_sheet(
 
 /// The accreditation an institution's profile states (its endorsement by the registry): the
 /// category, the days it is in force, and the decision when one was recorded.
-fn accreditation(creator: &Value) -> Result<Accreditation, ApiError> {
-    let endorsement =
-        list(creator, "endorsement").next().ok_or_else(|| missing("the accreditation"))?;
-    let endorsed = &endorsement["credentialSubject"];
-    let category = list(endorsed, "alignment")
-        .next()
-        .and_then(|alignment| alignment["targetCode"].as_str())
-        .ok_or_else(|| missing("the accredited category"))?;
-    let until = match endorsement.get("validUntil") {
-        Some(_) => Some(day(endorsement, "validUntil")?),
-        None => None,
-    };
-    // The comment names the decision as "(decision …)" when one was recorded.
-    let decision = endorsed["endorsementComment"]
-        .as_str()
-        .and_then(|comment| comment.split_once("(decision "))
-        .and_then(|(_, rest)| rest.strip_suffix(')'))
-        .map(str::to_owned);
+fn accreditation(stated: Option<StatedAccreditation>) -> Result<Accreditation, ApiError> {
+    let stated = stated.ok_or_else(|| missing("the accreditation"))?;
     Ok(Accreditation {
-        category: category.to_owned(),
-        from: day(endorsement, "validFrom")?,
-        until,
-        decision,
+        decision: stated.decision().map(str::to_owned),
+        category: required(stated.category, "the accredited category")?,
+        from: required(stated.from, "the accreditation's first day")?,
+        until: stated.until,
     })
 }
 
@@ -238,9 +199,8 @@ fn transcript_sheet(
         }
     }
     let institution = |number: &str| -> Option<String> {
-        let credential: Value = serde_json::from_str(&certificates.get(number)?.credential).ok()?;
-        let creator = &credential["credentialSubject"]["achievement"]["creator"];
-        creator["name"].as_str().map(str::to_owned)
+        let credential = serde_json::from_str(&certificates.get(number)?.credential).ok()?;
+        Stated::of(&credential).institution
     };
     let mut rows = Vec::new();
     for category in view.categories {
@@ -289,39 +249,10 @@ fn transcript_sheet(
     })
 }
 
-/// Reads the registry's own credential (a missing member is the registry's fault: a 500).
-struct Credential<'a>(&'a Map<String, Value>);
-
-impl<'a> Credential<'a> {
-    fn at(&self, path: &[&str]) -> Result<&'a Value, ApiError> {
-        let (first, rest) = path.split_first().ok_or_else(|| missing("a member"))?;
-        let mut value = self.0.get(*first).ok_or_else(|| missing(first))?;
-        for member in rest {
-            value = value.get(*member).ok_or_else(|| missing(member))?;
-        }
-        Ok(value)
-    }
-}
-
-/// The members of `value[name]`, whether it is one object or a list.
-fn list<'a>(value: &'a Value, name: &str) -> impl Iterator<Item = &'a Value> {
-    let members: &'a [Value] = match &value[name] {
-        Value::Array(members) => members,
-        Value::Null => &[],
-        other => std::slice::from_ref(other),
-    };
-    members.iter()
-}
-
-fn text<'a>(value: &'a Value, name: &str) -> Result<&'a str, ApiError> {
-    value[name].as_str().ok_or_else(|| missing(name))
-}
-
-/// The day of an `xsd:dateTime` as the credential wrote it (Vietnamese days: `…+07:00`).
-fn day(value: &Value, name: &str) -> Result<Date, ApiError> {
-    let written = text(value, name)?;
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(written.get(..10).unwrap_or(written), format).map_err(ApiError::internal)
+/// A statement the registry's own credential must make (a missing one is the registry's
+/// fault: a 500).
+fn required<T>(stated: Option<T>, what: &str) -> Result<T, ApiError> {
+    stated.ok_or_else(|| missing(what))
 }
 
 fn missing(what: &str) -> ApiError {

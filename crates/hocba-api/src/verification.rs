@@ -11,7 +11,7 @@ use hocba_credentials::{
     CredentialError, Cryptosuite, KeySet, StatusEntry, certificate, model, multikey,
 };
 use hocba_domain::{CertificateNumber, Invalid, NationalId};
-use hocba_store::Certificate;
+use hocba_store::{Certificate, Revocation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::openapi::RefOr;
@@ -40,16 +40,39 @@ impl StatusSource for OnlineStatus {
 }
 
 impl OnlineStatus {
+    /// The status of `entries`, each read from the store now; the entry of `known` (a stored
+    /// certificate this request has just read, with its revocation) is answered from it,
+    /// without reading it again.
     async fn fetch(
         app: &AppState,
         entries: impl IntoIterator<Item = StatusEntry>,
+        known: Option<&Certificate>,
     ) -> Result<Self, ApiError> {
         let mut answers = Vec::new();
         for entry in entries {
-            let answer = status_of(app, &entry).await?;
+            let answer = match known.filter(|known| holds_entry(app, known, &entry)) {
+                Some(known) => Ok(answer_of(known.revocation.clone())),
+                None => status_of(app, &entry).await?,
+            };
             answers.push((entry, answer));
         }
         Ok(OnlineStatus(answers))
+    }
+}
+
+/// Whether `entry` is the revocation slot of the stored certificate `known`.
+fn holds_entry(app: &AppState, known: &Certificate, entry: &StatusEntry) -> bool {
+    app.authority.registry.status_list_number(&entry.list) == Some(known.status_list)
+        && u32::try_from(entry.index).ok() == Some(known.status_index)
+}
+
+fn answer_of(revocation: Option<Revocation>) -> StatusAnswer {
+    StatusAnswer {
+        revoked: revocation.is_some(),
+        reason: revocation.map(|revocation| match revocation.note {
+            Some(note) => format!("{} ({note})", revocation.reason.as_str()),
+            None => revocation.reason.as_str().to_owned(),
+        }),
     }
 }
 
@@ -66,13 +89,7 @@ async fn status_of(
             let index = u32::try_from(entry.index).unwrap_or(u32::MAX);
             let revocation =
                 app.store.certificate_at(list, index).await?.and_then(|c| c.revocation);
-            Ok(StatusAnswer {
-                revoked: revocation.is_some(),
-                reason: revocation.map(|revocation| match revocation.note {
-                    Some(note) => format!("{} ({note})", revocation.reason.as_str()),
-                    None => revocation.reason.as_str().to_owned(),
-                }),
-            })
+            Ok(answer_of(revocation))
         }
     })
 }
@@ -82,11 +99,12 @@ async fn status_of(
 async fn verify_with(
     app: &AppState,
     entries: Vec<StatusEntry>,
+    known: Option<&Certificate>,
     trust: Trust,
     check: impl FnOnce(&Verifier<'_>) -> Report + Send + 'static,
 ) -> Result<Report, ApiError> {
     let keys: KeySet = app.authority.key_set(&app.store).await?;
-    let status = OnlineStatus::fetch(app, entries).await?;
+    let status = OnlineStatus::fetch(app, entries, known).await?;
     tokio::task::spawn_blocking(move || {
         let now = time::OffsetDateTime::now_utc();
         check(&Verifier { keys: &keys, status: &status, now, trust })
@@ -95,9 +113,14 @@ async fn verify_with(
     .map_err(ApiError::internal)
 }
 
-async fn verify(app: &AppState, presented: Presented, trust: Trust) -> Result<Report, ApiError> {
+async fn verify(
+    app: &AppState,
+    presented: Presented,
+    known: Option<&Certificate>,
+    trust: Trust,
+) -> Result<Report, ApiError> {
     let entries = presented.status_entries();
-    verify_with(app, entries, trust, move |verifier| verifier.verify(&presented)).await
+    verify_with(app, entries, known, trust, move |verifier| verifier.verify(&presented)).await
 }
 
 /// What to verify: exactly one of a credential, a JWS, or a certificate number; with, if asked,
@@ -193,14 +216,15 @@ pub async fn post_verify(
         .map(NationalId::parse_format)
         .transpose()
         .map_err(|error| Invalid::field("national_id", error))?;
-    let presented = match (body.credential, body.jws, body.number) {
-        (Some(credential), None, None) => Presented::Credential(credential),
-        (None, Some(jws), None) => Presented::Jws(jws),
+    let (presented, stored) = match (body.credential, body.jws, body.number) {
+        (Some(credential), None, None) => (Presented::Credential(credential), None),
+        (None, Some(jws), None) => (Presented::Jws(jws), None),
         (None, None, Some(number)) => {
             let number = CertificateNumber::parse(&number).map_err(|error| {
                 ApiError::BadParameter { field: "number".into(), reason: error.to_string() }
             })?;
-            by_number(&app, &number).await?.0
+            let (presented, stored) = by_number(&app, &number).await?;
+            (presented, Some(stored))
         }
         _ => {
             return Err(ApiError::BadParameter {
@@ -209,7 +233,8 @@ pub async fn post_verify(
             });
         }
     };
-    let (report, holder_match) = verify_for_holder(&app, presented, national_id.as_ref()).await?;
+    let (report, holder_match) =
+        verify_for_holder(&app, presented, stored.as_ref(), national_id.as_ref()).await?;
     let number = report.credential.as_ref().and_then(certificate::number_of).map(str::to_owned);
     Ok(Json(VerificationView {
         verified: report.verified,
@@ -236,9 +261,10 @@ pub(crate) async fn by_number(
 pub(crate) async fn verify_for_holder(
     app: &AppState,
     presented: Presented,
+    known: Option<&Certificate>,
     national_id: Option<&NationalId>,
 ) -> Result<(Report, Option<bool>), ApiError> {
-    let report = verify(app, presented, Trust::RegistryOnly).await?;
+    let report = verify(app, presented, known, Trust::RegistryOnly).await?;
     let holder_match =
         report.credential.as_ref().zip(national_id).and_then(|(credential, national_id)| {
             certificate::holder_matches(credential, national_id)
@@ -393,7 +419,7 @@ pub async fn vc_verify(
         return Err(model_error("verifiableCredential", "must be a JSON object"));
     };
     let report =
-        verify(&app, Presented::Credential(credential), Trust::AnyResolvableIssuer).await?;
+        verify(&app, Presented::Credential(credential), None, Trust::AnyResolvableIssuer).await?;
     Ok(vc_api_answer(report))
 }
 
@@ -537,7 +563,7 @@ pub async fn vc_verify_presentation(
         .flatten()
         .flat_map(|presented| presented.status_entries())
         .collect();
-    let report = verify_with(&app, entries, Trust::AnyResolvableIssuer, move |verifier| {
+    let report = verify_with(&app, entries, None, Trust::AnyResolvableIssuer, move |verifier| {
         let Some(options) = options else {
             return verifier.verify_unsigned_presentation(&presentation);
         };

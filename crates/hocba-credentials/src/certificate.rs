@@ -181,7 +181,7 @@ impl Registry {
         let category = &facts.category;
         let mut comment = format!("Accredited to certify programmes of category {category}");
         if let Some(decision) = &facts.decision {
-            comment.push_str(&format!(" (decision {decision})"));
+            comment.push_str(&format!("{DECISION_OPENS}{decision})"));
         }
         let mut endorsement = json!({
             "@context": [contexts::VC_V2, contexts::OB_V3],
@@ -217,6 +217,10 @@ pub const TRAINING_DAYS_TYPE: &str = "ext:TrainingDays";
 pub const CATEGORY_TYPE: &str = "ext:TrainingCategory";
 /// The `identifierType` of the institution's code in its profile's `otherIdentifier`.
 pub const INSTITUTION_CODE_TYPE: &str = "ext:InstitutionCode";
+
+/// What opens the accrediting decision in an endorsement's comment, closed by `)`:
+/// `Accredited to certify programmes of category QLNN-CV (decision 123/QĐ-BNV)`.
+pub(crate) const DECISION_OPENS: &str = " (decision ";
 
 /// Vietnam's offset from UTC (no daylight saving): a certificate's days are Vietnamese days.
 const VIETNAM: &str = "+07:00";

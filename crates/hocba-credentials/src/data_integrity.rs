@@ -12,6 +12,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::contexts::{DATA_INTEGRITY, VC_V2};
 use crate::keys::Signer;
+use crate::memo::{self, Digest32, Memo};
 use crate::{CredentialError, jsonld, multikey};
 
 /// The `eddsa-jcs-2022` cryptosuite's name.
@@ -52,20 +53,35 @@ impl Cryptosuite {
         document: &Unsecured<'_>,
         config: &Unsecured<'_>,
     ) -> Result<[u8; 64], CredentialError> {
-        let canonical = |object: &Unsecured<'_>| match self {
-            Cryptosuite::EddsaJcs2022 => jcs(object),
-            Cryptosuite::EddsaRdfc2022 => {
-                let object = serde_json::to_value(object).map_err(|_| {
-                    CredentialError::malformed("the document cannot be read as JSON-LD")
-                })?;
-                Ok(jsonld::canonical_nquads(&object)?.into_bytes())
-            }
+        let digest = |object: &Unsecured<'_>| match self {
+            Cryptosuite::EddsaJcs2022 => Ok(Sha256::digest(jcs(object)?).into()),
+            Cryptosuite::EddsaRdfc2022 => rdfc_digest(object),
         };
         let mut hash = [0u8; 64];
-        hash[..32].copy_from_slice(&Sha256::digest(canonical(config)?));
-        hash[32..].copy_from_slice(&Sha256::digest(canonical(document)?));
+        hash[..32].copy_from_slice(&digest(config)?);
+        hash[32..].copy_from_slice(&digest(document)?);
         Ok(hash)
     }
+}
+
+/// How many documents' canonical RDF digests are kept (64 bytes each with their key).
+const RDFC_MEMO_CAPACITY: usize = 16_384;
+
+/// SHA-256 of a document's RDFC-1.0 canonical N-Quads, by the digest of its JSON text.
+static RDFC_DIGESTS: Memo<Digest32> = Memo::new(RDFC_MEMO_CAPACITY);
+
+/// SHA-256 of `object`'s canonical N-Quads. The JSON text decides them (the contexts are
+/// bundled, never fetched), so a document seen before, byte for byte, takes the digest kept for
+/// it instead of being canonicalized again: an issued certificate is immutable, and showing or
+/// verifying it again (its `/v/{number}` page) costs a hash of its text instead of about a
+/// millisecond of JSON-LD processing. Another byte anywhere is another document.
+fn rdfc_digest(object: &Unsecured<'_>) -> Result<Digest32, CredentialError> {
+    let unreadable = |_| CredentialError::malformed("the document cannot be read as JSON-LD");
+    let text = serde_json::to_vec(object).map_err(unreadable)?;
+    RDFC_DIGESTS.get_or_try(memo::digest(&[&text]), || {
+        let object = serde_json::to_value(object).map_err(unreadable)?;
+        Ok(Sha256::digest(jsonld::canonical_nquads(&object)?).into())
+    })
 }
 
 /// What a proof is for: credentials are asserted, presentations authenticate their holder.
@@ -184,7 +200,38 @@ pub fn create_proof(
 ///
 /// `document` is the secured document with all its proofs; `proof` one of them. Whose key it
 /// is, and whether the purpose fits, is the caller's question.
+///
+/// A proof that held is remembered by the digest of the document, the proof and the key (see
+/// `VERIFIED_PROOFS`): checking the same bytes again with the same key gives the same answer,
+/// so it is not worked out again. A failure is worked out each time.
 pub fn verify_proof(
+    document: &Map<String, Value>,
+    proof: &Map<String, Value>,
+    key: &VerifyingKey,
+) -> Result<(), CredentialError> {
+    let (Ok(document_text), Ok(proof_text)) =
+        (serde_json::to_vec(document), serde_json::to_vec(proof))
+    else {
+        return verify_proof_afresh(document, proof, key);
+    };
+    let seen = memo::digest(&[&document_text, &proof_text, key.as_bytes()]);
+    if VERIFIED_PROOFS.get(&seen).is_some() {
+        return Ok(());
+    }
+    verify_proof_afresh(document, proof, key)?;
+    VERIFIED_PROOFS.keep(seen, ());
+    Ok(())
+}
+
+/// How many proofs that held are remembered (32 bytes each).
+const VERIFIED_PROOFS_CAPACITY: usize = 65_536;
+
+/// The proofs that held, by the digest of (document, proof, public key) as JSON text and bytes.
+/// Only the signature's arithmetic is remembered: whether the key is still trusted, the status
+/// and the dates are the verifier's to check every time.
+static VERIFIED_PROOFS: Memo<()> = Memo::new(VERIFIED_PROOFS_CAPACITY);
+
+fn verify_proof_afresh(
     document: &Map<String, Value>,
     proof: &Map<String, Value>,
     key: &VerifyingKey,
@@ -421,6 +468,37 @@ mod tests {
         let ours = jcs(document).unwrap();
         let reference = canonicalized(document);
         assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&reference));
+    }
+
+    /// A proof that held once is remembered for those bytes and that key only: another byte in
+    /// the document, or another key, is checked afresh and fails.
+    #[test]
+    fn a_remembered_proof_holds_only_for_the_same_document_and_key() {
+        let signer = Signer::new(crate::keys::generate(), "did:web:hocba.gov.vn#k1");
+        let other = Signer::new(crate::keys::generate(), "did:web:hocba.gov.vn#k2");
+        let Value::Object(mut document) = json!({
+            "@context": [VC_V2],
+            "type": ["VerifiableCredential"],
+            "issuer": "did:web:hocba.gov.vn",
+            "credentialSubject": { "name": "Nguyễn Văn An" },
+        }) else {
+            unreachable!()
+        };
+        for suite in Cryptosuite::ALL {
+            let options = ProofOptions::assertion(*suite, OffsetDateTime::UNIX_EPOCH);
+            let Value::Object(proof) = create_proof(&document, &signer, &options).unwrap() else {
+                unreachable!()
+            };
+            document.insert("proof".into(), Value::Object(proof.clone()));
+            for _ in 0..2 {
+                verify_proof(&document, &proof, &signer.public_key()).unwrap();
+            }
+            assert!(verify_proof(&document, &proof, &other.public_key()).is_err());
+            let mut tampered = document.clone();
+            tampered["credentialSubject"]["name"] = json!("Nguyễn Văn Anh");
+            assert!(verify_proof(&tampered, &proof, &signer.public_key()).is_err());
+            verify_proof(&document, &proof, &signer.public_key()).unwrap();
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //!   canonical RDF or JCS; [`jose`]: the same credential as a JWS.
 //! - [`status`]: Bitstring Status List revocation.
 //! - [`verify`]: one verifier that reports every check.
+//! - [`stated`]: what a certificate states, read once for the pages and the printed certificate.
 //!
 //! - [`transcript`]: the official's whole record as a CLR 2.0 `ClrCredential` embedding the
 //!   secured certificates, signed as a certificate is.
@@ -24,8 +25,10 @@ pub mod data_integrity;
 pub mod jose;
 pub mod jsonld;
 pub mod keys;
+mod memo;
 pub mod model;
 pub mod multikey;
+pub mod stated;
 pub mod status;
 pub mod transcript;
 pub mod verify;

@@ -246,15 +246,20 @@ pub(crate) enum PageError {
     ShareRevoked,
     /// A sign-in at the identity provider did not succeed.
     SignIn(SignInFailure),
+    /// Too many forms from this address: retry after this many seconds.
+    RateLimited(u64),
     /// Anything else the API would refuse or fail with.
     Api(ApiError),
 }
 
 impl From<ApiError> for PageError {
     fn from(error: ApiError) -> Self {
-        match error.problem().status {
-            404 => PageError::UnknownNumber,
-            _ => PageError::Api(error),
+        match (error.problem().status, error) {
+            (404, _) => PageError::UnknownNumber,
+            (_, ApiError::RateLimited { retry_after_seconds }) => {
+                PageError::RateLimited(retry_after_seconds)
+            }
+            (_, error) => PageError::Api(error),
         }
     }
 }
@@ -299,6 +304,7 @@ pub(crate) enum ErrorKind {
     UnknownShare,
     ShareExpired,
     ShareRevoked,
+    RateLimited,
     Failed,
     Refused,
     NotForReaders,
@@ -329,6 +335,7 @@ impl IntoResponse for PageError {
             PageError::ShareExpired => (StatusCode::GONE, ErrorKind::ShareExpired),
             PageError::ShareRevoked => (StatusCode::GONE, ErrorKind::ShareRevoked),
             PageError::SignIn(failure) => (failure.status(), ErrorKind::SignIn(*failure)),
+            PageError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorKind::RateLimited),
             PageError::Api(error) => {
                 let status = StatusCode::from_u16(error.problem().status)
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -343,6 +350,11 @@ impl IntoResponse for PageError {
             status: status.as_u16(),
         };
         let mut response = page(status, template);
+        if let PageError::RateLimited(seconds) = self
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         // Logged once by the request's span, as the API's failures are.
         if let PageError::Api(error) = self
             && status.is_server_error()

@@ -106,7 +106,7 @@ async fn verified_in_force(
     for entry in record.entries.into_iter().filter(|e| e.status == CompletionStatus::Live) {
         for issued in entry.certificates.into_iter().filter(|c| c.revocation.is_none()) {
             let (presented, stored) = by_number(app, &issued.number).await?;
-            let (report, _) = verify_for_holder(app, presented, None).await?;
+            let (report, _) = verify_for_holder(app, presented, Some(&stored), None).await?;
             shown.push(SharedCertificate {
                 number: issued.number.to_string(),
                 title: entry.program_title.clone(),

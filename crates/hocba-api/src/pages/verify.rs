@@ -5,20 +5,26 @@
 //! hash by the API's own check ([`verify_for_holder`]) and then dropped: it is
 //! never stored, logged, put in a URL (the form is POSTed) or written back into a page.
 
+use std::net::SocketAddr;
+
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Extension;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use hocba_credentials::stated::Stated;
+use hocba_credentials::transcript;
 use hocba_credentials::verify::{Check, Presented, Report};
 use hocba_domain::{CertificateNumber, NationalId, RevocationReason};
 use hocba_store::Certificate;
 use serde_json::Value;
 
 use super::session::SignedIn;
-use super::stated::{Stated, vietnamese_time};
+use super::stated::{Vietnamese as _, vietnamese_time};
 use super::{Layout, Nav, PageError, Url, page};
+use crate::clients::source_address;
 use crate::verification::{by_number, verify_for_holder};
 use crate::{ApiError, AppState};
 
@@ -145,10 +151,15 @@ fn broken_form(error: axum::extract::multipart::MultipartError) -> PageError {
 
 /// `POST /verify` (`multipart/form-data`): verifies what the form gives, or shows the form
 /// again with the error beside its field and what was typed, except the national ID number.
+/// Each source address may send as many forms a second as a credential may make API requests
+/// (`--rate-limit`), bursts of twice that; beyond it, a page saying so, with `429` and
+/// `Retry-After`. A pasted credential costs the server JSON-LD work that nothing remembers.
 pub(super) async fn post_form(
     State(app): State<AppState>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
+    app.limiter.check_source(source_address(connection.as_deref()))?;
     let multipart = multipart.map_err(|rejection| PageError::BadForm(rejection.status()))?;
     let mut submitted = Submitted::read(multipart).await?;
     if let Some(uploaded) = submitted.uploaded.take() {
@@ -360,6 +371,9 @@ struct RevocationRow {
 struct ResultPage {
     layout: Layout,
     verdict: Verdict,
+    /// Whether what was verified is a transcript (a CLR `ClrCredential`) rather than one
+    /// certificate: the heading and its words name what the verdict is about.
+    transcript: bool,
     checks: Vec<CheckRow>,
     stated: Option<Stated>,
     revocation: Option<RevocationRow>,
@@ -411,7 +425,8 @@ pub(super) async fn answer(
     national_id: Option<&NationalId>,
     shared: Option<SharedNotice>,
 ) -> Result<Response, PageError> {
-    let (report, holder_match) = verify_for_holder(app, presented, national_id).await?;
+    let (report, holder_match) =
+        verify_for_holder(app, presented, stored.as_ref(), national_id).await?;
     let revocation = stored.as_ref().and_then(|stored| stored.revocation.as_ref());
     let verdict = verdict(&report, revocation.is_some());
     let successor = match (revocation, &stored) {
@@ -427,6 +442,7 @@ pub(super) async fn answer(
         (Some(_), None) => HolderAnswer::CannotTell,
     };
     let stated = report.credential.as_ref().map(Stated::of);
+    let transcript = report.credential.as_ref().is_some_and(transcript::is_transcript);
     // Only a number the registry holds and the credential states.
     let held = stored
         .as_ref()
@@ -435,6 +451,7 @@ pub(super) async fn answer(
     let result = ResultPage {
         layout: LAYOUT,
         verdict,
+        transcript,
         checks: report
             .checks
             .iter()
