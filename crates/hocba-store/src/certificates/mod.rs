@@ -7,6 +7,7 @@
 //! conversions from stored rows.
 
 mod batch;
+mod generated;
 mod issuing;
 mod listing;
 mod posting;
@@ -18,6 +19,7 @@ mod transcripts;
 
 pub(crate) use listing::{corrected_among, revoked_among};
 
+pub use generated::{Fate, GeneratedCompletion, GeneratedOfficial, PopulationWritten};
 pub use listing::{ClassResults, CompletionQuery, CompletionResult};
 pub use record::{OfficialRecord, RecordEntry};
 pub use transcripts::{SignTranscript, Transcript};
