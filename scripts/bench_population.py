@@ -11,7 +11,7 @@ on PostgreSQL, EXPLAIN (ANALYZE, BUFFERS) of both reports' SQL into --plans DIR.
 
     scripts/bench_population.py [--officials 100000] [--completions 20] [--runs 3]
         [--bin target/release/hocba] [--postgres URL] [--province T01] [--connections 50]
-        [--duration 20] [--plans docs/benchmarks] [--skip-sqlite]
+        [--duration 20] [--plans docs/benchmarks] [--skip-sqlite] [--reuse-sqlite DIR]
 
 --postgres URL is a server's URL without database (postgres://postgres:postgres@127.0.0.1:5432):
 the script creates (and drops first) a database `hocba_bench_population` there. Needs wrk,
@@ -90,7 +90,8 @@ def report_sql(province_codes):
 
 
 def bench(dialect, args, binary):
-    workdir = tempfile.mkdtemp(prefix=f"hocba-bench-population-{dialect}-")
+    reuse = dialect == "sqlite" and args.reuse_sqlite
+    workdir = args.reuse_sqlite if reuse else tempfile.mkdtemp(prefix=f"hocba-bench-population-{dialect}-")
     if dialect == "sqlite":
         target = os.path.join(workdir, "hocba.db")
         url = f"sqlite://{target}"
@@ -102,6 +103,16 @@ def bench(dialect, args, binary):
     port = free_port()
     env = dict(os.environ, HOCBA_DATABASE_URL=url, HOCBA_ADMIN_TOKEN=TOKEN, RUST_LOG="warn",
                HOCBA_BASE_URL=f"http://127.0.0.1:{port}")
+    if reuse:
+        print(f"== {dialect}: reusing the population in {workdir}")
+    else:
+        generate(dialect, args, binary, workdir, env, target)
+    measure(dialect, args, binary, workdir, env, target, port)
+    if not reuse:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def generate(dialect, args, binary, workdir, env, target):
     start = time.perf_counter()
     generated = subprocess.run([binary, "demo", "generate", "--officials", str(args.officials),
                                 "--completions", str(args.completions)],
@@ -117,18 +128,21 @@ def bench(dialect, args, binary):
     else:
         sql(dialect, target, "PRAGMA wal_checkpoint(TRUNCATE)")
         size = sum(os.path.getsize(os.path.join(workdir, f)) for f in os.listdir(workdir) if f.startswith("hocba.db"))
-    print(f"   database size {size / 2**30:.2f} GiB")
+    print(f"   database size {size / 2**30:.2f} GiB", flush=True)
+
+
+def measure(dialect, args, binary, workdir, env, target, port):
     log = os.path.join(workdir, "serve.log")
     process = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}", "--rate-limit", "1000000"],
                                cwd=workdir, env=env, stdout=open(log, "a"), stderr=subprocess.STDOUT)
     try:
         wait_for(port, process, log)
-        order = "random()" if dialect == "postgres" else "random()"
-        ids = sql(dialect, target, f"SELECT id FROM officials ORDER BY {order} LIMIT 1000").split()
         if dialect == "sqlite":
             # SQLite stores uuids as 16-byte blobs: ask for hex.
             ids = sql(dialect, target, "SELECT lower(hex(id)) FROM officials ORDER BY random() LIMIT 1000").split()
             ids = [f"{i[:8]}-{i[8:12]}-{i[12:16]}-{i[16:20]}-{i[20:]}" for i in ids]
+        else:
+            ids = sql(dialect, target, "SELECT id FROM officials ORDER BY random() LIMIT 1000").split()
         timed(port, f"/api/v1/officials/{ids[0]}/compliance?as_of={AS_OF}")
         out = wrk(port, ids, args.connections, args.duration, workdir)
         latency = re.search(r"Latency Distribution\n((?:\s+\d+%.*\n)+)", out)
@@ -159,7 +173,6 @@ def bench(dialect, args, binary):
                 f.write(f"-- {args.officials} officials, {args.completions} completions each on average; as of {AS_OF}\n")
                 f.write(plan)
             print(f"   plan: {path} ({plan.strip().splitlines()[-1]})")
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main():
@@ -174,6 +187,7 @@ def main():
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--plans")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--reuse-sqlite", help="a directory a previous run generated into (kept when it fails)")
     args = parser.parse_args()
     binary = os.path.abspath(args.bin)
     if not args.skip_sqlite:

@@ -161,9 +161,10 @@ impl Known {
         supersedes: Option<Uuid>,
     ) -> Result<Checked, StoreError> {
         let institution_id = generated.institution_id.as_uuid();
-        if !self.institutions.contains_key(&institution_id) {
-            let institution = load_institution(txn, institution_id).await?;
-            self.institutions.insert(institution_id, institution);
+        if let std::collections::hash_map::Entry::Vacant(entry) =
+            self.institutions.entry(institution_id)
+        {
+            entry.insert(load_institution(txn, institution_id).await?);
         }
         let program = self
             .programs
