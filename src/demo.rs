@@ -59,6 +59,9 @@ const PROGRAMS: [(&str, &str, &str, u16, u8); 6] = [
     ("CNKT-145-N3-2025", "Cập nhật kiến thức, kỹ năng cán bộ nhóm 3", "CNKT-145-N3", 7, 10),
 ];
 
+/// Officials of the generated population `serve --demo` adds (`hocba demo generate`, seed 1).
+const GENERATED_OFFICIALS: u32 = 300;
+
 /// The demo's records the examples in README.md and docs/ name, by the variable names they use.
 pub struct DemoFacts {
     /// `INSTITUTION_ID`: the provincial school, which taught the first class.
@@ -112,6 +115,21 @@ async fn first_class(store: &hocba_store::Store) -> anyhow::Result<hocba_store::
 /// Loads the demo data unless it is already there; returns what the examples name.
 pub async fn seed(app: &AppState) -> anyhow::Result<DemoFacts> {
     load(app).await?;
+    // Beside the named records, a small generated civil service for the reports to count.
+    let options = hocba_api::population::Options {
+        officials: GENERATED_OFFICIALS,
+        seed: 1,
+        completions: 6,
+        today: OffsetDateTime::now_utc().date(),
+        batch: 500,
+    };
+    if !hocba_api::population::already_generated(app, &options).await? {
+        let summary = hocba_api::population::generate(app, &options, |_| {}).await?;
+        eprintln!(
+            "demo population generated: {} officials, {} completions with their certificates",
+            summary.officials, summary.completions
+        );
+    }
     let store = &app.store;
     let first_class = first_class(store).await?;
     let national_id = demo_official(0, &[]).national_id; // the number needs no agency

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use hocba_api::{AppState, auth};
+use hocba_api::{AppState, auth, population};
 use hocba_store::{Actor, Role, Store};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -113,6 +113,11 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Demo data: a synthetic population to try reports on.
+    Demo {
+        #[command(subcommand)]
+        action: DemoAction,
+    },
     /// Print the OpenAPI description of the HTTP API.
     Openapi,
     /// Mint a new registry-operator token and print it (once).
@@ -122,6 +127,33 @@ enum Command {
         /// What the token is for, shown in token lists and the audit trail.
         #[arg(long, default_value = "operator", value_parser = free_text::<100>)]
         label: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DemoAction {
+    /// Write a synthetic civil service into the database: officials at central, provincial and
+    /// commune agencies with their ranks, posts and employment histories, ten years of
+    /// completions at accredited institutions, with signed certificates (some revoked or
+    /// corrected). The same seed gives the same people; the database must not hold that
+    /// seed's population yet.
+    Generate {
+        /// How many officials.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        officials: u32,
+        /// The random generator's seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Completions a person has on average over the ten years.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=200))]
+        completions: u32,
+        /// Officials written per transaction.
+        #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        batch: u64,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        identity: keys::IdentityArgs,
     },
 }
 
@@ -305,6 +337,49 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("database is up to date");
             Ok(())
         }
+        Command::Demo {
+            action: DemoAction::Generate { officials, seed, completions, batch, database, identity },
+        } => {
+            let store = database.open().await?;
+            let authority = identity.authority(None)?;
+            authority.ensure_key(&store).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+            let app = app_state(store, authority, 50);
+            let options = population::Options {
+                officials,
+                seed,
+                completions,
+                today: time::OffsetDateTime::now_utc().date(),
+                batch: usize::try_from(batch).unwrap_or(2_000),
+            };
+            if population::already_generated(&app, &options).await? {
+                bail!("the population of seed {seed} is already in this database");
+            }
+            let started = std::time::Instant::now();
+            let bar = std::io::IsTerminal::is_terminal(&std::io::stderr())
+                .then(|| progress_bar(u64::from(officials)));
+            let summary = population::generate(&app, &options, |written| {
+                if let Some(bar) = &bar {
+                    bar.set_position(written);
+                }
+            })
+            .await?;
+            if let Some(bar) = bar {
+                bar.finish();
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!(
+                "generated {} officials, {} employment periods, {} completions, {} certificates \
+                 ({} revoked), {} communes, in {seconds:.1} s ({:.0} completions/s)",
+                summary.officials,
+                summary.employments,
+                summary.completions,
+                summary.certificates,
+                summary.revocations,
+                summary.communes,
+                summary.completions as f64 / seconds.max(0.001),
+            );
+            Ok(())
+        }
         Command::Openapi => {
             println!("{}", hocba_api::openapi().to_pretty_json()?);
             Ok(())
@@ -437,15 +512,10 @@ async fn serve(
              at {base_url}/sign-in\n"
         );
     }
-    let app = AppState {
-        store,
-        authority: std::sync::Arc::new(authority),
-        limiter: std::sync::Arc::new(hocba_api::RateLimiter::new(rate_limit)),
-        client_secrets: std::sync::Arc::default(),
-        identity_provider: provider.map(std::sync::Arc::new),
-        web_sign_in: client.map(std::sync::Arc::new),
-        dev_idp,
-    };
+    let mut app = app_state(store, authority, rate_limit);
+    app.identity_provider = provider.map(std::sync::Arc::new);
+    app.web_sign_in = client.map(std::sync::Arc::new);
+    app.dev_idp = dev_idp;
     match (&app.identity_provider, &app.web_sign_in) {
         (Some(provider), Some(_)) => tracing::info!(
             issuer = provider.issuer(),
@@ -488,6 +558,32 @@ async fn serve(
     tracing::info!(%listen, "hocba is serving; API docs at /docs");
     hocba_api::serve(listener, hocba_api::app(app), limits, shutdown_signal()).await;
     Ok(())
+}
+
+/// A bar of officials written, for `demo generate` on a terminal.
+fn progress_bar(officials: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(officials);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} officials written, {per_sec} ({eta})",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The application's state around `store`, signing with `authority`, with no sign-in set up
+/// (`serve` adds the identity provider it is given).
+fn app_state(store: Store, authority: hocba_api::Authority, rate_limit: u32) -> AppState {
+    AppState {
+        store,
+        authority: std::sync::Arc::new(authority),
+        limiter: std::sync::Arc::new(hocba_api::RateLimiter::new(rate_limit)),
+        client_secrets: std::sync::Arc::default(),
+        identity_provider: None,
+        web_sign_in: None,
+        dev_idp: None,
+    }
 }
 
 async fn shutdown_signal() {

@@ -33,6 +33,7 @@ mod openapi;
 mod operations;
 mod pages;
 mod pdf;
+mod population;
 mod presentations;
 mod record;
 mod reports;

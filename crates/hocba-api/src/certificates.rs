@@ -313,6 +313,18 @@ pub async fn issue(
     })
 }
 
+/// Writes a generated population (`hocba demo generate`): its certificates are signed with the
+/// active key in the form a posted class's are.
+pub async fn write_population(
+    app: &AppState,
+    actor: &Actor,
+    people: &[hocba_store::GeneratedOfficial],
+) -> Result<hocba_store::PopulationWritten, ApiError> {
+    with_active_key!(app, certificate::SIGNED_IN_BATCHES, |kid, sign| {
+        app.store.write_population(actor, people, kid, sign)
+    })
+}
+
 /// Records an institution's completion and issues its certificate in one transaction.
 pub async fn post(
     app: &AppState,

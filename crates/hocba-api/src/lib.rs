@@ -24,6 +24,7 @@ pub mod oidc_client;
 mod operations;
 mod pages;
 mod pdf;
+pub mod population;
 mod publication;
 mod record;
 mod reports;
@@ -49,7 +50,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use authority::{ActiveSigner, Authority};
-pub use certificates::{issue as issue_certificate, post as post_completion};
+pub use certificates::{issue as issue_certificate, post as post_completion, write_population};
 pub use error::{ApiError, Problem};
 pub use limits::{
     Attempt, CLIENT_FAILURE_BURST, ClientSecretGuard, RateLimiter, SOURCE_FAILURE_BURST,

@@ -24,7 +24,7 @@ pub struct AgencyQuery {
     pub on: Option<Date>,
 }
 
-fn into_agency(model: agency::Model) -> Result<Agency, StoreError> {
+pub(crate) fn into_agency(model: agency::Model) -> Result<Agency, StoreError> {
     let corrupt = |detail: &str| StoreError::corrupt("agencies", detail);
     Ok(Agency {
         code: AgencyCode::parse(&model.code).map_err(|_| corrupt("code"))?,

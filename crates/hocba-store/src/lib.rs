@@ -41,8 +41,8 @@ pub use audit::{AuditEvent, ChainReport};
 pub use catalog::{Category, Class, ClassQuery, Program};
 pub use certificates::{
     BatchResults, Certificate, ClassResults, CompletionQuery, CompletionRecord, CompletionResult,
-    OfficialRecord, Posted, RecordEntry, Revocation, Sign, SignTranscript, SignedDocuments,
-    Transcript,
+    Fate, GeneratedCompletion, GeneratedOfficial, OfficialRecord, PopulationWritten, Posted,
+    RecordEntry, Revocation, Sign, SignTranscript, SignedDocuments, Transcript,
 };
 pub use clients::ClientRecord;
 pub use error::StoreError;

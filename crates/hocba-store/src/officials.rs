@@ -340,7 +340,7 @@ fn in_effect() -> sea_orm::sea_query::SimpleExpr {
     Expr::exists(replacing).not()
 }
 
-fn employment_row(
+pub(crate) fn employment_row(
     official_id: Uuid,
     employment: &Employment,
     supersedes: Option<EmploymentId>,

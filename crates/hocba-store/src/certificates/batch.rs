@@ -21,7 +21,7 @@ use super::{BatchResults, Posted, Sign, into_certificate, into_completion};
 
 /// Rows a signing thread signs before handing them to the writer: small enough that writing
 /// starts soon, large enough that a multi-row insert stays worth it.
-const SIGNED_CHUNK: usize = 100;
+pub(super) const SIGNED_CHUNK: usize = 100;
 
 impl Store {
     /// Posts a class's completions in one transaction. Per row (`all_or_nothing` false), each
@@ -161,15 +161,15 @@ fn class_posted_event(institution_id: InstitutionId, rows: &SignedRows) -> Chang
 }
 
 /// A checked row and the status slot reserved for its certificate.
-type SlottedRow = (Checked, (i32, u32));
+pub(super) type SlottedRow = (Checked, (i32, u32));
 
 /// Checked rows with their signed certificates.
-type SignedRows = Vec<(Checked, certificate::Model)>;
+pub(super) type SignedRows = Vec<(Checked, certificate::Model)>;
 
 /// Signs the certificates of `rows` on every core, in chunks of [`SIGNED_CHUNK`], each sent as
 /// soon as it is signed with its position among the chunks. Signing needs no I/O; the channel
 /// closes when every chunk is sent (or a thread failed).
-fn sign_in_background(
+pub(super) fn sign_in_background(
     rows: Vec<SlottedRow>,
     institution: &crate::Institution,
     kid: &str,
@@ -203,7 +203,7 @@ fn sign_in_background(
 }
 
 /// `items` in chunks of `size`, in order, moved rather than copied.
-fn owned_chunks<T>(items: Vec<T>, size: usize) -> impl Iterator<Item = Vec<T>> {
+pub(super) fn owned_chunks<T>(items: Vec<T>, size: usize) -> impl Iterator<Item = Vec<T>> {
     let mut items = items.into_iter();
     std::iter::from_fn(move || {
         let chunk: Vec<T> = items.by_ref().take(size).collect();
@@ -211,7 +211,7 @@ fn owned_chunks<T>(items: Vec<T>, size: usize) -> impl Iterator<Item = Vec<T>> {
     })
 }
 
-fn signing_panicked() -> StoreError {
+pub(super) fn signing_panicked() -> StoreError {
     StoreError::Signing { reason: "a signing thread panicked".to_owned() }
 }
 

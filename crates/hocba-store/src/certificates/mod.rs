@@ -7,6 +7,7 @@
 //! conversions from stored rows.
 
 mod batch;
+mod generated;
 mod issuing;
 mod listing;
 mod posting;
@@ -18,6 +19,7 @@ mod transcripts;
 
 pub(crate) use listing::{corrected_among, revoked_among};
 
+pub use generated::{Fate, GeneratedCompletion, GeneratedOfficial, PopulationWritten};
 pub use listing::{ClassResults, CompletionQuery, CompletionResult};
 pub(crate) use reads::with_revocation;
 pub(crate) use record::record_in;

@@ -341,13 +341,7 @@ pub(super) async fn check_row(
             });
         }
     }
-    let posted_by = match actor {
-        Actor::Institution { client_id, .. } => *client_id,
-        Actor::Admin { token_id } | Actor::Agency { token_id, .. } => *token_id,
-        Actor::Official { official_id } => official_id.as_uuid(),
-        Actor::SharedLink { share_id, .. } => *share_id,
-        Actor::System => Uuid::nil(),
-    };
+    let posted_by = posted_by(actor);
     let completion = completion::Model {
         id: Uuid::now_v7(),
         official_id: holder.id,
@@ -366,6 +360,18 @@ pub(super) async fn check_row(
         supersedes_id: supersedes,
     };
     Ok(Checked { holder, program, accreditation, completion })
+}
+
+/// Who posted a completion, as its `posted_by` column names them: the institution's API client,
+/// the token of an operator or agency, the official, or nobody (the registry itself).
+pub(super) fn posted_by(actor: &Actor) -> Uuid {
+    match actor {
+        Actor::Institution { client_id, .. } => *client_id,
+        Actor::Admin { token_id } | Actor::Agency { token_id, .. } => *token_id,
+        Actor::Official { official_id } => official_id.as_uuid(),
+        Actor::SharedLink { share_id, .. } => *share_id,
+        Actor::System => Uuid::nil(),
+    }
 }
 
 fn posted_event(completion: &completion::Model, certificate: &certificate::Model) -> Change {
