@@ -133,7 +133,7 @@ def main():
             rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
             requests = int(re.search(r"(\d+) requests in", out).group(1))
             latency = re.search(r"Latency\s+(\S+)", out).group(1)
-            p99 = re.search(r"99%\s+(\S+)", out).group(1)
+            p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)
             errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
             print(f"run {run}: {rate:,.0f} pages/s, mean latency {latency}, p99 {p99}, "
                   f"server CPU {1e6 * cpu / max(requests, 1):,.0f} µs/page, "
