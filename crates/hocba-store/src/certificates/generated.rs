@@ -35,7 +35,7 @@ use crate::{Actor, Store, StoreError};
 use super::Sign;
 use super::batch::{SignedRows, owned_chunks, sign_in_background, signing_panicked};
 use super::issuing::{Checked, ensure_active};
-use super::posting::posted_by;
+use super::posting::{ensure_minimum_days, posted_by};
 use super::status::reserve_status_slots;
 
 /// Rows per multi-row insert: the widest table written here (certificates, 11 columns) stays
@@ -189,15 +189,7 @@ impl Known {
         };
         hocba_domain::DateSpan::new(generated.started_on, generated.ended_on)
             .map_err(|error| StoreError::Rule { field: "ended_on", reason: error.to_string() })?;
-        if i32::from(generated.duration_days) < program.min_days {
-            return Err(StoreError::Rule {
-                field: "duration_days",
-                reason: format!(
-                    "programme {} requires at least {} days",
-                    program.code, program.min_days
-                ),
-            });
-        }
+        ensure_minimum_days(&program, generated.duration_days)?;
         let completion = completion::Model {
             id: Uuid::now_v7(),
             official_id: holder.id,

@@ -297,15 +297,7 @@ pub(super) async fn check_row(
     let dates = DateSpan::new(span.0, span.1)
         .map_err(|_| StoreError::corrupt("classes", "ends before it starts"))?;
     posted.check_training(holder.date_of_birth, dates, crate::now().date())?;
-    if i32::from(posted.duration_days) < program.min_days {
-        return Err(StoreError::Rule {
-            field: "duration_days",
-            reason: format!(
-                "programme {} requires at least {} days",
-                program.code, program.min_days
-            ),
-        });
-    }
+    ensure_minimum_days(&program, posted.duration_days)?;
     // The same official, programme and dates, not superseded by a correction, is a duplicate.
     if let Some(prefetched) = &lookups.prefetched {
         let identity = (holder.id, program.id, span.0, span.1);
@@ -364,6 +356,20 @@ pub(super) async fn check_row(
 
 /// Who posted a completion, as its `posted_by` column names them: the institution's API client,
 /// the token of an operator or agency, the official, or nobody (the registry itself).
+/// Refuses a completion shorter than its programme's minimum (`duration_days`).
+pub(super) fn ensure_minimum_days(program: &program::Model, days: u16) -> Result<(), StoreError> {
+    if i32::from(days) < program.min_days {
+        return Err(StoreError::Rule {
+            field: "duration_days",
+            reason: format!(
+                "programme {} requires at least {} days",
+                program.code, program.min_days
+            ),
+        });
+    }
+    Ok(())
+}
+
 pub(super) fn posted_by(actor: &Actor) -> Uuid {
     match actor {
         Actor::Institution { client_id, .. } => *client_id,
