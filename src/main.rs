@@ -343,7 +343,7 @@ async fn main() -> anyhow::Result<()> {
             let store = database.open().await?;
             let authority = identity.authority(None)?;
             authority.ensure_key(&store).await.map_err(|error| anyhow::anyhow!("{error}"))?;
-            let app = app_state(store, authority, 50);
+            let app = AppState::new(store, authority, 50);
             let options = population::Options {
                 officials,
                 seed,
@@ -512,10 +512,12 @@ async fn serve(
              at {base_url}/sign-in\n"
         );
     }
-    let mut app = app_state(store, authority, rate_limit);
-    app.identity_provider = provider.map(std::sync::Arc::new);
-    app.web_sign_in = client.map(std::sync::Arc::new);
-    app.dev_idp = dev_idp;
+    let app = AppState {
+        identity_provider: provider.map(std::sync::Arc::new),
+        web_sign_in: client.map(std::sync::Arc::new),
+        dev_idp,
+        ..AppState::new(store, authority, rate_limit)
+    };
     match (&app.identity_provider, &app.web_sign_in) {
         (Some(provider), Some(_)) => tracing::info!(
             issuer = provider.issuer(),
@@ -570,20 +572,6 @@ fn progress_bar(officials: u64) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-/// The application's state around `store`, signing with `authority`, with no sign-in set up
-/// (`serve` adds the identity provider it is given).
-fn app_state(store: Store, authority: hocba_api::Authority, rate_limit: u32) -> AppState {
-    AppState {
-        store,
-        authority: std::sync::Arc::new(authority),
-        limiter: std::sync::Arc::new(hocba_api::RateLimiter::new(rate_limit)),
-        client_secrets: std::sync::Arc::default(),
-        identity_provider: None,
-        web_sign_in: None,
-        dev_idp: None,
-    }
 }
 
 async fn shutdown_signal() {

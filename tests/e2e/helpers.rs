@@ -38,6 +38,34 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs each listed `async fn(TestApp, base_url)` once per backend, with the development
+/// identity provider offering the calling module's `PEOPLE`, as `sqlite::name` and
+/// `postgres::name` (or in the two modules named first, beside an `on_both_backends!`).
+macro_rules! with_dev_idp {
+    ($($test:ident),* $(,)?) => { with_dev_idp!(sqlite, postgres: $($test),*); };
+    ($sqlite:ident, $postgres:ident: $($test:ident),* $(,)?) => {
+        mod $sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let (app, base) = $crate::helpers::TestApp::with_dev_idp(false, &super::PEOPLE).await.unwrap();
+                    super::$test(app, base).await;
+                }
+            )*
+        }
+        mod $postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    if let Some((app, base)) = $crate::helpers::TestApp::with_dev_idp(true, &super::PEOPLE).await {
+                        super::$test(app, base).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
 /// A running registry with an operator token.
 pub struct TestApp {
     router: Router,
@@ -71,13 +99,10 @@ fn router(
         None => (crate::signin::identity_provider(), None),
     };
     hocba_api::app(AppState {
-        store: store.clone(),
-        authority: authority.clone(),
-        limiter: Arc::new(hocba_api::RateLimiter::new(per_second)),
-        client_secrets: Arc::default(),
         identity_provider: Some(Arc::new(identity_provider)),
         web_sign_in,
         dev_idp: dev_idp.cloned(),
+        ..AppState::new(store.clone(), authority.clone(), per_second)
     })
 }
 

@@ -7,7 +7,6 @@ use hocba_api::population::{Options, Summary, generate};
 use hocba_domain::{CompletionStatus, OfficialId};
 use hocba_store::Actor;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use time::macros::date;
 
 use crate::helpers::TestApp;
@@ -15,15 +14,7 @@ use crate::helpers::TestApp;
 const OFFICIALS: u32 = 150;
 
 async fn generated(app: &TestApp, seed: u64) -> Summary {
-    let state = AppState {
-        store: app.store.clone(),
-        authority: app.authority.clone(),
-        limiter: Arc::new(hocba_api::RateLimiter::new(100)),
-        client_secrets: Arc::default(),
-        identity_provider: None,
-        web_sign_in: None,
-        dev_idp: None,
-    };
+    let state = AppState::new(app.store.clone(), app.authority.clone(), 100);
     let options = Options {
         officials: OFFICIALS,
         seed,

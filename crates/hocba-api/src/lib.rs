@@ -82,6 +82,26 @@ pub struct AppState {
     pub dev_idp: Option<std::sync::Arc<dev_idp::DevIdp>>,
 }
 
+impl AppState {
+    /// The registry around `store`, signing with `authority`, allowing `rate_limit` requests a
+    /// second per credential, with no sign-in set up (`serve` adds the provider it is given).
+    pub fn new(
+        store: Store,
+        authority: impl Into<std::sync::Arc<Authority>>,
+        rate_limit: u32,
+    ) -> AppState {
+        AppState {
+            store,
+            authority: authority.into(),
+            limiter: std::sync::Arc::new(RateLimiter::new(rate_limit)),
+            client_secrets: std::sync::Arc::default(),
+            identity_provider: None,
+            web_sign_in: None,
+            dev_idp: None,
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
