@@ -573,40 +573,11 @@ async fn an_official_signs_in_sees_and_downloads_their_record_and_signs_out(
     browser.close().await;
 }
 
-mod sharing {
-    #[tokio::test]
-    async fn sqlite_an_official_shares_a_certificate_then_revokes_the_link() {
-        let (app, base) =
-            crate::helpers::TestApp::with_dev_idp(false, &super::PEOPLE).await.unwrap();
-        super::an_official_shares_a_certificate_then_revokes_the_link(app, base).await;
-    }
-
-    #[tokio::test]
-    async fn postgres_an_official_shares_a_certificate_then_revokes_the_link() {
-        if let Some((app, base)) = crate::helpers::TestApp::with_dev_idp(true, &super::PEOPLE).await
-        {
-            super::an_official_shares_a_certificate_then_revokes_the_link(app, base).await;
-        }
-    }
-}
-
-mod sign_in {
-    #[tokio::test]
-    async fn sqlite_an_official_signs_in_sees_and_downloads_their_record_and_signs_out() {
-        let (app, base) =
-            crate::helpers::TestApp::with_dev_idp(false, &super::PEOPLE).await.unwrap();
-        super::an_official_signs_in_sees_and_downloads_their_record_and_signs_out(app, base).await;
-    }
-
-    #[tokio::test]
-    async fn postgres_an_official_signs_in_sees_and_downloads_their_record_and_signs_out() {
-        if let Some((app, base)) = crate::helpers::TestApp::with_dev_idp(true, &super::PEOPLE).await
-        {
-            super::an_official_signs_in_sees_and_downloads_their_record_and_signs_out(app, base)
-                .await;
-        }
-    }
-}
+with_dev_idp!(
+    dev_idp_sqlite, dev_idp_postgres:
+    an_official_shares_a_certificate_then_revokes_the_link,
+    an_official_signs_in_sees_and_downloads_their_record_and_signs_out,
+);
 
 /// Whom the development provider offers in the browser test.
 const PEOPLE: [(&str, &str); 2] = [("Nguyễn Văn An", HOLDER), ("Trần Văn Bình", SOMEONE_ELSE)];

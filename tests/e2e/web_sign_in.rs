@@ -18,32 +18,7 @@ const BINH: (&str, &str) = ("Trần Văn Bình", "001085054321");
 /// Offered by the provider, but no official of the registry.
 const STRANGER: (&str, &str) = ("Lê Thị Cúc", "001185099999");
 
-/// Runs each `async fn(TestApp, base_url)` on SQLite and PostgreSQL, with the development
-/// provider offering An, Bình and a stranger.
-macro_rules! with_dev_idp {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    let (app, base) = $crate::helpers::TestApp::with_dev_idp(false, &super::PEOPLE).await.unwrap();
-                    super::$test(app, base).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    if let Some((app, base)) = $crate::helpers::TestApp::with_dev_idp(true, &super::PEOPLE).await {
-                        super::$test(app, base).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
+/// Whom the development provider offers: An, Bình, and a stranger to the registry.
 const PEOPLE: [(&str, &str); 3] = [AN, BINH, STRANGER];
 
 /// A sign-in, up to the provider's answer: the callback URL (local path) and the cookie binding
