@@ -573,10 +573,53 @@ async fn an_official_signs_in_sees_and_downloads_their_record_and_signs_out(
     browser.close().await;
 }
 
+/// Nguyễn Văn An follows the link on /me to where he stands against the standards of his rank:
+/// met by the course the registry holds, as of a day after it; missing as of a day before it;
+/// a day that is not a date is said so, beside its field.
+async fn an_official_sees_where_they_stand_against_the_standards(app: TestApp, base: String) {
+    let certificate = certificate(&app).await; // Nguyễn Văn An's, a chuyên viên's rank course
+    let number = certificate["number"].as_str().unwrap();
+    let Some(browser) = Browser::open_at(&app, &base, "standards").await else { return };
+    browser.visit("/me").await;
+    browser.wait_for("#sign-in-provider").await.click().await.unwrap();
+    browser.wait_for("#development-only").await;
+    browser.find(&format!("input[value='{HOLDER}']")).await.click().await.unwrap();
+    browser.find("#dev-idp-sign-in").await.click().await.unwrap();
+    browser.wait_for("#standards-link").await.click().await.unwrap();
+    browser.wait_for("#standards").await;
+
+    browser.paste_into("#as_of", "2025-05-01").await;
+    browser.show_report_of("2025-05-01").await;
+    let rank = browser.wait_for("#rule-RANK-CV").await;
+    assert_eq!(rank.attr("data-status").await.unwrap().as_deref(), Some("met"));
+    let row = rank.text().await.unwrap();
+    assert!(row.contains("Met") && row.contains("40"), "{row}");
+    assert!(browser.text("#summary").await.contains("every requirement is met"));
+    browser.check_page("standards-met").await;
+
+    browser.visit("/me/standards?as_of=2025-04-01").await;
+    let rank = browser.wait_for("#rule-RANK-CV").await;
+    assert_eq!(rank.attr("data-status").await.unwrap().as_deref(), Some("missing"));
+    assert!(browser.text("#summary").await.contains("not met yet"));
+
+    browser.visit("/me/standards?as_of=May").await;
+    let error = browser.wait_for("#form-error").await.text().await.unwrap();
+    assert!(error.contains("not a date"), "{error}");
+    browser.check_page("standards-bad-date").await;
+
+    // Each evaluation is a read of the record, in the official's own log.
+    browser.visit("/me").await;
+    let log = browser.wait_for("#read-log").await.text().await.unwrap();
+    assert!(log.contains("You"), "{log}");
+    assert!(browser.client.source().await.unwrap().contains(number));
+    browser.close().await;
+}
+
 with_dev_idp!(
     dev_idp_sqlite, dev_idp_postgres:
     an_official_shares_a_certificate_then_revokes_the_link,
     an_official_signs_in_sees_and_downloads_their_record_and_signs_out,
+    an_official_sees_where_they_stand_against_the_standards,
 );
 
 /// Whom the development provider offers in the browser test.

@@ -38,6 +38,8 @@ pub struct Compliance {
     pub official: Official,
     /// Every applicable requirement, in the order of the rules.
     pub requirements: Vec<Requirement>,
+    /// The programme title of each completion that satisfies a requirement, to name it.
+    pub titles: HashMap<CompletionId, String>,
 }
 
 fn rule_row(rule: &Rule, now: time::OffsetDateTime) -> requirement_rule::ActiveModel {
@@ -158,12 +160,15 @@ impl Store {
             Some(rules) => rules.to_vec(),
             None => stored_rules(&txn).await?,
         };
-        let completions = completion_facts(&txn, id.as_uuid()).await?;
+        let (completions, mut titles) = completion_facts(&txn, id.as_uuid()).await?;
         txn.commit().await?;
         let employments: Vec<_> =
             official.employments.iter().map(|record| record.employment.clone()).collect();
         let requirements = evaluate(&rules, &employments, &completions, as_of);
-        Ok(Compliance { official, requirements })
+        let counted: HashSet<CompletionId> =
+            requirements.iter().flat_map(|requirement| requirement.satisfied_by.clone()).collect();
+        titles.retain(|id, _| counted.contains(id));
+        Ok(Compliance { official, requirements, titles })
     }
 }
 
@@ -199,22 +204,23 @@ async fn upsert_rules(
 }
 
 /// The official's completions with their programme's category and whether they still stand.
+/// The official's completions as the evaluation takes them, and each one's programme title.
 async fn completion_facts(
     db: &impl ConnectionTrait,
     official_id: Uuid,
-) -> Result<Vec<CompletionFact>, StoreError> {
+) -> Result<(Vec<CompletionFact>, HashMap<CompletionId, String>), StoreError> {
     let rows = completion::Entity::find()
         .filter(completion::Column::OfficialId.eq(official_id))
         .all(db)
         .await?;
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
     let program_ids: HashSet<Uuid> = rows.iter().map(|row| row.program_id).collect();
-    let categories: HashMap<Uuid, String> = program::Entity::find()
+    let programs: HashMap<Uuid, program::Model> = program::Entity::find()
         .filter(program::Column::Id.is_in(program_ids))
         .all(db)
         .await?
         .into_iter()
-        .map(|program| (program.id, program.category_code))
+        .map(|program| (program.id, program))
         .collect();
     let corrected = corrected_among(db, &ids).await?;
     let issued = certificate::Entity::find()
@@ -227,19 +233,24 @@ async fn completion_facts(
         .filter(|certificate| !revoked.contains(&certificate.id))
         .map(|certificate| certificate.completion_id)
         .collect();
-    rows.into_iter()
+    let mut titles = HashMap::new();
+    let facts = rows
+        .into_iter()
         .map(|row| {
-            let category = categories
+            let program = programs
                 .get(&row.program_id)
                 .ok_or_else(|| StoreError::corrupt("completions", "program_id"))?;
+            let id = CompletionId::from_uuid(row.id);
+            titles.insert(id, program.title_vi.clone());
             Ok(CompletionFact {
-                id: CompletionId::from_uuid(row.id),
-                category: category.clone(),
+                id,
+                category: program.category_code.clone(),
                 started_on: row.started_on,
                 ended_on: row.ended_on,
                 days: u32::try_from(row.duration_days).unwrap_or(0),
                 status: CompletionStatus::of(corrected.contains(&row.id), live.contains(&row.id)),
             })
         })
-        .collect()
+        .collect::<Result<_, StoreError>>()?;
+    Ok((facts, titles))
 }

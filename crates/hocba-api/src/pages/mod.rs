@@ -15,6 +15,7 @@ pub(crate) mod session;
 mod shared;
 mod sharing;
 mod sign_in;
+mod standing;
 mod stated;
 mod verify;
 
@@ -63,6 +64,8 @@ pub(crate) enum Url {
     Me,
     /// The signed-in official's share links.
     MeShares,
+    /// Where the signed-in official stands against the training standards.
+    MeStandards,
     /// Where a share link's revoke button posts.
     RevokeShare(String),
 }
@@ -100,6 +103,7 @@ impl std::fmt::Display for Url {
             Url::SignOut => f.write_str("/sign-out"),
             Url::Me => f.write_str("/me"),
             Url::MeShares => f.write_str("/me/shares"),
+            Url::MeStandards => f.write_str("/me/standards"),
             Url::RevokeShare(id) => write!(f, "/me/shares/{id}/revoke"),
         }
     }
@@ -118,6 +122,8 @@ pub(crate) enum Nav {
     Me,
     /// The signed-in official's share links.
     Shares,
+    /// Where the signed-in official stands against the training standards.
+    Standards,
 }
 
 /// What the shared layout needs from every page.
@@ -160,6 +166,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/sign-in/key", axum::routing::post(sign_in::post_key))
         .route("/sign-out", axum::routing::post(sign_in::post_sign_out))
         .route("/me", get(me::get_page))
+        .route("/me/standards", get(standing::get_page))
         .route("/me/shares", get(sharing::get_page).post(sharing::post_share))
         .route("/me/shares/{id}/revoke", axum::routing::post(sharing::post_revoke))
         .route("/s/{secret}", get(shared::get_shared))
