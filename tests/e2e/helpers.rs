@@ -170,7 +170,8 @@ impl TestApp {
     /// verdicts, the signer it loaded), sharing only what the database holds. It must not
     /// outlive this one, which owns the SQLite file's directory.
     pub async fn second_process(&self) -> TestApp {
-        let (url, schema) = self.database.clone().expect("a registry opened by sqlite() or postgres()");
+        let (url, schema) =
+            self.database.clone().expect("a registry opened by sqlite() or postgres()");
         let store = Store::connect_in_schema(&url, schema.as_deref()).await.expect("open again");
         let key_dir =
             KeyDir::open(self._keys.path(), Some("test passphrase".into())).expect("key dir");

@@ -24,7 +24,8 @@ async fn by_number(app: &TestApp, number: &str) -> Value {
 
 /// `POST /credentials/verify` of `credential`: its status and answer.
 async fn vc_api(app: &TestApp, credential: &Value) -> (StatusCode, Value) {
-    let answer = app.post("/credentials/verify", &json!({ "verifiableCredential": credential })).await;
+    let answer =
+        app.post("/credentials/verify", &json!({ "verifiableCredential": credential })).await;
     (answer.status, answer.body)
 }
 

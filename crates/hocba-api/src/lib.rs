@@ -57,8 +57,8 @@ pub use limits::{
     Attempt, CLIENT_FAILURE_BURST, ClientSecretGuard, RateLimiter, SOURCE_FAILURE_BURST,
 };
 pub use metrics::metrics_app;
-pub use verdicts::KeptVerdicts;
 pub use server::{ConnectionLimits, serve};
+pub use verdicts::KeptVerdicts;
 
 /// The largest request body any endpoint accepts (64 KiB); bulk endpoints raise it for themselves.
 pub const BODY_LIMIT: usize = 64 * 1024;

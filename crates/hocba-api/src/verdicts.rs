@@ -97,7 +97,10 @@ struct ReadState {
 }
 
 impl EpochReads {
-    async fn read_after_now(self: &Arc<Self>, store: &Store) -> Result<VerificationEpoch, ApiError> {
+    async fn read_after_now(
+        self: &Arc<Self>,
+        store: &Store,
+    ) -> Result<VerificationEpoch, ApiError> {
         // Any read numbered past those started so far starts after this request arrived.
         let wanted = self.lock().started + 1;
         loop {

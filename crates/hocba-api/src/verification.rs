@@ -14,9 +14,9 @@ use hocba_credentials::verify::{
 use hocba_credentials::{CredentialError, Cryptosuite, StatusEntry, certificate, model, multikey};
 use hocba_domain::{CertificateNumber, Invalid, NationalId};
 use hocba_store::{Certificate, Revocation, VerificationEpoch};
-use time::OffsetDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
@@ -286,9 +286,11 @@ impl NumberVerdict {
             verified: self.verified,
             checks: self.checks.clone(),
             number: self.number.clone(),
-            holder_match: self.holder.as_ref().zip(national_id).map(|(holder, national_id)| {
-                holder.matches(national_id)
-            }),
+            holder_match: self
+                .holder
+                .as_ref()
+                .zip(national_id)
+                .map(|(holder, national_id)| holder.matches(national_id)),
         }
     }
 }
