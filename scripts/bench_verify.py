@@ -20,10 +20,10 @@ before and after (the machine is shared: quote the load with the figure).
 
 Needs wrk. Standard library only otherwise; nothing leaves the machine.
 """
-import argparse, json, os, re, shutil, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, re, shutil, sys, tempfile, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_pages import cpu_seconds, demo_numbers, free_port, load, start  # noqa: E402
+from bench_pages import demo_numbers, free_port, run_wrk, start  # noqa: E402
 
 LUA = """
 local bodies = {%s}
@@ -65,31 +65,6 @@ def lua_string(text):
     while f"]{'=' * level}]" in text:
         level += 1
     return f"[{'=' * level}[{text}]{'=' * level}]"
-
-
-def run_wrk(args, server, script, base, perf_file):
-    perf = None
-    if perf_file:
-        perf = subprocess.Popen(["perf", "record", "-g", "-o", perf_file, "-p", str(server.pid)],
-                                stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
-    before_load, before_cpu = load(), cpu_seconds(server.pid)
-    out = subprocess.run(
-        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
-         "-s", script, base], capture_output=True, text=True, check=True).stdout
-    cpu = cpu_seconds(server.pid) - before_cpu
-    if perf:
-        perf.send_signal(2)
-        perf.wait()
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    latency = re.search(r"Latency\s+(\S+)", out).group(1)
-    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return (f"{rate:,.0f} requests/s, mean latency {latency}, p99 {p99}, "
-            f"server CPU {1e6 * cpu / max(requests, 1):,.0f} µs/request, "
-            f"non-2xx {errors.group(1) if errors else 0}, "
-            f"load before {before_load}, after {load()}")
 
 
 def main():
@@ -141,8 +116,8 @@ def main():
                 lua.write(LUA % (", ".join(lua_string(json.dumps(body)) for body in bodies), path))
             for run in range(1, args.runs + 1):
                 perf_file = f"{args.perf}.{name}" if args.perf and run == args.runs else None
-                print(f"{name} run {run}: {run_wrk(args, server, script, base, perf_file)}",
-                      flush=True)
+                figures = run_wrk(args, server, script, base, perf_file, "request")
+                print(f"{name} run {run}: {figures}", flush=True)
     finally:
         server.terminate()
         server.wait()
