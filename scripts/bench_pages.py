@@ -77,6 +77,33 @@ def demo_numbers(directory, port):
     return sorted(numbers)
 
 
+def run_wrk(args, server, script, base, perf_file, unit):
+    """One wrk run of `script` against `base` (args: threads, connections, duration), with the
+    server recorded by perf into `perf_file` if given; its figures in one line, per `unit`."""
+    perf = None
+    if perf_file:
+        perf = subprocess.Popen(["perf", "record", "-g", "-o", perf_file, "-p", str(server.pid)],
+                                stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+    before_load, before_cpu = load(), cpu_seconds(server.pid)
+    out = subprocess.run(
+        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
+         "-s", script, base], capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(server.pid) - before_cpu
+    if perf:
+        perf.send_signal(2)
+        perf.wait()
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    latency = re.search(r"Latency\s+(\S+)", out).group(1)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return (f"{rate:,.0f} {unit}s/s, mean latency {latency}, p99 {p99}, "
+            f"server CPU {1e6 * cpu / max(requests, 1):,.0f} µs/{unit}, "
+            f"non-2xx {errors.group(1) if errors else 0}, "
+            f"load before {before_load}, after {load()}")
+
+
 LUA = """
 local paths = {%s}
 local next_path = 0
@@ -116,29 +143,9 @@ def main():
         print(f"{len(numbers)} certificates, wrk -t{args.threads} -c{args.connections} "
               f"-d{args.duration}s, {os.cpu_count()} cores")
         for run in range(1, args.runs + 1):
-            perf = None
-            if args.perf and run == args.runs:
-                perf = subprocess.Popen(["perf", "record", "-g", "-o", args.perf, "-p",
-                                         str(server.pid)], stderr=subprocess.DEVNULL)
-                time.sleep(0.5)
-            before_load, before_cpu = load(), cpu_seconds(server.pid)
-            out = subprocess.run(
-                ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
-                 "--latency", "-s", script, f"http://127.0.0.1:{port}"],
-                capture_output=True, text=True, check=True).stdout
-            cpu = cpu_seconds(server.pid) - before_cpu
-            if perf:
-                perf.send_signal(2)
-                perf.wait()
-            rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-            requests = int(re.search(r"(\d+) requests in", out).group(1))
-            latency = re.search(r"Latency\s+(\S+)", out).group(1)
-            p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)
-            errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-            print(f"run {run}: {rate:,.0f} pages/s, mean latency {latency}, p99 {p99}, "
-                  f"server CPU {1e6 * cpu / max(requests, 1):,.0f} µs/page, "
-                  f"non-2xx {errors.group(1) if errors else 0}, "
-                  f"load before {before_load}, after {load()}")
+            perf = args.perf if run == args.runs else None
+            figures = run_wrk(args, server, script, f"http://127.0.0.1:{port}", perf, "page")
+            print(f"run {run}: {figures}")
     finally:
         server.terminate()
         server.wait()

@@ -74,7 +74,9 @@ pub struct TestApp {
     pub authority: Arc<Authority>,
     pub admin_token: String,
     dir: Option<TempDir>,
-    _keys: TempDir,
+    _keys: Arc<TempDir>,
+    /// The database's URL and PostgreSQL schema, to open it again as a second server process.
+    database: Option<(String, Option<String>)>,
 }
 
 /// Requests per second per credential in tests: high enough for every test (the one about the
@@ -146,7 +148,8 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("hocba.db").display());
         let store = Store::connect(&url).await.expect("open sqlite");
-        TestApp::start(store, Some(dir)).await
+        let app = TestApp::start(store, Some(dir)).await;
+        TestApp { database: Some((url, None)), ..app }
     }
 
     /// The database file of a registry on SQLite.
@@ -158,7 +161,32 @@ impl TestApp {
         let url = postgres_url()?;
         let schema = format!("test_{}", uuid_simple());
         let store = Store::connect_in_schema(&url, Some(&schema)).await.expect("open postgres");
-        Some(TestApp::start(store, None).await)
+        let app = TestApp::start(store, None).await;
+        Some(TestApp { database: Some((url, Some(schema))), ..app })
+    }
+
+    /// Another server process on the same database and key directory, as a second `hocba
+    /// serve` behind the same load balancer: its own connections and its own memory (kept
+    /// verdicts, the signer it loaded), sharing only what the database holds. It must not
+    /// outlive this one, which owns the SQLite file's directory.
+    pub async fn second_process(&self) -> TestApp {
+        let (url, schema) =
+            self.database.clone().expect("a registry opened by sqlite() or postgres()");
+        let store = Store::connect_in_schema(&url, schema.as_deref()).await.expect("open again");
+        let key_dir =
+            KeyDir::open(self._keys.path(), Some("test passphrase".into())).expect("key dir");
+        let registry = Registry::new(&self.authority.registry.base_url, "Hocba (test)");
+        let authority = Arc::new(Authority::new(registry, key_dir));
+        TestApp {
+            router: router(&store, &authority, RATE_LIMIT, None),
+            dev_idp: None,
+            store,
+            authority,
+            admin_token: self.admin_token.clone(),
+            dir: None,
+            _keys: self._keys.clone(),
+            database: self.database.clone(),
+        }
     }
 
     /// A registry on SQLite listening on a loopback port, for tests that need real HTTP (the
@@ -256,7 +284,8 @@ impl TestApp {
             authority,
             admin_token: token.secret,
             dir,
-            _keys: keys,
+            _keys: Arc::new(keys),
+            database: None,
         }
     }
 

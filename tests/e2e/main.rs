@@ -43,4 +43,5 @@ mod shares;
 mod signin;
 mod standards;
 mod transcript;
+mod verdicts;
 mod web_sign_in;

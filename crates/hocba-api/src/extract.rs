@@ -48,6 +48,30 @@ impl<S: Send + Sync, T: DeserializeOwned + ToSchema> FromRequest<S> for Digested
     }
 }
 
+/// A JSON body kept as sent and parsed on demand, for a handler that may find its answer by the
+/// bytes alone (a verdict kept for the same request) without parsing them again.
+pub struct JsonBytes(Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        json_body(request, state).await.map(JsonBytes)
+    }
+}
+
+impl JsonBytes {
+    /// The body as sent.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The body as `T`, refused as [`Json`] refuses it.
+    pub fn parse<T: DeserializeOwned + ToSchema>(&self) -> Result<T, ApiError> {
+        parse_json(&self.0)
+    }
+}
+
 /// The bytes of an `application/json` body within the route's size limit.
 async fn json_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
     let is_json = request

@@ -33,6 +33,7 @@ mod server;
 mod shape;
 mod shares;
 mod standards;
+mod verdicts;
 mod verification;
 
 use std::time::Duration;
@@ -57,6 +58,7 @@ pub use limits::{
 };
 pub use metrics::metrics_app;
 pub use server::{ConnectionLimits, serve};
+pub use verdicts::KeptVerdicts;
 
 /// The largest request body any endpoint accepts (64 KiB); bulk endpoints raise it for themselves.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -80,6 +82,8 @@ pub struct AppState {
     pub web_sign_in: Option<std::sync::Arc<oidc_client::WebSignIn>>,
     /// The development identity provider (`serve --demo` only); `None`: `/dev-idp/` is 404.
     pub dev_idp: Option<std::sync::Arc<dev_idp::DevIdp>>,
+    /// Verdicts this process has worked out, kept while the database says they hold.
+    pub verdicts: std::sync::Arc<KeptVerdicts>,
 }
 
 impl AppState {
@@ -98,6 +102,7 @@ impl AppState {
             identity_provider: None,
             web_sign_in: None,
             dev_idp: None,
+            verdicts: std::sync::Arc::default(),
         }
     }
 }

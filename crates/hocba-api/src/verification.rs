@@ -2,18 +2,21 @@
 //! (`/credentials/issue`, `/credentials/verify`). Both use the one verifier of
 //! `hocba-credentials`; this module only fetches what it needs from the store first.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::StatusCode;
+use hocba_credentials::certificate::HolderHash;
+use hocba_credentials::verdicts::VerdictKey;
 use hocba_credentials::verify::{
     Check, Expected, Presented, Report, StatusAnswer, StatusSource, Trust, Verifier,
 };
-use hocba_credentials::{
-    CredentialError, Cryptosuite, KeySet, StatusEntry, certificate, model, multikey,
-};
+use hocba_credentials::{CredentialError, Cryptosuite, StatusEntry, certificate, model, multikey};
 use hocba_domain::{CertificateNumber, Invalid, NationalId};
-use hocba_store::{Certificate, Revocation};
+use hocba_store::{Certificate, Revocation, VerificationEpoch};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
@@ -22,7 +25,8 @@ use utoipa_axum::routes;
 
 use crate::auth::Admin;
 use crate::certificates::{Forms, completed};
-use crate::extract::Json;
+use crate::extract::{Json, JsonBytes};
+use crate::verdicts::stamp;
 use crate::{ApiError, AppState, Problem};
 
 /// The status of the entries the presented credentials carry, looked up in the store before
@@ -94,20 +98,36 @@ async fn status_of(
     })
 }
 
+/// When and under which verification epoch a verification is made: the epoch read before the
+/// keys and statuses it is made with, so that a verdict kept under it is never newer than them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Moment {
+    epoch: VerificationEpoch,
+    now: OffsetDateTime,
+}
+
+impl Moment {
+    /// Now, with the epoch read after this call began.
+    pub(crate) async fn now(app: &AppState) -> Result<Moment, ApiError> {
+        let epoch = app.verdicts.epoch(&app.store).await?;
+        Ok(Moment { epoch, now: OffsetDateTime::now_utc() })
+    }
+}
+
 /// Runs `check` with a verifier holding the registry's keys and the status of `entries`, on a
 /// blocking thread: JSON-LD processing takes about a millisecond a proof.
 async fn verify_with(
     app: &AppState,
+    moment: Moment,
     entries: Vec<StatusEntry>,
     known: Option<&Certificate>,
     trust: Trust,
     check: impl FnOnce(&Verifier<'_>) -> Report + Send + 'static,
 ) -> Result<Report, ApiError> {
-    let keys: KeySet = app.authority.key_set(&app.store).await?;
+    let keys = app.verdicts.key_set(&app.authority, &app.store, moment.epoch).await?;
     let status = OnlineStatus::fetch(app, entries, known).await?;
     tokio::task::spawn_blocking(move || {
-        let now = time::OffsetDateTime::now_utc();
-        check(&Verifier { keys: &keys, status: &status, now, trust })
+        check(&Verifier { keys: &keys, status: &status, now: moment.now, trust })
     })
     .await
     .map_err(ApiError::internal)
@@ -115,12 +135,14 @@ async fn verify_with(
 
 async fn verify(
     app: &AppState,
+    moment: Moment,
     presented: Presented,
     known: Option<&Certificate>,
     trust: Trust,
 ) -> Result<Report, ApiError> {
     let entries = presented.status_entries();
-    verify_with(app, entries, known, trust, move |verifier| verifier.verify(&presented)).await
+    verify_with(app, moment, entries, known, trust, move |verifier| verifier.verify(&presented))
+        .await
 }
 
 /// What to verify: exactly one of a credential, a JWS, or a certificate number; with, if asked,
@@ -216,15 +238,15 @@ pub async fn post_verify(
         .map(NationalId::parse_format)
         .transpose()
         .map_err(|error| Invalid::field("national_id", error))?;
-    let (presented, stored) = match (body.credential, body.jws, body.number) {
-        (Some(credential), None, None) => (Presented::Credential(credential), None),
-        (None, Some(jws), None) => (Presented::Jws(jws), None),
+    let presented = match (body.credential, body.jws, body.number) {
+        (Some(credential), None, None) => Presented::Credential(credential),
+        (None, Some(jws), None) => Presented::Jws(jws),
         (None, None, Some(number)) => {
             let number = CertificateNumber::parse(&number).map_err(|error| {
                 ApiError::BadParameter { field: "number".into(), reason: error.to_string() }
             })?;
-            let (presented, stored) = by_number(&app, &number).await?;
-            (presented, Some(stored))
+            let verdict = verify_number(&app, &number).await?;
+            return Ok(Json(verdict.view(national_id.as_ref())));
         }
         _ => {
             return Err(ApiError::BadParameter {
@@ -233,15 +255,63 @@ pub async fn post_verify(
             });
         }
     };
-    let (report, holder_match) =
-        verify_for_holder(&app, presented, stored.as_ref(), national_id.as_ref()).await?;
-    let number = report.credential.as_ref().and_then(certificate::number_of).map(str::to_owned);
-    Ok(Json(VerificationView {
-        verified: report.verified,
-        checks: report.checks,
-        number,
-        holder_match,
-    }))
+    let (report, _) = verify_for_holder(&app, presented, None, None).await?;
+    Ok(Json(NumberVerdict::of(&report).view(national_id.as_ref())))
+}
+
+/// What `POST /api/v1/verify` answers about a credential, kept (by certificate number) without
+/// the credential itself: all a later request needs of it is the hash of its holder's national
+/// ID number.
+#[derive(Debug)]
+pub(crate) struct NumberVerdict {
+    verified: bool,
+    checks: Vec<Check>,
+    number: Option<String>,
+    holder: Option<HolderHash>,
+}
+
+impl NumberVerdict {
+    fn of(report: &Report) -> NumberVerdict {
+        let credential = report.credential.as_ref();
+        NumberVerdict {
+            verified: report.verified,
+            checks: report.checks.clone(),
+            number: credential.and_then(certificate::number_of).map(str::to_owned),
+            holder: credential.and_then(HolderHash::of),
+        }
+    }
+
+    fn view(&self, national_id: Option<&NationalId>) -> VerificationView {
+        VerificationView {
+            verified: self.verified,
+            checks: self.checks.clone(),
+            number: self.number.clone(),
+            holder_match: self
+                .holder
+                .as_ref()
+                .zip(national_id)
+                .map(|(holder, national_id)| holder.matches(national_id)),
+        }
+    }
+}
+
+/// The verdict on the stored certificate `number`: the one kept for it while the verification
+/// epoch has not moved (no revocation, no key change) and its dates still say the same, or
+/// worked out now and kept.
+async fn verify_number(
+    app: &AppState,
+    number: &CertificateNumber,
+) -> Result<Arc<NumberVerdict>, ApiError> {
+    let moment = Moment::now(app).await?;
+    let key = VerdictKey::of(&[b"number", number.as_str().as_bytes()]);
+    if let Some(kept) = app.verdicts.by_number.get(&key, stamp(moment.epoch), moment.now) {
+        return Ok(kept);
+    }
+    let (presented, stored) = by_number(app, number).await?;
+    let report = verify(app, moment, presented, Some(&stored), Trust::RegistryOnly).await?;
+    let verdict = Arc::new(NumberVerdict::of(&report));
+    app.verdicts.by_number.keep(key, stamp(moment.epoch), moment.now, &report, verdict.clone());
+    Ok(verdict)
 }
 
 /// The stored certificate with this number, and its credential (whole proof set) to verify.
@@ -264,7 +334,8 @@ pub(crate) async fn verify_for_holder(
     known: Option<&Certificate>,
     national_id: Option<&NationalId>,
 ) -> Result<(Report, Option<bool>), ApiError> {
-    let report = verify(app, presented, known, Trust::RegistryOnly).await?;
+    let moment = Moment::now(app).await?;
+    let report = verify(app, moment, presented, known, Trust::RegistryOnly).await?;
     let holder_match =
         report.credential.as_ref().zip(national_id).and_then(|(credential, national_id)| {
             certificate::holder_matches(credential, national_id)
@@ -390,7 +461,7 @@ pub struct VerifyRequest {
 }
 
 /// `POST /credentials/verify` answer.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VcApiVerification {
     /// True when every check passed.
     pub verified: bool,
@@ -405,6 +476,10 @@ pub struct VcApiVerification {
 
 /// Verifies any credential whose key resolves (this registry's keys, or `did:key`): 200 when
 /// valid, 422 when not, with the same body.
+///
+/// The answer about a credential of this registry is kept by the request's exact bytes while no
+/// revocation or key change has happened since (another byte is another request, verified in
+/// full); any other issuer's credential is verified in full every time.
 #[utoipa::path(post, path = "/credentials/verify", tag = "vc-api",
     request_body = VerifyRequest,
     responses((status = 200, body = VcApiVerification),
@@ -413,25 +488,40 @@ pub struct VcApiVerification {
         (status = "4XX", body = Problem)))]
 pub async fn vc_verify(
     State(app): State<AppState>,
-    Json(request): Json<VerifyRequest>,
+    body: JsonBytes,
 ) -> Result<(StatusCode, Json<VcApiVerification>), ApiError> {
+    let moment = Moment::now(&app).await?;
+    let key = VerdictKey::of(&[b"/credentials/verify", body.bytes()]);
+    if let Some(kept) = app.verdicts.by_bytes.get(&key, stamp(moment.epoch), moment.now) {
+        return Ok(vc_api_response(kept.as_ref().clone()));
+    }
+    let request: VerifyRequest = body.parse()?;
     let Value::Object(credential) = request.verifiable_credential else {
         return Err(model_error("verifiableCredential", "must be a JSON object"));
     };
-    let report =
-        verify(&app, Presented::Credential(credential), None, Trust::AnyResolvableIssuer).await?;
-    Ok(vc_api_answer(report))
+    let presented = Presented::Credential(credential);
+    let report = verify(&app, moment, presented, None, Trust::AnyResolvableIssuer).await?;
+    let answer = vc_api_answer(&report);
+    if report.issuer() == Some(app.authority.registry.did.as_str()) {
+        let kept = Arc::new(answer.clone());
+        app.verdicts.by_bytes.keep(key, stamp(moment.epoch), moment.now, &report, kept);
+    }
+    Ok(vc_api_response(answer))
 }
 
-/// The VC API's answer shape for a report: 200 when verified, 422 when not.
-fn vc_api_answer(report: Report) -> (StatusCode, Json<VcApiVerification>) {
+/// The VC API's answer shape for a report.
+fn vc_api_answer(report: &Report) -> VcApiVerification {
     let checks = report.checks.iter().filter(|check| check.passed).map(|c| c.check.clone());
-    let answer = VcApiVerification {
+    VcApiVerification {
         verified: report.verified,
         checks: checks.collect(),
         errors: report.errors().cloned().collect(),
-        warnings: report.warnings,
-    };
+        warnings: report.warnings.clone(),
+    }
+}
+
+/// 200 when verified, 422 when not.
+fn vc_api_response(answer: VcApiVerification) -> (StatusCode, Json<VcApiVerification>) {
     let status = if answer.verified { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     (status, Json(answer))
 }
@@ -563,7 +653,9 @@ pub async fn vc_verify_presentation(
         .flatten()
         .flat_map(|presented| presented.status_entries())
         .collect();
-    let report = verify_with(&app, entries, None, Trust::AnyResolvableIssuer, move |verifier| {
+    let moment = Moment::now(&app).await?;
+    let trust = Trust::AnyResolvableIssuer;
+    let report = verify_with(&app, moment, entries, None, trust, move |verifier| {
         let Some(options) = options else {
             return verifier.verify_unsigned_presentation(&presentation);
         };
@@ -575,7 +667,7 @@ pub async fn vc_verify_presentation(
         verifier.verify_presentation(&presentation, &expected)
     })
     .await?;
-    Ok(vc_api_answer(report))
+    Ok(vc_api_response(vc_api_answer(&report)))
 }
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {

@@ -265,14 +265,36 @@ pub fn number_of(credential: &Map<String, Value>) -> Option<&str> {
 /// `nationalIdentityNumber` `IdentityObject`): `None` when it carries no such hash. The number
 /// is hashed with the credential's salt and compared; it is kept nowhere.
 pub fn holder_matches(credential: &Map<String, Value>, national_id: &NationalId) -> Option<bool> {
-    let identifiers = credential.get("credentialSubject")?.get("identifier")?.as_array()?;
-    let hashed = identifiers.iter().find(|identifier| {
-        identifier.get("identityType").and_then(Value::as_str) == Some("nationalIdentityNumber")
-            && identifier.get("hashed").and_then(Value::as_bool) == Some(true)
-    })?;
-    let hash = hashed.get("identityHash")?.as_str()?;
-    let salt = hashed.get("salt").and_then(Value::as_str).unwrap_or_default();
-    Some(identity_hash(national_id, salt) == hash)
+    HolderHash::of(credential).map(|holder| holder.matches(national_id))
+}
+
+/// The salted hash of its holder's national ID number that a credential's subject carries, kept
+/// apart from the credential to answer "is this the holder?" again without it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HolderHash {
+    hash: String,
+    salt: String,
+}
+
+impl HolderHash {
+    /// The hash `credential`'s subject carries (its `nationalIdentityNumber` `IdentityObject`),
+    /// if any.
+    pub fn of(credential: &Map<String, Value>) -> Option<Self> {
+        let identifiers = credential.get("credentialSubject")?.get("identifier")?.as_array()?;
+        let hashed = identifiers.iter().find(|identifier| {
+            identifier.get("identityType").and_then(Value::as_str) == Some("nationalIdentityNumber")
+                && identifier.get("hashed").and_then(Value::as_bool) == Some(true)
+        })?;
+        Some(HolderHash {
+            hash: hashed.get("identityHash")?.as_str()?.to_owned(),
+            salt: hashed.get("salt").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        })
+    }
+
+    /// Whether `national_id`, hashed with the credential's salt, is the holder's.
+    pub fn matches(&self, national_id: &NationalId) -> bool {
+        identity_hash(national_id, &self.salt) == self.hash
+    }
 }
 
 /// Which signed forms of a certificate are made when it is issued. Whatever is left is made

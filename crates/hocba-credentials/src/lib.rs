@@ -31,6 +31,7 @@ pub mod multikey;
 pub mod stated;
 pub mod status;
 pub mod transcript;
+pub mod verdicts;
 pub mod verify;
 
 use std::path::Path;

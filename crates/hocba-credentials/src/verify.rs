@@ -137,11 +137,27 @@ pub struct Report {
     /// The credential that was checked (the JWS payload for a JWS), when it could be read.
     #[serde(skip)]
     pub credential: Option<Map<String, Value>>,
+    /// The first instant at which a validity check would answer otherwise (a `validFrom` still
+    /// ahead, a `validUntil` not yet passed), if any: until then the time changes nothing here.
+    #[serde(skip)]
+    pub changes_at: Option<OffsetDateTime>,
+    /// Whether the status source could not answer for some status entry (a list it does not
+    /// hold): that answer may change without the source's facts changing, when the list
+    /// appears.
+    #[serde(skip)]
+    pub status_unknown: bool,
 }
 
 impl Default for Report {
     fn default() -> Self {
-        Report { verified: true, checks: Vec::new(), warnings: Vec::new(), credential: None }
+        Report {
+            verified: true,
+            checks: Vec::new(),
+            warnings: Vec::new(),
+            credential: None,
+            changes_at: None,
+            status_unknown: false,
+        }
     }
 }
 
@@ -162,6 +178,10 @@ impl Report {
     /// Adds another report's checks and warnings under `prefix` (a presentation's credentials).
     fn absorb(&mut self, prefix: &str, other: Report) {
         self.verified &= other.verified;
+        self.status_unknown |= other.status_unknown;
+        if let Some(at) = other.changes_at {
+            self.changes_by(at);
+        }
         self.checks.extend(
             other
                 .checks
@@ -175,6 +195,16 @@ impl Report {
     /// The failed checks' reasons.
     pub fn errors(&self) -> impl Iterator<Item = &Check> {
         self.checks.iter().filter(|check| !check.passed)
+    }
+
+    /// The id of the checked credential's issuer, when it could be read.
+    pub fn issuer(&self) -> Option<&str> {
+        issuer_id(self.credential.as_ref()?)
+    }
+
+    /// Notes that a check would answer otherwise from `at` on.
+    fn changes_by(&mut self, at: OffsetDateTime) {
+        self.changes_at = Some(self.changes_at.map_or(at, |earlier| earlier.min(at)));
     }
 }
 
@@ -403,7 +433,10 @@ impl Verifier<'_> {
                     Some(reason) => format!("revoked: {reason}"),
                     None => "revoked".to_owned(),
                 }),
-                Err(why) => Err(format!("status could not be checked: {why}")),
+                Err(why) => {
+                    report.status_unknown = true;
+                    Err(format!("status could not be checked: {why}"))
+                }
             },
             Err(error) => Err(error.to_string()),
         };
@@ -418,9 +451,16 @@ impl Verifier<'_> {
             false => ("validFrom", "validUntil"),
         };
         let result = match (at(from), at(until)) {
-            (Some(from), _) if from > self.now => Err(format!("not valid before {}", stamp(from))),
+            (Some(from), _) if from > self.now => {
+                report.changes_by(from);
+                Err(format!("not valid before {}", stamp(from)))
+            }
             (_, Some(until)) if until < self.now => Err(format!("expired on {}", stamp(until))),
-            (_, Some(until)) => Ok(format!("valid until {}", stamp(until))),
+            (_, Some(until)) => {
+                // At `until` itself it still holds; a kept answer is dropped a little early.
+                report.changes_by(until);
+                Ok(format!("valid until {}", stamp(until)))
+            }
             _ => Ok("valid, with no end date".to_owned()),
         };
         report.push("validity", result);

@@ -472,3 +472,16 @@ pub mod web_sign_in {
     }
     no_relations!();
 }
+
+pub mod verification_epoch {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "verification_epoch")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub epoch: i64,
+    }
+    no_relations!();
+}

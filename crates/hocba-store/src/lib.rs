@@ -11,6 +11,7 @@ mod catalog;
 mod certificates;
 mod clients;
 mod entities;
+mod epoch;
 mod error;
 mod idempotency;
 mod institutions;
@@ -45,6 +46,7 @@ pub use certificates::{
     RecordEntry, Revocation, Sign, SignTranscript, SignedDocuments, Transcript,
 };
 pub use clients::ClientRecord;
+pub use epoch::VerificationEpoch;
 pub use error::StoreError;
 pub use idempotency::{Answer, IdempotencyKey, Replay};
 pub use institutions::Institution;

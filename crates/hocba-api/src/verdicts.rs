@@ -1,0 +1,145 @@
+//! The verdicts this process has worked out, kept while the database's verification epoch reads
+//! the same (see `hocba_store::VerificationEpoch`): the database moves the epoch on with every
+//! revocation and key change, by trigger, whichever process writes them. Every request reads the
+//! epoch afresh, so a revocation made through another server process is seen by the next
+//! request here; only the work between (reading the certificate and the keys, checking the
+//! proofs and the rest) is saved.
+//!
+//! Requests that arrive while a read of the epoch is under way share the next one, which starts
+//! after they arrived: each request still sees the epoch as it is after it came in, and the
+//! database answers one read for a crowd of them instead of one each.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use hocba_credentials::KeySet;
+use hocba_credentials::verdicts::{Stamp, Verdicts};
+use hocba_store::{Store, VerificationEpoch};
+use tokio::sync::Notify;
+
+use crate::verification::{NumberVerdict, VcApiVerification};
+use crate::{ApiError, Authority};
+
+/// How many verdicts by certificate number are kept: about 1.5 KB each (the checks' words), so
+/// at most about 25 MB.
+const BY_NUMBER: usize = 16_384;
+/// How many VC API answers are kept by the request's bytes (about 1 KB each).
+const BY_BYTES: usize = 8_192;
+
+/// Verdicts kept between requests, and the reads of the epoch that say they still hold.
+pub struct KeptVerdicts {
+    /// `POST /api/v1/verify` by number: the registry's own certificates.
+    pub(crate) by_number: Verdicts<NumberVerdict>,
+    /// `POST /credentials/verify` by the request's bytes, for credentials of this registry.
+    pub(crate) by_bytes: Verdicts<VcApiVerification>,
+    /// The published keys, read under the epoch they carry.
+    keys: Mutex<Option<(VerificationEpoch, Arc<KeySet>)>>,
+    epoch: Arc<EpochReads>,
+}
+
+impl Default for KeptVerdicts {
+    fn default() -> Self {
+        KeptVerdicts {
+            by_number: Verdicts::new(BY_NUMBER),
+            by_bytes: Verdicts::new(BY_BYTES),
+            keys: Mutex::new(None),
+            epoch: Arc::default(),
+        }
+    }
+}
+
+impl KeptVerdicts {
+    /// The verification epoch as read after this call began. Read it before anything a verdict
+    /// is made from.
+    pub(crate) async fn epoch(&self, store: &Store) -> Result<VerificationEpoch, ApiError> {
+        self.epoch.read_after_now(store).await
+    }
+
+    /// The registry's keys as published at `epoch` (or later).
+    pub(crate) async fn key_set(
+        &self,
+        authority: &Authority,
+        store: &Store,
+        epoch: VerificationEpoch,
+    ) -> Result<Arc<KeySet>, ApiError> {
+        let kept = self.keys.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some((read_at, keys)) = kept
+            && read_at == epoch
+        {
+            return Ok(keys);
+        }
+        let keys = Arc::new(authority.key_set(store).await?);
+        *self.keys.lock().unwrap_or_else(PoisonError::into_inner) = Some((epoch, keys.clone()));
+        Ok(keys)
+    }
+}
+
+/// The stamp a kept verdict carries: the epoch it was made under.
+pub(crate) fn stamp(epoch: VerificationEpoch) -> Stamp {
+    epoch.get()
+}
+
+/// Reads of the verification epoch, one at a time, each shared by every request that arrived
+/// before it started.
+#[derive(Default)]
+struct EpochReads {
+    state: Mutex<ReadState>,
+    finished: Notify,
+}
+
+#[derive(Default)]
+struct ReadState {
+    /// How many reads have started; the next gets this number plus one.
+    started: u64,
+    /// Whether one is under way.
+    reading: bool,
+    /// The latest read to finish: its number, and the epoch unless the read failed.
+    latest: Option<(u64, Option<VerificationEpoch>)>,
+}
+
+impl EpochReads {
+    async fn read_after_now(
+        self: &Arc<Self>,
+        store: &Store,
+    ) -> Result<VerificationEpoch, ApiError> {
+        // Any read numbered past those started so far starts after this request arrived.
+        let wanted = self.lock().started + 1;
+        loop {
+            let finished = self.finished.notified();
+            tokio::pin!(finished);
+            // Registered before looking, so that a read finishing meanwhile still wakes it.
+            finished.as_mut().enable();
+            {
+                let mut state = self.lock();
+                match state.latest {
+                    Some((read, Some(epoch))) if read >= wanted => return Ok(epoch),
+                    // That read failed: this request reads for itself, and says why if it fails.
+                    Some((read, None)) if read >= wanted => break,
+                    _ => {}
+                }
+                if !state.reading {
+                    state.reading = true;
+                    state.started += 1;
+                    // A task of its own, so that a request dropped halfway cannot leave the
+                    // read unfinished and the others waiting.
+                    tokio::spawn(Arc::clone(self).read(store.clone(), state.started));
+                }
+            }
+            finished.await;
+        }
+        Ok(store.verification_epoch().await?)
+    }
+
+    async fn read(self: Arc<Self>, store: Store, number: u64) {
+        let epoch = store.verification_epoch().await.ok();
+        {
+            let mut state = self.lock();
+            state.latest = Some((number, epoch));
+            state.reading = false;
+        }
+        self.finished.notify_waiters();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ReadState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
