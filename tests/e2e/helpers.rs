@@ -74,6 +74,8 @@ pub struct TestApp {
     pub authority: Arc<Authority>,
     pub admin_token: String,
     dir: Option<TempDir>,
+    /// The PostgreSQL schema of a registry on PostgreSQL.
+    schema: Option<String>,
     _keys: TempDir,
 }
 
@@ -158,7 +160,20 @@ impl TestApp {
         let url = postgres_url()?;
         let schema = format!("test_{}", uuid_simple());
         let store = Store::connect_in_schema(&url, Some(&schema)).await.expect("open postgres");
-        Some(TestApp::start(store, None).await)
+        Some(TestApp { schema: Some(schema), ..TestApp::start(store, None).await })
+    }
+
+    /// A URL of this registry's database for another process (the CLI) or connection.
+    pub fn database_url(&self) -> String {
+        match (self.sqlite_file(), &self.schema) {
+            (Some(file), _) => format!("sqlite://{}", file.display()),
+            (None, schema) => {
+                let url = postgres_url().expect("a registry on PostgreSQL");
+                let schema = schema.as_deref().expect("its schema");
+                let separator = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{separator}options=-c%20search_path%3D{schema}")
+            }
+        }
     }
 
     /// A registry on SQLite listening on a loopback port, for tests that need real HTTP (the
@@ -256,6 +271,7 @@ impl TestApp {
             authority,
             admin_token: token.secret,
             dir,
+            schema: None,
             _keys: keys,
         }
     }
