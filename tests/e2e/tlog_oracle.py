@@ -30,7 +30,8 @@ def fail(reason):
 
 
 def parse_vkey(vkey):
-    name, key_id, key = vkey.split("+")
+    # The name holds no "+"; the base64 key may.
+    name, key_id, key = vkey.split("+", 2)
     key = base64.b64decode(key)
     if key[0] != 1 or len(key) != 33:
         fail("not an Ed25519 verifier key")
