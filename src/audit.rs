@@ -80,7 +80,9 @@ async fn against_checkpoint(store: &Store, file: &Path) -> anyhow::Result<()> {
         );
     }
     if let Some((index, _)) = check.first_unlike_stored {
-        bail!("the registry's stored tree differs from its events from leaf {index}: its proofs cannot be trusted");
+        bail!(
+            "the registry's stored tree differs from its events from leaf {index}: its proofs cannot be trusted"
+        );
     }
     let proof = store.audit_consistency_proof(checkpoint.size.max(1), check.events).await;
     let consistent = checkpoint.size == 0

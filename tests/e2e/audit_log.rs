@@ -157,11 +157,9 @@ async fn a_log_rewritten_behind_the_registrys_back_fails_against_an_earlier_chec
     let db = attacker(&app).await;
     let rewritten = "no longer hash to the checkpoint's root";
     // An event's content edited, then put back as it was.
-    db.execute_unprepared(
-        "UPDATE audit_events SET subject_id = subject_id || 'x' WHERE seq = 2",
-    )
-    .await
-    .unwrap();
+    db.execute_unprepared("UPDATE audit_events SET subject_id = subject_id || 'x' WHERE seq = 2")
+        .await
+        .unwrap();
     let (code, said) = hocba_verify(&app, &kept);
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains(rewritten) && said.contains("seq 2"), "{said}");

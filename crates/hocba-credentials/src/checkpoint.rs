@@ -64,14 +64,17 @@ impl Checkpoint {
     /// Reads a checkpoint body (C2SP tlog-checkpoint); extension lines are allowed and ignored.
     fn parse(body: &str) -> Result<Checkpoint, CredentialError> {
         let mut lines = body.lines();
-        let mut next = |what: &'static str| lines.next().filter(|line| !line.is_empty()).ok_or(CredentialError::Malformed(what));
+        let mut next = |what: &'static str| {
+            lines.next().filter(|line| !line.is_empty()).ok_or(CredentialError::Malformed(what))
+        };
         let origin = next("the checkpoint has no origin line")?.to_owned();
         let size = next("the checkpoint has no tree size line")?;
         if size.len() > 1 && size.starts_with('0') {
             return Err(CredentialError::malformed("the tree size has a leading zero"));
         }
-        let size =
-            size.parse().map_err(|_| CredentialError::malformed("the tree size is not a number"))?;
+        let size = size
+            .parse()
+            .map_err(|_| CredentialError::malformed("the tree size is not a number"))?;
         let root_hash = STANDARD
             .decode(next("the checkpoint has no root hash line")?)
             .ok()
