@@ -157,7 +157,8 @@ pub struct EntriesQuery {
     /// Index of the first leaf, from 0.
     #[serde(default)]
     pub from: u64,
-    /// How many (at most 200; 50 when absent).
+    /// How many, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
 }
 
