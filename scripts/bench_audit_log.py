@@ -86,7 +86,9 @@ def main():
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
                 conn.request("GET", "/health")
-                if conn.getresponse().status == 200:
+                health = conn.getresponse()
+                health.read()
+                if health.status == 200:
                     break
             except OSError:
                 time.sleep(0.05)
