@@ -1,5 +1,6 @@
 //! `hocba`: the registry's command line.
 
+mod audit;
 mod demo;
 mod import;
 mod keys;
@@ -164,6 +165,11 @@ enum AuditAction {
     Verify {
         #[command(flatten)]
         database: DatabaseArgs,
+        /// A checkpoint kept from `GET /audit/checkpoint`: also check its signature, that the
+        /// log's first events still hash to its root, and that the log now is consistent with
+        /// it (history was only added to, never rewritten).
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<std::path::PathBuf>,
     },
 }
 
@@ -322,8 +328,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { backup, database_url } => restore(&backup, &database_url).await,
-        Command::Audit { action: AuditAction::Verify { database } } => {
-            audit_verify(&open_existing(&database.database_url).await?).await
+        Command::Audit { action: AuditAction::Verify { database, checkpoint } } => {
+            let store = open_existing(&database.database_url).await?;
+            audit::verify(&store, checkpoint.as_deref()).await
         }
         Command::Keys { database, identity, action } => {
             let store = database.open().await?;
@@ -405,22 +412,6 @@ async fn open_existing(database_url: &str) -> anyhow::Result<Store> {
     Store::connect(database_url).await.context("cannot open the database")
 }
 
-/// Re-checks the audit chain and says what it found; an error when it is broken.
-async fn audit_verify(store: &Store) -> anyhow::Result<()> {
-    let report = store.verify_audit_chain().await?;
-    println!("events: {}\nhead: {}", report.events, report.head);
-    match report.first_broken {
-        None => {
-            println!("intact: yes");
-            Ok(())
-        }
-        Some(seq) => {
-            println!("intact: no\nfirst broken event: {seq}");
-            bail!("the audit chain is broken at event {seq}")
-        }
-    }
-}
-
 /// Copies `backup` to the SQLite file of `database_url`, which must not exist yet (a running
 /// registry's file is never overwritten), then checks the copy's audit chain.
 async fn restore(backup: &std::path::Path, database_url: &str) -> anyhow::Result<()> {
@@ -435,7 +426,7 @@ async fn restore(backup: &std::path::Path, database_url: &str) -> anyhow::Result
     std::io::copy(&mut from, &mut to).context("cannot copy the backup")?;
     to.sync_all().context("cannot write the restored database")?;
     let store = Store::connect(database_url).await.context("cannot open the restored database")?;
-    audit_verify(&store).await?;
+    audit::verify(&store, None).await?;
     eprintln!("restored {} into {}", backup.display(), target.display());
     Ok(())
 }

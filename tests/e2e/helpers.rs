@@ -189,6 +189,17 @@ impl TestApp {
         }
     }
 
+    /// A URL of this registry's database for another process (the CLI) or connection.
+    pub fn database_url(&self) -> String {
+        if let Some(file) = self.sqlite_file() {
+            return format!("sqlite://{}", file.display());
+        }
+        let (url, schema) = self.database.as_ref().expect("a registry opened by postgres()");
+        let schema = schema.as_deref().expect("its schema");
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}options=-c%20search_path%3D{schema}")
+    }
+
     /// A registry on SQLite listening on a loopback port, for tests that need real HTTP (the
     /// CLI); returns it with its base URL.
     pub async fn listening() -> (TestApp, String) {

@@ -10,6 +10,7 @@
 #[macro_use]
 mod helpers;
 mod agencies;
+mod audit_log;
 mod batch;
 mod browser;
 mod catalog;

@@ -148,7 +148,12 @@ fn page_parameters_have_the_bounds_the_server_enforces() {
             cursor += 1;
         }
     }
-    assert_eq!((limit, cursor), (6, 6), "five lists (with a report's missing list) and the search");
+    // The audit log's events page by leaf index (`from`), a public position, not by cursor.
+    assert_eq!(
+        (limit, cursor),
+        (7, 6),
+        "five lists (with a report's missing list), the search and the audit log"
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! answer. This crate never contains SQL and never decides a rule.
 
 mod agencies;
+mod audit_log;
 pub mod auth;
 mod authority;
 mod batch;
@@ -126,7 +127,8 @@ impl AppState {
         (name = "reports", description = "Coverage reports: who meets the training standards, counted over agencies"),
         (name = "verification", description = "Verifying certificates; the registry's keys and status lists"),
         (name = "vc-api", description = "W3C CCG Verifiable Credentials API"),
-        (name = "operations", description = "Health and audit")
+        (name = "operations", description = "Health and audit"),
+        (name = "audit-log", description = "The audit log as a Merkle tree: signed checkpoints and proofs anyone can check")
     )
 )]
 struct ApiDoc;
@@ -202,6 +204,7 @@ fn is_problem(content: &RefOr<Content>) -> bool {
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(operations::routes())
+        .merge(audit_log::routes())
         .merge(publication::routes())
         .merge(verification::routes())
         .merge(clients::oauth_routes())

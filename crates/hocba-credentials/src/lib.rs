@@ -7,6 +7,7 @@
 //! - [`data_integrity`]: `eddsa-rdfc-2022` and `eddsa-jcs-2022` proofs, over [`jsonld`]'s
 //!   canonical RDF or JCS; [`jose`]: the same credential as a JWS.
 //! - [`status`]: Bitstring Status List revocation.
+//! - [`checkpoint`]: signed checkpoints of the registry's audit log (C2SP signed-note).
 //! - [`verify`]: one verifier that reports every check.
 //! - [`stated`]: what a certificate states, read once for the pages and the printed certificate.
 //!
@@ -20,6 +21,7 @@
 //! each credential inside it.
 
 pub mod certificate;
+pub mod checkpoint;
 pub mod contexts;
 pub mod data_integrity;
 pub mod jose;

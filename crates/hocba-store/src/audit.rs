@@ -21,7 +21,7 @@ use crate::{Actor, Store, StoreError};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Advisory-lock key of the audit chain on PostgreSQL ("HOCBA" + 1).
-const CHAIN_LOCK: i64 = 0x484F_4342_4101;
+pub(crate) const CHAIN_LOCK: i64 = 0x484F_4342_4101;
 
 /// A change about to be recorded.
 pub(crate) struct Change {
@@ -81,7 +81,7 @@ fn event_hash(
     hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn timestamp(at: OffsetDateTime) -> Result<String, StoreError> {
+pub(crate) fn timestamp(at: OffsetDateTime) -> Result<String, StoreError> {
     at.to_offset(time::UtcOffset::UTC)
         .format(&Rfc3339)
         .map_err(|error| StoreError::corrupt("audit_events", error))
@@ -141,13 +141,13 @@ pub(crate) async fn append_all(
     for chunk in events.chunks(INSERT_CHUNK) {
         audit_event::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
     }
-    Ok(())
+    crate::audit_log::extend(txn).await
 }
 
 /// Rows per multi-row insert: well under SQLite's limit of bound variables.
 pub(crate) const INSERT_CHUNK: usize = 500;
 
-fn into_event(model: audit_event::Model) -> Result<AuditEvent, StoreError> {
+pub(crate) fn into_event(model: audit_event::Model) -> Result<AuditEvent, StoreError> {
     Ok(AuditEvent {
         seq: model.seq,
         occurred_at: model.occurred_at,

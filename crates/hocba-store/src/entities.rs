@@ -243,6 +243,36 @@ pub mod audit_event {
     no_relations!();
 }
 
+pub mod audit_log_leaf {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log_leaves")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub leaf_index: i64,
+        #[sea_orm(unique)]
+        pub event_seq: i64,
+        pub hash: Vec<u8>,
+    }
+    no_relations!();
+}
+
+pub mod audit_log_node {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log_nodes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub level: i16,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub position: i64,
+        pub hash: Vec<u8>,
+    }
+    no_relations!();
+}
+
 pub mod record_read {
     use sea_orm::entity::prelude::*;
 

@@ -7,6 +7,7 @@
 
 mod agencies;
 mod audit;
+pub mod audit_log;
 mod catalog;
 mod certificates;
 mod clients;
@@ -203,7 +204,9 @@ impl Store {
         Migrator::up(&self.db, None).await?;
         self.load_taxonomy().await?;
         self.load_agencies().await?;
-        self.load_shipped_rules().await
+        self.load_shipped_rules().await?;
+        // Events written before the audit log's tree existed become its first leaves.
+        self.sync_audit_log().await
     }
 
     /// Reverts the last `steps` migrations, or every one (used by the migration tests).
