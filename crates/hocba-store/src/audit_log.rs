@@ -206,6 +206,19 @@ async fn stored_size(db: &impl ConnectionTrait) -> Result<(u64, i64), StoreError
     Ok(last.map_or((0, 0), |leaf| (leaf.leaf_index.unsigned_abs() + 1, leaf.event_seq)))
 }
 
+/// Up to [`BATCH`] events after `seq`, in `seq` order (the tree's order).
+async fn events_after(
+    db: &impl ConnectionTrait,
+    seq: i64,
+) -> Result<Vec<audit_event::Model>, StoreError> {
+    Ok(audit_event::Entity::find()
+        .filter(audit_event::Column::Seq.gt(seq))
+        .order_by_asc(audit_event::Column::Seq)
+        .limit(BATCH)
+        .all(db)
+        .await?)
+}
+
 /// Makes each event not yet in the tree a leaf, in `seq` order, and stores the subtrees they
 /// complete. Called under the audit chain's lock, by every append and at a server's start (which
 /// brings in the events written before the tree existed).
@@ -221,12 +234,7 @@ pub(crate) async fn extend(txn: &DatabaseTransaction) -> Result<(), StoreError> 
         frontier.edge.push((subtree.level, hash));
     }
     loop {
-        let events = audit_event::Entity::find()
-            .filter(audit_event::Column::Seq.gt(after))
-            .order_by_asc(audit_event::Column::Seq)
-            .limit(BATCH)
-            .all(txn)
-            .await?;
+        let events = events_after(txn, after).await?;
         let Some(last) = events.last() else { return Ok(()) };
         after = last.seq;
         let mut leaves = Vec::with_capacity(events.len());
@@ -446,12 +454,7 @@ impl Store {
         let mut first_unlike_stored = None;
         let mut after = 0;
         loop {
-            let events = audit_event::Entity::find()
-                .filter(audit_event::Column::Seq.gt(after))
-                .order_by_asc(audit_event::Column::Seq)
-                .limit(BATCH)
-                .all(&self.db)
-                .await?;
+            let events = events_after(&self.db, after).await?;
             let Some(last) = events.last() else { break };
             after = last.seq;
             let first = frontier.size;
