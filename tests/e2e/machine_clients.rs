@@ -370,3 +370,102 @@ on_both_backends!(
     registrations_that_cannot_work_are_refused_by_field,
     the_authorization_server_metadata_says_how_to_get_a_token,
 );
+
+/// Runs `hocba` with `args` on the database at `url`; returns whether it succeeded, and its
+/// output and errors.
+fn hocba(url: &str, args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hocba"))
+        .args(args)
+        .env("HOCBA_DATABASE_URL", url)
+        .output()
+        .unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (output.status.success(), text(output.stdout), text(output.stderr))
+}
+
+/// The operator at the console registers, lists and revokes systems; the server sees each
+/// change at once, since the CLI writes to the same database.
+#[tokio::test]
+async fn the_cli_adds_lists_and_revokes_clients() {
+    let app = TestApp::sqlite().await;
+    let url = format!("sqlite://{}", app.sqlite_file().unwrap().display());
+    let dir = tempfile::tempdir().unwrap();
+    let jwk_file = dir.path().join("ministry.jwk.json");
+    std::fs::write(&jwk_file, RSA_KEY.jwk.to_string()).unwrap();
+
+    let add = [
+        "clients",
+        "add",
+        "--name",
+        "Cổng DVC",
+        "--scope",
+        "records:read",
+        "--scope",
+        "events:read",
+    ];
+    let (ok, stdout, stderr) = hocba(&url, &add);
+    assert!(ok, "{stdout}{stderr}");
+    let value = |name: &str| {
+        stdout.lines().find_map(|line| line.strip_prefix(name)).map(str::trim).unwrap().to_owned()
+    };
+    let (portal, secret) = (value("client_id:"), value("client_secret:"));
+    let form = format!("grant_type=client_credentials&client_id={portal}&client_secret={secret}");
+    let token = app.post_form("/oauth/token", &form, None).await;
+    assert_eq!(token.status, StatusCode::OK, "{:#}", token.body);
+    assert_eq!(token.body["scope"], "records:read events:read");
+
+    let jwk = jwk_file.to_str().unwrap();
+    let add_key = [
+        "clients",
+        "add",
+        "--name",
+        "Bộ Nội vụ",
+        "--scope",
+        "events:read",
+        "--agency",
+        "G01.H29",
+        "--include-subunits",
+        "--jwk",
+        jwk,
+    ];
+    let (ok, stdout, stderr) = hocba(&url, &add_key);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(!stdout.contains("client_secret"), "{stdout}");
+    let ministry = stdout.trim().strip_prefix("client_id: ").unwrap().to_owned();
+    let assertion = RSA_KEY.sign("ministry-rsa", &assertion_claims(&ministry));
+    let token = exchange_assertion(&app, &assertion, "").await;
+    assert_eq!(token.status, StatusCode::OK, "{:#}", token.body);
+
+    let (ok, stdout, _) = hocba(&url, &["clients", "list"]);
+    assert!(ok);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with(&portal) && lines[0].contains("client_secret"), "{stdout}");
+    assert!(
+        lines[1].contains("private_key_jwt") && lines[1].contains("G01.H29+subunits"),
+        "{stdout}"
+    );
+
+    let (ok, stdout, stderr) = hocba(&url, &["clients", "revoke", &portal]);
+    assert!(ok && stdout.contains("revoked"), "{stdout}{stderr}");
+    let refused = app.post_form("/oauth/token", &form, None).await;
+    assert_invalid_client(&refused, "revoked at the console");
+    let audit = app.store.verify_audit_chain().await.unwrap();
+    assert!(audit.first_broken.is_none());
+
+    // Refusals name what is wrong, and change nothing.
+    let (ok, _, stderr) =
+        hocba(&url, &["clients", "add", "--name", "X", "--scope", "records:write"]);
+    assert!(!ok && stderr.contains("unknown scope"), "{stderr}");
+    let (ok, _, stderr) = hocba(
+        &url,
+        &["clients", "add", "--name", "X", "--scope", "events:read", "--agency", "Z99.Z99"],
+    );
+    assert!(!ok && stderr.contains("agency_code"), "{stderr}");
+    std::fs::write(&jwk_file, json!({ "kty": "oct", "k": "c2VjcmV0" }).to_string()).unwrap();
+    let (ok, _, stderr) =
+        hocba(&url, &["clients", "add", "--name", "X", "--scope", "events:read", "--jwk", jwk]);
+    assert!(!ok && stderr.contains("jwk"), "{stderr}");
+    let (_, stdout, _) = hocba(&url, &["clients", "list"]);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+}
