@@ -4,13 +4,15 @@ throwaway `hocba serve --demo` on loopback, and fails on any server error or any
 does not describe (status code, content type, body schema).
 
     scripts/schemathesis.py [--database-url postgres://…/hocba_x] [--examples 20] [--seed 1]
-                            [--roles institution,hr,official,operator,anonymous] [--bin PATH]
+                            [--roles institution,client,hr,official,operator,anonymous] [--bin PATH]
                             [--spec openapi/openapi.json] [--keep]
 
 The roles and how each gets its token:
   anonymous    none
   operator     HOCBA_ADMIN_TOKEN, which `serve` adopts as an operator token
   institution  the operator makes an API client for a demo institution; POST /oauth/token
+  client       the operator registers a machine client with every scope (POST /api/v1/clients);
+               POST /oauth/token
   hr           the operator makes an API key for the demo agency G01.H29
   official     a JWT signed by a local identity provider whose JWK set `serve` is given, for a
                demo official (their national ID number as `sub`)
@@ -40,7 +42,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 ROOT = Path(__file__).resolve().parent.parent
 # The institution first: its token lasts 15 minutes from the start.
-ROLES = ["institution", "hr", "official", "operator", "anonymous"]
+ROLES = ["institution", "client", "hr", "official", "operator", "anonymous"]
 CHECKS = [
     "not_a_server_error",
     "status_code_conformance",
@@ -126,6 +128,17 @@ class Registry:
         client = self.call(
             "POST", f"/api/v1/institutions/{institution['id']}/clients", {"label": "schemathesis"}
         )
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+        }
+        return self.call("POST", "/oauth/token", form=form, token="none")["access_token"]
+
+    def client_token(self) -> str:
+        """A machine client's token, with every scope, as the portal would hold."""
+        scopes = ["records:read", "events:read", "webhooks:manage", "completions:write"]
+        client = self.call("POST", "/api/v1/clients", {"name": "schemathesis", "scopes": scopes})
         form = {
             "grant_type": "client_credentials",
             "client_id": client["client_id"],
@@ -259,6 +272,7 @@ def main() -> int:
             "anonymous": lambda: None,
             "operator": lambda: admin_token,
             "institution": registry.institution_token,
+            "client": registry.client_token,
             "hr": registry.hr_token,
             "official": lambda: provider.token(DEMO_OFFICIAL_ID, lifetime=3600),
         }

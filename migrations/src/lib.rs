@@ -21,6 +21,7 @@ mod m20261205_000013_create_web_sessions;
 mod m20261205_000014_create_share_links;
 mod m20261206_000020_merkle_create_audit_log_tree;
 mod m20261206_000021_verifyspeed_create_verification_epoch;
+mod m20261206_000021_clients_create_machine_clients;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_create_share_links::Migration),
             Box::new(m20261206_000020_merkle_create_audit_log_tree::Migration),
             Box::new(m20261206_000021_verifyspeed_create_verification_epoch::Migration),
+            Box::new(m20261206_000021_clients_create_machine_clients::Migration),
         ]
     }
 }
