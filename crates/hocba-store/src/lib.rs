@@ -10,6 +10,7 @@ mod audit;
 mod catalog;
 mod certificates;
 mod clients;
+mod consents;
 mod entities;
 mod error;
 mod idempotency;
@@ -45,6 +46,7 @@ pub use certificates::{
     RecordEntry, Revocation, Sign, SignTranscript, SignedDocuments, Transcript,
 };
 pub use clients::ClientRecord;
+pub use consents::{Consent, ConsentClient};
 pub use error::StoreError;
 pub use idempotency::{Answer, IdempotencyKey, Replay};
 pub use institutions::Institution;
