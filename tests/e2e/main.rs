@@ -16,6 +16,7 @@ mod catalog;
 mod certificates;
 mod clients;
 mod completions;
+mod consents;
 mod crash;
 mod dashboard;
 mod dcc;
