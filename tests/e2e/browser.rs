@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::agencies::agency_key;
 use crate::completions::{completion, setting};
+use crate::consents::in_days;
 use crate::helpers::{TestApp, official_body};
 use crate::pages::{HOLDER, SOMEONE_ELSE};
 
@@ -573,10 +574,46 @@ async fn an_official_signs_in_sees_and_downloads_their_record_and_signs_out(
     browser.close().await;
 }
 
+/// Nguyễn Văn An signs in, lets the portal read his record on /me, sees its read in his log,
+/// and withdraws the consent; the portal is refused at once.
+async fn an_official_gives_then_withdraws_a_consent(app: TestApp, base: String) {
+    let certificate = certificate(&app).await;
+    let official_id = certificate["official_id"].as_str().unwrap().to_owned();
+    let portal = app.machine_client(&["records:read"], None).await;
+    let record = format!("/api/v1/officials/{official_id}/record");
+    let portal_reads = || app.request(axum::http::Method::GET, &record, Some(&portal.token), None);
+    let Some(browser) = Browser::open_at(&app, &base, "consent").await else { return };
+    browser.visit("/me").await;
+    browser.wait_for("#sign-in-provider").await.click().await.unwrap();
+    browser.wait_for("#development-only").await;
+    browser.find(&format!("input[value='{HOLDER}']")).await.click().await.unwrap();
+    browser.find("#dev-idp-sign-in").await.click().await.unwrap();
+    browser.wait_for("#consent-form").await;
+    browser.check_page("consents-none-yet").await;
+
+    browser.find("#consent-client").await.select_by_value(&portal.client_id).await.unwrap();
+    browser.type_into("#consent-purpose", "Hồ sơ xin cấp phép hành nghề").await;
+    browser.paste_into("#consent-until", &in_days(60)).await;
+    browser.find("#consent-grant").await.click().await.unwrap();
+    browser.wait_for(r#"#consent-list tr[data-state="live"]"#).await;
+    browser.check_page("consent-given").await;
+    assert_eq!(portal_reads().await.status, StatusCode::OK);
+
+    browser.visit("/me").await;
+    let log = browser.wait_for("#read-log").await.text().await.unwrap();
+    assert!(log.contains("under your consent, for “Hồ sơ xin cấp phép hành nghề”"), "{log}");
+    browser.find("#consent-list button[type=submit]").await.click().await.unwrap();
+    browser.wait_for(r#"#consent-list tr[data-state="withdrawn"]"#).await;
+    browser.check_page("consent-withdrawn").await;
+    portal_reads().await.assert_problem(StatusCode::FORBIDDEN, "consent-withdrawn");
+    browser.close().await;
+}
+
 with_dev_idp!(
     dev_idp_sqlite, dev_idp_postgres:
     an_official_shares_a_certificate_then_revokes_the_link,
     an_official_signs_in_sees_and_downloads_their_record_and_signs_out,
+    an_official_gives_then_withdraws_a_consent,
 );
 
 /// Whom the development provider offers in the browser test.

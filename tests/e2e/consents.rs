@@ -18,8 +18,8 @@ use crate::signin::id_token;
 
 const PURPOSE: &str = "Hồ sơ xin cấp phép hành nghề";
 
-/// A day `days` from today, as Vietnam counts days.
-fn in_days(days: i64) -> String {
+/// A day `days` from today, as Vietnam counts days (and a date field holds it).
+pub(crate) fn in_days(days: i64) -> String {
     (vietnam_day(OffsetDateTime::now_utc()) + Duration::days(days)).to_string()
 }
 
