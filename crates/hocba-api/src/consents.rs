@@ -5,10 +5,11 @@
 //! withdraw it. Every read under a consent is in the official's read log with the client's name
 //! and the consent's purpose; granting and withdrawing are audited.
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
-use hocba_domain::{ConsentDraft, ConsentState, vietnam_day};
-use hocba_store::{Consent, ConsentClient};
+use axum::http::request::Parts;
+use hocba_domain::{ConsentDraft, ConsentState, OfficialId, vietnam_day};
+use hocba_store::{Consent, ConsentClient, Scope};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
@@ -16,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::Sharer;
+use crate::auth::{Caller, Sharer, require_scope};
 use crate::extract::{Json, Path};
 use crate::{ApiError, AppState, Problem};
 
@@ -45,11 +46,14 @@ impl From<ConsentState> for ConsentStateView {
     }
 }
 
-/// A consent as its official sees it.
+/// A consent, as its official and its client see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsentView {
-    /// The consent's id (to withdraw it).
+    /// The consent's id (for the official, to withdraw it).
     pub id: Uuid,
+    /// The official who gave it (whose record the client reads:
+    /// `GET /officials/{official_id}/record`).
+    pub official_id: OfficialId,
     /// The machine client it lets read.
     pub client_id: Uuid,
     /// The client's name, as the operator registered it.
@@ -77,6 +81,7 @@ impl ConsentView {
         ConsentView {
             state: consent.state(now).into(),
             id: consent.id,
+            official_id: consent.official_id,
             client_id: consent.client_id,
             client_name: consent.client_name,
             purpose: consent.purpose,
@@ -192,9 +197,44 @@ pub async fn list_consent_clients(
     Ok(Json(clients.into_iter().map(ConsentClientView::from).collect()))
 }
 
+/// A machine client with `records:read`, asking which officials consented to it.
+#[derive(Debug, Clone)]
+pub struct ConsentedClient {
+    /// The client.
+    pub client_id: Uuid,
+}
+
+impl FromRequestParts<AppState> for ConsentedClient {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Caller(principal) = Caller::from_request_parts(parts, state).await?;
+        let client_id = principal.client_id().ok_or(ApiError::Forbidden)?;
+        require_scope(&principal, Scope::RecordsRead)?;
+        Ok(ConsentedClient { client_id })
+    }
+}
+
+/// The consents officials gave the calling machine client, newest first, with where each
+/// stands: whose records it may read (`official_id`), for what, until when. Withdrawn and
+/// expired ones are listed too, so the client knows to stop. Machine clients with
+/// `records:read` only.
+#[utoipa::path(get, path = "/consents", tag = "officials",
+    security(("oauth2" = ["records:read"])),
+    responses((status = 200, body = [ConsentView]), (status = "4XX", body = Problem)))]
+pub async fn list_given_consents(
+    State(app): State<AppState>,
+    client: ConsentedClient,
+) -> Result<Json<Vec<ConsentView>>, ApiError> {
+    let consents = app.store.consents_given_to(client.client_id).await?;
+    let now = OffsetDateTime::now_utc();
+    Ok(Json(consents.into_iter().map(|consent| ConsentView::at(consent, now)).collect()))
+}
+
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(post_consent, list_consents))
         .routes(routes!(withdraw_consent))
         .routes(routes!(list_consent_clients))
+        .routes(routes!(list_given_consents))
 }

@@ -134,8 +134,21 @@ impl Store {
 
     /// `official`'s consents, newest first, withdrawn and expired ones included.
     pub async fn consents(&self, official: OfficialId) -> Result<Vec<Consent>, StoreError> {
+        self.consents_where(consent::Column::OfficialId.eq(official.as_uuid())).await
+    }
+
+    /// The consents officials gave machine client `client_id`, newest first, withdrawn and
+    /// expired ones included: how a client learns whose records it may read.
+    pub async fn consents_given_to(&self, client_id: Uuid) -> Result<Vec<Consent>, StoreError> {
+        self.consents_where(consent::Column::ClientId.eq(client_id)).await
+    }
+
+    async fn consents_where(
+        &self,
+        condition: sea_orm::sea_query::SimpleExpr,
+    ) -> Result<Vec<Consent>, StoreError> {
         let rows = consent::Entity::find()
-            .filter(consent::Column::OfficialId.eq(official.as_uuid()))
+            .filter(condition)
             .order_by_desc(consent::Column::Id)
             .all(&self.db)
             .await?;
