@@ -81,6 +81,14 @@ async fn a_client_reads_under_a_consent_until_it_is_withdrawn(app: TestApp) {
     let given = consent(&app, &official, &portal.client_id, PURPOSE).await;
     assert_eq!((given["state"].as_str(), given["client_name"].as_str()), (Some("live"), Some(name.as_str())));
 
+    // The portal learns whose records it may read, and for what.
+    let given_to = app.request(Method::GET, "/api/v1/consents", Some(&portal.token), None).await;
+    assert_eq!(given_to.status, StatusCode::OK, "{:#}", given_to.body);
+    assert_eq!(given_to.body[0]["official_id"], official_id.as_str());
+    assert_eq!((given_to.body[0]["purpose"].as_str(), given_to.body[0]["state"].as_str()), (Some(PURPOSE), Some("live")));
+    let by_official = app.request(Method::GET, "/api/v1/consents", Some(&official), None).await;
+    by_official.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+
     let [record, transcript, certificates] = reads_of(&app, &portal.token, &official_id).await;
     assert_eq!(record.status, StatusCode::OK, "{:#}", record.body);
     assert_eq!(record.body["full_name"], "Nguyễn Văn An");
