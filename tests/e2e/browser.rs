@@ -577,8 +577,9 @@ async fn an_official_signs_in_sees_and_downloads_their_record_and_signs_out(
 /// Nguyễn Văn An signs in, lets the portal read his record on /me, sees its read in his log,
 /// and withdraws the consent; the portal is refused at once.
 async fn an_official_gives_then_withdraws_a_consent(app: TestApp, base: String) {
-    let certificate = certificate(&app).await;
-    let official_id = certificate["official_id"].as_str().unwrap().to_owned();
+    certificate(&app).await;
+    let holder = hocba_domain::NationalId::parse_format(HOLDER).unwrap();
+    let official_id = app.store.official_id_by_national_id(&holder).await.unwrap().unwrap();
     let portal = app.machine_client(&["records:read"], None).await;
     let record = format!("/api/v1/officials/{official_id}/record");
     let portal_reads = || app.request(axum::http::Method::GET, &record, Some(&portal.token), None);

@@ -23,6 +23,10 @@ pub(crate) fn in_days(days: i64) -> String {
     (vietnam_day(OffsetDateTime::now_utc()) + Duration::days(days)).to_string()
 }
 
+fn official(id: &str) -> OfficialId {
+    OfficialId::from_uuid(id.parse().unwrap())
+}
+
 /// Nguyễn Văn An, holding one certificate; returns his id.
 async fn holder_with_a_certificate(app: &TestApp) -> String {
     let s = setting(app).await;
@@ -138,7 +142,7 @@ async fn a_client_reads_under_a_consent_until_it_is_withdrawn(app: TestApp) {
 async fn an_expired_consent_is_refused_as_expired(app: TestApp) {
     let official_id = holder_with_a_certificate(&app).await;
     let portal = app.machine_client(&["records:read"], None).await;
-    let id: OfficialId = official_id.parse().unwrap();
+    let id = official(&official_id);
     // Given in January 2025 for that month: over now, without waiting for it to end.
     let draft = ConsentDraft {
         purpose: PURPOSE.to_owned(),
@@ -261,7 +265,7 @@ async fn signed_in_official(app: &TestApp, official_id: OfficialId) -> String {
 async fn an_official_gives_and_withdraws_a_consent_on_their_page(app: TestApp) {
     let official_id = holder_with_a_certificate(&app).await;
     let portal = app.machine_client(&["records:read"], None).await;
-    let cookie = signed_in_official(&app, official_id.parse().unwrap()).await;
+    let cookie = signed_in_official(&app, official(&official_id)).await;
 
     let page = get_with_cookie(&app, "/me", &cookie).await;
     assert_eq!(page.status, StatusCode::OK, "{}", html(&page));
@@ -284,7 +288,7 @@ async fn an_official_gives_and_withdraws_a_consent_on_their_page(app: TestApp) {
     let text = html(&too_long);
     assert!(text.contains(r#"id="consent-until-error""#), "{text}");
     assert!(text.contains(r#"value="Thi tuyển""#), "what was typed stays: {text}");
-    assert!(app.store.consents(official_id.parse().unwrap()).await.unwrap().is_empty());
+    assert!(app.store.consents(official(&official_id)).await.unwrap().is_empty());
 
     let given = post("/me/consents".to_owned(), fields(&csrf, "Thi+tuy%E1%BB%83n", &in_days(30))).await;
     assert_eq!(location(&given), "/me#consents", "{}", html(&given));
@@ -294,7 +298,7 @@ async fn an_official_gives_and_withdraws_a_consent_on_their_page(app: TestApp) {
     assert!(text.contains(r#"data-state="live""#) && text.contains("Thi tuyển"), "{text}");
     assert!(text.contains("under your consent, for “Thi tuyển”"), "in the read log: {text}");
 
-    let consents = app.store.consents(official_id.parse().unwrap()).await.unwrap();
+    let consents = app.store.consents(official(&official_id)).await.unwrap();
     let withdraw = format!("/me/consents/{}/withdraw", consents[0].id);
     let forged = post(withdraw.clone(), "csrf=forged".to_owned()).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);

@@ -21,7 +21,7 @@ use super::consents::{ConsentForm, ConsentSection};
 use super::session::SignedIn;
 use super::stated::{vietnamese_day, vietnamese_time};
 use super::{Layout, Nav, PageError, page};
-use crate::auth::RecordReader;
+use crate::auth::RecordOrClientReader;
 use crate::record::{RecordEntryView, RecordView};
 use crate::{ApiError, AppState};
 
@@ -195,9 +195,9 @@ fn api(error: impl Into<ApiError>) -> PageError {
 }
 
 /// The signed-in official, as the API's record reader; anyone else has no record here.
-fn own_record(signed_in: SignedIn) -> Result<(RecordReader, OfficialId), PageError> {
+fn own_record(signed_in: SignedIn) -> Result<(RecordOrClientReader, OfficialId), PageError> {
     let official = signed_in.principal.official_id().ok_or(PageError::Api(ApiError::Forbidden))?;
-    Ok((RecordReader(signed_in.principal), official))
+    Ok((RecordOrClientReader(signed_in.principal), official))
 }
 
 /// `GET /me/record.pdf`: the official's record printed, as `GET
