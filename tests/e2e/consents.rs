@@ -47,7 +47,8 @@ async fn consent(app: &TestApp, token: &str, client_id: &str, purpose: &str) -> 
 /// transcript and the certificates.
 async fn reads_of(app: &TestApp, token: &str, official_id: &str) -> [TestResponse; 3] {
     let base = format!("/api/v1/officials/{official_id}");
-    let get = |path: String| async move { app.request(Method::GET, &path, Some(token), None).await };
+    let get =
+        |path: String| async move { app.request(Method::GET, &path, Some(token), None).await };
     [
         get(format!("{base}/record")).await,
         get(format!("{base}/record/credential")).await,
@@ -68,7 +69,14 @@ async fn client_reads(app: &TestApp, official: &str, official_id: &str) -> Vec<V
     let uri = format!("/api/v1/officials/{official_id}/reads");
     let reads = app.request(Method::GET, &uri, Some(official), None).await;
     assert_eq!(reads.status, StatusCode::OK, "{:#}", reads.body);
-    reads.body.as_array().unwrap().iter().filter(|read| read["reader_kind"] == "client").cloned().collect()
+    reads
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|read| read["reader_kind"] == "client")
+        .cloned()
+        .collect()
 }
 
 async fn a_client_reads_under_a_consent_until_it_is_withdrawn(app: TestApp) {
@@ -78,18 +86,30 @@ async fn a_client_reads_under_a_consent_until_it_is_withdrawn(app: TestApp) {
 
     all_refused(&reads_of(&app, &portal.token, &official_id).await, "consent-missing");
     // The official picks the portal by name from the systems that may read records.
-    let clients = app.request(Method::GET, "/api/v1/me/consents/clients", Some(&official), None).await;
+    let clients =
+        app.request(Method::GET, "/api/v1/me/consents/clients", Some(&official), None).await;
     assert_eq!(clients.status, StatusCode::OK, "{:#}", clients.body);
-    let listed = clients.body.as_array().unwrap().iter().find(|c| c["client_id"] == portal.client_id.as_str());
+    let listed = clients
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client_id"] == portal.client_id.as_str());
     let name = listed.expect("the portal is offered")["name"].as_str().unwrap().to_owned();
     let given = consent(&app, &official, &portal.client_id, PURPOSE).await;
-    assert_eq!((given["state"].as_str(), given["client_name"].as_str()), (Some("live"), Some(name.as_str())));
+    assert_eq!(
+        (given["state"].as_str(), given["client_name"].as_str()),
+        (Some("live"), Some(name.as_str()))
+    );
 
     // The portal learns whose records it may read, and for what.
     let given_to = app.request(Method::GET, "/api/v1/consents", Some(&portal.token), None).await;
     assert_eq!(given_to.status, StatusCode::OK, "{:#}", given_to.body);
     assert_eq!(given_to.body[0]["official_id"], official_id.as_str());
-    assert_eq!((given_to.body[0]["purpose"].as_str(), given_to.body[0]["state"].as_str()), (Some(PURPOSE), Some("live")));
+    assert_eq!(
+        (given_to.body[0]["purpose"].as_str(), given_to.body[0]["state"].as_str()),
+        (Some(PURPOSE), Some("live"))
+    );
     let by_official = app.request(Method::GET, "/api/v1/consents", Some(&official), None).await;
     by_official.assert_problem(StatusCode::FORBIDDEN, "forbidden");
 
@@ -124,7 +144,11 @@ async fn a_client_reads_under_a_consent_until_it_is_withdrawn(app: TestApp) {
     assert_eq!(withdrawn.status, StatusCode::OK, "{:#}", withdrawn.body);
     assert_eq!(withdrawn.body["state"], "withdrawn");
     all_refused(&reads_of(&app, &portal.token, &official_id).await, "consent-withdrawn");
-    assert_eq!(client_reads(&app, &official, &official_id).await.len(), 3, "a refusal reads nothing");
+    assert_eq!(
+        client_reads(&app, &official, &official_id).await.len(),
+        3,
+        "a refusal reads nothing"
+    );
     app.request(Method::DELETE, &withdraw, Some(&official), None)
         .await
         .assert_problem(StatusCode::CONFLICT, "already-exists");
@@ -183,9 +207,11 @@ async fn a_client_without_records_read_reads_nothing_and_gets_no_consent(app: Te
         assert!(answer.body["detail"].to_string().contains("records:read"), "{:#}", answer.body);
     }
     // Not offered, and refused if named.
-    let clients = app.request(Method::GET, "/api/v1/me/consents/clients", Some(&official), None).await;
+    let clients =
+        app.request(Method::GET, "/api/v1/me/consents/clients", Some(&official), None).await;
     assert!(!clients.body.to_string().contains(&feed.client_id), "{:#}", clients.body);
-    let body = json!({ "client_id": feed.client_id, "purpose": PURPOSE, "valid_until": in_days(7) });
+    let body =
+        json!({ "client_id": feed.client_id, "purpose": PURPOSE, "valid_until": in_days(7) });
     let refused = app.post_as(&official, "/api/v1/me/consents", &body).await;
     refused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown-reference");
     assert_eq!(refused.problem_fields(), ["client_id"]);
@@ -207,9 +233,11 @@ async fn an_official_neither_sees_nor_withdraws_another_s_consents(app: TestApp)
     let mine = app.request(Method::GET, "/api/v1/me/consents", Some(&own), None).await;
     assert_eq!(mine.body[0]["state"], "live", "{:#}", mine.body);
     // Consents are officials' own: the operator has none to give, and a client none to read.
-    let body = json!({ "client_id": portal.client_id, "purpose": PURPOSE, "valid_until": in_days(7) });
+    let body =
+        json!({ "client_id": portal.client_id, "purpose": PURPOSE, "valid_until": in_days(7) });
     app.post("/api/v1/me/consents", &body).await.assert_problem(StatusCode::FORBIDDEN, "forbidden");
-    let by_client = app.request(Method::GET, "/api/v1/me/consents", Some(&portal.token), None).await;
+    let by_client =
+        app.request(Method::GET, "/api/v1/me/consents", Some(&portal.token), None).await;
     by_client.assert_problem(StatusCode::FORBIDDEN, "forbidden");
 }
 
@@ -227,14 +255,21 @@ async fn a_bad_consent_names_each_field_and_why(app: TestApp) {
     });
     let answer = refused(body).await;
     answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation-failed");
-    assert_eq!(answer.problem_fields(), ["purpose", "valid_from", "valid_until"], "{:#}", answer.body);
+    assert_eq!(
+        answer.problem_fields(),
+        ["purpose", "valid_from", "valid_until"],
+        "{:#}",
+        answer.body
+    );
     assert!(answer.body.to_string().contains("at most 365 days after today"), "{:#}", answer.body);
     let body = json!({
         "client_id": portal.client_id, "purpose": PURPOSE,
         "valid_from": in_days(10), "valid_until": in_days(9),
     });
     assert_eq!(refused(body).await.problem_fields(), ["valid_until"]);
-    let answer = refused(json!({ "client_id": "portal", "purpose": PURPOSE, "valid_until": in_days(9) })).await;
+    let answer =
+        refused(json!({ "client_id": "portal", "purpose": PURPOSE, "valid_until": in_days(9) }))
+            .await;
     answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "malformed-body");
     assert_eq!(answer.problem_fields(), ["client_id"]);
 }
@@ -278,19 +313,24 @@ async fn an_official_gives_and_withdraws_a_consent_on_their_page(app: TestApp) {
         async move { post_form_with_cookie(app, &uri, &form, Some(&cookie)).await }
     };
     let fields = |csrf: &str, purpose: &str, until: &str| {
-        format!("csrf={csrf}&client_id={}&purpose={purpose}&valid_from=&valid_until={until}", portal.client_id)
+        format!(
+            "csrf={csrf}&client_id={}&purpose={purpose}&valid_from=&valid_until={until}",
+            portal.client_id
+        )
     };
     // A form from elsewhere, and a consent too long, give nothing.
     let forged = post("/me/consents".to_owned(), fields("forged", "HR", &in_days(30))).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    let too_long = post("/me/consents".to_owned(), fields(&csrf, "Thi+tuy%E1%BB%83n", &in_days(400))).await;
+    let too_long =
+        post("/me/consents".to_owned(), fields(&csrf, "Thi+tuy%E1%BB%83n", &in_days(400))).await;
     assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&too_long));
     let text = html(&too_long);
     assert!(text.contains(r#"id="consent-until-error""#), "{text}");
     assert!(text.contains(r#"value="Thi tuyển""#), "what was typed stays: {text}");
     assert!(app.store.consents(official(&official_id)).await.unwrap().is_empty());
 
-    let given = post("/me/consents".to_owned(), fields(&csrf, "Thi+tuy%E1%BB%83n", &in_days(30))).await;
+    let given =
+        post("/me/consents".to_owned(), fields(&csrf, "Thi+tuy%E1%BB%83n", &in_days(30))).await;
     assert_eq!(location(&given), "/me#consents", "{}", html(&given));
     assert_eq!(reads_of(&app, &portal.token, &official_id).await[0].status, StatusCode::OK);
     let page = get_with_cookie(&app, "/me", &cookie).await;

@@ -70,8 +70,8 @@ impl ConsentDraft {
         let mut validator = Validator::default();
         let purpose = validator.check("purpose", validation::text(&self.purpose, MAX_PURPOSE));
         let from = self.valid_from.unwrap_or(today);
-        let from =
-            validator.check("valid_from", if from < today { Err(DateError::InPast) } else { Ok(from) });
+        let from = validator
+            .check("valid_from", if from < today { Err(DateError::InPast) } else { Ok(from) });
         let latest = today + Duration::days(MAX_CONSENT_DAYS);
         let until = if self.valid_until > latest {
             validator.reject("valid_until", DateError::TooFarAhead { days: MAX_CONSENT_DAYS });
@@ -209,12 +209,18 @@ mod tests {
     }
 
     fn standing(from: Date, until: Date, granted: OffsetDateTime) -> ConsentStanding {
-        ConsentStanding { valid_from: from, valid_until: until, granted_at: granted, withdrawn_at: None }
+        ConsentStanding {
+            valid_from: from,
+            valid_until: until,
+            granted_at: granted,
+            withdrawn_at: None,
+        }
     }
 
     #[test]
     fn a_consent_starts_today_unless_told_otherwise() {
-        let terms = draft("  Hồ sơ   dịch vụ công ", None, date!(2027 - 03 - 06)).parse(TODAY).unwrap();
+        let terms =
+            draft("  Hồ sơ   dịch vụ công ", None, date!(2027 - 03 - 06)).parse(TODAY).unwrap();
         assert_eq!(terms.purpose(), "Hồ sơ dịch vụ công");
         assert_eq!((terms.valid_from(), terms.valid_until()), (TODAY, date!(2027 - 03 - 06)));
     }
@@ -240,7 +246,8 @@ mod tests {
 
     #[test]
     fn a_consent_is_live_from_its_first_to_its_last_day_in_vietnam() {
-        let consent = standing(date!(2026 - 12 - 07), date!(2026 - 12 - 31), datetime!(2026-12-06 03:00 UTC));
+        let consent =
+            standing(date!(2026 - 12 - 07), date!(2026 - 12 - 31), datetime!(2026-12-06 03:00 UTC));
         // 16:59 UTC on the 6th is 23:59 in Hà Nội; 17:00 UTC is midnight of the 7th.
         assert_eq!(consent.state(datetime!(2026-12-06 16:59 UTC)), ConsentState::Pending);
         assert_eq!(consent.state(datetime!(2026-12-06 17:00 UTC)), ConsentState::Live);
@@ -258,7 +265,10 @@ mod tests {
 
     #[test]
     fn no_consent_is_missing_consent() {
-        assert_eq!(consent_in_force(&[], datetime!(2026-12-06 03:00 UTC)), Err(ConsentRefusal::Missing));
+        assert_eq!(
+            consent_in_force(&[], datetime!(2026-12-06 03:00 UTC)),
+            Err(ConsentRefusal::Missing)
+        );
     }
 
     #[test]
@@ -274,10 +284,12 @@ mod tests {
     #[test]
     fn without_a_live_consent_the_latest_decision_is_the_reason() {
         let now = datetime!(2026-12-06 05:00 UTC);
-        let expired = standing(date!(2026 - 11 - 01), date!(2026 - 11 - 30), datetime!(2026-11-01 03:00 UTC));
+        let expired =
+            standing(date!(2026 - 11 - 01), date!(2026 - 11 - 30), datetime!(2026-11-01 03:00 UTC));
         let mut withdrawn = standing(TODAY, date!(2026 - 12 - 31), datetime!(2026-12-05 03:00 UTC));
         withdrawn.withdrawn_at = Some(datetime!(2026-12-05 04:00 UTC));
-        let pending = standing(date!(2027 - 01 - 01), date!(2027 - 01 - 31), datetime!(2026-12-06 01:00 UTC));
+        let pending =
+            standing(date!(2027 - 01 - 01), date!(2027 - 01 - 31), datetime!(2026-12-06 01:00 UTC));
         assert_eq!(consent_in_force(&[expired], now), Err(ConsentRefusal::Expired));
         assert_eq!(consent_in_force(&[expired, withdrawn], now), Err(ConsentRefusal::Withdrawn));
         assert_eq!(consent_in_force(&[withdrawn, expired], now), Err(ConsentRefusal::Withdrawn));

@@ -193,7 +193,8 @@ impl Store {
     /// The machine clients an official may give consent to, by name: those registered, not
     /// revoked, and allowed to read records (`records:read`).
     pub async fn consent_clients(&self) -> Result<Vec<ConsentClient>, StoreError> {
-        let clients = reading_clients().order_by_asc(machine_client::Column::Name).all(&self.db).await?;
+        let clients =
+            reading_clients().order_by_asc(machine_client::Column::Name).all(&self.db).await?;
         Ok(clients
             .into_iter()
             .filter(reads_records)
@@ -242,5 +243,8 @@ pub(crate) async fn consent_to_read(
         rows.into_iter().map(|row| into_consent(row, String::new())).collect();
     let standings: Vec<ConsentStanding> = consents.iter().map(Consent::standing).collect();
     let index = consent_in_force(&standings, crate::now()).map_err(StoreError::NoConsent)?;
-    consents.get(index).map(|consent| consent.id).ok_or(StoreError::NoConsent(ConsentRefusal::Missing))
+    consents
+        .get(index)
+        .map(|consent| consent.id)
+        .ok_or(StoreError::NoConsent(ConsentRefusal::Missing))
 }
