@@ -339,6 +339,18 @@ impl Browser {
         self.wait_for(css).await;
     }
 
+    /// Opens `path`, which needs a session: signs in as Nguyễn Văn An at the development
+    /// identity provider the sign-in page leads to, and waits for `css` on the page it comes
+    /// back to.
+    async fn sign_in_as_holder_to(&self, path: &str, css: &str) {
+        self.visit(path).await;
+        self.wait_for("#sign-in-provider").await.click().await.unwrap();
+        self.wait_for("#development-only").await;
+        self.find(&format!("input[value='{HOLDER}']")).await.click().await.unwrap();
+        self.find("#dev-idp-sign-in").await.click().await.unwrap();
+        self.wait_for(css).await;
+    }
+
     /// The text of the element `css`.
     async fn text(&self, css: &str) -> String {
         self.find(css).await.text().await.unwrap()
@@ -451,12 +463,7 @@ async fn an_official_shares_a_certificate_then_revokes_the_link(app: TestApp, ba
     let Some(official_browser) = Browser::open_at(&app, &base, "share-official").await else {
         return;
     };
-    official_browser.visit("/me/shares").await;
-    official_browser.wait_for("#sign-in-provider").await.click().await.unwrap();
-    official_browser.wait_for("#development-only").await;
-    official_browser.find(&format!("input[value='{HOLDER}']")).await.click().await.unwrap();
-    official_browser.find("#dev-idp-sign-in").await.click().await.unwrap();
-    official_browser.wait_for("#shares").await;
+    official_browser.sign_in_as_holder_to("/me/shares", "#shares").await;
     official_browser.check_page("shares-none-yet").await;
     official_browser.find("#certificate").await.select_by_value(number).await.unwrap();
     official_browser.find("#days").await.clear().await.unwrap();
@@ -584,12 +591,7 @@ async fn an_official_gives_then_withdraws_a_consent(app: TestApp, base: String) 
     let record = format!("/api/v1/officials/{official_id}/record");
     let portal_reads = || app.request(axum::http::Method::GET, &record, Some(&portal.token), None);
     let Some(browser) = Browser::open_at(&app, &base, "consent").await else { return };
-    browser.visit("/me").await;
-    browser.wait_for("#sign-in-provider").await.click().await.unwrap();
-    browser.wait_for("#development-only").await;
-    browser.find(&format!("input[value='{HOLDER}']")).await.click().await.unwrap();
-    browser.find("#dev-idp-sign-in").await.click().await.unwrap();
-    browser.wait_for("#consent-form").await;
+    browser.sign_in_as_holder_to("/me", "#consent-form").await;
     browser.check_page("consents-none-yet").await;
 
     browser.find("#consent-client").await.select_by_value(&portal.client_id).await.unwrap();

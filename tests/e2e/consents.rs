@@ -13,7 +13,8 @@ use time::{Duration, OffsetDateTime};
 use crate::completions::{completion, setting};
 use crate::helpers::{TestApp, TestResponse, official_body};
 use crate::pages::{HOLDER, SOMEONE_ELSE};
-use crate::sessions::{COOKIE, csrf_of, get_with_cookie, html, location, post_form_with_cookie};
+use crate::sessions::{csrf_of, get_with_cookie, html, location, post_form_with_cookie};
+use crate::shares::signed_in_official;
 use crate::signin::id_token;
 
 const PURPOSE: &str = "Hồ sơ xin cấp phép hành nghề";
@@ -287,14 +288,6 @@ async fn an_agency_s_client_reads_its_staff_without_consent(app: TestApp) {
     let reads = client_reads(&app, &id_token(HOLDER), &official_id).await;
     assert_eq!(reads.len(), 3);
     assert!(reads.iter().all(|read| read["consent_purpose"].is_null()), "{reads:#?}");
-}
-
-/// A browser session of the official `official_id`, as its cookie.
-async fn signed_in_official(app: &TestApp, official_id: OfficialId) -> String {
-    let secret = "session-of-the-official-for-the-consent-tests";
-    let principal = hocba_store::Principal::signed_in(official_id);
-    app.store.start_web_session(&principal, &hocba_api::auth::hash_token(secret)).await.unwrap();
-    format!("{COOKIE}={secret}")
 }
 
 async fn an_official_gives_and_withdraws_a_consent_on_their_page(app: TestApp) {
