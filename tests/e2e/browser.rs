@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::agencies::agency_key;
 use crate::completions::{completion, setting};
+use crate::consents::in_days;
 use crate::helpers::{TestApp, official_body};
 use crate::pages::{HOLDER, SOMEONE_ELSE};
 
@@ -338,6 +339,18 @@ impl Browser {
         self.wait_for(css).await;
     }
 
+    /// Opens `path`, which needs a session: signs in as Nguyễn Văn An at the development
+    /// identity provider the sign-in page leads to, and waits for `css` on the page it comes
+    /// back to.
+    async fn sign_in_as_holder_to(&self, path: &str, css: &str) {
+        self.visit(path).await;
+        self.wait_for("#sign-in-provider").await.click().await.unwrap();
+        self.wait_for("#development-only").await;
+        self.find(&format!("input[value='{HOLDER}']")).await.click().await.unwrap();
+        self.find("#dev-idp-sign-in").await.click().await.unwrap();
+        self.wait_for(css).await;
+    }
+
     /// The text of the element `css`.
     async fn text(&self, css: &str) -> String {
         self.find(css).await.text().await.unwrap()
@@ -450,12 +463,7 @@ async fn an_official_shares_a_certificate_then_revokes_the_link(app: TestApp, ba
     let Some(official_browser) = Browser::open_at(&app, &base, "share-official").await else {
         return;
     };
-    official_browser.visit("/me/shares").await;
-    official_browser.wait_for("#sign-in-provider").await.click().await.unwrap();
-    official_browser.wait_for("#development-only").await;
-    official_browser.find(&format!("input[value='{HOLDER}']")).await.click().await.unwrap();
-    official_browser.find("#dev-idp-sign-in").await.click().await.unwrap();
-    official_browser.wait_for("#shares").await;
+    official_browser.sign_in_as_holder_to("/me/shares", "#shares").await;
     official_browser.check_page("shares-none-yet").await;
     official_browser.find("#certificate").await.select_by_value(number).await.unwrap();
     official_browser.find("#days").await.clear().await.unwrap();
@@ -580,12 +588,8 @@ async fn an_official_sees_where_they_stand_against_the_standards(app: TestApp, b
     let certificate = certificate(&app).await; // Nguyễn Văn An's, a chuyên viên's rank course
     let number = certificate["number"].as_str().unwrap();
     let Some(browser) = Browser::open_at(&app, &base, "standards").await else { return };
-    browser.visit("/me").await;
-    browser.wait_for("#sign-in-provider").await.click().await.unwrap();
-    browser.wait_for("#development-only").await;
-    browser.find(&format!("input[value='{HOLDER}']")).await.click().await.unwrap();
-    browser.find("#dev-idp-sign-in").await.click().await.unwrap();
-    browser.wait_for("#standards-link").await.click().await.unwrap();
+    browser.sign_in_as_holder_to("/me", "#standards-link").await;
+    browser.find("#standards-link").await.click().await.unwrap();
     browser.wait_for("#standards").await;
 
     browser.paste_into("#as_of", "2025-05-01").await;
@@ -615,11 +619,43 @@ async fn an_official_sees_where_they_stand_against_the_standards(app: TestApp, b
     browser.close().await;
 }
 
+/// Nguyễn Văn An signs in, lets the portal read his record on /me, sees its read in his log,
+/// and withdraws the consent; the portal is refused at once.
+async fn an_official_gives_then_withdraws_a_consent(app: TestApp, base: String) {
+    certificate(&app).await;
+    let holder = hocba_domain::NationalId::parse_format(HOLDER).unwrap();
+    let official_id = app.store.official_id_by_national_id(&holder).await.unwrap().unwrap();
+    let portal = app.machine_client(&["records:read"], None).await;
+    let record = format!("/api/v1/officials/{official_id}/record");
+    let portal_reads = || app.request(axum::http::Method::GET, &record, Some(&portal.token), None);
+    let Some(browser) = Browser::open_at(&app, &base, "consent").await else { return };
+    browser.sign_in_as_holder_to("/me", "#consent-form").await;
+    browser.check_page("consents-none-yet").await;
+
+    browser.find("#consent-client").await.select_by_value(&portal.client_id).await.unwrap();
+    browser.type_into("#consent-purpose", "Hồ sơ xin cấp phép hành nghề").await;
+    browser.paste_into("#consent-until", &in_days(60)).await;
+    browser.find("#consent-grant").await.click().await.unwrap();
+    browser.wait_for(r#"#consent-list tr[data-state="live"]"#).await;
+    browser.check_page("consent-given").await;
+    assert_eq!(portal_reads().await.status, StatusCode::OK);
+
+    browser.visit("/me").await;
+    let log = browser.wait_for("#read-log").await.text().await.unwrap();
+    assert!(log.contains("under your consent, for “Hồ sơ xin cấp phép hành nghề”"), "{log}");
+    browser.find("#consent-list button[type=submit]").await.click().await.unwrap();
+    browser.wait_for(r#"#consent-list tr[data-state="withdrawn"]"#).await;
+    browser.check_page("consent-withdrawn").await;
+    portal_reads().await.assert_problem(StatusCode::FORBIDDEN, "consent-withdrawn");
+    browser.close().await;
+}
+
 with_dev_idp!(
     dev_idp_sqlite, dev_idp_postgres:
     an_official_shares_a_certificate_then_revokes_the_link,
     an_official_signs_in_sees_and_downloads_their_record_and_signs_out,
     an_official_sees_where_they_stand_against_the_standards,
+    an_official_gives_then_withdraws_a_consent,
 );
 
 /// Whom the development provider offers in the browser test.

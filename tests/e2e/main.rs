@@ -17,6 +17,7 @@ mod catalog;
 mod certificates;
 mod clients;
 mod completions;
+mod consents;
 mod crash;
 mod dashboard;
 mod dcc;

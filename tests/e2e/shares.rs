@@ -196,7 +196,7 @@ async fn a_bad_share_request_names_each_field_and_why(app: TestApp) {
 
 /// A browser session of the official `official_id`, as its cookie: what the identity
 /// provider's sign-in ends with.
-async fn signed_in_official(app: &TestApp, official_id: OfficialId) -> String {
+pub(crate) async fn signed_in_official(app: &TestApp, official_id: OfficialId) -> String {
     let secret = "session-of-the-official-for-the-share-tests";
     let principal = Principal::signed_in(official_id);
     app.store.start_web_session(&principal, &hocba_api::auth::hash_token(secret)).await.unwrap();

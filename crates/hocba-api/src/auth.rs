@@ -131,12 +131,13 @@ role_gated!(
 );
 
 role_gated!(
-    /// A request by an official, signed in, about their own share links: nobody else has any.
+    /// A request by an official, signed in, about their own share links or consents: nobody
+    /// else has any.
     Sharer: Official
 );
 
 impl Sharer {
-    /// The official whose links these are.
+    /// The official whose links or consents these are.
     pub fn official(&self) -> Result<hocba_domain::OfficialId, ApiError> {
         self.0.official_id().ok_or(ApiError::Forbidden)
     }

@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Admin, InstitutionCaller, RecordReader, Revoker};
+use crate::auth::{Admin, InstitutionCaller, RecordOrClientReader, Revoker};
 use crate::extract::{DigestedJson, Json, Path};
 use crate::idempotency::{self, Keyed};
 use crate::{ApiError, AppState, Problem};
@@ -466,13 +466,15 @@ pub async fn revoke_certificate(
 }
 
 /// An official's certificates, oldest first (operator, the HR department of the agency that
-/// employs them today, or the official; the read is logged for the official).
-#[utoipa::path(get, path = "/officials/{id}/certificates", tag = "certificates", security(("bearer" = [])),
+/// employs them today, the official, or a machine client with `records:read` under the
+/// official's consent or its agency's HR rule; the read is logged for the official).
+#[utoipa::path(get, path = "/officials/{id}/certificates", tag = "certificates",
+    security(("bearer" = []), ("oauth2" = ["records:read"])),
     params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
     responses((status = 200, body = [CertificateView]), (status = "4XX", body = Problem)))]
 pub async fn list_certificates(
     State(app): State<AppState>,
-    RecordReader(reader): RecordReader,
+    RecordOrClientReader(reader): RecordOrClientReader,
     Path(id): Path<OfficialId>,
 ) -> Result<Json<Vec<CertificateView>>, ApiError> {
     let purpose = "GET /api/v1/officials/{id}/certificates";

@@ -232,6 +232,7 @@ impl ApiError {
                 StoreError::DuplicateCompletion { .. } => {
                     (StatusCode::CONFLICT, "duplicate-completion")
                 }
+                StoreError::NoConsent(refusal) => (StatusCode::FORBIDDEN, refusal.code()),
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }

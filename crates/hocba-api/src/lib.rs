@@ -12,6 +12,7 @@ mod batch;
 mod catalog;
 mod certificates;
 mod clients;
+mod consents;
 pub mod dev_idp;
 mod error;
 mod extract;
@@ -253,6 +254,7 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(reports::routes())
                 .merge(record::routes())
                 .merge(shares::routes())
+                .merge(consents::routes())
                 .merge(pdf::routes()),
         )
 }

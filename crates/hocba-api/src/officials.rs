@@ -217,6 +217,9 @@ pub enum ReaderKindView {
     Official,
     /// Someone who opened a share link the official made (`key_label`: the link's label).
     ShareLink,
+    /// A machine client (`reader_name`: its name), under the official's consent
+    /// (`consent_purpose`) or its agency's HR rule.
+    Client,
     /// The registry itself.
     System,
 }
@@ -229,6 +232,7 @@ impl From<ReaderKind> for ReaderKindView {
             ReaderKind::Agency => ReaderKindView::Agency,
             ReaderKind::Official => ReaderKindView::Official,
             ReaderKind::ShareLink => ReaderKindView::ShareLink,
+            ReaderKind::Client => ReaderKindView::Client,
             ReaderKind::System => ReaderKindView::System,
         }
     }
@@ -238,11 +242,13 @@ impl From<ReaderKind> for ReaderKindView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecordReadView {
     /// Who read it, as logged (`agency:G01.H29/<key id>`, `admin:<token id>`,
-    /// `client:<API client id>`, `official:<official id>`, `share:<share link id>`).
+    /// `client:<API client id>`, `machine:<machine client id>`, `official:<official id>`,
+    /// `share:<share link id>`).
     pub reader: String,
     /// What kind of reader.
     pub reader_kind: ReaderKindView,
-    /// The agency's or institution's name (`Sở Nội vụ thành phố Hà Nội`).
+    /// The agency's or institution's name (`Sở Nội vụ thành phố Hà Nội`), or the machine
+    /// client's (`Cổng Dịch vụ công quốc gia`).
     pub reader_name: Option<String>,
     /// The label of the HR key, API client or operator token used, or of the share link
     /// opened.
@@ -251,6 +257,9 @@ pub struct RecordReadView {
     pub own_read: bool,
     /// Through which route.
     pub purpose: String,
+    /// For a machine client's read under the official's consent: the consent's purpose, in the
+    /// official's words.
+    pub consent_purpose: Option<String>,
     /// When.
     #[serde(with = "time::serde::rfc3339")]
     pub read_at: OffsetDateTime,
@@ -447,6 +456,7 @@ pub async fn get_record_reads(
                 key_label: read.key_label,
                 own_read: read.own,
                 purpose: read.purpose,
+                consent_purpose: read.consent_purpose,
                 read_at: read.read_at,
             })
             .collect(),

@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::RecordReader;
+use crate::auth::RecordOrClientReader;
 use crate::certificates::{Forms, completed};
 use crate::extract::Path;
 use crate::record::RecordView;
@@ -59,8 +59,10 @@ pub async fn get_certificate_pdf(
 /// table across as many A4 pages as it needs, the training days of live completions per
 /// category and per year, and the keys that signed the certificates. Same readers as the
 /// record (the official, the HR department of the agency that employs them today, the
-/// operator); the read is logged for the official.
-#[utoipa::path(get, path = "/officials/{id}/record/pdf", tag = "officials", security(("bearer" = [])),
+/// operator, a machine client under the official's consent); the read is logged for the
+/// official.
+#[utoipa::path(get, path = "/officials/{id}/record/pdf", tag = "officials",
+    security(("bearer" = []), ("oauth2" = ["records:read"])),
     params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
     responses(
         (status = 200, description = "The record as a PDF (A4)",
@@ -68,7 +70,7 @@ pub async fn get_certificate_pdf(
         (status = "4XX", body = Problem)))]
 pub async fn get_record_pdf(
     State(app): State<AppState>,
-    RecordReader(reader): RecordReader,
+    RecordOrClientReader(reader): RecordOrClientReader,
     Path(id): Path<OfficialId>,
 ) -> Result<Response, ApiError> {
     let purpose = "GET /api/v1/officials/{id}/record/pdf";

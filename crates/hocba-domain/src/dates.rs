@@ -16,6 +16,15 @@ pub enum DateError {
     /// Earlier than any record the registry can hold.
     #[error("must not be before 1900-01-01")]
     TooEarly,
+    /// A day something is to begin on, already past.
+    #[error("must not be before today")]
+    InPast,
+    /// A day too far ahead for what it ends.
+    #[error("must be at most {days} days after today")]
+    TooFarAhead {
+        /// How many days after today it may be at most.
+        days: i64,
+    },
 }
 
 /// The earliest date the registry accepts for any fact.

@@ -13,6 +13,7 @@ pub mod characters;
 pub mod codes;
 pub mod completion;
 pub mod compliance;
+pub mod consent;
 pub mod dates;
 pub mod ids;
 pub mod institution;
@@ -39,6 +40,10 @@ pub use certificate::{
 };
 pub use completion::{CompletionPostDraft, PostedCompletion, Taught};
 pub use compliance::{CompletionFact, Requirement, RequirementStatus, evaluate};
+pub use consent::{
+    ConsentDraft, ConsentRefusal, ConsentStanding, ConsentState, ConsentTerms, consent_in_force,
+    vietnam_day,
+};
 pub use dates::{DateError, DateSpan, Validity};
 pub use ids::{ClassId, CompletionId, EmploymentId, InstitutionId, OfficialId, ProgramId};
 pub use institution::{

@@ -327,6 +327,8 @@ pub mod record_read {
         pub reader: String,
         pub purpose: String,
         pub read_at: TimeDateTimeWithTimeZone,
+        /// The consent a machine client read under, if it did.
+        pub consent_id: Option<Uuid>,
     }
     no_relations!();
 }
@@ -449,6 +451,25 @@ pub mod share_link {
         pub created_at: TimeDateTimeWithTimeZone,
         pub expires_at: TimeDateTimeWithTimeZone,
         pub revoked_at: Option<TimeDateTimeWithTimeZone>,
+    }
+    no_relations!();
+}
+
+pub mod consent {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "consents")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub official_id: Uuid,
+        pub client_id: Uuid,
+        pub purpose: String,
+        pub valid_from: TimeDate,
+        pub valid_until: TimeDate,
+        pub granted_at: TimeDateTimeWithTimeZone,
+        pub withdrawn_at: Option<TimeDateTimeWithTimeZone>,
     }
     no_relations!();
 }

@@ -73,6 +73,10 @@ pub enum StoreError {
         /// run again can report the line as already recorded, with its number.
         certificate: Option<hocba_domain::CertificateNumber>,
     },
+    /// A machine client asked for an official's record without a consent in force (and the HR
+    /// rule of its agency does not cover the official).
+    #[error(transparent)]
+    NoConsent(hocba_domain::ConsentRefusal),
     /// The signer refused the facts (a bug or a key problem, not the caller's input).
     #[error("signing failed: {reason}")]
     Signing {
@@ -122,6 +126,7 @@ impl Clone for StoreError {
                     certificate: certificate.clone(),
                 }
             }
+            StoreError::NoConsent(refusal) => StoreError::NoConsent(*refusal),
             StoreError::Signing { reason } => StoreError::Signing { reason: reason.clone() },
             StoreError::Corrupt { entity, detail } => {
                 StoreError::Corrupt { entity, detail: detail.clone() }

@@ -11,6 +11,7 @@ pub mod audit_log;
 mod catalog;
 mod certificates;
 mod clients;
+mod consents;
 mod entities;
 mod epoch;
 mod error;
@@ -50,6 +51,7 @@ pub use certificates::{
 };
 pub use clients::ClientRecord;
 pub use epoch::VerificationEpoch;
+pub use consents::{Consent, ConsentClient};
 pub use error::StoreError;
 pub use idempotency::{Answer, IdempotencyKey, Replay};
 pub use institutions::Institution;

@@ -23,8 +23,8 @@ use uuid::Uuid;
 use crate::agencies::{ensure_listed, reach};
 use crate::audit::{self, Change};
 use crate::entities::{
-    agency, api_token, employment, institution, institution_client, official, record_read,
-    share_link,
+    agency, api_token, consent, employment, institution, institution_client, machine_client,
+    official, record_read, share_link,
 };
 use crate::{Actor, Page, PageRequest, Store, StoreError};
 
@@ -90,6 +90,9 @@ pub enum ReaderKind {
     Official,
     /// Someone who opened a share link the official made.
     ShareLink,
+    /// A machine client (the National Public Service Portal, a ministry's HR system), under the
+    /// official's consent or its agency's HR rule.
+    Client,
     /// The registry itself.
     System,
 }
@@ -103,6 +106,7 @@ impl ReaderKind {
             ReaderKind::Agency => "agency",
             ReaderKind::Official => "official",
             ReaderKind::ShareLink => "share_link",
+            ReaderKind::Client => "client",
             ReaderKind::System => "system",
         }
     }
@@ -115,7 +119,7 @@ pub struct RecordRead {
     pub reader: String,
     /// What kind of reader.
     pub kind: ReaderKind,
-    /// The institution's or agency's name, when the reader is one.
+    /// The institution's or agency's name, or the machine client's, when the reader is one.
     pub organisation: Option<String>,
     /// The label of the key, API client or operator token used, or of the share link opened.
     pub key_label: Option<String>,
@@ -123,6 +127,8 @@ pub struct RecordRead {
     pub own: bool,
     /// Through which route.
     pub purpose: String,
+    /// The purpose of the consent a machine client read under, in the official's words.
+    pub consent_purpose: Option<String>,
     /// When.
     pub read_at: OffsetDateTime,
 }
@@ -146,6 +152,10 @@ struct ReaderNames {
     agencies: HashMap<String, String>,
     /// Share link id to its label, for links that have one.
     share_labels: HashMap<Uuid, String>,
+    /// Machine client id to its name.
+    machine_clients: HashMap<Uuid, String>,
+    /// Consent id to its purpose.
+    consent_purposes: HashMap<Uuid, String>,
 }
 
 /// A logged reader label split into its kind and parts: `client:<id>`, `agency:<code>/<id>`...
@@ -156,6 +166,7 @@ fn parse_reader(label: &str) -> (ReaderKind, Option<&str>, Option<Uuid>) {
         Some(("client", id)) => (ReaderKind::Institution, None, uuid(id)),
         Some(("official", id)) => (ReaderKind::Official, None, uuid(id)),
         Some(("share", id)) => (ReaderKind::ShareLink, None, uuid(id)),
+        Some(("machine", id)) => (ReaderKind::Client, None, uuid(id)),
         Some(("agency", rest)) => match rest.rsplit_once('/') {
             Some((code, id)) => (ReaderKind::Agency, Some(code), uuid(id)),
             None => (ReaderKind::Agency, Some(rest), None),
@@ -228,7 +239,28 @@ impl ReaderNames {
             .into_iter()
             .filter_map(|link| Some((link.id, link.label?)))
             .collect();
-        Ok(ReaderNames { token_labels, clients, agencies, share_labels })
+        let machine_clients = machine_client::Entity::find()
+            .filter(machine_client::Column::Id.is_in(ids_of(&[ReaderKind::Client])))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|client| (client.id, client.name))
+            .collect();
+        let consent_purposes = consent::Entity::find()
+            .filter(consent::Column::Id.is_in(reads.iter().filter_map(|read| read.consent_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|consent| (consent.id, consent.purpose))
+            .collect();
+        Ok(ReaderNames {
+            token_labels,
+            clients,
+            agencies,
+            share_labels,
+            machine_clients,
+            consent_purposes,
+        })
     }
 
     fn name(&self, label: &str) -> NamedReader {
@@ -244,6 +276,7 @@ impl ReaderNames {
                 None => (None, None),
             },
             ReaderKind::ShareLink => (None, id.and_then(|id| self.share_labels.get(&id).cloned())),
+            ReaderKind::Client => (id.and_then(|id| self.machine_clients.get(&id).cloned()), None),
             ReaderKind::Official | ReaderKind::System => (None, None),
         };
         NamedReader { kind, id, organisation, key_label, own: false }
@@ -668,6 +701,9 @@ impl Store {
                     key_label: named.key_label,
                     own: named.own,
                     purpose: read.purpose,
+                    consent_purpose: read
+                        .consent_id
+                        .and_then(|consent| names.consent_purposes.get(&consent).cloned()),
                     read_at: read.read_at,
                 }
             })
@@ -727,29 +763,57 @@ impl Store {
 /// Refuses, as if the official did not exist, a read by another official, or by an agency's HR
 /// department of someone not on its staff today (at the agency, or at one of its sub-units if
 /// the key covers them): they learn nothing of people they may not read. `periods` are the
-/// official's employment periods in effect (only an agency's read looks at them): a period
-/// ended or corrected counts no more, so an agency stops reading an official the day after
-/// their period there ends.
+/// official's employment periods in effect (only an agency's or a machine client's read looks
+/// at them): a period ended or corrected counts no more, so an agency stops reading an official
+/// the day after their period there ends. A machine client is told why it may not read (see
+/// [`client_may_read`]). Returns the consent a machine client reads under, if it does.
 async fn may_read<'a>(
     db: &impl ConnectionTrait,
     reader: &Actor,
     official_id: Uuid,
     periods: impl IntoIterator<Item = &'a Employment>,
-) -> Result<(), StoreError> {
+) -> Result<Option<Uuid>, StoreError> {
     let allowed = match reader {
         Actor::System | Actor::Admin { .. } => true,
         Actor::Official { official_id: own } | Actor::SharedLink { official_id: own, .. } => {
             own.as_uuid() == official_id
         }
-        // Institutions match officials when posting; they do not read records. A machine
-        // client reads under an official's consent or its agency's HR rule (not yet here).
-        Actor::Institution { .. } | Actor::Client { .. } => false,
+        // Institutions match officials when posting; they do not read records.
+        Actor::Institution { .. } => false,
         Actor::Agency { agency_code, include_subunits, .. } => {
             let agencies = reach(db, agency_code, *include_subunits).await?;
             hocba_domain::on_staff_of(periods, &agencies, crate::now().date())
         }
+        Actor::Client { client_id } => {
+            return client_may_read(db, *client_id, official_id, periods).await;
+        }
     };
-    if allowed { Ok(()) } else { Err(StoreError::NotFound { entity: "official" }) }
+    if allowed { Ok(None) } else { Err(StoreError::NotFound { entity: "official" }) }
+}
+
+/// A machine client reads an official of its agency's staff today, as an HR key does, when the
+/// operator tied it to an agency; anyone else only under their consent in force, and it is told
+/// which consent is missing, expired or withdrawn (the official asked it to read, so telling it
+/// that the record exists reveals nothing). Returns the consent it reads under, if any.
+async fn client_may_read<'a>(
+    db: &impl ConnectionTrait,
+    client_id: Uuid,
+    official_id: Uuid,
+    periods: impl IntoIterator<Item = &'a Employment>,
+) -> Result<Option<Uuid>, StoreError> {
+    let client = machine_client::Entity::find_by_id(client_id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "client" })?;
+    if let Some(code) = client.agency_code.as_deref() {
+        let agency = AgencyCode::parse(code)
+            .map_err(|_| StoreError::corrupt("machine_clients", "agency_code"))?;
+        let agencies = reach(db, &agency, client.include_subunits).await?;
+        if hocba_domain::on_staff_of(periods, &agencies, crate::now().date()) {
+            return Ok(None);
+        }
+    }
+    crate::consents::consent_to_read(db, official_id, client_id).await.map(Some)
 }
 
 /// Reads, in `txn`, the official matching `condition` if `reader` may read them, and logs the
@@ -767,22 +831,35 @@ pub(crate) async fn read_in(
         .ok_or(StoreError::NotFound { entity: "official" })?;
     let official = load_official(txn, model).await?;
     let periods = official.employments.iter().map(|record| &record.employment);
-    may_read(txn, reader, official.id.as_uuid(), periods).await?;
-    log_read(txn, official.id.as_uuid(), reader, purpose).await?;
+    let consent = may_read(txn, reader, official.id.as_uuid(), periods).await?;
+    log_read_under(txn, official.id.as_uuid(), reader, purpose, consent).await?;
     Ok(official)
 }
 
-/// [`may_read`], loading the official's employment periods when the reader is an agency.
-pub(crate) async fn ensure_readable(
+/// [`may_read`], loading the official's employment periods when the reader is an agency or a
+/// machine client; returns the consent a machine client reads under, if any.
+async fn ensure_readable(
     db: &impl ConnectionTrait,
     official_id: Uuid,
     reader: &Actor,
-) -> Result<(), StoreError> {
+) -> Result<Option<Uuid>, StoreError> {
     let mut periods = Vec::new();
-    if let Actor::Agency { .. } = reader {
+    if let Actor::Agency { .. } | Actor::Client { .. } = reader {
         (periods, _) = history(periods_of(db, official_id).await?)?;
     }
     may_read(db, reader, official_id, periods.iter().map(|record| &record.employment)).await
+}
+
+/// Checks, in the reading transaction, that `reader` may read the record of official
+/// `official_id`, and logs the read (with the consent it is made under, if any).
+pub(crate) async fn read_logged(
+    txn: &sea_orm::DatabaseTransaction,
+    official_id: Uuid,
+    reader: &Actor,
+    purpose: &str,
+) -> Result<(), StoreError> {
+    let consent = ensure_readable(txn, official_id, reader).await?;
+    log_read_under(txn, official_id, reader, purpose, consent).await
 }
 
 /// Logs, in the reading transaction, that `reader` read the record of official `official_id`.
@@ -792,11 +869,23 @@ pub(crate) async fn log_read(
     reader: &Actor,
     purpose: &str,
 ) -> Result<(), StoreError> {
+    log_read_under(txn, official_id, reader, purpose, None).await
+}
+
+/// [`log_read`] of a read made under `consent`.
+async fn log_read_under(
+    txn: &sea_orm::DatabaseTransaction,
+    official_id: Uuid,
+    reader: &Actor,
+    purpose: &str,
+    consent: Option<Uuid>,
+) -> Result<(), StoreError> {
     record_read::ActiveModel {
         official_id: Set(official_id),
         reader: Set(reader.label()),
         purpose: Set(purpose.to_owned()),
         read_at: Set(crate::now()),
+        consent_id: Set(consent),
         ..Default::default()
     }
     .insert(txn)

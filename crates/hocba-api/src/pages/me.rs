@@ -17,10 +17,11 @@ use axum::response::Response;
 use hocba_domain::{CompletionStatus, OfficialId, Outcome};
 use hocba_store::{ReaderKind, RecordRead, Role};
 
+use super::consents::{ConsentForm, ConsentSection};
 use super::session::SignedIn;
 use super::stated::{vietnamese_day, vietnamese_time};
 use super::{Layout, Nav, PageError, page};
-use crate::auth::RecordReader;
+use crate::auth::RecordOrClientReader;
 use crate::record::{RecordEntryView, RecordView};
 use crate::{ApiError, AppState};
 
@@ -49,6 +50,9 @@ struct RecordPage {
     /// Whether any certificate stands (the signed transcript embeds only those).
     has_live: bool,
     reads: Vec<ReadLine>,
+    consents: ConsentSection,
+    /// The session's CSRF token, for the consents' forms.
+    csrf: String,
 }
 
 impl RecordPage {
@@ -99,6 +103,16 @@ impl From<RecordRead> for ReadLine {
                 ("Đơn vị vận hành".to_owned(), "The registry operator".to_owned())
             }
             ReaderKind::Institution => (organisation.clone(), organisation),
+            ReaderKind::Client => match &read.consent_purpose {
+                Some(purpose) => (
+                    format!("{organisation} — theo sự đồng ý của bạn, mục đích «{purpose}»"),
+                    format!("{organisation} — under your consent, for “{purpose}”"),
+                ),
+                None => (
+                    format!("{organisation} — hệ thống của cơ quan quản lý bạn"),
+                    format!("{organisation} — your agency's system"),
+                ),
+            },
             ReaderKind::Official => ("Một cán bộ khác".to_owned(), "Another official".to_owned()),
             ReaderKind::System => ("Hệ thống".to_owned(), "The registry".to_owned()),
             ReaderKind::ShareLink => match &read.key_label {
@@ -124,7 +138,9 @@ pub(super) async fn get_page(
     signed_in: SignedIn,
 ) -> Result<Response, PageError> {
     let holder = match (signed_in.principal.role(), signed_in.principal.official_id()) {
-        (Role::Official, Some(official)) => return record_page(&app, &signed_in, official).await,
+        (Role::Official, Some(_)) => {
+            return record_page_with(&app, &signed_in, StatusCode::OK, ConsentForm::fresh()).await;
+        }
         (Role::Agency, _) => Holder::Agency,
         _ => Holder::Operator,
     };
@@ -133,11 +149,14 @@ pub(super) async fn get_page(
     Ok(page(StatusCode::OK, template))
 }
 
-async fn record_page(
+/// The official's page with `status`, its consents' form as `consent_form` says.
+pub(super) async fn record_page_with(
     app: &AppState,
     signed_in: &SignedIn,
-    official: OfficialId,
+    status: StatusCode,
+    consent_form: ConsentForm,
 ) -> Result<Response, PageError> {
+    let official = signed_in.principal.official_id().ok_or(PageError::Api(ApiError::Forbidden))?;
     let actor = signed_in.principal.actor();
     let record = app.store.official_record(&actor, "GET /me", official).await.map_err(api)?;
     let record = RecordView::from(record);
@@ -157,14 +176,17 @@ async fn record_page(
             entry.status == CompletionStatus::Live
                 && entry.certificates.iter().any(|certificate| certificate.revocation.is_none())
         });
+    let consents = ConsentSection::load(app, official, consent_form).await.map_err(api)?;
     let template = RecordPage {
         layout: signed_in.layout(Nav::Me),
         record,
         titles,
         has_live,
         reads: reads.into_iter().map(ReadLine::from).collect(),
+        consents,
+        csrf: signed_in.csrf.clone(),
     };
-    Ok(page(StatusCode::OK, template))
+    Ok(page(status, template))
 }
 
 /// A store or API error, as a page (never read as "no such certificate").
@@ -173,9 +195,9 @@ fn api(error: impl Into<ApiError>) -> PageError {
 }
 
 /// The signed-in official, as the API's record reader; anyone else has no record here.
-fn own_record(signed_in: SignedIn) -> Result<(RecordReader, OfficialId), PageError> {
+fn own_record(signed_in: SignedIn) -> Result<(RecordOrClientReader, OfficialId), PageError> {
     let official = signed_in.principal.official_id().ok_or(PageError::Api(ApiError::Forbidden))?;
-    Ok((RecordReader(signed_in.principal), official))
+    Ok((RecordOrClientReader(signed_in.principal), official))
 }
 
 /// `GET /me/record.pdf`: the official's record printed, as `GET
@@ -200,7 +222,7 @@ pub(super) async fn get_record_credential(
     let (reader, official) = own_record(signed_in)?;
     let mut response = crate::record::get_record_credential(
         State(app),
-        crate::auth::RecordOrClientReader(reader.0),
+        reader,
         headers,
         crate::extract::Path(official),
     )

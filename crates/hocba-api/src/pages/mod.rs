@@ -7,6 +7,7 @@
 //! here, a [`Nav`] item and its templates.
 
 mod chart;
+mod consents;
 mod me;
 mod provider;
 mod qr;
@@ -68,6 +69,12 @@ pub(crate) enum Url {
     MeStandards,
     /// Where a share link's revoke button posts.
     RevokeShare(String),
+    /// The consents' section of the signed-in official's page.
+    MeConsents,
+    /// Where the form giving a consent posts.
+    GrantConsent,
+    /// Where a consent's withdraw button posts.
+    WithdrawConsent(String),
 }
 
 impl Url {
@@ -105,6 +112,9 @@ impl std::fmt::Display for Url {
             Url::MeShares => f.write_str("/me/shares"),
             Url::MeStandards => f.write_str("/me/standards"),
             Url::RevokeShare(id) => write!(f, "/me/shares/{id}/revoke"),
+            Url::MeConsents => f.write_str("/me#consents"),
+            Url::GrantConsent => f.write_str("/me/consents"),
+            Url::WithdrawConsent(id) => write!(f, "/me/consents/{id}/withdraw"),
         }
     }
 }
@@ -169,6 +179,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/me/standards", get(standing::get_page))
         .route("/me/shares", get(sharing::get_page).post(sharing::post_share))
         .route("/me/shares/{id}/revoke", axum::routing::post(sharing::post_revoke))
+        .route("/me/consents", axum::routing::post(consents::post_grant))
+        .route("/me/consents/{id}/withdraw", axum::routing::post(consents::post_withdraw))
         .route("/s/{secret}", get(shared::get_shared))
         .route("/s/{secret}/transcript", get(shared::get_shared_transcript))
         .route("/me/record.pdf", get(me::get_record_pdf))

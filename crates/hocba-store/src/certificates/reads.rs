@@ -62,8 +62,7 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound { entity: "official" })?;
-        crate::officials::ensure_readable(&txn, official_id.as_uuid(), reader).await?;
-        crate::officials::log_read(&txn, official_id.as_uuid(), reader, purpose).await?;
+        crate::officials::read_logged(&txn, official_id.as_uuid(), reader, purpose).await?;
         let models = certificate::Entity::find()
             .filter(certificate::Column::OfficialId.eq(official_id.as_uuid()))
             .order_by_asc(certificate::Column::IssuedAt)
