@@ -187,6 +187,12 @@ impl EventCursor {
     pub const fn position(self) -> i64 {
         self.0
     }
+
+    /// The cursor after `position` (webhook subscriptions keep their place in the feed as a
+    /// position).
+    pub const fn after_position(position: i64) -> EventCursor {
+        EventCursor(if position < 0 { 0 } else { position })
+    }
 }
 
 impl fmt::Display for EventCursor {
