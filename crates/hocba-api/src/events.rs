@@ -159,12 +159,13 @@ pub struct EventPage {
     pub next_cursor: String,
 }
 
-/// The registry's changes in the order they were committed: officials registered, employment
-/// changed, completions recorded and corrected, certificates issued and revoked, signing keys
-/// activated, retired and revoked. Page with `after=next_cursor`; with `wait=30`, an empty page
-/// waits up to 30 s and answers as soon as an event is committed. A reader that keeps its
-/// cursor never misses an event and never sees one twice, whichever server of the registry it
-/// asks. Events carry ids only, never personal data.
+/// The registry's changes, in the order they were committed.
+///
+/// Officials registered, employment changed, completions recorded and corrected, certificates
+/// issued and revoked, signing keys activated, retired and revoked. Page with
+/// `after=next_cursor`; with `wait=30`, an empty page waits up to 30 s and answers as soon as an
+/// event is committed. A reader that keeps its cursor never misses an event and never sees one
+/// twice, whichever server of the registry it asks. Events carry ids only, never personal data.
 #[utoipa::path(get, path = "/events", tag = "events", security(("bearer" = [])),
     params(FeedParams),
     responses((status = 200, body = EventPage), (status = "4XX", body = Problem)))]
