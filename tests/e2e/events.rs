@@ -231,10 +231,25 @@ async fn the_feed_pages_filters_and_refuses_what_it_cannot_read(app: TestApp) {
         refused.assert_problem(StatusCode::BAD_REQUEST, "bad-parameter");
         assert_eq!(refused.problem_fields(), [field], "{query}");
     }
+}
+
+async fn get_events_as(app: &TestApp, token: &str) -> crate::helpers::TestResponse {
+    app.request(axum::http::Method::GET, "/api/v1/events", Some(token), None).await
+}
+
+async fn a_system_follows_the_feed_with_events_read_and_only_with_it(app: TestApp) {
+    let s = setting(&app).await;
+    let follower = app.machine_client(&["events:read"], None).await;
+    let page = get_events_as(&app, &follower.token).await;
+    assert_eq!(page.status, StatusCode::OK, "{:#}", page.body);
+    assert_eq!(page.body["events"][1]["official_id"], s.official["id"]);
+    let reader = app.machine_client(&["records:read", "webhooks:manage"], None).await;
+    let refused = get_events_as(&app, &reader.token).await;
+    refused.assert_problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    assert_eq!(refused.body["scope"], "events:read", "{:#}", refused.body);
+    // An institution's token posts completions; it follows nothing.
+    get_events_as(&app, &s.token).await.assert_problem(StatusCode::FORBIDDEN, "forbidden");
     app.get("/api/v1/events").await.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
-    app.request(axum::http::Method::GET, "/api/v1/events", Some(&s.token), None)
-        .await
-        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
 }
 
 async fn a_long_poll_answers_when_an_event_is_committed(app: TestApp) {
@@ -318,6 +333,7 @@ async fn two_writers_changes_are_read_in_commit_order_across_pages_and_a_restart
 
 on_both_backends!(
     the_feed_pages_filters_and_refuses_what_it_cannot_read,
+    a_system_follows_the_feed_with_events_read_and_only_with_it,
     a_long_poll_answers_when_an_event_is_committed,
     two_writers_changes_are_read_in_commit_order_across_pages_and_a_restart,
     every_change_publishes_its_events,

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::Admin;
+use crate::auth::EventsReader;
 use crate::extract::{Json, Query};
 use crate::{ApiError, AppState, Problem};
 
@@ -166,12 +166,13 @@ pub struct EventPage {
 /// `after=next_cursor`; with `wait=30`, an empty page waits up to 30 s and answers as soon as an
 /// event is committed. A reader that keeps its cursor never misses an event and never sees one
 /// twice, whichever server of the registry it asks. Events carry ids only, never personal data.
-#[utoipa::path(get, path = "/events", tag = "events", security(("bearer" = [])),
+/// For the operator and machine clients with the scope `events:read`.
+#[utoipa::path(get, path = "/events", tag = "events", security(("bearer" = []), ("oauth2" = ["events:read"])),
     params(FeedParams),
     responses((status = 200, body = EventPage), (status = "4XX", body = Problem)))]
 pub async fn get_events(
     State(app): State<AppState>,
-    _reader: Admin,
+    _reader: EventsReader,
     Query(params): Query<FeedParams>,
 ) -> Result<Json<EventPage>, ApiError> {
     let request = params.parse()?;
