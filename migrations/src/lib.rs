@@ -23,6 +23,7 @@ mod m20261206_000020_merkle_create_audit_log_tree;
 mod m20261206_000021_verifyspeed_create_verification_epoch;
 mod m20261206_000021_clients_create_machine_clients;
 mod m20261206_000023_consent_create_consents;
+mod m20261206_000023_events_create_outbox;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_verifyspeed_create_verification_epoch::Migration),
             Box::new(m20261206_000021_clients_create_machine_clients::Migration),
             Box::new(m20261206_000023_consent_create_consents::Migration),
+            Box::new(m20261206_000023_events_create_outbox::Migration),
         ]
     }
 }

@@ -209,6 +209,15 @@ impl TestApp {
         let schema = schema.as_deref().expect("its schema");
         let separator = if url.contains('?') { '&' } else { '?' };
         format!("{url}{separator}options=-c%20search_path%3D{schema}")
+
+    /// The same registry started anew on its database and keys, as after `hocba serve` restarts:
+    /// a new connection pool, router and operator token; nothing kept in memory survives.
+    pub async fn restarted(self) -> TestApp {
+        let TestApp { dir, database, _keys: keys, .. } = self;
+        let (url, schema) = database.clone().expect("a registry opened by sqlite() or postgres()");
+        let store = Store::connect_in_schema(&url, schema.as_deref()).await.expect("reopen");
+        let app = TestApp::start_with_keys(store, dir, keys, BASE_URL).await;
+        TestApp { database, ..app }
     }
 
     /// A registry on SQLite listening on a loopback port, for tests that need real HTTP (the
@@ -287,8 +296,17 @@ impl TestApp {
     }
 
     async fn start_at(store: Store, dir: Option<TempDir>, base_url: &str) -> TestApp {
+        let keys = Arc::new(tempfile::tempdir().expect("key dir"));
+        TestApp::start_with_keys(store, dir, keys, base_url).await
+    }
+
+    async fn start_with_keys(
+        store: Store,
+        dir: Option<TempDir>,
+        keys: Arc<TempDir>,
+        base_url: &str,
+    ) -> TestApp {
         store.migrate().await.expect("migrate");
-        let keys = tempfile::tempdir().expect("key dir");
         let key_dir = KeyDir::open(keys.path(), Some("test passphrase".into())).expect("key dir");
         let authority = Authority::new(Registry::new(base_url, "Hocba (test)"), key_dir);
         authority.ensure_key(&store).await.expect("first key");
@@ -306,7 +324,7 @@ impl TestApp {
             authority,
             admin_token: token.secret,
             dir,
-            _keys: Arc::new(keys),
+            _keys: keys,
             database: None,
         }
     }

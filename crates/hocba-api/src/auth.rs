@@ -120,6 +120,12 @@ role_gated!(
 );
 
 role_gated!(
+    /// A request that may follow the changes feed: the operator's, or a machine client's with
+    /// `events:read`. The feed names records by id only, so reading it reveals no record.
+    EventsReader: Admin, Client with EventsRead
+);
+
+role_gated!(
     /// A request that may read the coverage reports: the operator's (any scope), or an HR
     /// department's (the agencies its key reaches); anyone else is refused.
     ReportReader: Admin | Agency

@@ -21,6 +21,7 @@ mod keys;
 mod machine_clients;
 mod officials;
 mod operations;
+mod outbox;
 mod page;
 mod reports;
 mod scopes;
@@ -61,6 +62,9 @@ pub use officials::{
     EmploymentRecord, Official, OfficialQuery, OfficialSummary, ReaderKind, RecordRead,
 };
 pub use operations::PoolUse;
+pub use outbox::{
+    EventCursor, EventSubject, EventType, InvalidCursor, OutboxEvent, UnknownEventType,
+};
 pub use page::{Page, PageRequest};
 pub use reports::{MissingOfficial, MissingQuery, ReportCounts, ReportScope, Tally};
 pub use scopes::{Scope, Scopes, UnknownScope};
@@ -146,6 +150,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// A SQLite file's write-ahead log: checkpointed beside the writers, and bounded by them.
     sqlite_log: Option<std::sync::Arc<SqliteLog>>,
+    /// Wakes readers of the changes feed when events are committed.
+    commits: std::sync::Arc<outbox::Commits>,
 }
 
 impl Store {
@@ -209,7 +215,7 @@ impl Store {
             }
             db.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
         }
-        Ok(Store { db, sqlite_log })
+        Ok(Store { db, sqlite_log, commits: std::sync::Arc::default() })
     }
 
     /// Applies pending migrations and loads the national taxonomy of categories, the directory
