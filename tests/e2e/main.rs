@@ -44,3 +44,4 @@ mod signin;
 mod standards;
 mod transcript;
 mod web_sign_in;
+mod webhooks;

@@ -34,6 +34,7 @@ mod shape;
 mod shares;
 mod standards;
 mod verification;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -80,6 +81,8 @@ pub struct AppState {
     pub web_sign_in: Option<std::sync::Arc<oidc_client::WebSignIn>>,
     /// The development identity provider (`serve --demo` only); `None`: `/dev-idp/` is 404.
     pub dev_idp: Option<std::sync::Arc<dev_idp::DevIdp>>,
+    /// Where webhooks may be sent: public addresses, and the networks the operator allows.
+    pub webhook_policy: std::sync::Arc<hocba_domain::webhooks::AddressPolicy>,
 }
 
 impl AppState {
@@ -98,6 +101,7 @@ impl AppState {
             identity_provider: None,
             web_sign_in: None,
             dev_idp: None,
+            webhook_policy: std::sync::Arc::default(),
         }
     }
 }
@@ -121,7 +125,8 @@ impl AppState {
         (name = "reports", description = "Coverage reports: who meets the training standards, counted over agencies"),
         (name = "verification", description = "Verifying certificates; the registry's keys and status lists"),
         (name = "vc-api", description = "W3C CCG Verifiable Credentials API"),
-        (name = "operations", description = "Health and audit")
+        (name = "operations", description = "Health and audit"),
+        (name = "webhooks", description = "Standard Webhooks: subscriptions, their delivery log, replays")
     )
 )]
 struct ApiDoc;
@@ -214,7 +219,8 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(reports::routes())
                 .merge(record::routes())
                 .merge(shares::routes())
-                .merge(pdf::routes()),
+                .merge(pdf::routes())
+                .merge(webhooks::routes()),
         )
 }
 

@@ -24,6 +24,7 @@ mod shares;
 mod sqlite_log;
 mod standards;
 mod tokens;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -61,6 +62,10 @@ pub use sessions::{
 pub use shares::{Opening, ShareLink, ShareState, Shared};
 pub use standards::{Compliance, RulesLoaded};
 pub use tokens::{AgencyKey, Principal, Role, TokenRecord};
+pub use webhooks::{
+    AttemptOutcome, DeliveryAttempt, DeliveryState, DueDelivery, FeedItem, NewSubscription,
+    SubscriptionStatus, WebhookSubscription,
+};
 
 use hocba_migrations::{Migrate, Migrator};
 
