@@ -12,7 +12,7 @@
 use hocba_domain::webhooks::{AfterFailure, RetrySchedule};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 use serde_json::json;
@@ -269,7 +269,7 @@ impl Store {
 
     async fn owned_webhook(
         &self,
-        db: &impl sea_orm::ConnectionTrait,
+        db: &impl ConnectionTrait,
         owner: Option<Uuid>,
         id: Uuid,
     ) -> Result<webhook_subscription::Model, StoreError> {
@@ -323,7 +323,7 @@ impl Store {
             .filter(webhook_delivery::Column::State.ne(DeliveryState::Pending.as_str()))
             .exec(&txn)
             .await?;
-        let through = model.fanned_out_through.min(after);
+        let through = Ord::min(model.fanned_out_through, after);
         let mut replaying: webhook_subscription::ActiveModel = model.into();
         replaying.fanned_out_through = Set(through);
         let model = replaying.update(&txn).await?;

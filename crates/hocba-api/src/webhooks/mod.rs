@@ -144,8 +144,9 @@ impl From<DeliveryAttempt> for DeliveryAttemptView {
 #[serde(deny_unknown_fields)]
 pub struct ReplayBody {
     /// An events-feed cursor: every event after it is delivered again (with its first
-    /// `webhook-id`), and deliveries given up are retried.
-    pub after: String,
+    /// `webhook-id`), and deliveries given up are retried. Absent: from the feed's start.
+    #[serde(default)]
+    pub after: Option<String>,
 }
 
 /// Who manages subscriptions: the operator (every one) or, later, a machine client with the
@@ -301,7 +302,7 @@ pub async fn replay_webhook(
     Json(body): Json<ReplayBody>,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     let manager = Manager::from(manager);
-    let after = decode_cursor(&body.after)?;
+    let after = body.after.as_deref().map(decode_cursor).transpose()?.unwrap_or(i64::MIN);
     let webhook =
         app.store.replay_webhook(&manager.principal.actor(), manager.owner(), id, after).await?;
     Ok((StatusCode::ACCEPTED, Json(webhook.into())))

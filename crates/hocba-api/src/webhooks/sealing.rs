@@ -3,8 +3,8 @@
 //! bound to their subscription's id, so a database dump alone reveals none, and a sealed secret
 //! copied onto another subscription does not open.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use aes_gcm::aead::{Aead, KeyInit, Nonce, Payload};
+use aes_gcm::{Aes256Gcm, Key};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hocba_domain::webhooks::WebhookSecret;
@@ -28,7 +28,7 @@ impl std::fmt::Debug for SecretBox {
 impl SecretBox {
     /// A box with a 32-byte key.
     pub fn new(key: &[u8; 32]) -> Self {
-        SecretBox(Aes256Gcm::new(key.into()))
+        SecretBox(Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key)))
     }
 
     /// The sealed form of `secret` for `subscription`: `v1.` and base64 of nonce and ciphertext.
@@ -37,7 +37,7 @@ impl SecretBox {
         let payload = Payload { msg: secret.bytes(), aad: subscription.as_bytes() };
         let sealed = self
             .0
-            .encrypt(&Nonce::from(nonce), payload)
+            .encrypt(&Nonce::<Aes256Gcm>::from(nonce), payload)
             .map_err(|_| ApiError::internal("cannot seal a webhook secret"))?;
         Ok(format!("{VERSION}{}", STANDARD.encode([nonce.as_slice(), &sealed].concat())))
     }
@@ -52,7 +52,7 @@ impl SecretBox {
         let (nonce, sealed) = bytes.split_at_checked(NONCE_BYTES).ok_or_else(broken)?;
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| broken())?;
         let payload = Payload { msg: sealed, aad: subscription.as_bytes() };
-        let secret = self.0.decrypt(&Nonce::from(nonce), payload).map_err(|_| broken())?;
+        let secret = self.0.decrypt(&Nonce::<Aes256Gcm>::from(nonce), payload).map_err(|_| broken())?;
         WebhookSecret::from_bytes(secret).map_err(|_| broken())
     }
 }
