@@ -302,7 +302,7 @@ pub async fn replay_webhook(
     Json(body): Json<ReplayBody>,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     let manager = Manager::from(manager);
-    let after = body.after.as_deref().map(decode_cursor).transpose()?.unwrap_or(i64::MIN);
+    let after = body.after.as_deref().map(decode_cursor).transpose()?.unwrap_or(0);
     let webhook =
         app.store.replay_webhook(&manager.principal.actor(), manager.owner(), id, after).await?;
     Ok((StatusCode::ACCEPTED, Json(webhook.into())))
