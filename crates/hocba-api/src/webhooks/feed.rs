@@ -17,14 +17,25 @@ pub(crate) fn event_type(name: &str) -> Option<String> {
     (word(subject) && word(action)).then(|| name.to_owned())
 }
 
-/// Up to `limit` events after position `after`, of `types` (all when empty), as webhook bodies.
+/// The events after position `after` (up to `limit` read), those of `types` (all when empty)
+/// as webhook bodies, and the position of the last event read.
 pub(crate) async fn after(
     _store: &Store,
     _after: i64,
     _types: &[String],
     _limit: u64,
-) -> Result<Vec<FeedItem>, ApiError> {
-    Ok(Vec::new())
+) -> Result<(Vec<FeedItem>, Option<i64>), ApiError> {
+    Ok((Vec::new(), None))
+}
+
+/// Waits up to `wait` for an event after position `after`.
+pub(crate) async fn wait(
+    _store: &Store,
+    _after: i64,
+    wait: std::time::Duration,
+) -> Result<(), ApiError> {
+    tokio::time::sleep(wait).await;
+    Ok(())
 }
 
 /// The cursor of the feed just after position `seq`.

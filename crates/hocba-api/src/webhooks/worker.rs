@@ -8,7 +8,7 @@
 //! deliveries are then claimed again and sent with the same `webhook-id`: at least once, never
 //! lost. At shutdown the worker finishes the round under way and stops.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hocba_domain::webhooks::{AddressPolicy, RetrySchedule};
@@ -65,13 +65,23 @@ pub struct Worker {
     sender: Sender,
     /// This process's claims: a lease lost to another worker is recognised by it.
     claim: Uuid,
+    /// The feed position every subscription has been fanned out through, after the last round
+    /// (`None`: no subscription): an idle worker waits for an event after it.
+    caught_up_to: Mutex<Option<i64>>,
 }
 
 impl Worker {
     /// A worker delivering from `store`, opening secrets with `authority`'s key.
     pub fn new(store: Store, authority: Arc<Authority>, settings: WebhookSettings) -> Self {
         let sender = Sender::new(settings.policy.clone(), settings.timeout, settings.concurrency);
-        Worker { store, authority, settings, sender, claim: Uuid::now_v7() }
+        Worker {
+            store,
+            authority,
+            settings,
+            sender,
+            claim: Uuid::now_v7(),
+            caught_up_to: Mutex::new(None),
+        }
     }
 
     /// Delivers until `shutdown` turns true; the round under way is finished first.
@@ -86,9 +96,19 @@ impl Worker {
                 }
             };
             if !busy {
+                // New events wake the worker at once; retries falling due, within `idle`.
+                let caught_up_to = self.caught_up_to.lock().ok().and_then(|position| *position);
+                let idle = async {
+                    match caught_up_to {
+                        Some(position) => {
+                            let _ = feed::wait(&self.store, position, self.settings.idle).await;
+                        }
+                        None => tokio::time::sleep(self.settings.idle).await,
+                    }
+                };
                 tokio::select! {
                     _ = shutdown.changed() => {},
-                    () = tokio::time::sleep(self.settings.idle) => {},
+                    () = idle => {},
                 }
             }
         }
@@ -110,13 +130,23 @@ impl Worker {
         Ok(outcomes.len())
     }
 
-    /// Creates the deliveries of the events each subscription has not had yet.
+    /// Creates the deliveries of the events each subscription has not had yet, and moves it
+    /// past the events it does not take.
     async fn fan_out(&self) -> Result<(), ApiError> {
+        let mut caught_up_to: Option<i64> = None;
         for (id, types, from) in self.store.webhook_positions().await? {
-            let items = feed::after(&self.store, from, &types, FAN_OUT_BATCH).await?;
-            if let Some(last) = items.last() {
-                self.store.fan_out_webhook(id, from, last.seq, &items).await?;
-            }
+            let (items, last) = feed::after(&self.store, from, &types, FAN_OUT_BATCH).await?;
+            let through = match last {
+                Some(last) => {
+                    self.store.fan_out_webhook(id, from, last, &items).await?;
+                    last
+                }
+                None => from,
+            };
+            caught_up_to = Some(caught_up_to.map_or(through, |lowest| lowest.min(through)));
+        }
+        if let Ok(mut position) = self.caught_up_to.lock() {
+            *position = caught_up_to;
         }
         Ok(())
     }
