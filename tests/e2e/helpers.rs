@@ -75,6 +75,8 @@ pub struct TestApp {
     pub authority: Arc<Authority>,
     pub admin_token: String,
     dir: Option<TempDir>,
+    /// The PostgreSQL schema of a registry on PostgreSQL.
+    schema: Option<String>,
     _keys: TempDir,
 }
 
@@ -161,7 +163,29 @@ impl TestApp {
         let url = postgres_url()?;
         let schema = format!("test_{}", uuid_simple());
         let store = Store::connect_in_schema(&url, Some(&schema)).await.expect("open postgres");
-        Some(TestApp::start(store, None).await)
+        let mut app = TestApp::start(store, None).await;
+        app.schema = Some(schema);
+        Some(app)
+    }
+
+    /// The same registry started anew on its database and keys, as after `hocba serve` restarts:
+    /// a new connection pool, router and operator token; nothing kept in memory survives.
+    pub async fn restarted(self) -> TestApp {
+        let TestApp { dir, schema, _keys: keys, .. } = self;
+        let store = match (&dir, &schema) {
+            (Some(dir), _) => {
+                let url = format!("sqlite://{}", dir.path().join("hocba.db").display());
+                Store::connect(&url).await.expect("reopen sqlite")
+            }
+            (None, Some(schema)) => {
+                let url = postgres_url().expect("postgres");
+                Store::connect_in_schema(&url, Some(schema)).await.expect("reopen postgres")
+            }
+            (None, None) => panic!("this registry's database cannot be reopened"),
+        };
+        let mut app = TestApp::start_with_keys(store, dir, keys, BASE_URL).await;
+        app.schema = schema;
+        app
     }
 
     /// A registry on SQLite listening on a loopback port, for tests that need real HTTP (the
@@ -240,8 +264,17 @@ impl TestApp {
     }
 
     async fn start_at(store: Store, dir: Option<TempDir>, base_url: &str) -> TestApp {
-        store.migrate().await.expect("migrate");
         let keys = tempfile::tempdir().expect("key dir");
+        TestApp::start_with_keys(store, dir, keys, base_url).await
+    }
+
+    async fn start_with_keys(
+        store: Store,
+        dir: Option<TempDir>,
+        keys: TempDir,
+        base_url: &str,
+    ) -> TestApp {
+        store.migrate().await.expect("migrate");
         let key_dir = KeyDir::open(keys.path(), Some("test passphrase".into())).expect("key dir");
         let authority = Authority::new(Registry::new(base_url, "Hocba (test)"), key_dir);
         authority.ensure_key(&store).await.expect("first key");
@@ -259,6 +292,7 @@ impl TestApp {
             authority,
             admin_token: token.secret,
             dir,
+            schema: None,
             _keys: keys,
         }
     }

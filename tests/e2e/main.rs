@@ -20,6 +20,7 @@ mod crash;
 mod dashboard;
 mod dcc;
 mod docs;
+mod events;
 mod exhaustion;
 mod holder;
 mod import;

@@ -20,7 +20,7 @@ const REGISTERED: &str = "official.registered";
 
 /// The official an `official.registered` webhook body is about.
 fn event_subject(event: &Value) -> Option<String> {
-    event["data"]["official_id"].as_str().map(str::to_owned)
+    event["official_id"].as_str().map(str::to_owned)
 }
 
 /// One request a receiver got.

@@ -13,6 +13,7 @@ mod certificates;
 mod clients;
 pub mod dev_idp;
 mod error;
+mod events;
 mod extract;
 mod idempotency;
 mod institutions;
@@ -123,6 +124,7 @@ impl AppState {
         (name = "certificates", description = "Completions and their certificates"),
         (name = "standards", description = "Training standards' rules and officials' compliance with them"),
         (name = "reports", description = "Coverage reports: who meets the training standards, counted over agencies"),
+        (name = "events", description = "The changes feed: the registry's changes in commit order, ids only"),
         (name = "verification", description = "Verifying certificates; the registry's keys and status lists"),
         (name = "vc-api", description = "W3C CCG Verifiable Credentials API"),
         (name = "operations", description = "Health and audit"),
@@ -220,6 +222,7 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(record::routes())
                 .merge(shares::routes())
                 .merge(pdf::routes())
+                .merge(events::routes())
                 .merge(webhooks::routes()),
         )
 }

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::entities::audit_event;
+use crate::outbox::{self, Publish};
 use crate::{Actor, Store, StoreError};
 
 /// `prev_hash` of the first event.
@@ -87,21 +88,35 @@ fn timestamp(at: OffsetDateTime) -> Result<String, StoreError> {
         .map_err(|error| StoreError::corrupt("audit_events", error))
 }
 
-/// Appends `change` to the chain inside the use case's transaction.
+/// Appends `change` to the chain inside the use case's transaction. A change that outside
+/// systems follow uses [`append_publishing`] instead.
 pub(crate) async fn append(
     txn: &DatabaseTransaction,
     actor: &Actor,
     change: Change,
 ) -> Result<(), StoreError> {
-    append_all(txn, actor, vec![change]).await
+    append_all(txn, actor, vec![change], Vec::new()).await
+}
+
+/// Appends `change` to the chain and publishes `events` in the outbox, both inside the use
+/// case's transaction, under the chain's lock (which orders the outbox: see [`crate::outbox`]).
+/// Commit with [`Store::commit_publishing`](crate::Store) so that waiting readers wake.
+pub(crate) async fn append_publishing(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    change: Change,
+    events: Vec<Publish>,
+) -> Result<(), StoreError> {
+    append_all(txn, actor, vec![change], events).await
 }
 
 /// Appends several changes in order, reading the chain's head once and inserting them in a few
-/// multi-row statements.
-pub(crate) async fn append_all(
+/// multi-row statements, then their public events.
+async fn append_all(
     txn: &DatabaseTransaction,
     actor: &Actor,
     changes: Vec<Change>,
+    events: Vec<Publish>,
 ) -> Result<(), StoreError> {
     crate::serialize_on(txn, CHAIN_LOCK).await?;
     let mut head = audit_event::Entity::find()
@@ -113,7 +128,7 @@ pub(crate) async fn append_all(
     let occurred_at = crate::now();
     let stamp = timestamp(occurred_at)?;
     let actor = actor.label();
-    let mut events = Vec::with_capacity(changes.len());
+    let mut chain = Vec::with_capacity(changes.len());
     for change in changes {
         let details = change.details.to_string();
         let hash = event_hash(
@@ -125,7 +140,7 @@ pub(crate) async fn append_all(
             &change.subject_id,
             &details,
         );
-        events.push(audit_event::ActiveModel {
+        chain.push(audit_event::ActiveModel {
             occurred_at: Set(occurred_at),
             actor: Set(actor.clone()),
             action: Set(change.action.to_owned()),
@@ -138,8 +153,11 @@ pub(crate) async fn append_all(
         });
     }
     // Sequence numbers follow insertion order, which is chain order.
-    for chunk in events.chunks(INSERT_CHUNK) {
+    for chunk in chain.chunks(INSERT_CHUNK) {
         audit_event::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
+    }
+    if !events.is_empty() {
+        outbox::insert(txn, occurred_at, events).await?;
     }
     Ok(())
 }

@@ -473,6 +473,22 @@ pub mod web_sign_in {
     no_relations!();
 }
 
+pub mod outbox_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub position: i64,
+        #[sea_orm(unique)]
+        pub event_id: Uuid,
+        pub event_type: String,
+        pub occurred_at: TimeDateTimeWithTimeZone,
+        pub official_id: Option<Uuid>,
+        pub completion_id: Option<Uuid>,
+        pub certificate_number: Option<String>,
+        pub key_id: Option<String>,
 pub mod webhook_subscription {
     use sea_orm::entity::prelude::*;
 

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::entities::signing_key;
+use crate::outbox::{EventSubject, EventType, Publish};
 use crate::{Actor, Store, StoreError};
 
 /// Serialises key changes, so that two rotations cannot leave two active keys.
@@ -76,7 +77,9 @@ impl Store {
             retiring.status = Set(KeyStatus::Retired.as_str().to_owned());
             retiring.retired_at = Set(Some(now));
             retiring.update(&txn).await?;
-            audit::append(&txn, actor, key_change("key.retired", &kid, json!({}))).await?;
+            let retired = published(EventType::KeyRetired, &kid);
+            let change = key_change("key.retired", &kid, json!({}));
+            audit::append_publishing(&txn, actor, change, retired).await?;
         }
         let model = signing_key::ActiveModel {
             kid: Set(kid.to_owned()),
@@ -89,13 +92,10 @@ impl Store {
         .insert(&txn)
         .await
         .map_err(StoreError::unique("kid"))?;
-        audit::append(
-            &txn,
-            actor,
-            key_change("key.activated", kid, json!({ "public_key": public_key })),
-        )
-        .await?;
-        txn.commit().await?;
+        let change = key_change("key.activated", kid, json!({ "public_key": public_key }));
+        audit::append_publishing(&txn, actor, change, published(EventType::KeyActivated, kid))
+            .await?;
+        self.commit_publishing(txn).await?;
         into_record(model)
     }
 
@@ -135,13 +135,21 @@ impl Store {
             _ => changing.retired_at = Set(Some(now)),
         }
         let model = changing.update(&txn).await?;
-        let action = if status == KeyStatus::Revoked { "key.revoked" } else { "key.retired" };
-        audit::append(&txn, actor, key_change(action, kid, json!({ "note": note }))).await?;
-        txn.commit().await?;
+        let (action, event_type) = match status {
+            KeyStatus::Revoked => ("key.revoked", EventType::KeyRevoked),
+            _ => ("key.retired", EventType::KeyRetired),
+        };
+        let change = key_change(action, kid, json!({ "note": note }));
+        audit::append_publishing(&txn, actor, change, published(event_type, kid)).await?;
+        self.commit_publishing(txn).await?;
         into_record(model)
     }
 }
 
 fn key_change(action: &'static str, kid: &str, details: serde_json::Value) -> Change {
     Change { action, subject_type: "signing_key", subject_id: kid.to_owned(), details }
+}
+
+fn published(event_type: EventType, kid: &str) -> Vec<Publish> {
+    vec![Publish::new(event_type, EventSubject::key(kid))]
 }

@@ -17,6 +17,7 @@ mod institutions;
 mod keys;
 mod officials;
 mod operations;
+mod outbox;
 mod page;
 mod reports;
 mod sessions;
@@ -54,6 +55,9 @@ pub use officials::{
     EmploymentRecord, Official, OfficialQuery, OfficialSummary, ReaderKind, RecordRead,
 };
 pub use operations::PoolUse;
+pub use outbox::{
+    EventCursor, EventSubject, EventType, InvalidCursor, OutboxEvent, UnknownEventType,
+};
 pub use page::{Page, PageRequest};
 pub use reports::{MissingOfficial, MissingQuery, ReportCounts, ReportScope, Tally};
 pub use sessions::{
@@ -134,6 +138,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// A SQLite file's write-ahead log: checkpointed beside the writers, and bounded by them.
     sqlite_log: Option<std::sync::Arc<SqliteLog>>,
+    /// Wakes readers of the changes feed when events are committed.
+    commits: std::sync::Arc<outbox::Commits>,
 }
 
 impl Store {
@@ -197,7 +203,7 @@ impl Store {
             }
             db.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
         }
-        Ok(Store { db, sqlite_log })
+        Ok(Store { db, sqlite_log, commits: std::sync::Arc::default() })
     }
 
     /// Applies pending migrations and loads the national taxonomy of categories, the directory

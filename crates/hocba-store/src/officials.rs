@@ -26,6 +26,7 @@ use crate::entities::{
     agency, api_token, employment, institution, institution_client, official, record_read,
     share_link,
 };
+use crate::outbox::{EventSubject, EventType, Publish};
 use crate::{Actor, Page, PageRequest, Store, StoreError};
 
 /// One period of employment as stored.
@@ -457,23 +458,32 @@ fn period_details(row: &employment::Model) -> Value {
     })
 }
 
-/// Records `action` on the official in the audit trail, then commits and returns the official.
-async fn commit_change(
-    txn: DatabaseTransaction,
-    actor: &Actor,
-    official: official::Model,
-    action: &'static str,
-    details: Value,
-) -> Result<Official, StoreError> {
-    let change =
-        Change { action, subject_type: "official", subject_id: official.id.to_string(), details };
-    audit::append(&txn, actor, change).await?;
-    let official = load_official(&txn, official).await?;
-    txn.commit().await?;
-    Ok(official)
-}
-
 impl Store {
+    /// Records `action`, a change of the official's employment history, in the audit trail and
+    /// the outbox, then commits and returns the official.
+    async fn commit_employment_change(
+        &self,
+        txn: DatabaseTransaction,
+        actor: &Actor,
+        official: official::Model,
+        action: &'static str,
+        details: Value,
+    ) -> Result<Official, StoreError> {
+        let official_id = OfficialId::from_uuid(official.id);
+        let change = Change {
+            action,
+            subject_type: "official",
+            subject_id: official.id.to_string(),
+            details,
+        };
+        let changed =
+            Publish::new(EventType::EmploymentChanged, EventSubject::official(official_id));
+        audit::append_publishing(&txn, actor, change, vec![changed]).await?;
+        let official = load_official(&txn, official).await?;
+        self.commit_publishing(txn).await?;
+        Ok(official)
+    }
+
     /// Registers an official with their current employment period.
     pub async fn create_official(
         &self,
@@ -498,7 +508,7 @@ impl Store {
         .await
         .map_err(StoreError::unique("national_id"))?;
         employment_row(id, &new.employment, None, now).insert(&txn).await?;
-        audit::append(
+        audit::append_publishing(
             &txn,
             actor,
             Change {
@@ -507,10 +517,14 @@ impl Store {
                 subject_id: id.to_string(),
                 details: json!({ "agency_code": new.employment.agency_code.as_str() }),
             },
+            vec![Publish::new(
+                EventType::OfficialRegistered,
+                EventSubject::official(OfficialId::from_uuid(id)),
+            )],
         )
         .await?;
         let official = load_official(&txn, model).await?;
-        txn.commit().await?;
+        self.commit_publishing(txn).await?;
         Ok(official)
     }
 
@@ -533,7 +547,7 @@ impl Store {
             "agency_code": employment.agency_code.as_str(),
             "valid_from": employment.validity.from.to_string(),
         });
-        commit_change(txn, actor, model, "official.employment_added", details).await
+        self.commit_employment_change(txn, actor, model, "official.employment_added", details).await
     }
 
     /// Ends a period in effect on `last_day`: a new period, the same but for its end,
@@ -552,7 +566,14 @@ impl Store {
             .map_err(|reason| StoreError::Rule { field: "valid_to", reason: reason.to_string() })?;
         ensure_listed(&txn, &ended, "valid_to").await?;
         let row = supersede(&txn, official.id, period, &ended, crate::now()).await?;
-        commit_change(txn, actor, official, "official.employment_ended", period_details(&row)).await
+        self.commit_employment_change(
+            txn,
+            actor,
+            official,
+            "official.employment_ended",
+            period_details(&row),
+        )
+        .await
     }
 
     /// A change of post: ends the period left and starts the next, in one transaction and one
@@ -573,7 +594,7 @@ impl Store {
         let started = employment_row(official.id, &started, None, now).insert(&txn).await?;
         let details =
             json!({ "ended": period_details(&ended), "started": period_details(&started) });
-        commit_change(txn, actor, official, "official.transferred", details).await
+        self.commit_employment_change(txn, actor, official, "official.transferred", details).await
     }
 
     /// Corrects a period in effect: `corrected` is stored in its place and supersedes it.
@@ -588,8 +609,14 @@ impl Store {
         let (official, _) = period_in_effect(&txn, id, period).await?;
         ensure_listed(&txn, &corrected, "agency_code").await?;
         let row = supersede(&txn, official.id, period, &corrected, crate::now()).await?;
-        commit_change(txn, actor, official, "official.employment_corrected", period_details(&row))
-            .await
+        self.commit_employment_change(
+            txn,
+            actor,
+            official,
+            "official.employment_corrected",
+            period_details(&row),
+        )
+        .await
     }
 
     /// Reads an official's record and logs the read for the official to see.

@@ -15,7 +15,7 @@ use crate::idempotency::{Answer, IdempotencyKey, remember};
 use crate::{Actor, Store, StoreError};
 
 use super::issuing::{Checked, certify, ensure_active, institution_facts};
-use super::posting::{Lookups, check_row, posted_details};
+use super::posting::{Lookups, check_row, posted_details, posted_events};
 use super::reads::latest_certificates;
 use super::{BatchResults, Posted, Sign, into_certificate, into_completion};
 
@@ -103,16 +103,19 @@ impl Store {
             .into_iter()
             .flatten()
             .collect();
-        if !checked.is_empty() {
-            audit::append(&txn, actor, class_posted_event(institution_id, &checked)).await?;
-        }
-
+        let change = (!checked.is_empty()).then(|| class_posted_event(institution_id, &checked));
         let mut written: Vec<Option<Posted>> = Vec::with_capacity(checked.len());
         for (row, certificate) in checked {
             written.push(Some((
                 into_completion(row.completion)?,
                 into_certificate(certificate, None)?,
             )));
+        }
+        if let Some(change) = change {
+            // One audit event for the class, but each completion's public events: a follower
+            // of the feed fetches each certificate on its own.
+            let events = written.iter().flatten().flat_map(posted_events).collect();
+            audit::append_publishing(&txn, actor, change, events).await?;
         }
         let mut results: BatchResults = verdicts
             .into_iter()
@@ -134,7 +137,7 @@ impl Store {
             if let Some((key, answer)) = keyed {
                 remember(&txn, key, answer(&results)).await?;
             }
-            txn.commit().await?;
+            self.commit_publishing(txn).await?;
         }
         Ok(results)
     }

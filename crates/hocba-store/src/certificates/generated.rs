@@ -11,13 +11,14 @@
 //! correction a completion that supersedes the old one, whose certificate is revoked as
 //! `superseded` naming the new one's number, as [`Store::correct_completion`] does. Only the
 //! audit trail differs: one event per call, counting what it wrote, where the use cases write
-//! one per official registered and one per class posted (the chain stays intact).
+//! one per official registered and one per class posted (the chain stays intact). The outbox
+//! gets the public events the use cases would have published, one for each change.
 
 use std::collections::HashMap;
 
 use hocba_domain::{
-    AccreditationFacts, CategoryCode, Employment, InstitutionId, NewOfficial, OfficialId, Outcome,
-    ProgramId, RevocationReason,
+    AccreditationFacts, CategoryCode, CertificateNumber, CompletionId, Employment, InstitutionId,
+    NewOfficial, OfficialId, Outcome, ProgramId, RevocationReason,
 };
 use sea_orm::{DatabaseTransaction, EntityTrait};
 use serde_json::json;
@@ -30,6 +31,7 @@ use crate::catalog::ensure_accredited;
 use crate::entities::{agency, certificate, completion, employment, official, program, revocation};
 use crate::institutions::load_institution;
 use crate::officials::employment_row;
+use crate::outbox::{EventSubject, EventType, Publish};
 use crate::{Actor, Store, StoreError};
 
 use super::Sign;
@@ -324,6 +326,7 @@ impl Store {
         for rows in owned_chunks(revocations, ROWS_PER_INSERT) {
             revocation::Entity::insert_many(rows).exec(&txn).await?;
         }
+        let events = population_events(&written.officials, &certified, &numbers)?;
         let change = Change {
             action: "population.generated",
             subject_type: "population",
@@ -336,10 +339,60 @@ impl Store {
                 "revocations": written.revocations,
             }),
         };
-        audit::append(&txn, actor, change).await?;
-        txn.commit().await?;
+        audit::append_publishing(&txn, actor, change, events).await?;
+        self.commit_publishing(txn).await?;
         Ok(written)
     }
+}
+
+/// The public events of a generated population, in the order the use cases would publish
+/// them: each official registered, then each completion recorded (or corrected) with its
+/// certificate issued, and the certificates revoked or superseded.
+fn population_events(
+    officials: &[OfficialId],
+    certified: &[(Pending, certificate::Model)],
+    numbers: &HashMap<Uuid, (Uuid, String)>,
+) -> Result<Vec<Publish>, StoreError> {
+    let mut events: Vec<Publish> = officials
+        .iter()
+        .map(|id| Publish::new(EventType::OfficialRegistered, EventSubject::official(*id)))
+        .collect();
+    for (pending, certificate) in certified {
+        let completion = &pending.row.completion;
+        let subject =
+            certificate_subject(completion.official_id, completion.id, &certificate.number)?;
+        let recorded = match pending.supersedes {
+            Some(_) => EventType::CompletionCorrected,
+            None => EventType::CompletionRecorded,
+        };
+        events.push(Publish::new(recorded, subject.clone()));
+        events.push(Publish::new(EventType::CertificateIssued, subject.clone()));
+        if pending.revoke.is_some() {
+            events.push(Publish::new(EventType::CertificateRevoked, subject));
+        }
+        if let Some(old) = pending.supersedes {
+            let (_, number) =
+                numbers.get(&old).ok_or_else(|| StoreError::corrupt("completions", "batch"))?;
+            let superseded = certificate_subject(completion.official_id, old, number)?;
+            events.push(Publish::new(EventType::CertificateRevoked, superseded));
+        }
+    }
+    Ok(events)
+}
+
+fn certificate_subject(
+    official_id: Uuid,
+    completion_id: Uuid,
+    number: &str,
+) -> Result<EventSubject, StoreError> {
+    let number = CertificateNumber::parse(number)
+        .map_err(|_| StoreError::corrupt("certificates", "number"))?;
+    Ok(EventSubject {
+        official_id: Some(OfficialId::from_uuid(official_id)),
+        completion_id: Some(CompletionId::from_uuid(completion_id)),
+        certificate_number: Some(number),
+        key_id: None,
+    })
 }
 
 /// Signs the certificates of `pending` (one status slot each, reserved at once), an

@@ -13,6 +13,7 @@ use crate::audit::{self, Change};
 use crate::catalog::stated_accreditation;
 use crate::entities::{certificate, completion, official, program, signing_key};
 use crate::institutions::load_institution;
+use crate::outbox::{EventSubject, EventType, Publish};
 use crate::{Actor, Store, StoreError};
 
 use super::reads::certificates_of_completion;
@@ -49,7 +50,8 @@ impl Store {
             return Err(StoreError::Conflict { field: "completion_id" });
         }
         let certificate = issue_in(&txn, &completion, kid, sign).await?;
-        audit::append(
+        let issued = EventSubject::certificate(&certificate);
+        audit::append_publishing(
             &txn,
             actor,
             Change {
@@ -64,9 +66,10 @@ impl Store {
                     "status_index": certificate.status_index,
                 }),
             },
+            vec![Publish::new(EventType::CertificateIssued, issued)],
         )
         .await?;
-        txn.commit().await?;
+        self.commit_publishing(txn).await?;
         Ok(certificate)
     }
 }

@@ -17,6 +17,7 @@ use crate::catalog::ensure_accredited;
 use crate::entities::{certificate, class, completion, official, program};
 use crate::idempotency::{Answer, IdempotencyKey, remember};
 use crate::institutions::load_institution;
+use crate::outbox::{EventSubject, EventType, Publish};
 use crate::{Actor, Store, StoreError};
 
 use super::issuing::{Checked, certify, ensure_active, institution_facts};
@@ -57,7 +58,7 @@ impl Store {
         if let Some((key, answer)) = keyed {
             remember(&txn, key, answer(&posted)).await?;
         }
-        txn.commit().await?;
+        self.commit_publishing(txn).await?;
         Ok(posted)
     }
 
@@ -98,17 +99,9 @@ impl Store {
                 continue;
             }
             let note = format!("superseded by {}", certificate.number);
-            revoke_in(
-                &txn,
-                actor,
-                replaced.id,
-                &replaced.number,
-                RevocationReason::Superseded,
-                Some(note),
-            )
-            .await?;
+            revoke_in(&txn, actor, &replaced, RevocationReason::Superseded, Some(note)).await?;
         }
-        txn.commit().await?;
+        self.commit_publishing(txn).await?;
         Ok((record, certificate))
     }
 }
@@ -430,6 +423,19 @@ async fn post_in(
         .insert(txn)
         .await
         .map_err(StoreError::unique("number"))?;
-    audit::append(txn, actor, posted_event(&completion, &certificate)).await?;
-    Ok((into_completion(completion)?, into_certificate(certificate, None)?))
+    let change = posted_event(&completion, &certificate);
+    let posted = (into_completion(completion)?, into_certificate(certificate, None)?);
+    audit::append_publishing(txn, actor, change, posted_events(&posted).into()).await?;
+    Ok(posted)
+}
+
+/// The public events of a posted completion: the completion recorded (or corrected, when it
+/// supersedes another) and its certificate issued.
+pub(super) fn posted_events((completion, certificate): &Posted) -> [Publish; 2] {
+    let recorded = match completion.supersedes {
+        Some(_) => EventType::CompletionCorrected,
+        None => EventType::CompletionRecorded,
+    };
+    let subject = EventSubject::certificate(certificate);
+    [Publish::new(recorded, subject.clone()), Publish::new(EventType::CertificateIssued, subject)]
 }

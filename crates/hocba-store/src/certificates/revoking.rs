@@ -4,14 +4,13 @@ use hocba_domain::{CertificateNumber, RevocationReason};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
-use uuid::Uuid;
-
 use crate::audit::{self, Change};
 use crate::entities::{certificate, revocation};
+use crate::outbox::{EventSubject, EventType, Publish};
 use crate::{Actor, Store, StoreError};
 
-use super::Certificate;
 use super::reads::with_revocation;
+use super::{Certificate, into_certificate};
 
 impl Store {
     /// Revokes a certificate: an append-only fact that sets its status bit.
@@ -38,24 +37,24 @@ impl Store {
             }
         }
         let model = found.one(&txn).await?.ok_or(StoreError::NotFound { entity: "certificate" })?;
-        revoke_in(&txn, actor, model.id, number, reason, note).await?;
+        revoke_in(&txn, actor, &into_certificate(model.clone(), None)?, reason, note).await?;
         let certificate = with_revocation(&txn, model).await?;
-        txn.commit().await?;
+        self.commit_publishing(txn).await?;
         Ok(certificate)
     }
 }
 
-/// Records a revocation and its audit event inside `txn`; a second revocation is a conflict.
+/// Records a revocation, its audit event and its public event inside `txn`; a second
+/// revocation is a conflict.
 pub(super) async fn revoke_in(
     txn: &DatabaseTransaction,
     actor: &Actor,
-    certificate_id: Uuid,
-    number: &CertificateNumber,
+    certificate: &Certificate,
     reason: RevocationReason,
     note: Option<String>,
 ) -> Result<(), StoreError> {
     revocation::ActiveModel {
-        certificate_id: Set(certificate_id),
+        certificate_id: Set(certificate.id),
         reason: Set(reason.as_str().to_owned()),
         note: Set(note),
         revoked_at: Set(crate::now()),
@@ -64,16 +63,17 @@ pub(super) async fn revoke_in(
     .insert(txn)
     .await
     .map_err(StoreError::unique("number"))?;
-    audit::append(
+    audit::append_publishing(
         txn,
         actor,
         Change {
             action: "certificate.revoked",
             subject_type: "certificate",
-            subject_id: certificate_id.to_string(),
+            subject_id: certificate.id.to_string(),
             // The free-text note stays in the revocation row: audit details hold no free text.
-            details: json!({ "number": number.as_str(), "reason": reason.as_str() }),
+            details: json!({ "number": certificate.number.as_str(), "reason": reason.as_str() }),
         },
+        vec![Publish::new(EventType::CertificateRevoked, EventSubject::certificate(certificate))],
     )
     .await
 }
