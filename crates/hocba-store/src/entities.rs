@@ -489,6 +489,10 @@ pub mod outbox_event {
         pub completion_id: Option<Uuid>,
         pub certificate_number: Option<String>,
         pub key_id: Option<String>,
+    }
+    no_relations!();
+}
+
 pub mod webhook_subscription {
     use sea_orm::entity::prelude::*;
 
