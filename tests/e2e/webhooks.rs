@@ -210,8 +210,8 @@ async fn a_replay_sends_the_same_webhook_ids_again(app: TestApp) {
     let first: HashSet<String> = receiver.delivered(0);
 
     let id = subscription["id"].as_str().unwrap();
-    let log = app.get_as_admin(&format!("/api/v1/webhooks/{id}/deliveries")).await;
-    let from = log.body["items"][0]["event_cursor"].as_str().unwrap().to_owned();
+    let feed = app.get_as_admin(&format!("/api/v1/events?types={REGISTERED}")).await;
+    let from = feed.body["events"][0]["cursor"].as_str().unwrap().to_owned();
     let replay =
         app.post(&format!("/api/v1/webhooks/{id}/replay"), &json!({ "after": from })).await;
     assert_eq!(replay.status, StatusCode::ACCEPTED, "{:#}", replay.body);
