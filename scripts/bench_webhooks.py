@@ -125,7 +125,9 @@ def main():
         for n in range(args.officials):
             status, official = api.call("POST", "/api/v1/officials", {
                 "national_id": national_id(n), "full_name": "Nguyễn Văn Bench",
-                "date_of_birth": "1985-03-14", "gender": "male"})
+                "date_of_birth": "1985-03-14", "gender": "male",
+                "employment": {"agency_code": "G01.H35", "agency_name": "Sở Nội vụ",
+                               "level": "province", "valid_from": "2020-01-01"}})
             assert status == 201, (status, official)
             committed[official["id"]] = time.monotonic()
         total = args.officials * args.subscriptions

@@ -67,7 +67,7 @@ pub use shares::{Opening, ShareLink, ShareState, Shared};
 pub use standards::{Compliance, RulesLoaded};
 pub use tokens::{AgencyKey, Principal, Role, TokenRecord};
 pub use webhooks::{
-    AttemptOutcome, DeliveryAttempt, DeliveryState, DueDelivery, FeedItem, NewSubscription,
+    AttemptOutcome, DeliveryAttempt, DeliveryState, DueDelivery, FanOut, FeedItem, NewSubscription,
     SubscriptionStatus, WebhookSubscription,
 };
 

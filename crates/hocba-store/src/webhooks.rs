@@ -178,6 +178,19 @@ pub struct FeedItem {
     pub payload: String,
 }
 
+/// The deliveries to create for one subscription, and where its position moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FanOut {
+    /// The subscription.
+    pub subscription_id: Uuid,
+    /// Its position when the events were read.
+    pub from: i64,
+    /// The last event read.
+    pub through: i64,
+    /// The events it takes, as webhook bodies.
+    pub items: Vec<FeedItem>,
+}
+
 /// The longest error text kept per attempt.
 const ERROR_LENGTH: usize = 500;
 
@@ -389,41 +402,45 @@ impl Store {
             .collect())
     }
 
-    /// Creates the deliveries of `items` (events after the subscription's position, of its
-    /// types) for subscription `id` and moves its position to `through`, unless another worker
-    /// moved it meanwhile (then nothing is written: that worker made the same deliveries).
-    pub async fn fan_out_webhook(
-        &self,
-        id: Uuid,
-        from: i64,
-        through: i64,
-        items: &[FeedItem],
-    ) -> Result<usize, StoreError> {
-        let txn = self.write().await?;
-        let moved = webhook_subscription::Entity::update_many()
-            .col_expr(webhook_subscription::Column::FannedOutThrough, Expr::value(through))
-            .filter(webhook_subscription::Column::Id.eq(id))
-            .filter(webhook_subscription::Column::FannedOutThrough.eq(from))
-            .exec(&txn)
-            .await?;
-        if moved.rows_affected == 0 {
+    /// Creates the deliveries of each fan-out (events after a subscription's position, of its
+    /// types) and moves the subscription to its `through`, all in one transaction; a
+    /// subscription another worker moved meanwhile is skipped (that worker made the same
+    /// deliveries). Returns how many deliveries were created.
+    pub async fn fan_out_webhooks(&self, fan_outs: &[FanOut]) -> Result<u64, StoreError> {
+        if fan_outs.is_empty() {
             return Ok(0);
         }
+        let txn = self.write().await?;
         let now = crate::now();
-        let rows = items.iter().map(|item| webhook_delivery::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            subscription_id: Set(id),
-            event_seq: Set(item.seq),
-            event_type: Set(item.event_type.clone()),
-            payload: Set(item.payload.clone()),
-            state: Set(DeliveryState::Pending.as_str().to_owned()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            lease_until: Set(None),
-            claim: Set(None),
-            created_at: Set(now),
-            delivered_at: Set(None),
-        });
+        let mut rows = Vec::new();
+        for fan_out in fan_outs {
+            let moved = webhook_subscription::Entity::update_many()
+                .col_expr(
+                    webhook_subscription::Column::FannedOutThrough,
+                    Expr::value(fan_out.through),
+                )
+                .filter(webhook_subscription::Column::Id.eq(fan_out.subscription_id))
+                .filter(webhook_subscription::Column::FannedOutThrough.eq(fan_out.from))
+                .exec(&txn)
+                .await?;
+            if moved.rows_affected == 0 {
+                continue;
+            }
+            rows.extend(fan_out.items.iter().map(|item| webhook_delivery::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                subscription_id: Set(fan_out.subscription_id),
+                event_seq: Set(item.seq),
+                event_type: Set(item.event_type.clone()),
+                payload: Set(item.payload.clone()),
+                state: Set(DeliveryState::Pending.as_str().to_owned()),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                lease_until: Set(None),
+                claim: Set(None),
+                created_at: Set(now),
+                delivered_at: Set(None),
+            }));
+        }
         // A replay moves the position back over events already delivered: their rows stay.
         let on_conflict = sea_orm::sea_query::OnConflict::columns([
             webhook_delivery::Column::SubscriptionId,
@@ -432,14 +449,14 @@ impl Store {
         .do_nothing()
         .to_owned();
         let mut written = 0;
-        for chunk in rows.collect::<Vec<_>>().chunks(500) {
+        for chunk in rows.chunks(500) {
             written += webhook_delivery::Entity::insert_many(chunk.to_vec())
                 .on_conflict(on_conflict.clone())
                 .exec_without_returning(&txn)
                 .await?;
         }
         txn.commit().await?;
-        Ok(usize::try_from(written).unwrap_or(usize::MAX))
+        Ok(written)
     }
 
     /// Claims up to `limit` due deliveries for `lease`, as `claim`. On PostgreSQL the rows are
@@ -529,48 +546,44 @@ impl Store {
                 .map(|delivery| (delivery.id, delivery))
                 .collect();
         let mut attempts = Vec::with_capacity(outcomes.len());
+        let mut delivered = Vec::new();
+        // Per subscription: whether an attempt succeeded, and the failures after the last one
+        // that did.
+        let mut runs: std::collections::HashMap<Uuid, (bool, u32)> =
+            std::collections::HashMap::new();
         for (id, outcome) in outcomes {
             let Some(delivery) = held.get(id) else { continue };
             let attempt = delivery.attempts.saturating_add(1);
+            let run = runs.entry(delivery.subscription_id).or_default();
             let (status_code, error) = match outcome {
-                AttemptOutcome::Delivered { status_code } => (Some(*status_code), None),
+                AttemptOutcome::Delivered { status_code } => {
+                    delivered.push(*id);
+                    *run = (true, 0);
+                    (Some(*status_code), None)
+                }
                 AttemptOutcome::Failed { status_code, error } => {
+                    run.1 += 1;
+                    let jitter: f64 = rand::random();
+                    let attempts = u32::try_from(attempt).unwrap_or(u32::MAX);
+                    let next = match schedule.after_failure(attempts, jitter) {
+                        AfterFailure::RetryIn(delay) => (DeliveryState::Pending, now + delay),
+                        AfterFailure::GiveUp => (DeliveryState::Failed, now),
+                    };
+                    webhook_delivery::Entity::update_many()
+                        .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempt))
+                        .col_expr(webhook_delivery::Column::State, Expr::value(next.0.as_str()))
+                        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(next.1))
+                        .col_expr(webhook_delivery::Column::Claim, Expr::value(Option::<Uuid>::None))
+                        .col_expr(
+                            webhook_delivery::Column::LeaseUntil,
+                            Expr::value(Option::<OffsetDateTime>::None),
+                        )
+                        .filter(webhook_delivery::Column::Id.eq(*id))
+                        .exec(&txn)
+                        .await?;
                     (*status_code, Some(error.chars().take(ERROR_LENGTH).collect::<String>()))
                 }
             };
-            let mut update = webhook_delivery::Entity::update_many()
-                .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempt))
-                .col_expr(webhook_delivery::Column::Claim, Expr::value(Option::<Uuid>::None))
-                .col_expr(
-                    webhook_delivery::Column::LeaseUntil,
-                    Expr::value(Option::<OffsetDateTime>::None),
-                )
-                .filter(webhook_delivery::Column::Id.eq(*id));
-            update = match outcome {
-                AttemptOutcome::Delivered { .. } => update
-                    .col_expr(
-                        webhook_delivery::Column::State,
-                        Expr::value(DeliveryState::Delivered.as_str()),
-                    )
-                    .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(Some(now))),
-                AttemptOutcome::Failed { .. } => {
-                    let jitter: f64 = rand::random();
-                    match schedule.after_failure(u32::try_from(attempt).unwrap_or(u32::MAX), jitter)
-                    {
-                        AfterFailure::RetryIn(delay) => update.col_expr(
-                            webhook_delivery::Column::NextAttemptAt,
-                            Expr::value(now + delay),
-                        ),
-                        AfterFailure::GiveUp => update.col_expr(
-                            webhook_delivery::Column::State,
-                            Expr::value(DeliveryState::Failed.as_str()),
-                        ),
-                    }
-                }
-            };
-            update.exec(&txn).await?;
-            let delivered = matches!(outcome, AttemptOutcome::Delivered { .. });
-            self.count_attempt(&txn, delivery.subscription_id, delivered, schedule).await?;
             attempts.push(webhook_attempt::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 delivery_id: Set(*id),
@@ -581,44 +594,61 @@ impl Store {
                 attempted_at: Set(now),
             });
         }
+        if !delivered.is_empty() {
+            use webhook_delivery::Column;
+            webhook_delivery::Entity::update_many()
+                .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+                .col_expr(Column::State, Expr::value(DeliveryState::Delivered.as_str()))
+                .col_expr(Column::DeliveredAt, Expr::value(Some(now)))
+                .col_expr(Column::Claim, Expr::value(Option::<Uuid>::None))
+                .col_expr(Column::LeaseUntil, Expr::value(Option::<OffsetDateTime>::None))
+                .filter(Column::Id.is_in(delivered))
+                .exec(&txn)
+                .await?;
+        }
+        for (subscription_id, (succeeded, failures)) in runs {
+            count_attempts(&txn, subscription_id, succeeded, failures, schedule).await?;
+        }
         if !attempts.is_empty() {
             webhook_attempt::Entity::insert_many(attempts).exec_without_returning(&txn).await?;
         }
         txn.commit().await?;
         Ok(())
     }
+}
 
-    /// Resets (after a success) or extends (after a failure) a subscription's run of failures,
-    /// marking it failing once the run is long enough.
-    async fn count_attempt(
-        &self,
-        txn: &sea_orm::DatabaseTransaction,
-        subscription_id: Uuid,
-        delivered: bool,
-        schedule: &RetrySchedule,
-    ) -> Result<(), StoreError> {
-        use webhook_subscription::Column;
-        let update = webhook_subscription::Entity::update_many().filter(Column::Id.eq(subscription_id));
-        if delivered {
-            update
-                .col_expr(Column::ConsecutiveFailures, Expr::value(0))
-                .col_expr(Column::Status, Expr::value(SubscriptionStatus::Active.as_str()))
-                .exec(txn)
-                .await?;
-        } else {
-            update
-                .col_expr(Column::ConsecutiveFailures, Expr::col(Column::ConsecutiveFailures).add(1))
-                .exec(txn)
-                .await?;
-            webhook_subscription::Entity::update_many()
-                .col_expr(Column::Status, Expr::value(SubscriptionStatus::Failing.as_str()))
-                .filter(Column::Id.eq(subscription_id))
-                .filter(Column::ConsecutiveFailures.gte(i64::from(schedule.failing_after)))
-                .exec(txn)
-                .await?;
-        }
-        Ok(())
+/// Records a round's attempts on a subscription's run of failures: reset by a success (to the
+/// failures after it), extended otherwise; the subscription is failing once the run is long
+/// enough, and active again after a success.
+async fn count_attempts(
+    txn: &sea_orm::DatabaseTransaction,
+    subscription_id: Uuid,
+    succeeded: bool,
+    failures: u32,
+    schedule: &RetrySchedule,
+) -> Result<(), StoreError> {
+    use webhook_subscription::Column;
+    let update = webhook_subscription::Entity::update_many().filter(Column::Id.eq(subscription_id));
+    let update = if succeeded {
+        update
+            .col_expr(Column::ConsecutiveFailures, Expr::value(failures))
+            .col_expr(Column::Status, Expr::value(SubscriptionStatus::Active.as_str()))
+    } else {
+        update.col_expr(
+            Column::ConsecutiveFailures,
+            Expr::col(Column::ConsecutiveFailures).add(failures),
+        )
+    };
+    update.exec(txn).await?;
+    if failures > 0 {
+        webhook_subscription::Entity::update_many()
+            .col_expr(Column::Status, Expr::value(SubscriptionStatus::Failing.as_str()))
+            .filter(Column::Id.eq(subscription_id))
+            .filter(Column::ConsecutiveFailures.gte(i64::from(schedule.failing_after)))
+            .exec(txn)
+            .await?;
     }
+    Ok(())
 }
 
 fn delivery_state(stored: &str) -> Result<DeliveryState, StoreError> {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hocba_domain::webhooks::{AddressPolicy, RetrySchedule};
-use hocba_store::{AttemptOutcome, DueDelivery, Store};
+use hocba_store::{AttemptOutcome, DueDelivery, FanOut, Store};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -134,17 +134,17 @@ impl Worker {
     /// past the events it does not take.
     async fn fan_out(&self) -> Result<(), ApiError> {
         let mut caught_up_to: Option<i64> = None;
-        for (id, types, from) in self.store.webhook_positions().await? {
+        let mut fan_outs = Vec::new();
+        for (subscription_id, types, from) in self.store.webhook_positions().await? {
             let (items, last) = feed::after(&self.store, from, &types, FAN_OUT_BATCH).await?;
-            let through = match last {
-                Some(last) => {
-                    self.store.fan_out_webhook(id, from, last, &items).await?;
-                    last
-                }
-                None => from,
-            };
+            let through = last.unwrap_or(from);
+            if through != from {
+                fan_outs.push(FanOut { subscription_id, from, through, items });
+            }
             caught_up_to = Some(caught_up_to.map_or(through, |lowest| lowest.min(through)));
         }
+        // One transaction for every subscription: on SQLite, one wait for the write lock.
+        self.store.fan_out_webhooks(&fan_outs).await?;
         if let Ok(mut position) = self.caught_up_to.lock() {
             *position = caught_up_to;
         }
