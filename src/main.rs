@@ -59,8 +59,9 @@ enum Command {
         /// reachable by the monitoring alone. Off when not set.
         #[arg(long, env = "HOCBA_METRICS_LISTEN")]
         metrics_listen: Option<SocketAddr>,
+        // Boxed: the largest of the server's options, and `Serve` is already the largest command.
         #[command(flatten)]
-        webhooks: WebhookArgs,
+        webhooks: Box<WebhookArgs>,
         /// Also load a demo catalogue, two institutions and 50 officials (idempotent).
         #[arg(long)]
         demo: bool,
@@ -367,7 +368,8 @@ async fn main() -> anyhow::Result<()> {
             let mut webhooks = webhooks.settings();
             if demo {
                 // The demo's examples subscribe a receiver on the same machine.
-                webhooks.policy = std::sync::Arc::new(webhooks.policy.as_ref().clone().allowing_loopback());
+                webhooks.policy =
+                    std::sync::Arc::new(webhooks.policy.as_ref().clone().allowing_loopback());
             }
             let server = Server { rate_limit, limits, webhooks, demo };
             serve(listeners, &database, &identity, &sign_in, server).await
@@ -625,7 +627,8 @@ async fn serve(
         tracing::info!(%address, "metrics at /metrics");
     }
     let (stop_worker, worker_stops) = tokio::sync::watch::channel(false);
-    let worker = hocba_api::webhooks::Worker::new(app.store.clone(), app.authority.clone(), webhooks);
+    let worker =
+        hocba_api::webhooks::Worker::new(app.store.clone(), app.authority.clone(), webhooks);
     let worker = tokio::spawn(worker.run(worker_stops));
     tracing::info!(%listen, "hocba is serving; API docs at /docs");
     let shutdown = async move {

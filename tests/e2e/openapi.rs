@@ -148,7 +148,11 @@ fn page_parameters_have_the_bounds_the_server_enforces() {
             cursor += 1;
         }
     }
-    assert_eq!((limit, cursor), (7, 7), "six lists (with a report's missing list and a webhook's delivery log) and the search");
+    assert_eq!(
+        (limit, cursor),
+        (7, 7),
+        "six lists (with a report's missing list and a webhook's delivery log) and the search"
+    );
 }
 
 #[test]

@@ -54,10 +54,9 @@ impl Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hooks", listener.local_addr().unwrap());
         let requests: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let state = (requests.clone(), failures, delay);
-        let app = axum::Router::new()
-            .route("/hooks", axum::routing::post(receive))
-            .with_state(state);
+        let state = Answers { requests: requests.clone(), failures, delay };
+        let app =
+            axum::Router::new().route("/hooks", axum::routing::post(receive)).with_state(state);
         tokio::spawn(async move { axum::serve(listener, app).await });
         Receiver { url, requests }
     }
@@ -78,8 +77,16 @@ impl Receiver {
     }
 }
 
+/// What a receiver keeps and how it answers.
+#[derive(Clone)]
+struct Answers {
+    requests: Arc<Mutex<Vec<Received>>>,
+    failures: usize,
+    delay: Duration,
+}
+
 async fn receive(
-    State((requests, failures, delay)): State<(Arc<Mutex<Vec<Received>>>, usize, Duration)>,
+    State(Answers { requests, failures, delay }): State<Answers>,
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {

@@ -157,9 +157,8 @@ impl WebhookUrl {
             Some(port) => port.parse::<u16>().map_err(|_| WebhookUrlError::Malformed)?,
             None => default_port,
         };
-        let is_hostname = host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == ':');
+        let is_hostname =
+            host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == ':');
         if host.is_empty() || port == 0 || !is_hostname {
             return Err(WebhookUrlError::Malformed);
         }
@@ -451,8 +450,14 @@ mod tests {
         assert_eq!((url.host(), url.port()), ("127.0.0.1", 8089));
         let url = WebhookUrl::parse("http://[::1]:9000").unwrap();
         assert_eq!((url.host(), url.port()), ("::1", 9000));
-        for malformed in ["ftp://x", "https://", "https://:80/", "http://a b", "https://x:99999", "x"] {
-            assert_eq!(WebhookUrl::parse(malformed), Err(WebhookUrlError::Malformed), "{malformed}");
+        for malformed in
+            ["ftp://x", "https://", "https://:80/", "http://a b", "https://x:99999", "x"]
+        {
+            assert_eq!(
+                WebhookUrl::parse(malformed),
+                Err(WebhookUrlError::Malformed),
+                "{malformed}"
+            );
         }
         assert_eq!(WebhookUrl::parse("https://u:p@x.vn/"), Err(WebhookUrlError::Credentials));
         let url = WebhookUrl::parse("https://x.vn/").unwrap();
@@ -470,8 +475,9 @@ mod tests {
         assert!(loopback.allows("::1".parse().unwrap()));
         assert!(loopback.allows("::ffff:127.0.0.2".parse().unwrap()));
         assert!(!loopback.allows("10.0.0.1".parse().unwrap()));
-        let internal =
-            AddressPolicy { allowed: vec!["10.20.0.0/16".parse().unwrap(), "fd00::/8".parse().unwrap()] };
+        let internal = AddressPolicy {
+            allowed: vec!["10.20.0.0/16".parse().unwrap(), "fd00::/8".parse().unwrap()],
+        };
         assert!(internal.allows("10.20.3.4".parse().unwrap()));
         assert!(!internal.allows("10.21.0.1".parse().unwrap()));
         assert!(internal.allows("fd01::5".parse().unwrap()));

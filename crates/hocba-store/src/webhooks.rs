@@ -12,8 +12,8 @@
 use hocba_domain::webhooks::{AfterFailure, RetrySchedule};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -194,7 +194,9 @@ pub struct FanOut {
 /// The longest error text kept per attempt.
 const ERROR_LENGTH: usize = 500;
 
-fn into_subscription(model: webhook_subscription::Model) -> Result<WebhookSubscription, StoreError> {
+fn into_subscription(
+    model: webhook_subscription::Model,
+) -> Result<WebhookSubscription, StoreError> {
     Ok(WebhookSubscription {
         id: model.id,
         client_id: model.client_id,
@@ -260,7 +262,10 @@ impl Store {
     }
 
     /// The subscriptions `owner` may see (`None`: the operator, every one), oldest first.
-    pub async fn webhooks(&self, owner: Option<Uuid>) -> Result<Vec<WebhookSubscription>, StoreError> {
+    pub async fn webhooks(
+        &self,
+        owner: Option<Uuid>,
+    ) -> Result<Vec<WebhookSubscription>, StoreError> {
         webhook_subscription::Entity::find()
             .filter(owned_by(owner))
             .order_by_asc(webhook_subscription::Column::Id)
@@ -374,22 +379,27 @@ impl Store {
                 .into_iter()
                 .map(|delivery| (delivery.id, delivery))
                 .collect();
-        Page::from_rows(attempts, page, |attempt| attempt.id, |attempt| {
-            let delivery = deliveries
-                .get(&attempt.delivery_id)
-                .ok_or_else(|| StoreError::corrupt("webhook_attempts", "delivery"))?;
-            Ok(DeliveryAttempt {
-                id: attempt.id,
-                delivery_id: attempt.delivery_id,
-                event_seq: delivery.event_seq,
-                event_type: delivery.event_type.clone(),
-                attempt: u32::try_from(attempt.attempt).unwrap_or(0),
-                status_code: attempt.status_code.and_then(|code| u16::try_from(code).ok()),
-                error: attempt.error,
-                attempted_at: attempt.attempted_at,
-                state: delivery_state(&delivery.state)?,
-            })
-        })
+        Page::from_rows(
+            attempts,
+            page,
+            |attempt| attempt.id,
+            |attempt| {
+                let delivery = deliveries
+                    .get(&attempt.delivery_id)
+                    .ok_or_else(|| StoreError::corrupt("webhook_attempts", "delivery"))?;
+                Ok(DeliveryAttempt {
+                    id: attempt.id,
+                    delivery_id: attempt.delivery_id,
+                    event_seq: delivery.event_seq,
+                    event_type: delivery.event_type.clone(),
+                    attempt: u32::try_from(attempt.attempt).unwrap_or(0),
+                    status_code: attempt.status_code.and_then(|code| u16::try_from(code).ok()),
+                    error: attempt.error,
+                    attempted_at: attempt.attempted_at,
+                    state: delivery_state(&delivery.state)?,
+                })
+            },
+        )
     }
 
     /// Every subscription with its position in the feed, for the fan-out.
@@ -573,7 +583,10 @@ impl Store {
                         .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempt))
                         .col_expr(webhook_delivery::Column::State, Expr::value(next.0.as_str()))
                         .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(next.1))
-                        .col_expr(webhook_delivery::Column::Claim, Expr::value(Option::<Uuid>::None))
+                        .col_expr(
+                            webhook_delivery::Column::Claim,
+                            Expr::value(Option::<Uuid>::None),
+                        )
                         .col_expr(
                             webhook_delivery::Column::LeaseUntil,
                             Expr::value(Option::<OffsetDateTime>::None),

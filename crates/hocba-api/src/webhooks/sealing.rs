@@ -52,7 +52,8 @@ impl SecretBox {
         let (nonce, sealed) = bytes.split_at_checked(NONCE_BYTES).ok_or_else(broken)?;
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| broken())?;
         let payload = Payload { msg: sealed, aad: subscription.as_bytes() };
-        let secret = self.0.decrypt(&Nonce::<Aes256Gcm>::from(nonce), payload).map_err(|_| broken())?;
+        let secret =
+            self.0.decrypt(&Nonce::<Aes256Gcm>::from(nonce), payload).map_err(|_| broken())?;
         WebhookSecret::from_bytes(secret).map_err(|_| broken())
     }
 }

@@ -126,7 +126,9 @@ impl Worker {
             return Ok(0);
         }
         let outcomes = self.attempt_all(due).await?;
-        self.store.finish_webhook_deliveries(self.claim, &outcomes, &self.settings.schedule).await?;
+        self.store
+            .finish_webhook_deliveries(self.claim, &outcomes, &self.settings.schedule)
+            .await?;
         Ok(outcomes.len())
     }
 
