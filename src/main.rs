@@ -1,5 +1,6 @@
 //! `hocba`: the registry's command line.
 
+mod clients;
 mod demo;
 mod import;
 mod keys;
@@ -74,6 +75,14 @@ enum Command {
         identity: keys::IdentityArgs,
         #[command(subcommand)]
         action: keys::KeyAction,
+    },
+    /// Manage machine clients: systems (the National Public Service Portal, an agency's HR
+    /// system) that get tokens with scopes at /oauth/token.
+    Clients {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        action: clients::ClientAction,
     },
     /// Verify a certificate offline, from a file holding its JSON credential or its JWS.
     Verify(verify::VerifyArgs),
@@ -390,6 +399,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys { database, identity, action } => {
             let store = database.open().await?;
             keys::run(&store, &identity.authority(None)?, action).await
+        }
+        Command::Clients { database, action } => {
+            clients::run(&database.open().await?, action).await
         }
         Command::Verify(args) => verify::run(&args),
         Command::Rules { database, action } => rules::run(&database.open().await?, action).await,

@@ -19,6 +19,7 @@ mod m20261205_000011_create_requirement_rules;
 mod m20261205_000012_create_transcripts_transcript;
 mod m20261205_000013_create_web_sessions;
 mod m20261205_000014_create_share_links;
+mod m20261206_000021_clients_create_machine_clients;
 mod m20261206_000023_events_create_outbox;
 mod m20261206_000025_webhooks_create_webhooks;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_create_transcripts_transcript::Migration),
             Box::new(m20261205_000013_create_web_sessions::Migration),
             Box::new(m20261205_000014_create_share_links::Migration),
+            Box::new(m20261206_000021_clients_create_machine_clients::Migration),
             Box::new(m20261206_000023_events_create_outbox::Migration),
             Box::new(m20261206_000025_webhooks_create_webhooks::Migration),
         ]

@@ -67,6 +67,17 @@ macro_rules! with_dev_idp {
     };
 }
 
+/// A machine client registered by [`TestApp::machine_client`], with a token.
+#[derive(Debug, Clone)]
+pub struct MachineClient {
+    /// Its `client_id`.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: String,
+    /// A bearer token it obtained, with all its scopes.
+    pub token: String,
+}
+
 /// A running registry with an operator token.
 pub struct TestApp {
     router: Router,
@@ -417,6 +428,28 @@ impl TestApp {
         let token = self.post_form("/oauth/token", &form, None).await;
         assert_eq!(token.status, StatusCode::OK, "{:#}", token.body);
         token.body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// Registers a machine client (a system such as the portal) with `scopes`, acting for
+    /// `agency` if given, authenticating with a secret; returns it with a token obtained at
+    /// `POST /oauth/token`.
+    pub async fn machine_client(&self, scopes: &[&str], agency: Option<&str>) -> MachineClient {
+        let created = self
+            .post(
+                "/api/v1/clients",
+                &json!({ "name": "Cổng Dịch vụ công quốc gia", "scopes": scopes, "agency_code": agency }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+        let field = |name: &str| created.body[name].as_str().expect(name).to_owned();
+        let (client_id, client_secret) = (field("client_id"), field("client_secret"));
+        let form = format!(
+            "grant_type=client_credentials&client_id={client_id}&client_secret={client_secret}"
+        );
+        let token = self.post_form("/oauth/token", &form, None).await;
+        assert_eq!(token.status, StatusCode::OK, "{:#}", token.body);
+        let token = token.body["access_token"].as_str().expect("token").to_owned();
+        MachineClient { client_id, client_secret, token }
     }
 
     /// `GET` without credentials, as anyone would.

@@ -27,6 +27,7 @@ mod import;
 mod input;
 mod institutions;
 mod interop;
+mod machine_clients;
 mod migrations;
 mod officials;
 mod offline;

@@ -23,13 +23,13 @@ static PROVIDER_KEY: LazyLock<Signer> =
     LazyLock::new(|| Signer::new(keys::generate(), "dev-1".to_owned()));
 
 /// An RSA key: what jsonwebtoken signs with, and its public JWK.
-struct RsaKey {
+pub(crate) struct RsaKey {
     signing: EncodingKey,
-    jwk: Value,
+    pub(crate) jwk: Value,
 }
 
 impl RsaKey {
-    fn generate(kid: &str) -> RsaKey {
+    pub(crate) fn generate(kid: &str) -> RsaKey {
         use rsa::pkcs1::EncodeRsaPrivateKey;
         use rsa::traits::PublicKeyParts;
         use rsa::{Generate, PrivateKey};
@@ -45,7 +45,7 @@ impl RsaKey {
     }
 
     /// A token with these claims, signed RS256 and naming `kid`.
-    fn sign(&self, kid: &str, claims: &Value) -> String {
+    pub(crate) fn sign(&self, kid: &str, claims: &Value) -> String {
         let header = Header { kid: Some(kid.to_owned()), ..Header::new(Algorithm::RS256) };
         jsonwebtoken::encode(&header, claims, &self.signing).expect("signs")
     }
@@ -68,7 +68,7 @@ pub fn identity_provider() -> IdentityProvider {
 }
 
 /// A token signed by `signer` with these claims.
-fn signed(signer: &Signer, header: &Value, claims: &Value) -> String {
+pub(crate) fn signed(signer: &Signer, header: &Value, claims: &Value) -> String {
     let encode = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
     let input = format!("{}.{}", encode(header), encode(claims));
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(signer.sign(input.as_bytes()).to_bytes()))

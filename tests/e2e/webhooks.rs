@@ -293,7 +293,32 @@ async fn subscriptions_are_deleted_with_their_log(app: TestApp) {
     app.get(&uri).await.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
 
+async fn a_client_manages_its_own_subscriptions_only(app: TestApp) {
+    let receiver = Receiver::start(0).await;
+    let portal = app.machine_client(&["webhooks:manage"], None).await;
+    let reader = app.machine_client(&["events:read"], None).await;
+    let own = app.post_as(&portal.token, "/api/v1/webhooks", &json!({ "url": receiver.url })).await;
+    assert_eq!(own.status, StatusCode::CREATED, "{:#}", own.body);
+    let operators = subscribe(&app, &receiver.url).await;
+
+    let get = |uri: String, token: String| {
+        let app = &app;
+        async move { app.request(axum::http::Method::GET, &uri, Some(&token), None).await }
+    };
+    let listed = get("/api/v1/webhooks".to_owned(), portal.token.clone()).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1, "{:#}", listed.body);
+    assert_eq!(listed.body[0]["id"], own.body["id"]);
+    let others = format!("/api/v1/webhooks/{}", operators["id"].as_str().unwrap());
+    get(others, portal.token.clone()).await.assert_problem(StatusCode::NOT_FOUND, "not-found");
+    app.post_as(&reader.token, "/api/v1/webhooks", &json!({ "url": receiver.url }))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    let all = app.get_as_admin("/api/v1/webhooks").await;
+    assert_eq!(all.body.as_array().unwrap().len(), 2, "the operator sees every subscription");
+}
+
 on_both_backends!(
+    a_client_manages_its_own_subscriptions_only,
     a_receiver_failing_three_times_gets_every_event_signed,
     a_replay_sends_the_same_webhook_ids_again,
     private_addresses_are_refused_when_subscribing_and_when_delivering,

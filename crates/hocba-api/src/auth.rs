@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hocba_domain::InstitutionId;
-use hocba_store::{Principal, Role};
+use hocba_store::{Principal, Role, Scope};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -65,10 +65,15 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// Declares an extractor that lets in the holders of the roles listed, and answers 403 to any
-/// other valid token.
+/// Refuses a token that does not carry `scope`: `403 insufficient-scope`, naming the scope.
+pub fn require_scope(principal: &Principal, scope: Scope) -> Result<(), ApiError> {
+    if principal.has_scope(scope) { Ok(()) } else { Err(ApiError::InsufficientScope(scope)) }
+}
+
+/// Declares an extractor that lets in the holders of the roles listed (and, when a scope is
+/// named, machine clients whose token carries it), and answers 403 to any other valid token.
 macro_rules! role_gated {
-    ($(#[$doc:meta])* $name:ident: $($role:ident)|+) => {
+    ($(#[$doc:meta])* $name:ident: $($role:ident)|+ $(, Client with $scope:ident)?) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $name(pub Principal);
@@ -83,6 +88,10 @@ macro_rules! role_gated {
                 let principal = authenticate(parts, state).await?;
                 match principal.role() {
                     $(Role::$role)|+ => Ok($name(principal)),
+                    $(Role::Client => {
+                        require_scope(&principal, Scope::$scope)?;
+                        Ok($name(principal))
+                    })?
                     _ => Err(ApiError::Forbidden),
                 }
             }
@@ -96,10 +105,24 @@ role_gated!(
 );
 
 role_gated!(
+    /// A request about webhook subscriptions: the operator's (every one), or a machine
+    /// client's with `webhooks:manage` (its own only).
+    WebhookManager: Admin, Client with WebhooksManage
+);
+
+role_gated!(
     /// A request that may read officials' records: the operator's (anyone's record), an HR
     /// department's (its own staff's only) or an official's (their own only); the store refuses
     /// anyone else as not found.
     RecordReader: Admin | Agency | Official
+);
+
+role_gated!(
+    /// A request that may read one official's record and transcript: a [`RecordReader`]'s, or
+    /// a machine client's with `records:read` (of whom its consents or its agency allow; the
+    /// store refuses anyone else as not found). Not for searches: a client reads people it
+    /// names, never lists them.
+    RecordOrClientReader: Admin | Agency | Official, Client with RecordsRead
 );
 
 role_gated!(
@@ -211,6 +234,11 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
     match (principal.role(), principal.institution()) {
         (Role::Institution, Some((_, client))) => state.limiter.check(client)?,
         (Role::Agency | Role::Official, _) => state.limiter.check(principal.token_id)?,
+        (Role::Client, _) => {
+            if let Some(client) = principal.client_id() {
+                state.limiter.check(client)?;
+            }
+        }
         _ => {}
     }
     Ok(principal)

@@ -1,20 +1,13 @@
-//! Institutions' API clients and the OAuth 2.0 client-credentials token endpoint.
+//! Institutions' API clients, and `GET /api/v1/me`.
 //!
 //! An operator creates a client for an institution and hands its secret over once. The
-//! institution's system exchanges `client_id` + `client_secret` at `POST /oauth/token` for a
-//! bearer token valid 15 minutes. The secret is checked with argon2 once per exchange, not on
-//! every request, so posting stays fast.
+//! institution's system exchanges `client_id` + `client_secret` at `POST /oauth/token` (see
+//! [`crate::oauth`]) for a bearer token valid 15 minutes.
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-
-use axum::Extension;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use axum::extract::State;
+use axum::http::StatusCode;
 use hocba_domain::InstitutionId;
-use hocba_store::{ClientRecord, Role};
+use hocba_store::{ClientRecord, Role, Scope};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -25,9 +18,6 @@ use uuid::Uuid;
 use crate::auth::{self, Admin, Caller};
 use crate::extract::{Json, Path};
 use crate::{ApiError, AppState, Problem};
-
-/// How long an access token lives.
-const TOKEN_LIFETIME: time::Duration = time::Duration::minutes(15);
 
 /// An API client, as listed (never its secret).
 #[derive(Debug, Serialize, ToSchema)]
@@ -119,7 +109,7 @@ pub async fn post_client(
     let view = NewClientView {
         client: client.into(),
         client_secret: secret,
-        token_endpoint: "/oauth/token",
+        token_endpoint: crate::oauth::TOKEN_PATH,
     };
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -149,113 +139,19 @@ pub async fn revoke_client(
     Ok(Json(app.store.revoke_client(&admin.actor(), id, client_id).await?.into()))
 }
 
-/// A token request (RFC 6749 §4.4), form-encoded.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct TokenRequest {
-    /// Must be `client_credentials`.
-    pub grant_type: Option<String>,
-    /// The client id (or in HTTP Basic authentication).
-    pub client_id: Option<String>,
-    /// The client secret (or in HTTP Basic authentication).
-    pub client_secret: Option<String>,
-}
-
-/// An access token (RFC 6749 §5.1).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenResponse {
-    /// Use as `Authorization: Bearer …`.
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Seconds until it expires.
-    pub expires_in: i64,
-}
-
-fn oauth(error: &'static str, description: &'static str) -> ApiError {
-    ApiError::OAuth { error, description }
-}
-
-/// Exchanges an institution's client credentials for a 15-minute access token (OAuth 2.0
-/// client credentials; `application/x-www-form-urlencoded`, credentials in the body or in HTTP
-/// Basic authentication).
-///
-/// Failed attempts are throttled per client and per source address: beyond them, `429
-/// rate-limited` with `Retry-After`. Successful ones do not count. When too many secrets are
-/// being checked at once, `503 busy` with `Retry-After`.
-#[utoipa::path(post, path = "/oauth/token", tag = "institutions",
-    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, body = TokenResponse), (status = "4XX", body = Problem)))]
-pub async fn token(
-    State(app): State<AppState>,
-    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<TokenResponse>, ApiError> {
-    let form_encoded = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
-    if !form_encoded {
-        return Err(oauth("invalid_request", "the body must be application/x-www-form-urlencoded"));
-    }
-    let mut request: TokenRequest = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| oauth("invalid_request", "the body is not a valid token request"))?;
-    if request.grant_type.as_deref() != Some("client_credentials") {
-        return Err(oauth("unsupported_grant_type", "grant_type must be client_credentials"));
-    }
-    if let Some((id, secret)) = basic_credentials(&headers) {
-        request.client_id = Some(id);
-        request.client_secret = Some(secret);
-    }
-    let (Some(client_id), Some(secret)) = (request.client_id, request.client_secret) else {
-        return Err(oauth("invalid_request", "client_id and client_secret are required"));
-    };
-    let invalid = || oauth("invalid_client", "unknown client, wrong secret, or revoked client");
-    // Each attempt counts against its source address, and against its client once the client
-    // is known to exist, until the secret proves right; the argon2 check runs in a bounded pool.
-    // An unknown client is refused without a hash, as before: ids are random, so the quicker
-    // answer tells a guesser nothing it could use.
-    let mut attempt = app.client_secrets.attempt(source_address(connection.as_deref()))?;
-    let client_id = Uuid::parse_str(&client_id).map_err(|_| invalid())?;
-    let stored = app.store.client_secret_hash(client_id).await?.ok_or_else(invalid)?;
-    attempt.for_client(client_id)?;
-    if !attempt.secret_matches(secret, stored).await? {
-        return Err(invalid());
-    }
-    attempt.succeeded();
-    let minted = auth::mint_token();
-    let expires_at = OffsetDateTime::now_utc() + TOKEN_LIFETIME;
-    app.store.issue_access_token(client_id, &minted.hash, expires_at).await?;
-    Ok(Json(TokenResponse {
-        access_token: minted.secret,
-        token_type: "Bearer",
-        expires_in: TOKEN_LIFETIME.whole_seconds(),
-    }))
-}
-
-/// The address a request came from, as the server saw it (behind a reverse proxy, the proxy's);
-/// unspecified for a request served without a socket (the tests' in-process calls).
-pub(crate) fn source_address(connection: Option<&ConnectInfo<SocketAddr>>) -> IpAddr {
-    connection.map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip())
-}
-
-/// `Authorization: Basic base64(client_id:client_secret)`, when given.
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let encoded = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Basic ")?;
-    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    Some((id.to_owned(), secret.to_owned()))
-}
-
 /// Who a token belongs to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WhoAmI {
-    /// `admin`, `institution`, `agency` or `official`.
+    /// `admin`, `institution`, `agency`, `official` or `client` (a machine client).
     pub role: &'static str,
     /// The institution, for an institution's token.
     pub institution_id: Option<InstitutionId>,
-    /// The API client, for an institution's token.
+    /// The API client, for an institution's token or a machine client's.
     pub client_id: Option<Uuid>,
+    /// The scopes a machine client's token carries.
+    #[schema(value_type = Vec<crate::machine_clients::ScopeName>)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<Scope>,
     /// The agency, for an HR department's key.
     pub agency_code: Option<String>,
     /// The official, signed in.
@@ -272,9 +168,11 @@ pub async fn who_am_i(Caller(principal): Caller) -> Json<WhoAmI> {
             Role::Institution => "institution",
             Role::Agency => "agency",
             Role::Official => "official",
+            Role::Client => "client",
         },
         institution_id: principal.institution().map(|(institution, _)| institution),
-        client_id: principal.institution().map(|(_, client)| client),
+        client_id: principal.institution().map(|(_, client)| client).or(principal.client_id()),
+        scopes: principal.scopes().iter().collect(),
         agency_code: principal.agency().map(|agency| agency.as_str().to_owned()),
         official_id: principal.official_id(),
     })
@@ -285,8 +183,4 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(post_client, list_clients))
         .routes(routes!(revoke_client))
         .routes(routes!(who_am_i))
-}
-
-pub(crate) fn oauth_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(token))
 }

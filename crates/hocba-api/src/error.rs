@@ -49,6 +49,9 @@ pub enum ApiError {
     /// Valid credentials that do not allow this.
     #[error("this token may not do that")]
     Forbidden,
+    /// A machine client's token without the scope this needs.
+    #[error("this token lacks the scope {0}, which this request needs")]
+    InsufficientScope(hocba_store::Scope),
     /// A valid identity-provider token of a person the registry has no record of: they signed
     /// in, but there is no official to act as (unlike a forged or expired token, a 401).
     #[error("you are signed in, but the registry has no official with your personal ID number")]
@@ -150,6 +153,10 @@ pub struct Problem {
     /// For a failed OAuth 2.0 token request: the RFC 6749 error code, where OAuth libraries look.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'static str>,
+    /// For `insufficient-scope`: the scope the request needs (RFC 6750 §3.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "records:read")]
+    pub scope: Option<&'static str>,
     /// For `duplicate-completion`: the number of the certificate already issued for the
     /// completion (the caller's own record), so that a re-run import can report the row as
     /// already recorded.
@@ -190,6 +197,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::InsufficientScope(_) => (StatusCode::FORBIDDEN, "insufficient-scope"),
             ApiError::OfficialNotRegistered => (StatusCode::FORBIDDEN, "official-not-registered"),
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not-found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
@@ -306,6 +314,10 @@ impl ApiError {
                 ApiError::OAuth { error, .. } => Some(error),
                 _ => None,
             },
+            scope: match self {
+                ApiError::InsufficientScope(scope) => Some(scope.as_str()),
+                _ => None,
+            },
             existing_certificate: match self {
                 ApiError::Store(StoreError::DuplicateCompletion {
                     certificate: Some(number),
@@ -335,6 +347,14 @@ impl IntoResponse for ApiError {
         if let ApiError::BodyTimeout { .. } = self {
             // The rest of the body may still come; the connection cannot carry another request.
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        if let ApiError::InsufficientScope(scope) = self
+            && let Ok(value) = HeaderValue::from_str(&format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                scope.as_str()
+            ))
+        {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         if status == StatusCode::UNAUTHORIZED {
             response

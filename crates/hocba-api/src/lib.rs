@@ -18,7 +18,9 @@ mod extract;
 mod idempotency;
 mod institutions;
 mod limits;
+mod machine_clients;
 mod metrics;
+pub mod oauth;
 mod officials;
 pub mod oidc;
 pub mod oidc_client;
@@ -45,7 +47,9 @@ use axum::http::{Response, StatusCode};
 use hocba_store::Store;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, Http, HttpAuthScheme, OAuth2, Scopes, SecurityScheme,
+};
 use utoipa::openapi::{Content, RefOr, Response as ResponseDoc};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -56,6 +60,9 @@ pub use certificates::{issue as issue_certificate, post as post_completion, writ
 pub use error::{ApiError, Problem};
 pub use limits::{
     Attempt, CLIENT_FAILURE_BURST, ClientSecretGuard, RateLimiter, SOURCE_FAILURE_BURST,
+};
+pub use machine_clients::{
+    AuthMethod, MachineClientBody, MachineClientView, NewMachineClientView, register_machine_client,
 };
 pub use metrics::metrics_app;
 pub use server::{ConnectionLimits, serve};
@@ -119,6 +126,7 @@ impl AppState {
     tags(
         (name = "officials", description = "Officials and their employment history"),
         (name = "institutions", description = "Training institutions and their accreditation"),
+        (name = "clients", description = "Machine clients (the National Public Service Portal, agencies' systems): registration, tokens with scopes"),
         (name = "agencies", description = "HR departments' API keys: each reads its own staff's records"),
         (name = "catalog", description = "Programme categories, programmes and classes"),
         (name = "certificates", description = "Completions and their certificates"),
@@ -141,6 +149,28 @@ impl Modify for BearerAuth {
             components.add_security_scheme(
                 "bearer",
                 SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+            // Machine clients' tokens: the same bearer tokens, whose scopes this scheme names.
+            let scopes = Scopes::from_iter([
+                (
+                    hocba_store::Scope::RecordsRead.as_str(),
+                    "Read officials' records, under their consent or the HR rule of the client's agency",
+                ),
+                (hocba_store::Scope::EventsRead.as_str(), "Read the changes feed"),
+                (
+                    hocba_store::Scope::WebhooksManage.as_str(),
+                    "Manage the client's webhook subscriptions",
+                ),
+                (hocba_store::Scope::CompletionsWrite.as_str(), "Post completions"),
+            ]);
+            let flow = Flow::ClientCredentials(ClientCredentials::new(oauth::TOKEN_PATH, scopes));
+            components.add_security_scheme(
+                "oauth2",
+                SecurityScheme::OAuth2(OAuth2::with_description(
+                    [flow],
+                    "Machine clients: client credentials, authenticated with a secret or a \
+                     private_key_jwt assertion (RFC 7523); see /.well-known/oauth-authorization-server",
+                )),
             );
         }
     }
@@ -206,7 +236,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(operations::routes())
         .merge(publication::routes())
         .merge(verification::routes())
-        .merge(clients::oauth_routes())
+        .merge(oauth::routes())
         .nest(
             "/api/v1",
             officials::routes()
@@ -216,6 +246,7 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(results::routes())
                 .merge(batch::routes())
                 .merge(clients::api_routes())
+                .merge(machine_clients::routes())
                 .merge(agencies::routes())
                 .merge(standards::routes())
                 .merge(reports::routes())

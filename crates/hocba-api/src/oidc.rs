@@ -36,51 +36,84 @@ pub struct IdentityProvider {
     issuer: String,
     audience: String,
     /// Its signing keys.
-    keys: Vec<ProviderKey>,
+    keys: Vec<PublicJwk>,
 }
 
-/// One signing key of the provider, with the one algorithm it may verify.
+/// A public signing key given as a JWK (one of the identity provider's, or a machine client's),
+/// with the one algorithm it may verify: the key decides the algorithm, never a token's header.
 #[derive(Debug, Clone)]
-struct ProviderKey {
-    kid: Option<String>,
-    algorithm: Algorithm,
-    key: DecodingKey,
+pub(crate) struct PublicJwk {
+    pub(crate) kid: Option<String>,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) key: DecodingKey,
 }
 
-impl ProviderKey {
+/// Why a JWK cannot verify signatures here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JwkRefused {
+    /// Not an Ed25519 (`OKP`) or RSA key.
+    #[error("must be an Ed25519 (kty OKP, crv Ed25519) or RSA public key")]
+    Kind,
+    /// Its members do not make a key of its kind.
+    #[error("is not a valid key of its kty")]
+    Malformed,
+    /// An RSA modulus under 2048 bits (NIST SP 800-131A).
+    #[error("an RSA key must have a modulus of at least 2048 bits")]
+    WeakRsa,
+    /// Meant for encryption, or for another algorithm than its kind's.
+    #[error("must be a signing key (use sig) for EdDSA (Ed25519) or RS256 (RSA)")]
+    NotForSigning,
+    /// It holds the private key: only the public part may be registered.
+    #[error("holds a private key: register the public key only")]
+    Private,
+}
+
+impl PublicJwk {
     /// The key a JWK describes, when it is an Ed25519 key (`OKP`, for `EdDSA`) or an RSA key of
-    /// at least 2048 bits (for `RS256`) meant for signatures; `None` for any other (an
-    /// encryption key, an EC or symmetric key, a key whose `alg` names another algorithm).
-    fn from_jwk(jwk: &Value) -> Option<Self> {
+    /// at least 2048 bits (for `RS256`) meant for signatures, and public only.
+    pub(crate) fn parse(jwk: &Value) -> Result<Self, JwkRefused> {
         let member = |name: &str| jwk.get(name).and_then(Value::as_str);
         if member("use").is_some_and(|usage| usage != "sig") {
-            return None;
+            return Err(JwkRefused::NotForSigning);
         }
-        let (algorithm, key) = match member("kty")? {
+        // `d` (and RSA's CRT members) are private: a registry must never hold them.
+        if ["d", "p", "q", "dp", "dq", "qi"].iter().any(|name| jwk.get(name).is_some()) {
+            return Err(JwkRefused::Private);
+        }
+        let (algorithm, key) = match member("kty").ok_or(JwkRefused::Kind)? {
             "OKP" => {
                 // Parsed by our own code first: a point that is not on the curve is refused here.
-                verifying_key_from_jwk(jwk)?;
-                (Algorithm::EdDSA, DecodingKey::from_ed_components(member("x")?).ok()?)
+                verifying_key_from_jwk(jwk).ok_or(JwkRefused::Malformed)?;
+                let x = member("x").ok_or(JwkRefused::Malformed)?;
+                let key = DecodingKey::from_ed_components(x).map_err(|_| JwkRefused::Malformed)?;
+                (Algorithm::EdDSA, key)
             }
             "RSA" => {
-                let (modulus, exponent) = (member("n")?, member("e")?);
-                let bytes = URL_SAFE_NO_PAD.decode(modulus).ok()?;
+                let modulus = member("n").ok_or(JwkRefused::Malformed)?;
+                let exponent = member("e").ok_or(JwkRefused::Malformed)?;
+                let bytes = URL_SAFE_NO_PAD.decode(modulus).map_err(|_| JwkRefused::Malformed)?;
                 let significant = bytes.iter().skip_while(|byte| **byte == 0).count();
                 if significant < MIN_RSA_MODULUS_BYTES {
-                    return None;
+                    return Err(JwkRefused::WeakRsa);
                 }
-                (Algorithm::RS256, DecodingKey::from_rsa_components(modulus, exponent).ok()?)
+                let key = DecodingKey::from_rsa_components(modulus, exponent)
+                    .map_err(|_| JwkRefused::Malformed)?;
+                (Algorithm::RS256, key)
             }
-            _ => return None,
+            _ => return Err(JwkRefused::Kind),
         };
-        let named = match algorithm {
-            Algorithm::EdDSA => "EdDSA",
-            _ => "RS256",
-        };
-        if member("alg").is_some_and(|alg| alg != named) {
-            return None;
+        if member("alg").is_some_and(|alg| alg != algorithm_name(algorithm)) {
+            return Err(JwkRefused::NotForSigning);
         }
-        Some(ProviderKey { kid: member("kid").map(str::to_owned), algorithm, key })
+        Ok(PublicJwk { kid: member("kid").map(str::to_owned), algorithm, key })
+    }
+}
+
+/// The JOSE name of an algorithm a [`PublicJwk`] may verify.
+pub(crate) fn algorithm_name(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::EdDSA => "EdDSA",
+        _ => "RS256",
     }
 }
 
@@ -117,7 +150,7 @@ impl IdentityProvider {
             .and_then(Value::as_array)
             .ok_or("a JWK set has a `keys` array")?
             .iter()
-            .filter_map(ProviderKey::from_jwk)
+            .filter_map(|jwk| PublicJwk::parse(jwk).ok())
             .collect();
         if keys.is_empty() {
             return Err(

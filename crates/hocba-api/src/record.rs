@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::RecordReader;
+use crate::auth::RecordOrClientReader;
 use crate::certificates::{self, Forms, RevocationView};
 use crate::extract::{Json, Path};
 use crate::{ApiError, AppState, Problem};
@@ -206,12 +206,13 @@ impl From<OfficialRecord> for RecordView {
 /// employs them today, or the official; the read is logged for the official): every completion
 /// with its certificates and status, grouped by category, and the training days of live
 /// completions per year and per category.
-#[utoipa::path(get, path = "/officials/{id}/record", tag = "officials", security(("bearer" = [])),
+#[utoipa::path(get, path = "/officials/{id}/record", tag = "officials",
+    security(("bearer" = []), ("oauth2" = ["records:read"])),
     params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
     responses((status = 200, body = RecordView), (status = "4XX", body = Problem)))]
 pub async fn get_record(
     State(app): State<AppState>,
-    RecordReader(reader): RecordReader,
+    RecordOrClientReader(reader): RecordOrClientReader,
     Path(id): Path<OfficialId>,
 ) -> Result<Json<RecordView>, ApiError> {
     let purpose = "GET /api/v1/officials/{id}/record";
@@ -228,13 +229,13 @@ pub async fn get_record(
 /// name and the registry's key stay as they are, the same transcript is returned.
 /// `application/vc` when asked for, `application/json` otherwise.
 #[utoipa::path(get, path = "/officials/{id}/record/credential", tag = "officials",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["records:read"])),
     params(("id" = OfficialId, Path, description = "Hocba's id of the official")),
     responses((status = 200, content((Object = "application/json"), (Object = "application/vc"))),
         (status = "4XX", body = Problem)))]
 pub async fn get_record_credential(
     State(app): State<AppState>,
-    RecordReader(reader): RecordReader,
+    RecordOrClientReader(reader): RecordOrClientReader,
     headers: HeaderMap,
     Path(id): Path<OfficialId>,
 ) -> Result<Response, ApiError> {

@@ -166,6 +166,7 @@ impl Store {
             client_id: Set(Some(client.id)),
             agency_code: Set(None),
             include_subunits: Set(false),
+            scopes: Set(None),
         }
         .insert(&txn)
         .await

@@ -182,6 +182,8 @@ pub mod api_token {
         pub agency_code: Option<String>,
         /// Whether an agency key also reads the staff of the agency's sub-units.
         pub include_subunits: bool,
+        /// A machine client's token: the scopes it carries, space-separated.
+        pub scopes: Option<String>,
     }
     no_relations!();
 }
@@ -218,6 +220,46 @@ pub mod institution_client {
         pub created_at: TimeDateTimeWithTimeZone,
         pub revoked_at: Option<TimeDateTimeWithTimeZone>,
         pub last_used_at: Option<TimeDateTimeWithTimeZone>,
+    }
+    no_relations!();
+}
+
+pub mod machine_client {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "machine_clients")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub name: String,
+        /// Space-separated, as OAuth writes scopes.
+        pub scopes: String,
+        pub agency_code: Option<String>,
+        pub include_subunits: bool,
+        /// `client_secret` or `private_key_jwt`.
+        pub auth_method: String,
+        pub secret_hash: Option<String>,
+        /// The public key of a `private_key_jwt` client, as a JWK (JSON text).
+        pub public_jwk: Option<String>,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub revoked_at: Option<TimeDateTimeWithTimeZone>,
+        pub last_used_at: Option<TimeDateTimeWithTimeZone>,
+    }
+    no_relations!();
+}
+
+pub mod client_assertion {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "client_assertions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub client_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub jti: String,
+        pub expires_at: TimeDateTimeWithTimeZone,
     }
     no_relations!();
 }

@@ -15,11 +15,13 @@ mod error;
 mod idempotency;
 mod institutions;
 mod keys;
+mod machine_clients;
 mod officials;
 mod operations;
 mod outbox;
 mod page;
 mod reports;
+mod scopes;
 mod sessions;
 mod shares;
 mod sqlite_log;
@@ -51,6 +53,7 @@ pub use error::StoreError;
 pub use idempotency::{Answer, IdempotencyKey, Replay};
 pub use institutions::Institution;
 pub use keys::SigningKeyRecord;
+pub use machine_clients::{AssertionUse, ClientAuth, MachineClient, NewMachineClient};
 pub use officials::{
     EmploymentRecord, Official, OfficialQuery, OfficialSummary, ReaderKind, RecordRead,
 };
@@ -60,6 +63,7 @@ pub use outbox::{
 };
 pub use page::{Page, PageRequest};
 pub use reports::{MissingOfficial, MissingQuery, ReportCounts, ReportScope, Tally};
+pub use scopes::{Scope, Scopes, UnknownScope};
 pub use sessions::{
     PendingSignIn, SESSION_IDLE, SESSION_LIFETIME, SIGN_IN_LIFETIME, SessionHolder,
 };
@@ -104,6 +108,12 @@ pub enum Actor {
         /// Whether the key reads the staff of the agency's sub-units too.
         include_subunits: bool,
     },
+    /// A machine client (the National Public Service Portal, a ministry's HR system), through
+    /// a token it obtained: what its scopes allow, for whom its consents or its agency allow.
+    Client {
+        /// The machine client.
+        client_id: Uuid,
+    },
     /// Someone without an account, opening an official's share link: that official's record
     /// (or one certificate of it) only, while the link lasts.
     SharedLink {
@@ -128,6 +138,8 @@ impl Actor {
                 format!("agency:{}/{token_id}", agency_code.as_str())
             }
             Actor::SharedLink { share_id, .. } => format!("share:{share_id}"),
+            // Not `client:`, which names an institution's API client.
+            Actor::Client { client_id } => format!("machine:{client_id}"),
         }
     }
 }

@@ -768,8 +768,9 @@ async fn may_read<'a>(
         Actor::Official { official_id: own } | Actor::SharedLink { official_id: own, .. } => {
             own.as_uuid() == official_id
         }
-        // Institutions match officials when posting; they do not read records.
-        Actor::Institution { .. } => false,
+        // Institutions match officials when posting; they do not read records. A machine
+        // client reads under an official's consent or its agency's HR rule (not yet here).
+        Actor::Institution { .. } | Actor::Client { .. } => false,
         Actor::Agency { agency_code, include_subunits, .. } => {
             let agencies = reach(db, agency_code, *include_subunits).await?;
             hocba_domain::on_staff_of(periods, &agencies, crate::now().date())

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Change};
 use crate::entities::api_token;
-use crate::{Actor, Store, StoreError};
+use crate::{Actor, Scope, Scopes, Store, StoreError};
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +27,9 @@ pub enum Role {
     Agency,
     /// An official signed in at the identity provider (no stored token): their own record.
     Official,
+    /// A machine client (the National Public Service Portal, a ministry's HR system): what its
+    /// token's scopes allow.
+    Client,
 }
 
 impl Role {
@@ -36,11 +39,12 @@ impl Role {
             Role::Institution => "institution",
             Role::Agency => "agency",
             Role::Official => "official",
+            Role::Client => "client",
         }
     }
 
     fn from_stored(value: &str) -> Option<Self> {
-        [Role::Admin, Role::Institution, Role::Agency]
+        [Role::Admin, Role::Institution, Role::Agency, Role::Client]
             .into_iter()
             .find(|role| role.as_str() == value)
     }
@@ -56,6 +60,9 @@ pub struct Principal {
     pub token_id: Uuid,
     role: Role,
     actor: Actor,
+    /// A machine client's token: the scopes it was issued with (other roles' rights follow
+    /// from the role, see [`Principal::has_scope`]).
+    scopes: Scopes,
 }
 
 impl Principal {
@@ -65,6 +72,7 @@ impl Principal {
             token_id: official_id.as_uuid(),
             role: Role::Official,
             actor: Actor::Official { official_id },
+            scopes: Scopes::default(),
         }
     }
 
@@ -79,6 +87,32 @@ impl Principal {
             Actor::Institution { institution_id, client_id } => Some((institution_id, client_id)),
             _ => None,
         }
+    }
+
+    /// For a machine client's token: which client (institutions' API clients are named by
+    /// [`Principal::institution`]).
+    pub fn client_id(&self) -> Option<Uuid> {
+        match self.actor {
+            Actor::Client { client_id } => Some(client_id),
+            _ => None,
+        }
+    }
+
+    /// Whether the token may do what `scope` names: a machine client's, if it was issued with
+    /// it; an institution's, `completions:write` only (as before scopes existed); the
+    /// operator's, everything; HR keys' and officials', none (their rights follow their role).
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Institution => scope == Scope::CompletionsWrite,
+            Role::Client => self.scopes.contains(scope),
+            Role::Agency | Role::Official => false,
+        }
+    }
+
+    /// The scopes a machine client's token carries (empty for other roles).
+    pub fn scopes(&self) -> Scopes {
+        self.scopes
     }
 
     /// For an HR department's key: which agency.
@@ -300,10 +334,22 @@ pub(crate) fn principal_of(token: &api_token::Model) -> Result<Principal, StoreE
             token_id: token.id,
             include_subunits: token.include_subunits,
         },
+        Role::Client => {
+            let client_id =
+                token.client_id.ok_or_else(|| corrupt("client token without client"))?;
+            Actor::Client { client_id }
+        }
         // Officials sign in at the identity provider: no stored token is theirs.
         Role::Official => return Err(corrupt("role")),
     };
-    Ok(Principal { token_id: token.id, role, actor })
+    let scopes = match (role, token.scopes.as_deref()) {
+        (Role::Client, Some(scopes)) => {
+            Scopes::parse_oauth(scopes).map_err(|_| corrupt("scopes"))?
+        }
+        (Role::Client, None) => return Err(corrupt("client token without scopes")),
+        _ => Scopes::default(),
+    };
+    Ok(Principal { token_id: token.id, role, actor, scopes })
 }
 
 /// The agency an agency key is for.
@@ -347,6 +393,7 @@ fn insert_long_lived(
         client_id: Set(None),
         agency_code: Set(agency.map(|agency| agency.as_str().to_owned())),
         include_subunits: Set(false),
+        scopes: Set(None),
     }
 }
 

@@ -200,7 +200,7 @@ pub(super) async fn get_record_credential(
     let (reader, official) = own_record(signed_in)?;
     let mut response = crate::record::get_record_credential(
         State(app),
-        reader,
+        crate::auth::RecordOrClientReader(reader.0),
         headers,
         crate::extract::Path(official),
     )

@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::session::SignedIn;
 use super::stated::{Vietnamese as _, vietnamese_time};
 use super::{Layout, Nav, PageError, Url, page};
-use crate::clients::source_address;
+use crate::oauth::source_address;
 use crate::verification::{by_number, verify_for_holder};
 use crate::{ApiError, AppState};
 

@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::Admin;
+use crate::auth::WebhookManager;
 use crate::extract::{Json, PageOf, PageParams, Path, Query};
 use crate::{ApiError, AppState, Problem};
 
@@ -149,21 +149,21 @@ pub struct ReplayBody {
     pub after: Option<String>,
 }
 
-/// Who manages subscriptions: the operator (every one) or, later, a machine client with the
+/// Who manages subscriptions: the operator (every one) or a machine client with the
 /// `webhooks:manage` scope (its own).
 struct Manager {
     principal: hocba_store::Principal,
 }
 
 impl Manager {
-    /// Whose subscriptions this caller sees: `None` for the operator (all).
+    /// Whose subscriptions this caller sees: a client its own, the operator (`None`) all.
     fn owner(&self) -> Option<Uuid> {
-        None
+        self.principal.client_id()
     }
 }
 
-impl From<Admin> for Manager {
-    fn from(Admin(principal): Admin) -> Self {
+impl From<WebhookManager> for Manager {
+    fn from(WebhookManager(principal): WebhookManager) -> Self {
         Manager { principal }
     }
 }
@@ -207,12 +207,12 @@ fn check_event_types(types: Vec<String>) -> Result<Vec<String>, ApiError> {
 /// (`v1,` + base64 HMAC-SHA256 over `id.timestamp.body` with the secret's bytes). Only events
 /// from now on are delivered; replay older ones from a cursor. The URL must resolve to public
 /// addresses only.
-#[utoipa::path(post, path = "/webhooks", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/webhooks", tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
     request_body = WebhookBody,
     responses((status = 201, body = NewWebhookView), (status = "4XX", body = Problem)))]
 pub async fn post_webhook(
     State(app): State<AppState>,
-    manager: Admin,
+    manager: WebhookManager,
     Json(body): Json<WebhookBody>,
 ) -> Result<(StatusCode, Json<NewWebhookView>), ApiError> {
     let manager = Manager::from(manager);
@@ -236,11 +236,11 @@ pub async fn post_webhook(
 }
 
 /// The subscriptions the caller manages.
-#[utoipa::path(get, path = "/webhooks", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/webhooks", tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
     responses((status = 200, body = [WebhookView]), (status = "4XX", body = Problem)))]
 pub async fn list_webhooks(
     State(app): State<AppState>,
-    manager: Admin,
+    manager: WebhookManager,
 ) -> Result<Json<Vec<WebhookView>>, ApiError> {
     let manager = Manager::from(manager);
     let webhooks = app.store.webhooks(manager.owner()).await?;
@@ -248,12 +248,12 @@ pub async fn list_webhooks(
 }
 
 /// One subscription, with its status.
-#[utoipa::path(get, path = "/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/webhooks/{id}", tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
     params(("id" = Uuid, Path, description = "The subscription")),
     responses((status = 200, body = WebhookView), (status = "4XX", body = Problem)))]
 pub async fn get_webhook(
     State(app): State<AppState>,
-    manager: Admin,
+    manager: WebhookManager,
     Path(id): Path<Uuid>,
 ) -> Result<Json<WebhookView>, ApiError> {
     let manager = Manager::from(manager);
@@ -261,12 +261,12 @@ pub async fn get_webhook(
 }
 
 /// Deletes a subscription, with its pending deliveries and its delivery log.
-#[utoipa::path(delete, path = "/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/webhooks/{id}", tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
     params(("id" = Uuid, Path, description = "The subscription")),
     responses((status = 204), (status = "4XX", body = Problem)))]
 pub async fn delete_webhook(
     State(app): State<AppState>,
-    manager: Admin,
+    manager: WebhookManager,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     let manager = Manager::from(manager);
@@ -275,12 +275,12 @@ pub async fn delete_webhook(
 }
 
 /// A subscription's delivery log: every attempt (its status code or error), oldest first.
-#[utoipa::path(get, path = "/webhooks/{id}/deliveries", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/webhooks/{id}/deliveries", tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
     params(("id" = Uuid, Path, description = "The subscription"), PageParams),
     responses((status = 200, body = PageOf<DeliveryAttemptView>), (status = "4XX", body = Problem)))]
 pub async fn list_webhook_deliveries(
     State(app): State<AppState>,
-    manager: Admin,
+    manager: WebhookManager,
     Path(id): Path<Uuid>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<PageOf<DeliveryAttemptView>>, ApiError> {
@@ -291,13 +291,13 @@ pub async fn list_webhook_deliveries(
 
 /// Delivers again every event after an events-feed cursor (same `webhook-id`s for events
 /// delivered before), and retries deliveries that were given up.
-#[utoipa::path(post, path = "/webhooks/{id}/replay", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/webhooks/{id}/replay", tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
     params(("id" = Uuid, Path, description = "The subscription")),
     request_body = ReplayBody,
     responses((status = 202, body = WebhookView), (status = "4XX", body = Problem)))]
 pub async fn replay_webhook(
     State(app): State<AppState>,
-    manager: Admin,
+    manager: WebhookManager,
     Path(id): Path<Uuid>,
     Json(body): Json<ReplayBody>,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {

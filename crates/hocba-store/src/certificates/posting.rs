@@ -365,7 +365,7 @@ pub(super) fn ensure_minimum_days(program: &program::Model, days: u16) -> Result
 
 pub(super) fn posted_by(actor: &Actor) -> Uuid {
     match actor {
-        Actor::Institution { client_id, .. } => *client_id,
+        Actor::Institution { client_id, .. } | Actor::Client { client_id } => *client_id,
         Actor::Admin { token_id } | Actor::Agency { token_id, .. } => *token_id,
         Actor::Official { official_id } => official_id.as_uuid(),
         Actor::SharedLink { share_id, .. } => *share_id,

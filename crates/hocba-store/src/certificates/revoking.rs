@@ -32,7 +32,10 @@ impl Store {
             }
             Actor::System | Actor::Admin { .. } => {}
             // Readers revoke nothing (the API refuses them first; this is the second lock).
-            Actor::Agency { .. } | Actor::Official { .. } | Actor::SharedLink { .. } => {
+            Actor::Agency { .. }
+            | Actor::Official { .. }
+            | Actor::SharedLink { .. }
+            | Actor::Client { .. } => {
                 return Err(StoreError::NotFound { entity: "certificate" });
             }
         }
