@@ -61,6 +61,9 @@ enum Command {
         /// reachable by the monitoring alone. Off when not set.
         #[arg(long, env = "HOCBA_METRICS_LISTEN")]
         metrics_listen: Option<SocketAddr>,
+        // Boxed: the largest of the server's options, and `Serve` is already the largest command.
+        #[command(flatten)]
+        webhooks: Box<WebhookArgs>,
         /// Also load a demo catalogue, two institutions and 50 officials (idempotent).
         #[arg(long)]
         demo: bool,
@@ -283,6 +286,57 @@ impl ConnectionArgs {
     }
 }
 
+/// The webhook delivery worker (see docs/operations.md, "Webhooks").
+#[derive(Debug, clap::Args)]
+struct WebhookArgs {
+    /// Also deliver webhooks to loopback addresses (127.0.0.0/8, ::1): for tests and a receiver
+    /// on the same machine. Private, loopback and link-local addresses are refused otherwise.
+    #[arg(long, env = "HOCBA_WEBHOOK_ALLOW_LOOPBACK")]
+    webhook_allow_loopback: bool,
+    /// Also deliver webhooks to this network (`10.20.0.0/16`), for receivers inside the
+    /// government network; repeat for several, or separate with commas in the variable.
+    #[arg(long, env = "HOCBA_WEBHOOK_ALLOW_NETWORK", value_delimiter = ',')]
+    webhook_allow_network: Vec<hocba_domain::webhooks::Network>,
+    /// Webhook deliveries posted at once by this process.
+    #[arg(long, env = "HOCBA_WEBHOOK_CONCURRENCY", default_value_t = 32,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    webhook_concurrency: u32,
+    /// Milliseconds before the first retry of a failed delivery (doubling at each failure, up
+    /// to an hour, with jitter).
+    #[arg(long, env = "HOCBA_WEBHOOK_RETRY_BASE_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    webhook_retry_base_ms: u64,
+    /// Seconds a process holds the deliveries it claimed: a process that dies holding them
+    /// leaves them to be sent again (same `webhook-id`) once this has passed.
+    #[arg(long, env = "HOCBA_WEBHOOK_LEASE", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(2..))]
+    webhook_lease: u64,
+}
+
+impl WebhookArgs {
+    fn settings(&self) -> hocba_api::webhooks::WebhookSettings {
+        let mut policy =
+            hocba_domain::webhooks::AddressPolicy { allowed: self.webhook_allow_network.clone() };
+        if self.webhook_allow_loopback {
+            policy = policy.allowing_loopback();
+        }
+        let defaults = hocba_api::webhooks::WebhookSettings::default();
+        hocba_api::webhooks::WebhookSettings {
+            policy: std::sync::Arc::new(policy),
+            schedule: hocba_domain::webhooks::RetrySchedule {
+                base: Duration::from_millis(self.webhook_retry_base_ms),
+                ..defaults.schedule
+            },
+            concurrency: self.webhook_concurrency as usize,
+            lease: Duration::from_secs(self.webhook_lease),
+            // An attempt ends well within the lease, so that no other process starts the same
+            // delivery while this one is still at it.
+            timeout: defaults.timeout.min(Duration::from_secs(self.webhook_lease / 2)),
+            ..defaults
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 struct DatabaseArgs {
     /// `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
@@ -321,11 +375,19 @@ async fn main() -> anyhow::Result<()> {
             sign_in,
             connections,
             metrics_listen,
+            webhooks,
             demo,
         } => {
             let limits = connections.limits();
             let listeners = Listeners { api: listen, metrics: metrics_listen };
-            serve(listeners, &database, &identity, rate_limit, &sign_in, limits, demo).await
+            let mut webhooks = webhooks.settings();
+            if demo {
+                // The demo's examples subscribe a receiver on the same machine.
+                webhooks.policy =
+                    std::sync::Arc::new(webhooks.policy.as_ref().clone().allowing_loopback());
+            }
+            let server = Server { rate_limit, limits, webhooks, demo };
+            serve(listeners, &database, &identity, &sign_in, server).await
         }
         Command::Backup { database, out } => {
             let store = open_existing(&database.database_url).await?;
@@ -487,14 +549,20 @@ struct Listeners {
     metrics: Option<SocketAddr>,
 }
 
+/// How the server behaves: its limits, its webhook worker, and whether it is the demo.
+struct Server {
+    rate_limit: u32,
+    limits: hocba_api::ConnectionLimits,
+    webhooks: hocba_api::webhooks::WebhookSettings,
+    demo: bool,
+}
+
 async fn serve(
     Listeners { api: listen, metrics }: Listeners,
     database: &DatabaseArgs,
     identity: &keys::IdentityArgs,
-    rate_limit: u32,
     sign_in: &SignInArgs,
-    limits: hocba_api::ConnectionLimits,
-    demo: bool,
+    Server { rate_limit, limits, webhooks, demo }: Server,
 ) -> anyhow::Result<()> {
     let store = database.open().await?;
     bootstrap_admin(&store).await?;
@@ -519,6 +587,7 @@ async fn serve(
         identity_provider: provider.map(std::sync::Arc::new),
         web_sign_in: client.map(std::sync::Arc::new),
         dev_idp,
+        webhook_policy: webhooks.policy.clone(),
         ..AppState::new(store, authority, rate_limit)
     };
     match (&app.identity_provider, &app.web_sign_in) {
@@ -560,8 +629,18 @@ async fn serve(
         tokio::spawn(hocba_api::serve(listener, metrics, limits, std::future::pending()));
         tracing::info!(%address, "metrics at /metrics");
     }
+    let (stop_worker, worker_stops) = tokio::sync::watch::channel(false);
+    let worker =
+        hocba_api::webhooks::Worker::new(app.store.clone(), app.authority.clone(), webhooks);
+    let worker = tokio::spawn(worker.run(worker_stops));
     tracing::info!(%listen, "hocba is serving; API docs at /docs");
-    hocba_api::serve(listener, hocba_api::app(app), limits, shutdown_signal()).await;
+    let shutdown = async move {
+        shutdown_signal().await;
+        // The worker finishes its round while the server answers the requests under way.
+        let _ = stop_worker.send(true);
+    };
+    hocba_api::serve(listener, hocba_api::app(app), limits, shutdown).await;
+    worker.await.context("the webhook worker failed")?;
     Ok(())
 }
 

@@ -24,6 +24,7 @@ mod m20261206_000021_verifyspeed_create_verification_epoch;
 mod m20261206_000021_clients_create_machine_clients;
 mod m20261206_000023_consent_create_consents;
 mod m20261206_000023_events_create_outbox;
+mod m20261206_000025_webhooks_create_webhooks;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_clients_create_machine_clients::Migration),
             Box::new(m20261206_000023_consent_create_consents::Migration),
             Box::new(m20261206_000023_events_create_outbox::Migration),
+            Box::new(m20261206_000025_webhooks_create_webhooks::Migration),
         ]
     }
 }

@@ -32,8 +32,14 @@ fn start(dir: &Path, port: u16) -> Server {
 }
 
 pub(crate) fn start_on(database_url: &str, dir: &Path, port: u16) -> Server {
+    start_with(database_url, dir, port, &[])
+}
+
+/// A `hocba serve` process with `extra` arguments.
+pub(crate) fn start_with(database_url: &str, dir: &Path, port: u16, extra: &[&str]) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_hocba"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
         .args(["--database-url", database_url])
         .arg("--keys-dir")
         .arg(dir.join("keys"))

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use hocba_api::dev_idp::{DemoPerson, DevIdp};
 use hocba_api::{AppState, Authority, auth};
 use hocba_credentials::{KeyDir, Registry};
+use hocba_domain::webhooks::AddressPolicy;
 use hocba_store::{Actor, Role, Store};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -115,6 +116,8 @@ fn router(
         identity_provider: Some(Arc::new(identity_provider)),
         web_sign_in,
         dev_idp: dev_idp.cloned(),
+        // The tests' webhook receivers listen on loopback.
+        webhook_policy: Arc::new(AddressPolicy::default().allowing_loopback()),
         ..AppState::new(store.clone(), authority.clone(), per_second)
     })
 }

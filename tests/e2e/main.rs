@@ -49,3 +49,4 @@ mod standards;
 mod transcript;
 mod verdicts;
 mod web_sign_in;
+mod webhooks;

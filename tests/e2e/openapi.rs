@@ -155,8 +155,9 @@ fn page_parameters_have_the_bounds_the_server_enforces() {
     // The audit log's events page by leaf index (`from`), a public position, not by cursor.
     assert_eq!(
         (limit, cursor),
-        (7, 6),
-        "five lists (with a report's missing list), the search and the audit log"
+        (8, 7),
+        "six lists (with a report's missing list and a webhook's delivery log), the search and \
+         the audit log"
     );
 }
 

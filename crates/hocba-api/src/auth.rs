@@ -105,6 +105,12 @@ role_gated!(
 );
 
 role_gated!(
+    /// A request about webhook subscriptions: the operator's (every one), or a machine
+    /// client's with `webhooks:manage` (its own only).
+    WebhookManager: Admin, Client with WebhooksManage
+);
+
+role_gated!(
     /// A request that may read officials' records: the operator's (anyone's record), an HR
     /// department's (its own staff's only) or an official's (their own only); the store refuses
     /// anyone else as not found.

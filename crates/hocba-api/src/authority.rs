@@ -9,6 +9,7 @@ use hocba_credentials::{Registry, multikey};
 use hocba_store::{Actor, SigningKeyRecord, Store, StoreError};
 
 use crate::ApiError;
+use crate::webhooks::SecretBox;
 
 /// The active key, ready to sign.
 #[derive(Debug)]
@@ -28,12 +29,31 @@ pub struct Authority {
     current: RwLock<Option<Arc<ActiveSigner>>>,
     /// Signers of past keys, by key id, to complete the proof sets of what they signed.
     by_kid: RwLock<HashMap<String, Arc<Signer>>>,
+    /// The box webhook secrets are sealed in, once its key is read.
+    webhook_secrets: std::sync::OnceLock<Arc<SecretBox>>,
 }
 
 impl Authority {
     /// An authority signing with keys from `key_dir`.
     pub fn new(registry: Registry, key_dir: KeyDir) -> Self {
-        Authority { registry, key_dir, current: RwLock::new(None), by_kid: RwLock::default() }
+        Authority {
+            registry,
+            key_dir,
+            current: RwLock::new(None),
+            by_kid: RwLock::default(),
+            webhook_secrets: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The box webhook secrets are sealed in, its key read from (or first made in) the key
+    /// directory.
+    pub fn webhook_secrets(&self) -> Result<Arc<SecretBox>, ApiError> {
+        if let Some(secrets) = self.webhook_secrets.get() {
+            return Ok(secrets.clone());
+        }
+        let key = self.key_dir.data_key("webhook-secrets").map_err(ApiError::internal)?;
+        let secrets = self.webhook_secrets.get_or_init(|| Arc::new(SecretBox::new(&key)));
+        Ok(secrets.clone())
     }
 
     /// Generates a key, stores it in the key directory and makes it the active one (the

@@ -40,6 +40,7 @@ mod shares;
 mod standards;
 mod verdicts;
 mod verification;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -94,6 +95,8 @@ pub struct AppState {
     pub dev_idp: Option<std::sync::Arc<dev_idp::DevIdp>>,
     /// Verdicts this process has worked out, kept while the database says they hold.
     pub verdicts: std::sync::Arc<KeptVerdicts>,
+    /// Where webhooks may be sent: public addresses, and the networks the operator allows.
+    pub webhook_policy: std::sync::Arc<hocba_domain::webhooks::AddressPolicy>,
 }
 
 impl AppState {
@@ -113,6 +116,7 @@ impl AppState {
             web_sign_in: None,
             dev_idp: None,
             verdicts: std::sync::Arc::default(),
+            webhook_policy: std::sync::Arc::default(),
         }
     }
 }
@@ -139,7 +143,8 @@ impl AppState {
         (name = "verification", description = "Verifying certificates; the registry's keys and status lists"),
         (name = "vc-api", description = "W3C CCG Verifiable Credentials API"),
         (name = "operations", description = "Health and audit"),
-        (name = "audit-log", description = "The audit log as a Merkle tree: signed checkpoints and proofs anyone can check")
+        (name = "audit-log", description = "The audit log as a Merkle tree: signed checkpoints and proofs anyone can check"),
+        (name = "webhooks", description = "Standard Webhooks: subscriptions, their delivery log, replays")
     )
 )]
 struct ApiDoc;
@@ -258,7 +263,8 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(shares::routes())
                 .merge(consents::routes())
                 .merge(pdf::routes())
-                .merge(events::routes()),
+                .merge(events::routes())
+                .merge(webhooks::routes()),
         )
 }
 

@@ -334,6 +334,28 @@ impl KeyDir {
         Ok(kid)
     }
 
+    /// The 32-byte data-encryption key named `name`, created on first use: it is written, and
+    /// encrypted with the passphrase, exactly as a signing key is (the 32 bytes are a PKCS#8
+    /// Ed25519 seed on disk), so it is as safe at rest as the signing keys and travels with the
+    /// key directory to every node. Used to seal secrets the registry must keep usable (the
+    /// webhook secrets), never to sign.
+    pub fn data_key(&self, name: &str) -> Result<[u8; 32], CredentialError> {
+        let path = self.path.join(format!("{name}.pem"));
+        let created = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path);
+        match created {
+            Ok(mut file) => {
+                let pem = to_pem(&generate(), self.passphrase.as_deref())?;
+                file.write_all(pem.as_bytes())
+                    .and_then(|()| file.sync_all())
+                    .map_err(|error| CredentialError::io(&path, error))?;
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => return Err(CredentialError::io(&path, error)),
+        }
+        let pem = fs::read_to_string(&path).map_err(|error| CredentialError::io(&path, error))?;
+        Ok(from_pem(&pem, self.passphrase.as_deref())?.to_bytes())
+    }
+
     /// Loads the private key `kid`, checking that it is the key that id names.
     pub fn load(&self, kid: &str) -> Result<SigningKey, CredentialError> {
         let path = self.file(kid);
@@ -352,6 +374,18 @@ impl KeyDir {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_data_key_is_made_once_and_read_back_with_the_passphrase() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let keys = KeyDir::open(dir.path(), Some("correct horse".into())).expect("open");
+        let key = keys.data_key("webhook-secrets").expect("created");
+        assert_eq!(keys.data_key("webhook-secrets").expect("read"), key);
+        let text = fs::read_to_string(dir.path().join("webhook-secrets.pem")).expect("file");
+        assert!(text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+        let wrong = KeyDir::open(dir.path(), Some("wrong".into())).expect("open");
+        assert!(wrong.data_key("webhook-secrets").is_err());
+    }
 
     #[test]
     fn an_encrypted_key_file_needs_its_passphrase_and_is_private() {

@@ -25,6 +25,7 @@ pub mod reports;
 pub mod standards;
 mod stored;
 pub mod validation;
+pub mod webhooks;
 
 pub use agency::{
     AGENCY_DIRECTORY, Agency, AgencyDraft, DirectoryError, parse_directory, with_subunits,

@@ -68,6 +68,9 @@ pub enum Violation {
     /// An agency named as its own parent.
     #[error("must not be the agency itself")]
     OwnParent,
+    /// A webhook URL that is malformed or leads where webhooks may not go.
+    #[error(transparent)]
+    WebhookUrl(#[from] crate::webhooks::WebhookUrlError),
     /// More training days than the calendar days from the first to the last day.
     #[error("must not exceed the {days} calendar days from the first to the last day")]
     DurationBeyondSpan {
@@ -97,6 +100,7 @@ impl Violation {
             Violation::TrainingNotEnded => "training-not-ended",
             Violation::DurationBeyondSpan { .. } => "duration-beyond-span",
             Violation::OwnParent => "own-parent",
+            Violation::WebhookUrl(error) => error.code(),
         }
     }
 }

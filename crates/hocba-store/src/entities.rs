@@ -598,3 +598,64 @@ pub mod outbox_event {
     }
     no_relations!();
 }
+
+pub mod webhook_subscription {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_subscriptions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub client_id: Option<Uuid>,
+        pub url: String,
+        pub event_types: String,
+        pub secret_sealed: String,
+        pub status: String,
+        pub consecutive_failures: i32,
+        pub fanned_out_through: i64,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+}
+
+pub mod webhook_delivery {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub subscription_id: Uuid,
+        pub event_seq: i64,
+        pub event_type: String,
+        pub payload: String,
+        pub state: String,
+        pub attempts: i32,
+        pub next_attempt_at: TimeDateTimeWithTimeZone,
+        pub lease_until: Option<TimeDateTimeWithTimeZone>,
+        pub claim: Option<Uuid>,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub delivered_at: Option<TimeDateTimeWithTimeZone>,
+    }
+    no_relations!();
+}
+
+pub mod webhook_attempt {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_attempts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub delivery_id: Uuid,
+        pub subscription_id: Uuid,
+        pub attempt: i32,
+        pub status_code: Option<i32>,
+        pub error: Option<String>,
+        pub attempted_at: TimeDateTimeWithTimeZone,
+    }
+    no_relations!();
+}

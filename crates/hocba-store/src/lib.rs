@@ -30,6 +30,7 @@ mod shares;
 mod sqlite_log;
 mod standards;
 mod tokens;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -74,6 +75,10 @@ pub use sessions::{
 pub use shares::{Opening, ShareLink, ShareState, Shared};
 pub use standards::{Compliance, RulesLoaded};
 pub use tokens::{AgencyKey, Principal, Role, TokenRecord};
+pub use webhooks::{
+    AttemptOutcome, DeliveryAttempt, DeliveryState, DueDelivery, FanOut, FeedItem, NewSubscription,
+    SubscriptionStatus, WebhookSubscription,
+};
 
 use hocba_migrations::{Migrate, Migrator};
 
