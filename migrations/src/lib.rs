@@ -19,12 +19,12 @@ mod m20261205_000011_create_requirement_rules;
 mod m20261205_000012_create_transcripts_transcript;
 mod m20261205_000013_create_web_sessions;
 mod m20261205_000014_create_share_links;
-mod m20261206_000020_merkle_create_audit_log_tree;
-mod m20261206_000021_verifyspeed_create_verification_epoch;
-mod m20261206_000021_clients_create_machine_clients;
-mod m20261206_000023_consent_create_consents;
-mod m20261206_000023_events_create_outbox;
-mod m20261206_000025_webhooks_create_webhooks;
+mod m20261206_000015_create_audit_log_tree;
+mod m20261206_000016_create_verification_epoch;
+mod m20261206_000017_create_machine_clients;
+mod m20261206_000018_create_consents;
+mod m20261206_000019_create_outbox;
+mod m20261206_000020_create_webhooks;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -46,12 +46,12 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_create_transcripts_transcript::Migration),
             Box::new(m20261205_000013_create_web_sessions::Migration),
             Box::new(m20261205_000014_create_share_links::Migration),
-            Box::new(m20261206_000020_merkle_create_audit_log_tree::Migration),
-            Box::new(m20261206_000021_verifyspeed_create_verification_epoch::Migration),
-            Box::new(m20261206_000021_clients_create_machine_clients::Migration),
-            Box::new(m20261206_000023_consent_create_consents::Migration),
-            Box::new(m20261206_000023_events_create_outbox::Migration),
-            Box::new(m20261206_000025_webhooks_create_webhooks::Migration),
+            Box::new(m20261206_000015_create_audit_log_tree::Migration),
+            Box::new(m20261206_000016_create_verification_epoch::Migration),
+            Box::new(m20261206_000017_create_machine_clients::Migration),
+            Box::new(m20261206_000018_create_consents::Migration),
+            Box::new(m20261206_000019_create_outbox::Migration),
+            Box::new(m20261206_000020_create_webhooks::Migration),
         ]
     }
 }

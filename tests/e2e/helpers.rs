@@ -212,6 +212,7 @@ impl TestApp {
         let schema = schema.as_deref().expect("its schema");
         let separator = if url.contains('?') { '&' } else { '?' };
         format!("{url}{separator}options=-c%20search_path%3D{schema}")
+    }
 
     /// The same registry started anew on its database and keys, as after `hocba serve` restarts:
     /// a new connection pool, router and operator token; nothing kept in memory survives.

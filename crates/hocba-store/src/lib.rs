@@ -52,8 +52,8 @@ pub use certificates::{
     RecordEntry, Revocation, Sign, SignTranscript, SignedDocuments, Transcript,
 };
 pub use clients::ClientRecord;
-pub use epoch::VerificationEpoch;
 pub use consents::{Consent, ConsentClient};
+pub use epoch::VerificationEpoch;
 pub use error::StoreError;
 pub use idempotency::{Answer, IdempotencyKey, Replay};
 pub use institutions::Institution;
