@@ -160,14 +160,7 @@ pub(super) async fn record_page_with(
     let actor = signed_in.principal.actor();
     let record = app.store.official_record(&actor, "GET /me", official).await.map_err(api)?;
     let record = RecordView::from(record);
-    let titles = app
-        .store
-        .categories()
-        .await
-        .map_err(api)?
-        .into_iter()
-        .map(|category| (category.code.as_str().to_owned(), (category.title_vi, category.title_en)))
-        .collect();
+    let titles = category_titles(app).await?;
     let mut reads = app.store.record_reads(&actor, official).await.map_err(api)?;
     reads.reverse();
     reads.truncate(READS_SHOWN);
@@ -187,6 +180,18 @@ pub(super) async fn record_page_with(
         csrf: signed_in.csrf.clone(),
     };
     Ok(page(status, template))
+}
+
+/// The catalogue's category titles (Vietnamese, English), by code, as the official's pages name
+/// the categories of their courses and of the standards.
+pub(super) async fn category_titles(
+    app: &AppState,
+) -> Result<HashMap<String, (String, String)>, PageError> {
+    let categories = app.store.categories().await.map_err(api)?;
+    Ok(categories
+        .into_iter()
+        .map(|category| (category.code.as_str().to_owned(), (category.title_vi, category.title_en)))
+        .collect())
 }
 
 /// A store or API error, as a page (never read as "no such certificate").

@@ -139,14 +139,7 @@ async fn standing_page(
     let actor = signed_in.principal.actor();
     let compliance =
         app.store.official_compliance(&actor, PURPOSE, official, as_of).await.map_err(api)?;
-    let titles = app
-        .store
-        .categories()
-        .await
-        .map_err(api)?
-        .into_iter()
-        .map(|category| (category.code.as_str().to_owned(), (category.title_vi, category.title_en)))
-        .collect();
+    let titles = super::me::category_titles(app).await?;
     let template = StandingPage {
         layout: signed_in.layout(Nav::Standards),
         full_name: compliance.official.full_name.as_str().to_owned(),
