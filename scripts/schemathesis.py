@@ -168,7 +168,8 @@ class Registry:
 
 
 def write_config(path: Path, known: dict):
-    """Schemathesis's configuration: demo identifiers in half the generated path parameters."""
+    """Schemathesis's configuration: demo identifiers in half the generated path parameters, and
+    the feed asked without waiting."""
     def strings(values):
         return "[" + ", ".join(json.dumps(value) for value in values) + "]"
 
@@ -192,6 +193,9 @@ values = [1, 2]
 "path.list" = {{ dictionary = "lists", probability = 0.5 }}
 "body.number" = {{ dictionary = "numbers", probability = 0.5 }}
 "body.national_id" = {{ dictionary = "national_ids", probability = 0.5 }}
+# The feed's long-poll holds a request up to `wait` seconds, as long as the client's timeout:
+# ask without waiting (the tests cover waiting).
+"query.wait" = 0
 """)
 
 
