@@ -50,6 +50,14 @@ pub struct ReportScope {
     pub level: Option<AdministrativeLevel>,
 }
 
+impl ReportScope {
+    /// Whether the scope names agencies: a subtree (a province, a ministry) rather than the
+    /// country or a whole administrative level.
+    fn narrows(&self) -> bool {
+        self.agencies.is_some()
+    }
+}
+
 /// One count of a report before suppression: officials whose status against `requirement` is
 /// `status`, in `group` of the breakdown.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,26 +208,19 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule]) {
     let once = if rules.len() > MATERIALIZE_FROM { "MATERIALIZED " } else { "" };
     sql.push(&format!(
         "WITH RECURSIVE cur AS {once}(SELECT e.id, e.official_id, e.agency_code, e.level, e.rank_code, \
-         e.leadership_level, e.leadership_group, e.valid_from FROM employments e WHERE e.valid_from <= "
-    ))
-    .bind(as_of)
-    .push(" AND (e.valid_to IS NULL OR e.valid_to >= ")
-    .bind(as_of)
-    .push(&format!(
-        ") AND NOT EXISTS (SELECT 1 FROM employments s WHERE s.supersedes_id = e.id)), \
-         pop AS {once}(SELECT DISTINCT official_id FROM cur WHERE 1 = 1"
+         e.leadership_level, e.leadership_group, e.valid_from FROM employments e WHERE "
     ));
-    if let Some(agencies) = &scope.agencies {
-        sql.push(" AND ");
-        if agencies.is_empty() {
-            sql.push("1 = 0");
-        } else {
-            sql.in_list("agency_code", agencies.iter().map(|code| code.as_str().to_owned()));
-        }
+    in_effect(sql, "e", as_of);
+    if scope.narrows() {
+        // The periods of the officials in scope only, found by the agency index: a province's
+        // report then reads its own people's rows, not every current period of the country.
+        sql.push(" AND e.official_id IN (SELECT x.official_id FROM employments x WHERE ");
+        in_effect(sql, "x", as_of);
+        in_scope(sql, "x", scope);
+        sql.push(")");
     }
-    if let Some(level) = scope.level {
-        sql.push(" AND level = ").bind(level.as_str().to_owned());
-    }
+    sql.push(&format!("), pop AS {once}(SELECT DISTINCT official_id FROM cur c WHERE 1 = 1"));
+    in_scope(sql, "c", scope);
     sql.push(&format!(
         "), live AS {once}(SELECT c.official_id, c.ended_on, p.category_code AS category, \
          CASE WHEN c.duration_days > 0 THEN c.duration_days ELSE 0 END AS days \
@@ -238,6 +239,32 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule]) {
          AND EXISTS (SELECT 1 FROM certificates k WHERE k.completion_id = c.id AND NOT EXISTS \
          (SELECT 1 FROM certificate_revocations r WHERE r.certificate_id = k.id)))",
     );
+}
+
+/// `{alias}` (a row of `employments`) is in effect on `as_of`: it covers the day and no later
+/// period supersedes it.
+fn in_effect(sql: &mut Sql, alias: &str, as_of: Date) {
+    sql.push(&format!("{alias}.valid_from <= ")).bind(as_of);
+    sql.push(&format!(" AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= ")).bind(as_of);
+    sql.push(&format!(
+        ") AND NOT EXISTS (SELECT 1 FROM employments s WHERE s.supersedes_id = {alias}.id)"
+    ));
+}
+
+/// `AND` the conditions of `scope` on `{alias}` (a period in effect).
+fn in_scope(sql: &mut Sql, alias: &str, scope: &ReportScope) {
+    if let Some(agencies) = &scope.agencies {
+        sql.push(" AND ");
+        if agencies.is_empty() {
+            sql.push("1 = 0");
+        } else {
+            let codes = agencies.iter().map(|code| code.as_str().to_owned());
+            sql.in_list(&format!("{alias}.agency_code"), codes);
+        }
+    }
+    if let Some(level) = scope.level {
+        sql.push(&format!(" AND {alias}.level = ")).bind(level.as_str().to_owned());
+    }
 }
 
 /// The CTEs of rule number `i`, ending with `st_i (official_id, status, days)`: the status of
@@ -467,13 +494,18 @@ async fn tally(
         .collect()
 }
 
-/// Steers PostgreSQL's planner away from nested loops for the rest of the transaction. It
-/// cannot estimate the rows of the common table expressions, guesses a few hundred, and joins
-/// them by nested loops: RPT-STD over 100,000 officials took 58 s so, and 2.3 s with hash joins
-/// (scripts/bench_reports.py; its rules' statuses alone 0.9 s). SQLite plans these joins with
-/// automatic indexes.
-async fn plan_for_counting(txn: &sea_orm::DatabaseTransaction) -> Result<(), StoreError> {
-    if txn.get_database_backend() == DbBackend::Postgres {
+/// Steers PostgreSQL's planner away from nested loops for the rest of the transaction when the
+/// report counts the country or a whole level. It cannot estimate the rows of the common table
+/// expressions, guesses a few hundred, and joins them by nested loops: RPT-STD over 100,000
+/// officials took 58 s so, and 2.3 s with hash joins (scripts/bench_reports.py; its rules'
+/// statuses alone 0.9 s). A subtree's report keeps them: its population is found by the agency
+/// index, and looking up its people's completions by index beats hashing every completion of
+/// the country (docs/benchmarks). SQLite plans these joins with automatic indexes.
+async fn plan_for_counting(
+    txn: &sea_orm::DatabaseTransaction,
+    scope: &ReportScope,
+) -> Result<(), StoreError> {
+    if txn.get_database_backend() == DbBackend::Postgres && !scope.narrows() {
         txn.execute_unprepared("SET LOCAL enable_nestloop = off").await?;
     }
     Ok(())
@@ -519,7 +551,7 @@ impl Store {
     ) -> Result<ReportCounts, StoreError> {
         // One read transaction: every count sees the same registry.
         let txn = self.db.begin().await?;
-        plan_for_counting(&txn).await?;
+        plan_for_counting(&txn, scope).await?;
         let stored = crate::standards::stored_rules(&txn).await?;
         let rules = report.rules(&stored, &indicators(), as_of);
         let exclusions = if report.applies_exclusions() { stored } else { Vec::new() };
@@ -562,7 +594,7 @@ impl Store {
         let MissingQuery { report, requirement, as_of, scope } = query;
         let (report, as_of) = (*report, *as_of);
         let txn = self.write().await?;
-        plan_for_counting(&txn).await?;
+        plan_for_counting(&txn, scope).await?;
         let stored = crate::standards::stored_rules(&txn).await?;
         let rules = report.rules(&stored, &indicators(), as_of);
         let rule =
@@ -643,18 +675,39 @@ mod tests {
                 assert!(!sql.text.contains(&format!("'{code}")), "{code} is written into the SQL");
             }
         }
+        // scripts/bench_population.py asks for the SQL to explain: the country's, and with
+        // HOCBA_REPORT_SCOPE (agency codes, comma-separated) a subtree's after a marker line.
         if std::env::var_os("HOCBA_PRINT_REPORT_SQL").is_some() {
-            let mut text = sql.text.clone();
-            for (index, value) in sql.values.iter().enumerate().rev() {
-                let literal = match value {
-                    Value::String(Some(text)) => format!("'{text}'"),
-                    Value::TimeDate(Some(day)) => format!("DATE '{day}'"),
-                    Value::BigInt(Some(n)) => n.to_string(),
-                    other => format!("{other:?}"),
-                };
-                text = text.replace(&format!("${}", index + 1), &literal);
+            println!("{}", inlined(&sql));
+            if let Ok(codes) = std::env::var("HOCBA_REPORT_SCOPE") {
+                let agencies = codes.split(',').map(|code| AgencyCode::parse(code).unwrap());
+                let scope = ReportScope { agencies: Some(agencies.collect()), level: None };
+                let scoped = tally_sql(
+                    DbBackend::Postgres,
+                    &counted,
+                    &exclusions,
+                    as_of,
+                    &scope,
+                    None,
+                    all_row,
+                );
+                println!("-- scoped\n{}", inlined(&scoped));
             }
-            println!("{text}");
         }
+    }
+
+    /// `sql` with its values written in, for `EXPLAIN`.
+    fn inlined(sql: &Sql) -> String {
+        let mut text = sql.text.clone();
+        for (index, value) in sql.values.iter().enumerate().rev() {
+            let literal = match value {
+                Value::String(Some(text)) => format!("'{text}'"),
+                Value::TimeDate(Some(day)) => format!("DATE '{day}'"),
+                Value::BigInt(Some(n)) => n.to_string(),
+                other => format!("{other:?}"),
+            };
+            text = text.replace(&format!("${}", index + 1), &literal);
+        }
+        text
     }
 }
