@@ -25,6 +25,7 @@ mod m20261206_000017_create_machine_clients;
 mod m20261206_000018_create_consents;
 mod m20261206_000019_create_outbox;
 mod m20261206_000020_create_webhooks;
+mod m20261206_000021_index_counted_completions;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_create_consents::Migration),
             Box::new(m20261206_000019_create_outbox::Migration),
             Box::new(m20261206_000020_create_webhooks::Migration),
+            Box::new(m20261206_000021_index_counted_completions::Migration),
         ]
     }
 }

@@ -33,7 +33,7 @@ use hocba_domain::standards::{CategoryPattern, Condition, Period};
 use hocba_domain::{
     AdministrativeLevel, AgencyCode, OfficialId, PersonName, RequirementStatus, Rule, RuleKind,
 };
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, TransactionTrait, Value};
 use time::{Date, Duration};
 use uuid::Uuid;
 
@@ -55,6 +55,12 @@ impl ReportScope {
     /// country or a whole administrative level.
     fn narrows(&self) -> bool {
         self.agencies.is_some()
+    }
+
+    /// Whether the scope is everyone holding a period: `pop` is then every official of `cur`,
+    /// and a filter by it would filter nothing.
+    fn is_everyone(&self) -> bool {
+        self.agencies.is_none() && self.level.is_none()
     }
 }
 
@@ -204,7 +210,7 @@ const MATERIALIZE_FROM: usize = 3;
 /// the joins with certificates and revocations handle a fraction of the rows (RPT-STD over
 /// 20,000 generated officials and 400,000 completions on PostgreSQL: 975 -> 363 ms, the
 /// plans in docs/benchmarks).
-fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule]) {
+fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule], programs: &[Uuid]) {
     let once = if rules.len() > MATERIALIZE_FROM { "MATERIALIZED " } else { "" };
     sql.push(&format!(
         "WITH RECURSIVE cur AS {once}(SELECT e.id, e.official_id, e.agency_code, e.level, e.rank_code, \
@@ -224,21 +230,35 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule]) {
     sql.push(&format!(
         "), live AS {once}(SELECT c.official_id, c.ended_on, p.category_code AS category, \
          CASE WHEN c.duration_days > 0 THEN c.duration_days ELSE 0 END AS days \
-         FROM completions c JOIN programs p ON p.id = c.program_id \
-         WHERE c.official_id IN (SELECT official_id FROM pop) AND c.ended_on <= "
-    ))
-    .bind(as_of);
-    let accepted: Vec<CategoryPattern> =
-        rules.iter().flat_map(|rule| rule.any_of.iter().cloned()).collect();
-    if !accepted.is_empty() {
-        sql.push(" AND ");
-        sql.matches_any("p.category_code", &accepted);
+         FROM completions c JOIN programs p ON p.id = c.program_id WHERE "
+    ));
+    if !scope.is_everyone() {
+        sql.push("c.official_id IN (SELECT official_id FROM pop) AND ");
     }
+    sql.push("c.ended_on <= ").bind(as_of);
+    // The programmes by id, so that the database reads their completions by index
+    // (completions_by_program_counted) instead of every completion of the country.
+    sql.push(" AND ");
+    if programs.is_empty() {
+        sql.push("1 = 0");
+    } else {
+        sql.in_list("c.program_id", programs.iter().copied());
+    }
+    // `IS NOT NULL` lets PostgreSQL skip the index entries of the completions that correct
+    // nothing, nearly all of them.
     sql.push(
-        " AND NOT EXISTS (SELECT 1 FROM completions n WHERE n.supersedes_id = c.id) \
-         AND EXISTS (SELECT 1 FROM certificates k WHERE k.completion_id = c.id AND NOT EXISTS \
-         (SELECT 1 FROM certificate_revocations r WHERE r.certificate_id = k.id)))",
+        " AND NOT EXISTS (SELECT 1 FROM completions n WHERE n.supersedes_id = c.id \
+         AND n.supersedes_id IS NOT NULL) AND EXISTS (SELECT 1 FROM certificates k \
+         WHERE k.completion_id = c.id AND NOT EXISTS (SELECT 1 FROM certificate_revocations r \
+         WHERE r.certificate_id = k.id)",
     );
+    if sql.backend == DbBackend::Postgres {
+        // Keeps this a lookup of each counted completion's certificate by index: as a join,
+        // with nested loops off (`plan_for_counting`), PostgreSQL hashed every certificate of
+        // the country (200,000 officials: 4.8 of the national report's 8 s).
+        sql.push(" OFFSET 0");
+    }
+    sql.push("))");
 }
 
 /// `{alias}` (a row of `employments`) is in effect on `as_of`: it covers the day and no later
@@ -269,14 +289,23 @@ fn in_scope(sql: &mut Sql, alias: &str, scope: &ReportScope) {
 
 /// The CTEs of rule number `i`, ending with `st_i (official_id, status, days)`: the status of
 /// every official in scope the rule applies to. `exclusions` are the exclusion rules counted.
-fn rule_status(sql: &mut Sql, i: usize, rule: &Rule, exclusions: &[Rule], as_of: Date) {
+fn rule_status(
+    sql: &mut Sql,
+    i: usize,
+    rule: &Rule,
+    exclusions: &[Rule],
+    as_of: Date,
+    scope: &ReportScope,
+) {
     // held_i: the first current period (by valid_from, id) the rule applies to.
     sql.push(&format!(
         ", held_{i} AS (SELECT h.official_id, h.valid_from, h.leadership_level FROM \
          (SELECT cur.official_id, cur.valid_from, cur.leadership_level, ROW_NUMBER() OVER \
-         (PARTITION BY cur.official_id ORDER BY cur.valid_from, cur.id) AS n FROM cur \
-         WHERE cur.official_id IN (SELECT official_id FROM pop)"
+         (PARTITION BY cur.official_id ORDER BY cur.valid_from, cur.id) AS n FROM cur WHERE 1 = 1"
     ));
+    if !scope.is_everyone() {
+        sql.push(" AND cur.official_id IN (SELECT official_id FROM pop)");
+    }
     for condition in &rule.conditions {
         sql.push(" AND ");
         match condition {
@@ -404,20 +433,53 @@ fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
+/// What a report counts: its rules over a scope as of a day.
+#[derive(Clone, Copy)]
+struct Counting<'a> {
+    rules: &'a [Rule],
+    /// The programmes whose category one of `rules` accepts ([`counted_programs`]).
+    programs: &'a [Uuid],
+    /// The exclusion rules applied.
+    exclusions: &'a [Rule],
+    as_of: Date,
+    scope: &'a ReportScope,
+}
+
+/// The ids of the programmes whose category one of `rules` accepts: the only completions a
+/// report reads.
+async fn counted_programs(
+    db: &impl ConnectionTrait,
+    rules: &[Rule],
+) -> Result<Vec<Uuid>, StoreError> {
+    let programs = crate::entities::program::Entity::find().all(db).await?;
+    Ok(accepted_programs(rules, programs.into_iter().map(|p| (p.id, p.category_code))))
+}
+
+fn accepted_programs(
+    rules: &[Rule],
+    programs: impl IntoIterator<Item = (Uuid, String)>,
+) -> Vec<Uuid> {
+    programs
+        .into_iter()
+        .filter(|(_, category)| {
+            rules.iter().flat_map(|rule| &rule.any_of).any(|pattern| pattern.matches(category))
+        })
+        .map(|(id, _)| id)
+        .collect()
+}
+
 /// The statement of [`tally`].
 fn tally_sql(
     backend: DbBackend,
-    rules: &[Rule],
-    exclusions: &[Rule],
-    as_of: Date,
-    scope: &ReportScope,
+    counting: &Counting<'_>,
     breakdown: Option<Breakdown>,
     all_row: bool,
 ) -> Sql {
+    let Counting { rules, programs, exclusions, as_of, scope } = *counting;
     let mut sql = Sql::new(backend);
-    population(&mut sql, as_of, scope, rules);
+    population(&mut sql, as_of, scope, rules, programs);
     for (i, rule) in rules.iter().enumerate() {
-        rule_status(&mut sql, i, rule, exclusions, as_of);
+        rule_status(&mut sql, i, rule, exclusions, as_of, scope);
     }
     sql.push(", statuses (req, official_id, status, days) AS (");
     for i in 0..rules.len() {
@@ -456,15 +518,12 @@ fn tally_sql(
 /// `rules`, per group of `breakdown`; with `all_row`, also the officials meeting all of them.
 async fn tally(
     db: &impl ConnectionTrait,
-    rules: &[Rule],
-    exclusions: &[Rule],
-    as_of: Date,
-    scope: &ReportScope,
+    counting: &Counting<'_>,
     breakdown: Option<Breakdown>,
     all_row: bool,
 ) -> Result<Vec<Tally>, StoreError> {
-    let sql =
-        tally_sql(db.get_database_backend(), rules, exclusions, as_of, scope, breakdown, all_row);
+    let rules = counting.rules;
+    let sql = tally_sql(db.get_database_backend(), counting, breakdown, all_row);
     let rows = db.query_all_raw(sql.statement()).await?;
     rows.into_iter()
         .map(|row| {
@@ -494,19 +553,27 @@ async fn tally(
         .collect()
 }
 
-/// Steers PostgreSQL's planner away from nested loops for the rest of the transaction when the
-/// report counts the country or a whole level. It cannot estimate the rows of the common table
-/// expressions, guesses a few hundred, and joins them by nested loops: RPT-STD over 100,000
-/// officials took 58 s so, and 2.3 s with hash joins (scripts/bench_reports.py; its rules'
-/// statuses alone 0.9 s). A subtree's report keeps them: its population is found by the agency
-/// index, and looking up its people's completions by index beats hashing every completion of
-/// the country (docs/benchmarks). SQLite plans these joins with automatic indexes.
+/// Sets PostgreSQL's planner for a report, for the rest of the transaction.
+///
+/// - No JIT compilation: the report's statement is long, and compiling it took 3.5-4.5 s of a
+///   national report's 8-16 s over 200,000 officials, more than it saved (docs/benchmarks).
+/// - No nested loops when the report counts the country or a whole level. The planner cannot
+///   estimate the rows of the common table expressions, guesses a few hundred, and joins them
+///   by nested loops: RPT-STD over 100,000 officials took 58 s so, and 2.3 s with hash joins
+///   (scripts/bench_reports.py). A subtree's report keeps them: its population is found by the
+///   agency index, and looking up its people's completions by index beats hashing every
+///   completion of the country.
+///
+/// SQLite plans these joins with automatic indexes.
 async fn plan_for_counting(
     txn: &sea_orm::DatabaseTransaction,
     scope: &ReportScope,
 ) -> Result<(), StoreError> {
-    if txn.get_database_backend() == DbBackend::Postgres && !scope.narrows() {
-        txn.execute_unprepared("SET LOCAL enable_nestloop = off").await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL jit = off").await?;
+        if !scope.narrows() {
+            txn.execute_unprepared("SET LOCAL enable_nestloop = off").await?;
+        }
     }
     Ok(())
 }
@@ -555,27 +622,20 @@ impl Store {
         let stored = crate::standards::stored_rules(&txn).await?;
         let rules = report.rules(&stored, &indicators(), as_of);
         let exclusions = if report.applies_exclusions() { stored } else { Vec::new() };
+        let programs = counted_programs(&txn, &rules).await?;
+        let counting =
+            Counting { rules: &rules, programs: &programs, exclusions: &exclusions, as_of, scope };
+        let all_row = report.has_all_row();
         let mut tallies = Vec::new();
         for breakdown in breakdowns {
-            let counted = tally(
-                &txn,
-                &rules,
-                &exclusions,
-                as_of,
-                scope,
-                Some(*breakdown),
-                report.has_all_row(),
-            )
-            .await?;
+            let counted = tally(&txn, &counting, Some(*breakdown), all_row).await?;
             tallies.push((Some(*breakdown), counted));
         }
         // A breakdown's groups part the population: the totals are their sums, and the
         // database need not count them again.
         let totals = match tallies.first() {
             Some((_, groups)) => totals_of(groups),
-            None => {
-                tally(&txn, &rules, &exclusions, as_of, scope, None, report.has_all_row()).await?
-            }
+            None => tally(&txn, &counting, None, all_row).await?,
         };
         txn.commit().await?;
         tallies.insert(0, (None, totals));
@@ -607,8 +667,10 @@ impl Store {
             })?;
         let exclusions = if report.applies_exclusions() { stored.clone() } else { Vec::new() };
         let mut sql = Sql::new(txn.get_database_backend());
-        population(&mut sql, as_of, scope, std::slice::from_ref(rule));
-        rule_status(&mut sql, 0, rule, &exclusions, as_of);
+        let rules = std::slice::from_ref(rule);
+        let programs = counted_programs(&txn, rules).await?;
+        population(&mut sql, as_of, scope, rules, &programs);
+        rule_status(&mut sql, 0, rule, &exclusions, as_of, scope);
         sql.push(
             " SELECT s.official_id, o.full_name, s.status, s.days FROM st_0 s JOIN officials o \
              ON o.id = s.official_id WHERE s.status <> 'met'",
@@ -657,43 +719,69 @@ mod tests {
     use super::*;
 
     /// The SQL of RPT-STD over every shipped rule: the rules' data travels as parameters, never
-    /// in the text. `HOCBA_PRINT_REPORT_SQL=1` prints it with its values inlined, for EXPLAIN.
+    /// in the text. `HOCBA_PRINT_REPORT_SQL=1` prints it with its values inlined, for EXPLAIN:
+    /// the country's, and with `HOCBA_REPORT_SCOPE` (agency codes, comma-separated) a
+    /// subtree's after a marker line; `HOCBA_REPORT_PROGRAMS` (`id:category`, comma-separated)
+    /// gives the programmes of the database explained (scripts/bench_population.py).
     #[test]
     fn the_rules_data_is_bound_never_written_into_the_sql() {
         let rules = parse_rules(RULES_FILE).unwrap();
         let as_of = date!(2026 - 12 - 05);
-        let counted = ReportId::Standards.rules(&rules, &indicators(), as_of);
         let report = ReportId::Standards;
+        let counted = report.rules(&rules, &indicators(), as_of);
+        let catalogue: Vec<(Uuid, String)> = match std::env::var("HOCBA_REPORT_PROGRAMS") {
+            Ok(listed) => listed
+                .split(',')
+                .map(|entry| entry.split_once(':').unwrap())
+                .map(|(id, category)| (id.parse().unwrap(), category.to_owned()))
+                .collect(),
+            Err(_) => ["LLCT-CAO", "QLNN-CV", "PL"]
+                .iter()
+                .map(|category| (Uuid::now_v7(), (*category).to_owned()))
+                .collect(),
+        };
+        let programs = accepted_programs(&counted, catalogue);
         let exclusions = if report.applies_exclusions() { rules.clone() } else { Vec::new() };
-        let scope = ReportScope::default();
+        let everyone = ReportScope::default();
+        let counting = Counting {
+            rules: &counted,
+            programs: &programs,
+            exclusions: &exclusions,
+            as_of,
+            scope: &everyone,
+        };
         let all_row = report.has_all_row();
-        let sql =
-            tally_sql(DbBackend::Postgres, &counted, &exclusions, as_of, &scope, None, all_row);
+        let sql = tally_sql(DbBackend::Postgres, &counting, None, all_row);
         for rule in &counted {
             for pattern in &rule.any_of {
                 let code = pattern.as_str().trim_end_matches('*');
                 assert!(!sql.text.contains(&format!("'{code}")), "{code} is written into the SQL");
             }
         }
-        // scripts/bench_population.py asks for the SQL to explain: the country's, and with
-        // HOCBA_REPORT_SCOPE (agency codes, comma-separated) a subtree's after a marker line.
         if std::env::var_os("HOCBA_PRINT_REPORT_SQL").is_some() {
             println!("{}", inlined(&sql));
             if let Ok(codes) = std::env::var("HOCBA_REPORT_SCOPE") {
                 let agencies = codes.split(',').map(|code| AgencyCode::parse(code).unwrap());
-                let scope = ReportScope { agencies: Some(agencies.collect()), level: None };
+                let subtree = ReportScope { agencies: Some(agencies.collect()), level: None };
                 let scoped = tally_sql(
                     DbBackend::Postgres,
-                    &counted,
-                    &exclusions,
-                    as_of,
-                    &scope,
+                    &Counting { scope: &subtree, ..counting },
                     None,
                     all_row,
                 );
                 println!("-- scoped\n{}", inlined(&scoped));
             }
         }
+    }
+
+    /// A report reads the completions of the programmes its rules accept, and only those.
+    #[test]
+    fn a_report_reads_the_programmes_its_rules_accept() {
+        let rules = parse_rules(RULES_FILE).unwrap();
+        let counted = ReportId::Standards.rules(&rules, &indicators(), date!(2026 - 12 - 05));
+        let (theory, law) = (Uuid::now_v7(), Uuid::now_v7());
+        let catalogue = [(theory, "LLCT-CAO".to_owned()), (law, "PL".to_owned())];
+        assert_eq!(accepted_programs(&counted, catalogue), [theory]);
     }
 
     /// `sql` with its values written in, for `EXPLAIN`.
@@ -704,6 +792,7 @@ mod tests {
                 Value::String(Some(text)) => format!("'{text}'"),
                 Value::TimeDate(Some(day)) => format!("DATE '{day}'"),
                 Value::BigInt(Some(n)) => n.to_string(),
+                Value::Uuid(Some(id)) => format!("'{id}'"),
                 other => format!("{other:?}"),
             };
             text = text.replace(&format!("${}", index + 1), &literal);
