@@ -135,6 +135,7 @@ fn three_servers_reading_a_lagging_replica_lose_nothing_and_know_their_fresh_cer
     assert_eq!(numbers.len(), INSTITUTIONS * BATCHES * PER_BATCH);
     assert_eq!(numbers.iter().collect::<HashSet<_>>().len(), numbers.len(), "a number repeats");
     drop(servers);
+    assert!(read_on(&replica.url()), "the servers never read the replica's certificates");
 
     // On the primary: every official holds exactly one certificate, in a slot of its own.
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -157,4 +158,28 @@ fn three_servers_reading_a_lagging_replica_lose_nothing_and_know_their_fresh_cer
         }
         assert_eq!(stored, numbers.into_iter().collect());
     });
+}
+
+/// Whether the certificates table of the server at `url` has been read (its own statistics;
+/// the replica's freshness checks never read it). Statistics reach the view within a second or
+/// so of a reading transaction's end: waits up to 20 s for them.
+fn read_on(url: &str) -> bool {
+    use sea_orm::ConnectionTrait;
+    let sql = "SELECT (COALESCE(seq_scan, 0) + COALESCE(idx_scan, 0))::bigint AS scans \
+               FROM pg_stat_user_tables WHERE relname = 'certificates'";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = sea_orm::Database::connect(url).await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            let row =
+                db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql));
+            let scans: i64 = row.await.unwrap().map_or(0, |row| row.try_get("", "scans").unwrap());
+            if scans > 0 {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        false
+    })
 }
