@@ -290,7 +290,9 @@ impl Store {
     ) -> Result<Self, StoreError> {
         let mut store = Self::connect(url).await?;
         let mut options = ConnectOptions::new(read_url);
-        options.sqlx_logging(false).acquire_timeout(ACQUIRE_TIMEOUT).connect_lazy(true);
+        // A replica that went down holds up the reads that meet it only this long: the first
+        // failure sends every read to the primary until a check finds the replica fresh again.
+        options.sqlx_logging(false).acquire_timeout(REPLICA_ACQUIRE_TIMEOUT).connect_lazy(true);
         let replica = Database::connect(options).await?;
         store.replica =
             Some(std::sync::Arc::new(replica::Replica::start(replica, store.db.clone(), max_lag)));
@@ -396,6 +398,9 @@ async fn begin_write(
 /// How long a request waits for a database connection before it is answered 503: when the
 /// database is down, each attempt to connect fails at once, and the pool keeps trying until then.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a read waits for a connection to the replica before the primary answers it.
+const REPLICA_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 fn sqlite_creating_file(url: &str) -> String {
     let is_sqlite_file = url.starts_with("sqlite:") && !url.contains(":memory:");
