@@ -281,7 +281,8 @@ impl Store {
 
     /// Connects to the PostgreSQL primary at `url` as [`Store::connect`] does, and sends the
     /// reads that need not see the latest write to the streaming replica at `read_url` while it
-    /// is within `max_lag` of the primary (see [`replica`]). The replica is connected on first
+    /// is within `max_lag` of the primary (docs/operations.md, "Several processes and a read
+    /// replica", says which reads and when). The replica is connected on first
     /// use, so a replica down at start delays nothing: the primary answers meanwhile.
     pub async fn connect_with_replica(
         url: &str,
