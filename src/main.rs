@@ -47,6 +47,9 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         database: DatabaseArgs,
+        // Boxed, as `webhooks` below: `Serve` is already the largest command.
+        #[command(flatten)]
+        replica: Box<ReplicaArgs>,
         #[command(flatten)]
         identity: keys::IdentityArgs,
         /// Requests per second each credential may make on average (bursts of twice that);
@@ -352,6 +355,37 @@ impl DatabaseArgs {
     }
 }
 
+/// A streaming replica of a PostgreSQL primary for `hocba serve` (docs/operations.md, "Several
+/// processes and a read replica").
+#[derive(Debug, clap::Args)]
+struct ReplicaArgs {
+    /// `postgres://…` of a streaming replica of the primary: record reads, reports, verification
+    /// by number, the changes feed and the status lists read there while it keeps up; writes,
+    /// the read log and reads of one's own writes go to the primary.
+    #[arg(long, env = "HOCBA_READ_DATABASE_URL")]
+    read_database_url: Option<String>,
+    /// How far behind the primary, in milliseconds, the replica may be and still answer reads;
+    /// further behind, or down, the primary answers them until it catches up.
+    #[arg(long, env = "HOCBA_READ_MAX_LAG_MS", default_value_t = 2_000)]
+    read_max_lag_ms: u64,
+}
+
+impl ReplicaArgs {
+    /// The store of `database`, with this replica if one is named; migrated.
+    async fn open(&self, database: &DatabaseArgs) -> anyhow::Result<Store> {
+        let Some(read_url) = &self.read_database_url else { return database.open().await };
+        if !database.database_url.starts_with("postgres") {
+            bail!("--read-database-url needs a PostgreSQL --database-url");
+        }
+        let max_lag = Duration::from_millis(self.read_max_lag_ms);
+        let store = Store::connect_with_replica(&database.database_url, read_url, max_lag)
+            .await
+            .context("cannot open the database")?;
+        store.migrate().await.context("cannot migrate the database")?;
+        Ok(store)
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -370,6 +404,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve {
             listen,
             database,
+            replica,
             identity,
             rate_limit,
             sign_in,
@@ -387,7 +422,7 @@ async fn main() -> anyhow::Result<()> {
                     std::sync::Arc::new(webhooks.policy.as_ref().clone().allowing_loopback());
             }
             let server = Server { rate_limit, limits, webhooks, demo };
-            serve(listeners, &database, &identity, &sign_in, server).await
+            serve(listeners, (&database, &*replica), &identity, &sign_in, server).await
         }
         Command::Backup { database, out } => {
             let store = open_existing(&database.database_url).await?;
@@ -559,12 +594,12 @@ struct Server {
 
 async fn serve(
     Listeners { api: listen, metrics }: Listeners,
-    database: &DatabaseArgs,
+    (database, replica): (&DatabaseArgs, &ReplicaArgs),
     identity: &keys::IdentityArgs,
     sign_in: &SignInArgs,
     Server { rate_limit, limits, webhooks, demo }: Server,
 ) -> anyhow::Result<()> {
-    let store = database.open().await?;
+    let store = replica.open(database).await?;
     bootstrap_admin(&store).await?;
     let authority = identity.authority(Some(listen))?;
     authority.ensure_key(&store).await.map_err(|error| anyhow::anyhow!("{error}"))?;

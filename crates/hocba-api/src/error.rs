@@ -179,6 +179,10 @@ pub struct FieldProblem {
     pub reason: String,
 }
 
+/// When a client should try again after the database was out of reach: a PostgreSQL restart
+/// takes a few seconds, and the pool reconnects on the next request after it.
+const DATABASE_RETRY_AFTER_SECONDS: u64 = 2;
+
 /// The cause of a 5xx, carried to the logging middleware in a response extension so that it is
 /// logged once, inside the request's span.
 #[derive(Debug, Clone)]
@@ -233,6 +237,9 @@ impl ApiError {
                     (StatusCode::CONFLICT, "duplicate-completion")
                 }
                 StoreError::NoConsent(refusal) => (StatusCode::FORBIDDEN, refusal.code()),
+                StoreError::Unavailable(_) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "database-unavailable")
+                }
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }
@@ -339,9 +346,14 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let ApiError::RateLimited { retry_after_seconds }
-        | ApiError::Busy { retry_after_seconds } = self
-            && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after_seconds }
+            | ApiError::Busy { retry_after_seconds } => Some(*retry_after_seconds),
+            ApiError::Store(StoreError::Unavailable(_)) => Some(DATABASE_RETRY_AFTER_SECONDS),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }

@@ -20,7 +20,7 @@ impl VerificationEpoch {
 }
 
 impl Store {
-    /// The verification epoch now. Read it before the facts a verdict is worked out from: a
+    /// The verification epoch now, read from the primary. Read it before the facts a verdict is worked out from: a
     /// change committed in between then shows as a newer epoch on the next read, and the
     /// verdict, kept under the older one, is worked out again.
     pub async fn verification_epoch(&self) -> Result<VerificationEpoch, StoreError> {
@@ -28,6 +28,7 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or_else(|| StoreError::corrupt("verification_epoch", "its one row is missing"))?;
+        self.epoch_seen.fetch_max(row.epoch, std::sync::atomic::Ordering::AcqRel);
         Ok(VerificationEpoch(row.epoch))
     }
 }

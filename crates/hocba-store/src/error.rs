@@ -91,6 +91,11 @@ pub enum StoreError {
         /// What did not parse.
         detail: String,
     },
+    /// The database cannot be reached now: down, restarting, or out of connections. Nothing was
+    /// written (a transaction that lost its connection is rolled back); the same request may
+    /// succeed later.
+    #[error("database unavailable: {0}")]
+    Unavailable(DbErr),
     /// The database failed.
     #[error("database error: {0}")]
     Database(DbErr),
@@ -131,14 +136,47 @@ impl Clone for StoreError {
             StoreError::Corrupt { entity, detail } => {
                 StoreError::Corrupt { entity, detail: detail.clone() }
             }
+            StoreError::Unavailable(error) => {
+                StoreError::Unavailable(DbErr::Custom(error.to_string()))
+            }
             StoreError::Database(error) => StoreError::Database(DbErr::Custom(error.to_string())),
         }
     }
 }
 
+/// A database error, told apart once here: the database out of reach, or a failure.
 impl From<DbErr> for StoreError {
     fn from(error: DbErr) -> Self {
-        StoreError::Database(error)
+        if is_out_of_reach(&error) {
+            StoreError::Unavailable(error)
+        } else {
+            StoreError::Database(error)
+        }
+    }
+}
+
+/// Whether `error` says the database could not be reached or went away, rather than refused a
+/// statement: no connection could be had (the pool's wait ran out, connecting failed), the
+/// connection broke, or PostgreSQL is shutting down, starting, or full (SQLSTATE class 08,
+/// `57P01`–`57P03`, `53300`).
+fn is_out_of_reach(error: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
+            match cause.as_ref() {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+                    code.starts_with("08")
+                        || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+                }),
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
@@ -154,7 +192,7 @@ impl StoreError {
     pub(crate) fn unique(field: &'static str) -> impl FnOnce(DbErr) -> StoreError {
         move |error| match error.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict { field },
-            _ => StoreError::Database(error),
+            _ => error.into(),
         }
     }
 

@@ -5,6 +5,44 @@
 //! the change together with its audit event, and returns records. Nothing above this crate sees a
 //! sea-orm type or writes SQL.
 
+/// Evaluates `$work`, an `async` block reading through `$txn`, in a reading transaction on the
+/// replica when it may answer, else on the primary; an error of any kind on the replica (not
+/// found, refused, out of reach) is asked again of the primary, which has every write the replica
+/// may lack (see [`replica`]). A macro, not a function taking a closure: the block is written
+/// out twice, once for each transaction, and the future stays `Send` (an async closure borrowing
+/// the transaction is not, to today's compiler, for every lifetime the handlers need).
+macro_rules! reading {
+    ($store:expr, |$txn:ident| $work:expr) => {{
+        let store: &$crate::Store = $store;
+        let mut on_replica = None;
+        if let Some(replica) = store.fresh_replica()
+            && let Ok(Some(txn)) = replica.begin_at(&store.epoch_seen).await
+        {
+            let $txn = &txn;
+            let work: Result<_, $crate::StoreError> = $work.await;
+            match work {
+                Ok(value) => on_replica = txn.commit().await.ok().map(|()| value),
+                Err($crate::StoreError::Unavailable(_)) => replica.set_stale(),
+                Err(_) => {}
+            }
+        }
+        match on_replica {
+            Some(value) => Ok(value),
+            None => {
+                async {
+                    let txn = store.read_primary().await?;
+                    let $txn = &txn;
+                    let work: Result<_, $crate::StoreError> = $work.await;
+                    let value = work?;
+                    txn.commit().await?;
+                    Ok::<_, $crate::StoreError>(value)
+                }
+                .await
+            }
+        }
+    }};
+}
+
 mod agencies;
 mod audit;
 pub mod audit_log;
@@ -23,6 +61,8 @@ mod officials;
 mod operations;
 mod outbox;
 mod page;
+mod read_log;
+mod replica;
 mod reports;
 mod scopes;
 mod sessions;
@@ -157,6 +197,13 @@ pub struct Store {
     sqlite_log: Option<std::sync::Arc<SqliteLog>>,
     /// Wakes readers of the changes feed when events are committed.
     commits: std::sync::Arc<outbox::Commits>,
+    /// Writes the rows of the record reads, many reads to a commit.
+    read_log: std::sync::Arc<read_log::ReadLog>,
+    /// A streaming replica for the reads that need not see the latest write ([`replica`]).
+    replica: Option<std::sync::Arc<replica::Replica>>,
+    /// The newest verification epoch this process has read from the primary: a replica that has
+    /// not reached it answers no read.
+    epoch_seen: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Store {
@@ -170,7 +217,7 @@ impl Store {
     pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
         let mut options = ConnectOptions::new(sqlite_creating_file(url));
         // Statements carry personal data as bound values; keep the driver's own logging off.
-        options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+        options.sqlx_logging(false).acquire_timeout(ACQUIRE_TIMEOUT);
         if let Some(schema) = schema {
             options.set_schema_search_path(schema);
         }
@@ -220,7 +267,37 @@ impl Store {
             }
             db.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
         }
-        Ok(Store { db, sqlite_log, commits: std::sync::Arc::default() })
+        let read_log =
+            std::sync::Arc::new(read_log::ReadLog::start(db.clone(), sqlite_log.clone()));
+        Ok(Store {
+            db,
+            sqlite_log,
+            commits: std::sync::Arc::default(),
+            read_log,
+            replica: None,
+            epoch_seen: std::sync::Arc::default(),
+        })
+    }
+
+    /// Connects to the PostgreSQL primary at `url` as [`Store::connect`] does, and sends the
+    /// reads that need not see the latest write to the streaming replica at `read_url` while it
+    /// is within `max_lag` of the primary (docs/operations.md, "Several processes and a read
+    /// replica", says which reads and when). The replica is connected on first
+    /// use, so a replica down at start delays nothing: the primary answers meanwhile.
+    pub async fn connect_with_replica(
+        url: &str,
+        read_url: &str,
+        max_lag: Duration,
+    ) -> Result<Self, StoreError> {
+        let mut store = Self::connect(url).await?;
+        let mut options = ConnectOptions::new(read_url);
+        // A replica that went down holds up the reads that meet it only this long: the first
+        // failure sends every read to the primary until a check finds the replica fresh again.
+        options.sqlx_logging(false).acquire_timeout(REPLICA_ACQUIRE_TIMEOUT).connect_lazy(true);
+        let replica = Database::connect(options).await?;
+        store.replica =
+            Some(std::sync::Arc::new(replica::Replica::start(replica, store.db.clone(), max_lag)));
+        Ok(store)
     }
 
     /// Applies pending migrations and loads the national taxonomy of categories, the directory
@@ -271,16 +348,60 @@ impl Store {
     /// On a SQLite file it first keeps the write-ahead log within its bound
     /// ([`SqliteLog::keep_bounded`]).
     async fn write(&self) -> Result<DatabaseTransaction, StoreError> {
-        if let Some(log) = &self.sqlite_log {
-            log.keep_bounded(&self.db).await?;
+        begin_write(&self.db, self.sqlite_log.as_deref()).await
+    }
+
+    /// Starts a reading transaction on the replica when it may answer (see [`replica`]), else on
+    /// the primary ([`Store::read_primary`]).
+    async fn read(&self) -> Result<DatabaseTransaction, StoreError> {
+        if let Some(replica) = self.fresh_replica()
+            && let Ok(Some(txn)) = replica.begin_at(&self.epoch_seen).await
+        {
+            return Ok(txn);
         }
-        let options = TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        };
-        Ok(self.db.begin_with_options(options).await?)
+        self.read_primary().await
+    }
+
+    /// Starts a transaction that only reads, on the primary: on SQLite it takes no write lock
+    /// (`DEFERRED`), so it runs beside the writers on a snapshot of its own. It is not declared
+    /// `READ ONLY` on PostgreSQL, which would cost every read a round trip more; a replica
+    /// refuses writes anyway.
+    async fn read_primary(&self) -> Result<DatabaseTransaction, StoreError> {
+        Ok(self.db.begin().await?)
+    }
+
+    fn fresh_replica(&self) -> Option<&replica::Replica> {
+        self.replica.as_deref().filter(|replica| replica.is_fresh())
+    }
+
+    /// Logs record reads checked in a reading transaction ([`read_log`]): returns once they are
+    /// committed, or with the error that kept them from it.
+    async fn log_reads(&self, reads: read_log::Reads) -> Result<(), StoreError> {
+        self.read_log.append(reads).await
     }
 }
+
+/// [`Store::write`] on `db` (the read log's writer has no store of its own).
+async fn begin_write(
+    db: &DatabaseConnection,
+    sqlite_log: Option<&SqliteLog>,
+) -> Result<DatabaseTransaction, StoreError> {
+    if let Some(log) = sqlite_log {
+        log.keep_bounded(db).await?;
+    }
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    Ok(db.begin_with_options(options).await?)
+}
+
+/// How long a request waits for a database connection before it is answered 503: when the
+/// database is down, each attempt to connect fails at once, and the pool keeps trying until then.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a read waits for a connection to the replica before the primary answers it.
+const REPLICA_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 fn sqlite_creating_file(url: &str) -> String {
     let is_sqlite_file = url.starts_with("sqlite:") && !url.contains(":memory:");

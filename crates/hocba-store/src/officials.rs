@@ -683,9 +683,9 @@ impl Store {
         purpose: &str,
         condition: sea_orm::sea_query::SimpleExpr,
     ) -> Result<Official, StoreError> {
-        let txn = self.write().await?;
-        let official = read_in(&txn, reader, purpose, condition).await?;
-        txn.commit().await?;
+        let (official, read) =
+            reading!(self, |txn| read_in(txn, reader, purpose, condition.clone()))?;
+        self.log_reads(vec![read]).await?;
         Ok(official)
     }
 
@@ -843,14 +843,14 @@ async fn client_may_read<'a>(
     crate::consents::consent_to_read(db, official_id, client_id).await.map(Some)
 }
 
-/// Reads, in `txn`, the official matching `condition` if `reader` may read them, and logs the
-/// read.
+/// Reads, in `txn`, the official matching `condition` if `reader` may read them; returns them
+/// with the row that logs the read, for [`Store::log_reads`].
 pub(crate) async fn read_in(
     txn: &sea_orm::DatabaseTransaction,
     reader: &Actor,
     purpose: &str,
     condition: sea_orm::sea_query::SimpleExpr,
-) -> Result<Official, StoreError> {
+) -> Result<(Official, record_read::ActiveModel), StoreError> {
     let model = official::Entity::find()
         .filter(condition)
         .one(txn)
@@ -859,8 +859,8 @@ pub(crate) async fn read_in(
     let official = load_official(txn, model).await?;
     let periods = official.employments.iter().map(|record| &record.employment);
     let consent = may_read(txn, reader, official.id.as_uuid(), periods).await?;
-    log_read_under(txn, official.id.as_uuid(), reader, purpose, consent).await?;
-    Ok(official)
+    let read = read_row(official.id.as_uuid(), reader, purpose, consent);
+    Ok((official, read))
 }
 
 /// [`may_read`], loading the official's employment periods when the reader is an agency or a
@@ -878,35 +878,26 @@ async fn ensure_readable(
 }
 
 /// Checks, in the reading transaction, that `reader` may read the record of official
-/// `official_id`, and logs the read (with the consent it is made under, if any).
-pub(crate) async fn read_logged(
+/// `official_id`; returns the row that logs the read (with the consent it is made under, if any),
+/// for [`Store::log_reads`] once the transaction has ended.
+pub(crate) async fn checked_read(
     txn: &sea_orm::DatabaseTransaction,
     official_id: Uuid,
     reader: &Actor,
     purpose: &str,
-) -> Result<(), StoreError> {
+) -> Result<record_read::ActiveModel, StoreError> {
     let consent = ensure_readable(txn, official_id, reader).await?;
-    log_read_under(txn, official_id, reader, purpose, consent).await
+    Ok(read_row(official_id, reader, purpose, consent))
 }
 
-/// Logs, in the reading transaction, that `reader` read the record of official `official_id`.
-pub(crate) async fn log_read(
-    txn: &sea_orm::DatabaseTransaction,
-    official_id: Uuid,
-    reader: &Actor,
-    purpose: &str,
-) -> Result<(), StoreError> {
-    log_read_under(txn, official_id, reader, purpose, None).await
-}
-
-/// [`log_read`] of a read made under `consent`.
-async fn log_read_under(
-    txn: &sea_orm::DatabaseTransaction,
+/// The row that logs that `reader` read the record of official `official_id` (under `consent`),
+/// for [`Store::log_reads`].
+pub(crate) fn read_row(
     official_id: Uuid,
     reader: &Actor,
     purpose: &str,
     consent: Option<Uuid>,
-) -> Result<(), StoreError> {
+) -> record_read::ActiveModel {
     record_read::ActiveModel {
         official_id: Set(official_id),
         reader: Set(reader.label()),
@@ -915,7 +906,4 @@ async fn log_read_under(
         consent_id: Set(consent),
         ..Default::default()
     }
-    .insert(txn)
-    .await?;
-    Ok(())
 }

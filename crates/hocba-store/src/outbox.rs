@@ -321,14 +321,13 @@ impl Store {
             let names = types.iter().map(|event_type| event_type.as_str());
             query = query.filter(outbox_event::Column::EventType.is_in(names));
         }
-        query
-            .order_by_asc(outbox_event::Column::Position)
-            .limit(limit)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(into_event)
-            .collect()
+        // On the replica when it may answer: a feed reader that is behind by its lag gets the
+        // missing events on its next call, the cursor says where it stopped.
+        let txn = self.read().await?;
+        let rows =
+            query.order_by_asc(outbox_event::Column::Position).limit(limit).all(&txn).await?;
+        txn.commit().await?;
+        rows.into_iter().map(into_event).collect()
     }
 
     /// [`Store::events_after`], waiting up to `wait` for one to be committed when there is none

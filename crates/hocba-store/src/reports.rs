@@ -33,12 +33,12 @@ use hocba_domain::standards::{CategoryPattern, Condition, Period};
 use hocba_domain::{
     AdministrativeLevel, AgencyCode, OfficialId, PersonName, RequirementStatus, Rule, RuleKind,
 };
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, Value};
 use time::{Date, Duration};
 use uuid::Uuid;
 
 use crate::agencies::reach;
-use crate::officials::log_read;
+use crate::officials::read_row;
 use crate::{Actor, Page, PageRequest, Store, StoreError};
 
 /// Whose officials a report counts.
@@ -617,7 +617,7 @@ impl Store {
         breakdowns: &[Breakdown],
     ) -> Result<ReportCounts, StoreError> {
         // One read transaction: every count sees the same registry.
-        let txn = self.db.begin().await?;
+        let txn = self.read().await?;
         plan_for_counting(&txn, scope).await?;
         let stored = crate::standards::stored_rules(&txn).await?;
         let rules = report.rules(&stored, &indicators(), as_of);
@@ -653,7 +653,7 @@ impl Store {
     ) -> Result<Page<MissingOfficial>, StoreError> {
         let MissingQuery { report, requirement, as_of, scope } = query;
         let (report, as_of) = (*report, *as_of);
-        let txn = self.write().await?;
+        let txn = self.read().await?;
         plan_for_counting(&txn, scope).await?;
         let stored = crate::standards::stored_rules(&txn).await?;
         let rules = report.rules(&stored, &indicators(), as_of);
@@ -703,10 +703,10 @@ impl Store {
                 })
             },
         )?;
-        for official in &page.items {
-            log_read(&txn, official.id.as_uuid(), reader, purpose).await?;
-        }
         txn.commit().await?;
+        let reads =
+            page.items.iter().map(|listed| read_row(listed.id.as_uuid(), reader, purpose, None));
+        self.log_reads(reads.collect()).await?;
         Ok(page)
     }
 }

@@ -240,7 +240,8 @@ impl Store {
         purpose: &str,
         record_only: bool,
     ) -> Result<Opening, StoreError> {
-        let txn = self.write().await?;
+        // On the primary: a link revoked a moment ago must not open on a replica behind it.
+        let txn = self.read_primary().await?;
         let model = share_link::Entity::find()
             .filter(share_link::Column::SecretHash.eq(secret_hash))
             .one(&txn)
@@ -262,7 +263,7 @@ impl Store {
             return Ok(Opening::Closed(state));
         }
         let official_id = link.official_id.as_uuid();
-        crate::officials::log_read(&txn, official_id, &link.actor(), purpose).await?;
+        let read = crate::officials::read_row(official_id, &link.actor(), purpose, None);
         let shared = match certificate {
             Some(model) => Shared::Certificate(Box::new(
                 crate::certificates::with_revocation(&txn, model).await?,
@@ -276,6 +277,7 @@ impl Store {
             }
         };
         txn.commit().await?;
+        self.log_reads(vec![read]).await?;
         Ok(Opening::Opened { link, shared })
     }
 }

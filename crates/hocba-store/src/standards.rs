@@ -153,15 +153,16 @@ impl Store {
         rules: Option<&[Rule]>,
         as_of: Date,
     ) -> Result<Compliance, StoreError> {
-        let txn = self.write().await?;
-        let official =
-            read_in(&txn, reader, purpose, official::Column::Id.eq(id.as_uuid())).await?;
-        let rules = match rules {
-            Some(rules) => rules.to_vec(),
-            None => stored_rules(&txn).await?,
-        };
-        let (completions, mut titles) = completion_facts(&txn, id.as_uuid()).await?;
-        txn.commit().await?;
+        let (official, read, rules, (completions, mut titles)) = reading!(self, |txn| async {
+            let (official, read) =
+                read_in(txn, reader, purpose, official::Column::Id.eq(id.as_uuid())).await?;
+            let rules = match rules {
+                Some(rules) => rules.to_vec(),
+                None => stored_rules(txn).await?,
+            };
+            Ok((official, read, rules, completion_facts(txn, id.as_uuid()).await?))
+        })?;
+        self.log_reads(vec![read]).await?;
         let employments: Vec<_> =
             official.employments.iter().map(|record| record.employment.clone()).collect();
         let requirements = evaluate(&rules, &employments, &completions, as_of);

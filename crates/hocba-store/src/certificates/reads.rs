@@ -18,12 +18,14 @@ use super::{Certificate, into_certificate};
 impl Store {
     /// A certificate by its number.
     pub async fn certificate(&self, number: &CertificateNumber) -> Result<Certificate, StoreError> {
-        let model = certificate::Entity::find()
-            .filter(certificate::Column::Number.eq(number.as_str()))
-            .one(&self.db)
-            .await?
-            .ok_or(StoreError::NotFound { entity: "certificate" })?;
-        with_revocation(&self.db, model).await
+        reading!(self, |txn| async {
+            let model = certificate::Entity::find()
+                .filter(certificate::Column::Number.eq(number.as_str()))
+                .one(txn)
+                .await?
+                .ok_or(StoreError::NotFound { entity: "certificate" })?;
+            with_revocation(txn, model).await
+        })
     }
 
     /// The latest certificate of the correction that replaced `completion`, whose own
@@ -57,19 +59,21 @@ impl Store {
         purpose: &str,
         official_id: OfficialId,
     ) -> Result<Vec<Certificate>, StoreError> {
-        let txn = self.write().await?;
-        official::Entity::find_by_id(official_id.as_uuid())
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound { entity: "official" })?;
-        crate::officials::read_logged(&txn, official_id.as_uuid(), reader, purpose).await?;
-        let models = certificate::Entity::find()
-            .filter(certificate::Column::OfficialId.eq(official_id.as_uuid()))
-            .order_by_asc(certificate::Column::IssuedAt)
-            .all(&txn)
-            .await?;
-        let certificates = with_revocations(&txn, models).await?;
-        txn.commit().await?;
+        let (certificates, read) = reading!(self, |txn| async {
+            official::Entity::find_by_id(official_id.as_uuid())
+                .one(txn)
+                .await?
+                .ok_or(StoreError::NotFound { entity: "official" })?;
+            let read =
+                crate::officials::checked_read(txn, official_id.as_uuid(), reader, purpose).await?;
+            let models = certificate::Entity::find()
+                .filter(certificate::Column::OfficialId.eq(official_id.as_uuid()))
+                .order_by_asc(certificate::Column::IssuedAt)
+                .all(txn)
+                .await?;
+            Ok((with_revocations(txn, models).await?, read))
+        })?;
+        self.log_reads(vec![read]).await?;
         Ok(certificates)
     }
 }

@@ -52,14 +52,16 @@ impl Store {
         purpose: &str,
         official_id: OfficialId,
     ) -> Result<OfficialRecord, StoreError> {
-        let txn = self.write().await?;
-        let holder = official::Entity::find_by_id(official_id.as_uuid())
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound { entity: "official" })?;
-        crate::officials::read_logged(&txn, official_id.as_uuid(), reader, purpose).await?;
-        let record = record_in(&txn, holder).await?;
-        txn.commit().await?;
+        let (record, read) = reading!(self, |txn| async {
+            let holder = official::Entity::find_by_id(official_id.as_uuid())
+                .one(txn)
+                .await?
+                .ok_or(StoreError::NotFound { entity: "official" })?;
+            let read =
+                crate::officials::checked_read(txn, official_id.as_uuid(), reader, purpose).await?;
+            Ok((record_in(txn, holder).await?, read))
+        })?;
+        self.log_reads(vec![read]).await?;
         Ok(record)
     }
 }

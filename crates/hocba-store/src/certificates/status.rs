@@ -49,6 +49,8 @@ impl Store {
 
     /// Indices of revoked certificates in status list `list`.
     pub async fn revoked_indices(&self, list: i32) -> Result<Vec<u32>, StoreError> {
+        // On the replica when it may answer: it has seen every revocation this process knows of.
+        let txn = self.read().await?;
         let revoked = sea_orm::sea_query::Query::select()
             .column(revocation::Column::CertificateId)
             .from(revocation::Entity)
@@ -56,8 +58,9 @@ impl Store {
         let rows = certificate::Entity::find()
             .filter(certificate::Column::StatusList.eq(list))
             .filter(certificate::Column::Id.in_subquery(revoked))
-            .all(&self.db)
+            .all(&txn)
             .await?;
+        txn.commit().await?;
         let indices: Vec<u32> =
             rows.into_iter().filter_map(|row| u32::try_from(row.status_index).ok()).collect();
         Ok(indices)
