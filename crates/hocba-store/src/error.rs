@@ -1,6 +1,6 @@
 //! The store's one error type.
 
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr, sqlx};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +91,11 @@ pub enum StoreError {
         /// What did not parse.
         detail: String,
     },
+    /// The database refused a write because its storage is full (SQLite's "database or disk
+    /// is full", PostgreSQL's `disk_full`). The transaction was rolled back: nothing of it was
+    /// written, and the same write succeeds once space is freed.
+    #[error("the registry's storage is full: nothing was recorded; retry once space is freed")]
+    StorageFull,
     /// The database failed.
     #[error("database error: {0}")]
     Database(DbErr),
@@ -131,6 +136,7 @@ impl Clone for StoreError {
             StoreError::Corrupt { entity, detail } => {
                 StoreError::Corrupt { entity, detail: detail.clone() }
             }
+            StoreError::StorageFull => StoreError::StorageFull,
             StoreError::Database(error) => StoreError::Database(DbErr::Custom(error.to_string())),
         }
     }
@@ -138,8 +144,22 @@ impl Clone for StoreError {
 
 impl From<DbErr> for StoreError {
     fn from(error: DbErr) -> Self {
-        StoreError::Database(error)
+        if is_storage_full(&error) { StoreError::StorageFull } else { StoreError::Database(error) }
     }
+}
+
+/// Whether the database refused a write for want of space: SQLite's `SQLITE_FULL` (result code
+/// 13: the file system, or `max_page_count`, is full) or PostgreSQL's `disk_full` (SQLSTATE
+/// 53100). Either may come from any statement that writes, or from the commit.
+fn is_storage_full(error: &DbErr) -> bool {
+    let (DbErr::Conn(RuntimeErr::SqlxError(error))
+    | DbErr::Exec(RuntimeErr::SqlxError(error))
+    | DbErr::Query(RuntimeErr::SqlxError(error))) = error
+    else {
+        return false;
+    };
+    let sqlx::Error::Database(error) = error.as_ref() else { return false };
+    matches!(error.code().as_deref(), Some("13" | "53100"))
 }
 
 /// A change to an employment period that the domain's rules refuse, on the field at fault.
@@ -154,7 +174,7 @@ impl StoreError {
     pub(crate) fn unique(field: &'static str) -> impl FnOnce(DbErr) -> StoreError {
         move |error| match error.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict { field },
-            _ => StoreError::Database(error),
+            _ => StoreError::from(error),
         }
     }
 
