@@ -462,7 +462,20 @@ fn sqlite_a_full_disk_refuses_posting_and_keeps_the_database_intact() {
     assert_eq!(problem["type"], "urn:hocba:problem:storage-full", "{problem}");
     assert_eq!(problem["status"], 507, "{problem}");
     assert!(problem["detail"].as_str().unwrap().contains("nothing was recorded"), "{problem}");
-    // Still full: the database holds the batches answered, nothing of the one refused.
+    // Still full. Reads that write nothing are served; a read of an official's record, which
+    // must be logged, is refused as a write is, never served unlogged.
+    let health = ureq::get(&format!("{}/health", server.base)).call().unwrap();
+    assert_eq!(health.status(), 200);
+    keep_checkpoint(&server.base, &dir.path().join("checkpoint-full.txt"));
+    let (status, problem) = crate::crash::call(
+        &server.base,
+        crate::crash::ADMIN,
+        "/api/v1/officials/lookup",
+        &serde_json::json!({ "national_id": crate::crash::national_id(0) }),
+        None,
+    );
+    assert_eq!((status, &problem["code"]), (507, &Value::from("storage-full")), "{problem}");
+    // The database holds the batches answered, nothing of the one refused.
     assert_sqlite_intact(&url);
     assert_stored_once(&url, &answered);
     assert_audit_log_holds(&url, &before);

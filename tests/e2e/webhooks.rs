@@ -43,19 +43,20 @@ pub(crate) struct Receiver {
 
 impl Receiver {
     pub(crate) async fn start(failures: usize) -> Receiver {
-        Receiver::listen(failures, Duration::ZERO).await
+        Receiver::listen(failures, None).await
     }
 
-    /// A receiver that takes `delay` to answer each request (204).
-    pub(crate) async fn start_slow(delay: Duration) -> Receiver {
-        Receiver::listen(0, delay).await
+    /// A receiver that takes each request (and answers 204) only with a permit of `permits`,
+    /// one each: the others wait, their deliveries in flight.
+    pub(crate) async fn start_holding(permits: Arc<tokio::sync::Semaphore>) -> Receiver {
+        Receiver::listen(0, Some(permits)).await
     }
 
-    async fn listen(failures: usize, delay: Duration) -> Receiver {
+    async fn listen(failures: usize, permits: Option<Arc<tokio::sync::Semaphore>>) -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hooks", listener.local_addr().unwrap());
         let requests: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let state = Answers { requests: requests.clone(), failures, delay };
+        let state = Answers { requests: requests.clone(), failures, permits };
         let app =
             axum::Router::new().route("/hooks", axum::routing::post(receive)).with_state(state);
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -83,15 +84,17 @@ impl Receiver {
 struct Answers {
     requests: Arc<Mutex<Vec<Received>>>,
     failures: usize,
-    delay: Duration,
+    permits: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 async fn receive(
-    State(Answers { requests, failures, delay }): State<Answers>,
+    State(Answers { requests, failures, permits }): State<Answers>,
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    tokio::time::sleep(delay).await;
+    if let Some(permits) = permits {
+        permits.acquire().await.unwrap().forget();
+    }
     let header = |name: &str| {
         headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned()
     };
@@ -336,11 +339,14 @@ fn killed_servers_deliver_every_event_after_restarts(database_url: &str, dir: &s
     use crate::crash::{ADMIN, call, free_port, start_with};
     const EVENTS: usize = 200;
     const KILLS: usize = 5;
+    /// Requests the receiver takes between two kills.
+    const TAKEN: usize = 10;
     let (mut rng, seed) = crate::faults::seeded();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    // The receiver's pace (2 at a time, 15 ms each) bounds how fast events are delivered, so
-    // that every kill comes while deliveries are under way, however fast the machine.
-    let receiver = runtime.block_on(Receiver::start_slow(Duration::from_millis(15)));
+    // The receiver takes TAKEN requests per kill and holds the others, so every kill comes
+    // while deliveries are in flight and events are left to deliver, however fast the machine.
+    let permits = Arc::new(tokio::sync::Semaphore::new(0));
+    let receiver = runtime.block_on(Receiver::start_holding(permits.clone()));
     let args = ["--webhook-allow-loopback", "--webhook-concurrency", "2", "--webhook-lease", "3"];
     let port = free_port();
     let mut server = start_with(database_url, dir, port, &args);
@@ -359,17 +365,19 @@ fn killed_servers_deliver_every_event_after_restarts(database_url: &str, dir: &s
         assert_eq!(status, 201, "{official}");
         officials.insert(official["id"].as_str().unwrap().to_owned());
     }
-    for kill in 0..KILLS {
-        // Kill while deliveries are under way: a few received since the (re)start, not all.
-        let received = receiver.requests.lock().unwrap().len();
-        wait_for(|| receiver.requests.lock().unwrap().len() >= received + 5);
+    for kill in 1..=KILLS {
+        // Kill once the receiver took its share, at a random moment while it holds the next
+        // deliveries (the server waiting for their answers, or recording the last ones).
+        permits.add_permits(TAKEN);
+        wait_for(|| receiver.requests.lock().unwrap().len() >= kill * TAKEN);
         std::thread::sleep(Duration::from_millis(rng.random_range(0..60)));
         server.child.kill().unwrap();
         server.child.wait().unwrap();
         let told = subjects(&receiver).len();
-        assert!(told < EVENTS, "kill {kill} came after every event was delivered (seed {seed})");
+        assert!(told < EVENTS, "{told} events delivered before kill {kill} (seed {seed})");
         server = start_with(database_url, dir, port, &args);
     }
+    permits.add_permits(EVENTS * 10);
     wait_for(|| subjects(&receiver) == officials);
     server.child.kill().unwrap();
     server.child.wait().unwrap();
