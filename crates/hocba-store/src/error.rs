@@ -202,3 +202,42 @@ impl StoreError {
         StoreError::Corrupt { entity, detail: detail.to_string() }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Database};
+
+    use super::*;
+
+    /// Each database's own "full" error, raised for real: SQLite past its `max_page_count` (the
+    /// e2e test fills a real file system), PostgreSQL's `disk_full` raised by a statement (the
+    /// tests' cluster is shared: its disk is not ours to fill).
+    #[tokio::test]
+    async fn a_full_database_is_storage_full_on_both_backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("full.db").display());
+        let sqlite = Database::connect(url).await.unwrap();
+        // One call, one connection: `max_page_count` holds for the connection that sets it.
+        let full = sqlite
+            .execute_unprepared(
+                "PRAGMA max_page_count = 2; CREATE TABLE t (b BLOB); \
+                 INSERT INTO t VALUES (randomblob(100000))",
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(StoreError::from(full), StoreError::StorageFull));
+        let other = sqlite.execute_unprepared("SELECT * FROM missing").await.unwrap_err();
+        assert!(matches!(StoreError::from(other), StoreError::Database(_)));
+
+        if let Ok(url) = std::env::var("HOCBA_TEST_POSTGRES_URL") {
+            let postgres = Database::connect(url).await.unwrap();
+            let full = postgres
+                .execute_unprepared(
+                    "DO $$ BEGIN RAISE EXCEPTION 'no space' USING ERRCODE = 'disk_full'; END $$",
+                )
+                .await
+                .unwrap_err();
+            assert!(matches!(StoreError::from(full), StoreError::StorageFull));
+        }
+    }
+}
