@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::net::TcpListener;
+use std::ops::Range;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -65,6 +66,18 @@ pub(crate) fn call(
     body: &Value,
     key: Option<&str>,
 ) -> (u16, Value) {
+    try_call(base, token, path, body, key).unwrap()
+}
+
+/// Like [`call`], but a connection refused or cut before the whole answer came (a server killed
+/// or restarting) is an `Err`.
+pub(crate) fn try_call(
+    base: &str,
+    token: &str,
+    path: &str,
+    body: &Value,
+    key: Option<&str>,
+) -> Result<(u16, Value), ureq::Error> {
     let mut request = ureq::post(&format!("{base}{path}"))
         .header("Authorization", &format!("Bearer {token}"))
         .config()
@@ -73,23 +86,46 @@ pub(crate) fn call(
     if let Some(key) = key {
         request = request.header("Idempotency-Key", key);
     }
-    let mut response = request.content_type("application/json").send(body.to_string()).unwrap();
+    let mut response = request.content_type("application/json").send(body.to_string())?;
     let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    let text = response.body_mut().read_to_string()?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
-fn national_id(n: usize) -> String {
+/// The national ID number of the test's `n`th official.
+pub(crate) fn national_id(n: usize) -> String {
     format!("001085{:06}", 200_000 + n)
 }
 
 /// A school with a class, OFFICIALS officials, and the school's token.
 fn seed(base: &str) -> (Value, String) {
+    let program = program(base);
+    let school = school(base, "TCT-CRASH", &program);
+    register_officials(base, 0..OFFICIALS);
+    school
+}
+
+/// The programme the schools' classes follow (category QLNN-CV).
+pub(crate) fn program(base: &str) -> Value {
+    let (status, program) = call(
+        base,
+        ADMIN,
+        "/api/v1/programs",
+        &json!({ "code": "QLNN-CV-2024", "title_vi": "QLNN", "category_code": "QLNN-CV", "min_days": 5 }),
+        None,
+    );
+    assert_eq!(status, 201, "{program}");
+    program
+}
+
+/// A school accredited for the programme's category, with a class `K1` of it, and the token of a
+/// machine client of the school's own.
+pub(crate) fn school(base: &str, code: &str, program: &Value) -> (Value, String) {
     let (_, school) = call(
         base,
         ADMIN,
         "/api/v1/institutions",
-        &json!({ "code": "TCT-CRASH", "name": "Trường", "kind": "provincial_political_school" }),
+        &json!({ "code": code, "name": "Trường", "kind": "provincial_political_school" }),
         None,
     );
     let id = school["id"].as_str().unwrap();
@@ -100,13 +136,6 @@ fn seed(base: &str) -> (Value, String) {
         &json!({ "category_code": "QLNN-CV", "valid_from": "2020-01-01" }),
         None,
     );
-    let (_, program) = call(
-        base,
-        ADMIN,
-        "/api/v1/programs",
-        &json!({ "code": "QLNN-CV-2024", "title_vi": "QLNN", "category_code": "QLNN-CV", "min_days": 5 }),
-        None,
-    );
     let (_, class) = call(
         base,
         ADMIN,
@@ -114,11 +143,6 @@ fn seed(base: &str) -> (Value, String) {
         &json!({ "institution_id": id, "program_id": program["id"], "code": "K1", "starts_on": "2025-03-03", "ends_on": "2025-03-28", "mode": "in_person" }),
         None,
     );
-    for n in 0..OFFICIALS {
-        let official = crate::helpers::official_body(&national_id(n), "Lê Văn Hà");
-        let (status, body) = call(base, ADMIN, "/api/v1/officials", &official, None);
-        assert_eq!(status, 201, "{body}");
-    }
     let (_, client) = call(
         base,
         ADMIN,
@@ -140,9 +164,23 @@ fn seed(base: &str) -> (Value, String) {
     (class, token["access_token"].as_str().unwrap().to_owned())
 }
 
+/// Registers the officials numbered `officials` (see [`national_id`]).
+pub(crate) fn register_officials(base: &str, officials: Range<usize>) {
+    for n in officials {
+        let official = crate::helpers::official_body(&national_id(n), "Lê Văn Hà");
+        let (status, body) = call(base, ADMIN, "/api/v1/officials", &official, None);
+        assert_eq!(status, 201, "{body}");
+    }
+}
+
 fn batch(class: &Value, index: usize) -> Value {
     let per_batch = OFFICIALS / BATCHES;
-    let rows: Vec<Value> = (index * per_batch..(index + 1) * per_batch)
+    rows(class, index * per_batch..(index + 1) * per_batch)
+}
+
+/// A batch of `class`'s completions by the officials numbered `officials`.
+pub(crate) fn rows(class: &Value, officials: Range<usize>) -> Value {
+    let rows: Vec<Value> = officials
         .map(|n| json!({ "national_id": national_id(n), "full_name": "Le Van Ha", "date_of_birth": "1985-03-14", "class_id": class["id"], "duration_days": 20, "outcome": "passed" }))
         .collect();
     json!({ "rows": rows })

@@ -24,6 +24,7 @@ mod dcc;
 mod docs;
 mod events;
 mod exhaustion;
+mod faults;
 mod holder;
 mod import;
 mod input;

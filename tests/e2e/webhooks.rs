@@ -1,6 +1,7 @@
 //! Webhooks: subscriptions, at-least-once delivery with retries, signatures checked by an
 //! independent implementation (Python's `hmac`), the address policy at subscription and at
-//! delivery time, failing subscriptions, and a killed server's deliveries resumed by another.
+//! delivery time, failing subscriptions, and deliveries resumed by a server killed again and
+//! again.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -42,19 +43,20 @@ pub(crate) struct Receiver {
 
 impl Receiver {
     pub(crate) async fn start(failures: usize) -> Receiver {
-        Receiver::listen(failures, Duration::ZERO).await
+        Receiver::listen(failures, None).await
     }
 
-    /// A receiver that takes `delay` to answer each request (204).
-    pub(crate) async fn start_slow(delay: Duration) -> Receiver {
-        Receiver::listen(0, delay).await
+    /// A receiver that takes each request (and answers 204) only with a permit of `permits`,
+    /// one each: the others wait, their deliveries in flight.
+    pub(crate) async fn start_holding(permits: Arc<tokio::sync::Semaphore>) -> Receiver {
+        Receiver::listen(0, Some(permits)).await
     }
 
-    async fn listen(failures: usize, delay: Duration) -> Receiver {
+    async fn listen(failures: usize, permits: Option<Arc<tokio::sync::Semaphore>>) -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hooks", listener.local_addr().unwrap());
         let requests: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let state = Answers { requests: requests.clone(), failures, delay };
+        let state = Answers { requests: requests.clone(), failures, permits };
         let app =
             axum::Router::new().route("/hooks", axum::routing::post(receive)).with_state(state);
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -82,15 +84,17 @@ impl Receiver {
 struct Answers {
     requests: Arc<Mutex<Vec<Received>>>,
     failures: usize,
-    delay: Duration,
+    permits: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 async fn receive(
-    State(Answers { requests, failures, delay }): State<Answers>,
+    State(Answers { requests, failures, permits }): State<Answers>,
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    tokio::time::sleep(delay).await;
+    if let Some(permits) = permits {
+        permits.acquire().await.unwrap().forget();
+    }
     let header = |name: &str| {
         headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned()
     };
@@ -326,13 +330,23 @@ on_both_backends!(
     subscriptions_are_deleted_with_their_log,
 );
 
-/// The real binary delivering to a slow receiver is killed (SIGKILL) mid-run; restarted on the
-/// same database and keys, it delivers every event: none lost, a redelivery keeps its id.
-fn a_killed_server_delivers_every_event_after_a_restart(database_url: &str, dir: &std::path::Path) {
+/// The real binary delivering to a slow receiver is killed (SIGKILL) several times at random
+/// moments mid-run; restarted each time on the same database and keys, it delivers every event:
+/// none lost, a redelivery keeps its id.
+fn killed_servers_deliver_every_event_after_restarts(database_url: &str, dir: &std::path::Path) {
+    use rand::Rng;
+
     use crate::crash::{ADMIN, call, free_port, start_with};
-    const EVENTS: usize = 120;
+    const EVENTS: usize = 200;
+    const KILLS: usize = 5;
+    /// Requests the receiver takes between two kills.
+    const TAKEN: usize = 10;
+    let (mut rng, seed) = crate::faults::seeded();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let receiver = runtime.block_on(Receiver::start_slow(Duration::from_millis(15)));
+    // The receiver takes TAKEN requests per kill and holds the others, so every kill comes
+    // while deliveries are in flight and events are left to deliver, however fast the machine.
+    let permits = Arc::new(tokio::sync::Semaphore::new(0));
+    let receiver = runtime.block_on(Receiver::start_holding(permits.clone()));
     let args = ["--webhook-allow-loopback", "--webhook-concurrency", "2", "--webhook-lease", "3"];
     let port = free_port();
     let mut server = start_with(database_url, dir, port, &args);
@@ -351,14 +365,19 @@ fn a_killed_server_delivers_every_event_after_a_restart(database_url: &str, dir:
         assert_eq!(status, 201, "{official}");
         officials.insert(official["id"].as_str().unwrap().to_owned());
     }
-    // Kill while deliveries are under way: some received, not all.
-    wait_for(|| receiver.requests.lock().unwrap().len() >= 10);
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
-    let before = receiver.requests.lock().unwrap().len();
-    assert!(before < EVENTS, "killed too late to test anything ({before} delivered)");
-
-    let mut server = start_with(database_url, dir, port, &args);
+    for kill in 1..=KILLS {
+        // Kill once the receiver took its share, at a random moment while it holds the next
+        // deliveries (the server waiting for their answers, or recording the last ones).
+        permits.add_permits(TAKEN);
+        wait_for(|| receiver.requests.lock().unwrap().len() >= kill * TAKEN);
+        std::thread::sleep(Duration::from_millis(rng.random_range(0..60)));
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        let told = subjects(&receiver).len();
+        assert!(told < EVENTS, "{told} events delivered before kill {kill} (seed {seed})");
+        server = start_with(database_url, dir, port, &args);
+    }
+    permits.add_permits(EVENTS * 10);
     wait_for(|| subjects(&receiver) == officials);
     server.child.kill().unwrap();
     server.child.wait().unwrap();
@@ -393,15 +412,15 @@ fn wait_for(mut done: impl FnMut() -> bool) {
 }
 
 #[test]
-fn sqlite_a_killed_server_delivers_every_event_after_a_restart() {
+fn sqlite_killed_servers_deliver_every_event_after_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("hocba.db").display());
-    a_killed_server_delivers_every_event_after_a_restart(&url, dir.path());
+    killed_servers_deliver_every_event_after_restarts(&url, dir.path());
 }
 
 #[test]
-fn postgres_a_killed_server_delivers_every_event_after_a_restart() {
+fn postgres_killed_servers_deliver_every_event_after_restarts() {
     let Some(url) = crate::crash::postgres_schema_url("webhooks") else { return };
     let dir = tempfile::tempdir().unwrap();
-    a_killed_server_delivers_every_event_after_a_restart(&url, dir.path());
+    killed_servers_deliver_every_event_after_restarts(&url, dir.path());
 }

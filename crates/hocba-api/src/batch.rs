@@ -97,6 +97,7 @@ pub struct BatchReport {
     responses((status = 200, body = BatchReport),
         (status = 422, description = "`all_or_nothing` with a refused row (the report), or a body of the wrong shape (a problem document)",
             content((BatchReport = "application/json"), (Problem = "application/problem+json"))),
+        (status = 507, description = "The registry's storage is full: nothing was recorded; the same request succeeds once space is freed", body = Problem),
         (status = "4XX", body = Problem)))]
 pub async fn post_completions_batch(
     State(app): State<AppState>,

@@ -194,7 +194,9 @@ pub struct PostedView {
     request_body = CompletionPostDraft,
     params(("Idempotency-Key" = Option<String>, Header,
             description = "Makes a retry safe: the same key with the same body replays the first answer and writes nothing; with another body it is refused (409)")),
-    responses((status = 201, body = PostedView), (status = "4XX", body = Problem)))]
+    responses((status = 201, body = PostedView),
+        (status = 507, description = "The registry's storage is full: nothing was recorded; the same request succeeds once space is freed", body = Problem),
+        (status = "4XX", body = Problem)))]
 pub async fn post_completion(
     State(app): State<AppState>,
     caller: InstitutionCaller,
@@ -241,7 +243,9 @@ pub struct IssueBody {
 /// that is not revoked.
 #[utoipa::path(post, path = "/certificates", tag = "certificates", security(("bearer" = [])),
     request_body = IssueBody,
-    responses((status = 201, body = CertificateView), (status = "4XX", body = Problem)))]
+    responses((status = 201, body = CertificateView),
+        (status = 507, description = "The registry's storage is full: nothing was recorded; the same request succeeds once space is freed", body = Problem),
+        (status = "4XX", body = Problem)))]
 pub async fn post_certificate(
     State(app): State<AppState>,
     Admin(admin): Admin,
@@ -363,7 +367,9 @@ pub(crate) async fn post_batch(
 #[utoipa::path(post, path = "/completions/{id}/correct", tag = "certificates", security(("bearer" = [])),
     params(("id" = CompletionId, Path, description = "The completion to correct")),
     request_body = CompletionPostDraft,
-    responses((status = 201, body = PostedView), (status = "4XX", body = Problem)))]
+    responses((status = 201, body = PostedView),
+        (status = 507, description = "The registry's storage is full: nothing was recorded; the same request succeeds once space is freed", body = Problem),
+        (status = "4XX", body = Problem)))]
 pub async fn correct_completion(
     State(app): State<AppState>,
     caller: InstitutionCaller,

@@ -240,6 +240,10 @@ impl ApiError {
                 StoreError::Unavailable(_) => {
                     (StatusCode::SERVICE_UNAVAILABLE, "database-unavailable")
                 }
+                // Not the caller's fault, nor a bug: the same request succeeds once an operator
+                // has freed space (RFC 4918 §11.5: the server cannot store what the request
+                // needs stored).
+                StoreError::StorageFull => (StatusCode::INSUFFICIENT_STORAGE, "storage-full"),
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }
@@ -308,6 +312,13 @@ impl ApiError {
 }
 
 impl ApiError {
+    /// Whether the problem document says what happened: it does for the caller's own errors, and
+    /// for a full storage, whose words name no internals and tell the caller what to do; other
+    /// server errors stay opaque (their cause is logged).
+    fn shows_detail(&self, status: StatusCode) -> bool {
+        !status.is_server_error() || matches!(self, ApiError::Store(StoreError::StorageFull))
+    }
+
     /// The problem document of this error (also one rejected row of a batch).
     pub fn problem(&self) -> Problem {
         let (status, code) = self.status_and_code();
@@ -316,7 +327,7 @@ impl ApiError {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             code: code.to_owned(),
-            detail: (!status.is_server_error()).then(|| self.to_string()),
+            detail: self.shows_detail(status).then(|| self.to_string()),
             errors: self.field_problems(),
             error: match self {
                 ApiError::OAuth { error, .. } => Some(error),

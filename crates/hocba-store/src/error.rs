@@ -1,6 +1,6 @@
 //! The store's one error type.
 
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr, sqlx};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +96,11 @@ pub enum StoreError {
     /// succeed later.
     #[error("database unavailable: {0}")]
     Unavailable(DbErr),
+    /// The database refused a write because its storage is full (SQLite's "database or disk
+    /// is full", PostgreSQL's `disk_full`). The transaction was rolled back: nothing of it was
+    /// written, and the same write succeeds once space is freed.
+    #[error("the registry's storage is full: nothing was recorded; retry once space is freed")]
+    StorageFull,
     /// The database failed.
     #[error("database error: {0}")]
     Database(DbErr),
@@ -139,6 +144,7 @@ impl Clone for StoreError {
             StoreError::Unavailable(error) => {
                 StoreError::Unavailable(DbErr::Custom(error.to_string()))
             }
+            StoreError::StorageFull => StoreError::StorageFull,
             StoreError::Database(error) => StoreError::Database(DbErr::Custom(error.to_string())),
         }
     }
@@ -147,7 +153,9 @@ impl Clone for StoreError {
 /// A database error, told apart once here: the database out of reach, or a failure.
 impl From<DbErr> for StoreError {
     fn from(error: DbErr) -> Self {
-        if is_out_of_reach(&error) {
+        if is_storage_full(&error) {
+            StoreError::StorageFull
+        } else if is_out_of_reach(&error) {
             StoreError::Unavailable(error)
         } else {
             StoreError::Database(error)
@@ -178,6 +186,20 @@ fn is_out_of_reach(error: &DbErr) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether the database refused a write for want of space: SQLite's `SQLITE_FULL` (result code
+/// 13: the file system, or `max_page_count`, is full) or PostgreSQL's `disk_full` (SQLSTATE
+/// 53100). Either may come from any statement that writes, or from the commit.
+fn is_storage_full(error: &DbErr) -> bool {
+    let (DbErr::Conn(RuntimeErr::SqlxError(error))
+    | DbErr::Exec(RuntimeErr::SqlxError(error))
+    | DbErr::Query(RuntimeErr::SqlxError(error))) = error
+    else {
+        return false;
+    };
+    let sqlx::Error::Database(error) = error.as_ref() else { return false };
+    matches!(error.code().as_deref(), Some("13" | "53100"))
 }
 
 /// A change to an employment period that the domain's rules refuse, on the field at fault.
@@ -218,5 +240,44 @@ impl StoreError {
 
     pub(crate) fn corrupt(entity: &'static str, detail: impl ToString) -> StoreError {
         StoreError::Corrupt { entity, detail: detail.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Database};
+
+    use super::*;
+
+    /// Each database's own "full" error, raised for real: SQLite past its `max_page_count` (the
+    /// e2e test fills a real file system), PostgreSQL's `disk_full` raised by a statement (the
+    /// tests' cluster is shared: its disk is not ours to fill).
+    #[tokio::test]
+    async fn a_full_database_is_storage_full_on_both_backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("full.db").display());
+        let sqlite = Database::connect(url).await.unwrap();
+        // One call, one connection: `max_page_count` holds for the connection that sets it.
+        let full = sqlite
+            .execute_unprepared(
+                "PRAGMA max_page_count = 2; CREATE TABLE t (b BLOB); \
+                 INSERT INTO t VALUES (randomblob(100000))",
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(StoreError::from(full), StoreError::StorageFull));
+        let other = sqlite.execute_unprepared("SELECT * FROM missing").await.unwrap_err();
+        assert!(matches!(StoreError::from(other), StoreError::Database(_)));
+
+        if let Ok(url) = std::env::var("HOCBA_TEST_POSTGRES_URL") {
+            let postgres = Database::connect(url).await.unwrap();
+            let full = postgres
+                .execute_unprepared(
+                    "DO $$ BEGIN RAISE EXCEPTION 'no space' USING ERRCODE = 'disk_full'; END $$",
+                )
+                .await
+                .unwrap_err();
+            assert!(matches!(StoreError::from(full), StoreError::StorageFull));
+        }
     }
 }
