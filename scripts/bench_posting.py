@@ -1,20 +1,28 @@
 #!/usr/bin/env python3
-"""Posting benchmark: batches of completions over HTTP on loopback into a registry on SQLite.
+"""Posting benchmark: batches of completions over HTTP on loopback into a registry on SQLite or
+PostgreSQL.
 
-Starts `hocba serve` on a fresh SQLite database, registers OFFICIALS officials (synthetic, valid
-national IDs), an accredited school, a class and an API client, then posts BATCHES batches of
-ROWS completions each and reports completions+certificates per second end to end and the
-server's peak RSS.
+Starts `hocba serve` on a fresh database, registers OFFICIALS officials (synthetic, valid
+national IDs), accredited schools, each with a class and an API client, then posts BATCHES
+batches of ROWS completions each and reports completions+certificates per second end to end,
+each server's peak RSS, and the CPU the servers (and PostgreSQL) used per row.
 
     scripts/bench_posting.py [--officials 100000] [--batches 10] [--rows 1000] [--clients 1]
                              [--bin target/release/hocba] [--reuse DIR] [--perf FILE]
+                             [--postgres URL] [--servers 1]
 
 --clients N posts N batches at a time, as N institutions would (each its own school and token).
 --reuse DIR keeps the registered registry in DIR (made on the first run) and starts each run
 from a copy of it, so repeated runs skip registering the officials. --perf FILE records the
-server with `perf record -g` while the batches are posted; it then runs the profiling build
-(`cargo build --profile profiling`, the release build with line tables) unless --bin says
+(first) server with `perf record -g` while the batches are posted; it then runs the profiling
+build (`cargo build --profile profiling`, the release build with line tables) unless --bin says
 otherwise.
+
+--postgres URL (a server's URL without database, postgres://postgres:postgres@127.0.0.1:5432)
+posts into PostgreSQL instead: the registered registry is the database `hocba_bench_posting_setup`
+(kept with --reuse, whose DIR then holds the keys and setup.json), and each run posts into
+`hocba_bench_posting`, a copy made from it as a template. --servers N starts N `hocba serve`
+processes on that database and spreads the clients over them (PostgreSQL only).
 
 Standard library only; nothing leaves the machine.
 """
@@ -51,12 +59,41 @@ def national_id(n):
     return f"0350850{n:05d}" if n < 100_000 else f"035085{n:06d}"
 
 
-def start_server(binary, directory, admin):
+SETUP_DB, WORK_DB = "hocba_bench_posting_setup", "hocba_bench_posting"
+
+
+def psql(postgres, statement):
+    env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
+    subprocess.run(["psql", f"{postgres}/postgres", "-qAt", "-v", "ON_ERROR_STOP=1", "-c", statement],
+                   check=True, stdout=subprocess.DEVNULL, env=env)
+
+
+def database_url(args, directory, database):
+    if args.postgres:
+        return f"{args.postgres}/{database}"
+    return f"sqlite://{directory}/hocba.db"
+
+
+def postgres_cpu_seconds():
+    """CPU time used by every process named postgres (the server's backends), in seconds."""
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/comm") as comm:
+                if comm.read().strip() != "postgres":
+                    continue
+            total += cpu_seconds(pid)
+        except OSError:
+            pass
+    return total
+
+
+def start_server(binary, directory, admin, url):
     port = free_port()
     env = dict(os.environ, HOCBA_ADMIN_TOKEN=admin, RUST_LOG="warn")
     server = subprocess.Popen(
-        [binary, "serve", "--listen", f"127.0.0.1:{port}", "--database-url",
-         f"sqlite://{directory}/hocba.db", "--keys-dir", f"{directory}/keys"],
+        [binary, "serve", "--listen", f"127.0.0.1:{port}", "--database-url", url,
+         "--keys-dir", f"{directory}/keys"],
         env=env, stdout=subprocess.DEVNULL, stderr=open(f"{directory}/server.log", "a"))
     for _ in range(300):
         try:
@@ -136,11 +173,15 @@ def main():
     parser.add_argument("--bin", default=os.environ.get("HOCBA_BIN"))
     parser.add_argument("--reuse", help="keep the registered registry here and start from a copy")
     parser.add_argument("--perf", help="record the server with perf while posting")
+    parser.add_argument("--postgres", help="post into PostgreSQL at this server URL (no database)")
+    parser.add_argument("--servers", type=int, default=1, help="server processes (PostgreSQL only)")
     args = parser.parse_args()
     if args.bin is None:
         args.bin = "target/profiling/hocba" if args.perf else "target/release/hocba"
     if args.batches * args.rows > args.officials:
         sys.exit("need at least batches × rows officials")
+    if args.servers > 1 and not args.postgres:
+        sys.exit("several servers share a PostgreSQL database: add --postgres")
 
     work = tempfile.mkdtemp(prefix="hocba-bench-")
     setup_file = args.reuse and os.path.join(args.reuse, "setup.json")
@@ -152,8 +193,11 @@ def main():
     else:
         prepared = args.reuse or work
         os.makedirs(prepared, exist_ok=True)
+        if args.postgres:
+            psql(args.postgres, f"DROP DATABASE IF EXISTS {SETUP_DB}")
+            psql(args.postgres, f"CREATE DATABASE {SETUP_DB}")
         admin = "hocba_" + secrets.token_urlsafe(32)
-        server, port = start_server(args.bin, prepared, admin)
+        server, port = start_server(args.bin, prepared, admin, database_url(args, prepared, SETUP_DB))
         try:
             setup = set_up(port, admin, args.officials, max(args.clients, 4))
         finally:
@@ -168,11 +212,17 @@ def main():
                 shutil.copy(source, work)
             elif name == "keys":
                 shutil.copytree(source, os.path.join(work, "keys"))
+    if args.postgres:
+        psql(args.postgres, f"DROP DATABASE IF EXISTS {WORK_DB}")
+        psql(args.postgres, f"CREATE DATABASE {WORK_DB} TEMPLATE {SETUP_DB}")
 
-    server, port = start_server(args.bin, work, setup["admin"])
+    url = database_url(args, work, WORK_DB)
+    servers = [start_server(args.bin, work, setup["admin"], url) for _ in range(args.servers)]
     profiler = None
     try:
-        tokens = [token(port, setup["admin"], school) for school in setup["schools"][:args.clients]]
+        port_of = lambda school: servers[school % len(servers)][1]
+        tokens = [token(port_of(school), setup["admin"], entry)
+                  for school, entry in enumerate(setup["schools"][:args.clients])]
         bodies = []
         for batch in range(args.batches):
             school = batch % args.clients
@@ -183,11 +233,11 @@ def main():
             bodies.append((school, batch, {"rows": rows}))
         if args.perf:
             profiler = subprocess.Popen(["perf", "record", "--call-graph", os.environ.get("PERF_CALLGRAPH", "fp"), "-q", "-o", args.perf,
-                                         "-p", str(server.pid)], stderr=subprocess.DEVNULL)
+                                         "-p", str(servers[0][0].pid)], stderr=subprocess.DEVNULL)
             time.sleep(0.5)
 
         def post(school):
-            client = Client(port, tokens[school])
+            client = Client(port_of(school), tokens[school])
             for _, batch, body in (entry for entry in bodies if entry[0] == school):
                 t0 = time.time()
                 status, report = client.call("POST", "/api/v1/completions/batch", body)
@@ -195,23 +245,41 @@ def main():
                 assert status == 200 and report["accepted"] == args.rows, (status, str(report)[:300])
                 print(f"batch {batch + 1}: {args.rows} rows in {dt:.2f} s ({args.rows / dt:,.0f}/s)")
 
-        started, cpu_before = time.time(), cpu_seconds(server.pid)
+        pids = [server.pid for server, _ in servers]
+        database_cpu = postgres_cpu_seconds() if args.postgres else 0.0
+        started, cpu_before = time.time(), sum(map(cpu_seconds, pids))
         with ThreadPoolExecutor(args.clients) as pool:
             list(pool.map(post, range(args.clients)))
-        elapsed, cpu = time.time() - started, cpu_seconds(server.pid) - cpu_before
-        with open(f"/proc/{server.pid}/status") as status_file:
-            peak = next(line for line in status_file if line.startswith("VmHWM")).split()[1]
-        print(f"RESULT completions+certificates per second: {args.batches * args.rows / elapsed:,.0f}"
-              f" ({args.clients} client{'s' if args.clients > 1 else ''}); "
-              f"server peak RSS: {int(peak) / 1024:.0f} MB; "
-              f"server CPU per row: {cpu / (args.batches * args.rows) * 1e6:.0f} µs "
-              f"({cpu / elapsed:.2f} cores busy)")
+        elapsed, cpu = time.time() - started, sum(map(cpu_seconds, pids)) - cpu_before
+        rows = args.batches * args.rows
+        peaks = []
+        for pid in pids:
+            with open(f"/proc/{pid}/status") as status_file:
+                peak = next(line for line in status_file if line.startswith("VmHWM")).split()[1]
+            peaks.append(f"{int(peak) / 1024:.0f}")
+        database = ""
+        if args.postgres:
+            database_cpu = postgres_cpu_seconds() - database_cpu
+            database = (f"; PostgreSQL CPU per row: {database_cpu / rows * 1e6:.0f} µs "
+                        f"({database_cpu / elapsed:.2f} cores busy)")
+        print(f"RESULT completions+certificates per second: {rows / elapsed:,.0f}"
+              f" ({args.clients} client{'s' if args.clients > 1 else ''}, "
+              f"{len(servers)} server{'s' if len(servers) > 1 else ''}, "
+              f"{'PostgreSQL' if args.postgres else 'SQLite'}); "
+              f"server peak RSS: {' / '.join(peaks)} MB; "
+              f"server CPU per row: {cpu / rows * 1e6:.0f} µs "
+              f"({cpu / elapsed:.2f} cores busy){database}")
     finally:
         if profiler:
             profiler.send_signal(2)
             profiler.wait()
-        stop_server(server)
+        for server, _ in servers:
+            stop_server(server)
         shutil.rmtree(work, ignore_errors=True)
+        if args.postgres:
+            psql(args.postgres, f"DROP DATABASE IF EXISTS {WORK_DB}")
+            if not args.reuse:
+                psql(args.postgres, f"DROP DATABASE IF EXISTS {SETUP_DB}")
 
 
 if __name__ == "__main__":
