@@ -51,14 +51,7 @@ pub struct ReportScope {
 }
 
 impl ReportScope {
-    /// Whether the scope names agencies: a subtree (a province, a ministry) rather than the
-    /// country or a whole administrative level.
-    fn narrows(&self) -> bool {
-        self.agencies.is_some()
-    }
-
-    /// Whether the scope is everyone holding a period: `pop` is then every official of `cur`,
-    /// and a filter by it would filter nothing.
+    /// Whether the scope is everyone holding a period on the date (no agency, no level).
     fn is_everyone(&self) -> bool {
         self.agencies.is_none() && self.level.is_none()
     }
@@ -205,11 +198,11 @@ const MATERIALIZE_FROM: usize = 3;
 /// some of them (RPT-STD over 100,000 officials: 22 s against 5.7 s). For a few rules, reading
 /// only the completions they ask for is faster (RPT-145: 2.1 s against 3.7 s).
 ///
-/// `live` holds only the completions of a category one of `rules` accepts: each rule's step reads
-/// those alone, and most completions are of other categories (legal updates, languages, IT), so
-/// the joins with certificates and revocations handle a fraction of the rows (RPT-STD over
-/// 20,000 generated officials and 400,000 completions on PostgreSQL: 975 -> 363 ms, the
-/// plans in docs/benchmarks).
+/// `live` holds only the completions of a programme whose category one of `rules` accepts
+/// (`programs`, bound by id): each rule's step reads those alone, and most completions are of
+/// other categories (legal updates, languages, IT), so the index and the certificate checks
+/// handle a fraction of the rows (RPT-STD over 200,000 generated officials and 4,000,000
+/// completions on PostgreSQL: 11 s -> 1.5 s nationally, docs/benchmarks).
 fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule], programs: &[Uuid]) {
     let once = if rules.len() > MATERIALIZE_FROM { "MATERIALIZED " } else { "" };
     sql.push(&format!(
@@ -217,9 +210,9 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule], p
          e.leadership_level, e.leadership_group, e.valid_from FROM employments e WHERE "
     ));
     in_effect(sql, "e", as_of);
-    if scope.narrows() {
-        // The periods of the officials in scope only, found by the agency index: a province's
-        // report then reads its own people's rows, not every current period of the country.
+    if !scope.is_everyone() {
+        // The periods of the officials in scope only (a province's found by the agency index):
+        // `pop` is then every official of `cur`, and nothing after needs to filter by it.
         sql.push(" AND e.official_id IN (SELECT x.official_id FROM employments x WHERE ");
         in_effect(sql, "x", as_of);
         in_scope(sql, "x", scope);
@@ -227,8 +220,12 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule], p
     }
     sql.push(&format!("), pop AS {once}(SELECT DISTINCT official_id FROM cur c WHERE 1 = 1"));
     in_scope(sql, "c", scope);
+    // `counted`: the completions of the population that a rule may count, not superseded;
+    // `live`: those whose certificate stands. PostgreSQL computes `counted` first, so that it
+    // checks the certificates of these completions only.
+    let counted = if sql.backend == DbBackend::Postgres { "MATERIALIZED " } else { once };
     sql.push(&format!(
-        "), live AS {once}(SELECT c.official_id, c.ended_on, p.category_code AS category, \
+        "), counted AS {counted}(SELECT c.id, c.official_id, c.ended_on, p.category_code AS category, \
          CASE WHEN c.duration_days > 0 THEN c.duration_days ELSE 0 END AS days \
          FROM completions c JOIN programs p ON p.id = c.program_id WHERE "
     ));
@@ -246,12 +243,13 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule], p
     }
     // `IS NOT NULL` lets PostgreSQL skip the index entries of the completions that correct
     // nothing, nearly all of them.
-    sql.push(
+    sql.push(&format!(
         " AND NOT EXISTS (SELECT 1 FROM completions n WHERE n.supersedes_id = c.id \
-         AND n.supersedes_id IS NOT NULL) AND EXISTS (SELECT 1 FROM certificates k \
+         AND n.supersedes_id IS NOT NULL)), live AS {once}(SELECT c.official_id, c.ended_on, \
+         c.category, c.days FROM counted c WHERE EXISTS (SELECT 1 FROM certificates k \
          WHERE k.completion_id = c.id AND NOT EXISTS (SELECT 1 FROM certificate_revocations r \
-         WHERE r.certificate_id = k.id)",
-    );
+         WHERE r.certificate_id = k.id)"
+    ));
     if sql.backend == DbBackend::Postgres {
         // Keeps this a lookup of each counted completion's certificate by index: as a join,
         // with nested loops off (`plan_for_counting`), PostgreSQL hashed every certificate of
@@ -289,23 +287,14 @@ fn in_scope(sql: &mut Sql, alias: &str, scope: &ReportScope) {
 
 /// The CTEs of rule number `i`, ending with `st_i (official_id, status, days)`: the status of
 /// every official in scope the rule applies to. `exclusions` are the exclusion rules counted.
-fn rule_status(
-    sql: &mut Sql,
-    i: usize,
-    rule: &Rule,
-    exclusions: &[Rule],
-    as_of: Date,
-    scope: &ReportScope,
-) {
+fn rule_status(sql: &mut Sql, i: usize, rule: &Rule, exclusions: &[Rule], as_of: Date) {
     // held_i: the first current period (by valid_from, id) the rule applies to.
     sql.push(&format!(
         ", held_{i} AS (SELECT h.official_id, h.valid_from, h.leadership_level FROM \
          (SELECT cur.official_id, cur.valid_from, cur.leadership_level, ROW_NUMBER() OVER \
          (PARTITION BY cur.official_id ORDER BY cur.valid_from, cur.id) AS n FROM cur WHERE 1 = 1"
     ));
-    if !scope.is_everyone() {
-        sql.push(" AND cur.official_id IN (SELECT official_id FROM pop)");
-    }
+
     for condition in &rule.conditions {
         sql.push(" AND ");
         match condition {
@@ -479,7 +468,7 @@ fn tally_sql(
     let mut sql = Sql::new(backend);
     population(&mut sql, as_of, scope, rules, programs);
     for (i, rule) in rules.iter().enumerate() {
-        rule_status(&mut sql, i, rule, exclusions, as_of, scope);
+        rule_status(&mut sql, i, rule, exclusions, as_of);
     }
     sql.push(", statuses (req, official_id, status, days) AS (");
     for i in 0..rules.len() {
@@ -555,25 +544,18 @@ async fn tally(
 
 /// Sets PostgreSQL's planner for a report, for the rest of the transaction.
 ///
+/// - No nested loops. The planner cannot estimate the rows of the common table expressions,
+///   guesses a few hundred, and joins them by nested loops: RPT-STD over 100,000 officials took
+///   58 s so, and 2.3 s with hash joins (scripts/bench_reports.py); a province's over 200,000
+///   officials 3.3 s, most of it rescanning one expression for each row of another.
 /// - No JIT compilation: the report's statement is long, and compiling it took 3.5-4.5 s of a
 ///   national report's 8-16 s over 200,000 officials, more than it saved (docs/benchmarks).
-/// - No nested loops when the report counts the country or a whole level. The planner cannot
-///   estimate the rows of the common table expressions, guesses a few hundred, and joins them
-///   by nested loops: RPT-STD over 100,000 officials took 58 s so, and 2.3 s with hash joins
-///   (scripts/bench_reports.py). A subtree's report keeps them: its population is found by the
-///   agency index, and looking up its people's completions by index beats hashing every
-///   completion of the country.
 ///
 /// SQLite plans these joins with automatic indexes.
-async fn plan_for_counting(
-    txn: &sea_orm::DatabaseTransaction,
-    scope: &ReportScope,
-) -> Result<(), StoreError> {
+async fn plan_for_counting(txn: &sea_orm::DatabaseTransaction) -> Result<(), StoreError> {
     if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL enable_nestloop = off").await?;
         txn.execute_unprepared("SET LOCAL jit = off").await?;
-        if !scope.narrows() {
-            txn.execute_unprepared("SET LOCAL enable_nestloop = off").await?;
-        }
     }
     Ok(())
 }
@@ -618,7 +600,7 @@ impl Store {
     ) -> Result<ReportCounts, StoreError> {
         // One read transaction: every count sees the same registry.
         let txn = self.read().await?;
-        plan_for_counting(&txn, scope).await?;
+        plan_for_counting(&txn).await?;
         let stored = crate::standards::stored_rules(&txn).await?;
         let rules = report.rules(&stored, &indicators(), as_of);
         let exclusions = if report.applies_exclusions() { stored } else { Vec::new() };
@@ -654,7 +636,7 @@ impl Store {
         let MissingQuery { report, requirement, as_of, scope } = query;
         let (report, as_of) = (*report, *as_of);
         let txn = self.read().await?;
-        plan_for_counting(&txn, scope).await?;
+        plan_for_counting(&txn).await?;
         let stored = crate::standards::stored_rules(&txn).await?;
         let rules = report.rules(&stored, &indicators(), as_of);
         let rule =
@@ -670,7 +652,7 @@ impl Store {
         let rules = std::slice::from_ref(rule);
         let programs = counted_programs(&txn, rules).await?;
         population(&mut sql, as_of, scope, rules, &programs);
-        rule_status(&mut sql, 0, rule, &exclusions, as_of, scope);
+        rule_status(&mut sql, 0, rule, &exclusions, as_of);
         sql.push(
             " SELECT s.official_id, o.full_name, s.status, s.days FROM st_0 s JOIN officials o \
              ON o.id = s.official_id WHERE s.status <> 'met'",
