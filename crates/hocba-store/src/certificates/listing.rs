@@ -205,7 +205,7 @@ async fn chunk_results(
         .order_by_asc(certificate::Column::IssuedAt)
         .all(db)
         .await?;
-    let revoked = revoked_among(db, &issued).await?;
+    let revoked = revoked_among(db, issued.iter().map(|c| c.id)).await?;
     // Per completion: its live certificate, or else its last one.
     let mut certificates: HashMap<Uuid, (String, bool)> = HashMap::new();
     for issued in issued {
@@ -267,10 +267,10 @@ pub(crate) async fn corrected_among(
 /// The ids of the certificates of `issued` that are revoked.
 pub(crate) async fn revoked_among(
     db: &impl ConnectionTrait,
-    issued: &[certificate::Model],
+    issued: impl IntoIterator<Item = Uuid>,
 ) -> Result<HashSet<Uuid>, StoreError> {
     Ok(revocation::Entity::find()
-        .filter(revocation::Column::CertificateId.is_in(issued.iter().map(|c| c.id)))
+        .filter(revocation::Column::CertificateId.is_in(issued))
         .all(db)
         .await?
         .into_iter()
