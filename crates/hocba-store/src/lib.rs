@@ -68,6 +68,7 @@ mod scopes;
 mod sessions;
 mod shares;
 mod sqlite_log;
+mod sqlite_pool;
 mod standards;
 mod tokens;
 mod webhooks;
@@ -246,6 +247,7 @@ impl Store {
                 // with 8 MB, 110 -> 112 ms).
                 .pragma("cache_size", "-8192")
         });
+        options.map_sqlx_sqlite_pool_opts(sqlite_pool::reusing_only_idle_connections);
         let db = Database::connect(options.clone()).await?;
         let sqlite_log =
             if db.get_database_backend() == DbBackend::Sqlite && !url.contains(":memory:") {
