@@ -116,12 +116,7 @@ impl Store {
             return Err(StoreError::Conflict { field: "client_id" });
         }
         let now = crate::now();
-        api_token::Entity::update_many()
-            .col_expr(api_token::Column::RevokedAt, Expr::value(now))
-            .filter(api_token::Column::ClientId.eq(client_id))
-            .filter(api_token::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
+        revoke_live_tokens(&txn, Role::Institution, client_id, now).await?;
         let mut revoking: institution_client::ActiveModel = client.into();
         revoking.revoked_at = Set(Some(now));
         let model = revoking.update(&txn).await?;
@@ -182,4 +177,22 @@ impl Store {
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// Revokes, at `now`, the access tokens still live that client `client_id` obtained as `role`,
+/// in the transaction that revokes the client: an institution's or a machine client.
+pub(crate) async fn revoke_live_tokens(
+    txn: &sea_orm::DatabaseTransaction,
+    role: Role,
+    client_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+        .filter(api_token::Column::Role.eq(role.as_str()))
+        .filter(api_token::Column::ClientId.eq(client_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
 }

@@ -6,7 +6,6 @@
 //! database, so that a replay is refused by every process serving the registry.
 
 use hocba_domain::AgencyCode;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -227,13 +226,7 @@ impl Store {
             return Err(StoreError::Conflict { field: "client_id" });
         }
         let now = crate::now();
-        api_token::Entity::update_many()
-            .col_expr(api_token::Column::RevokedAt, Expr::value(now))
-            .filter(api_token::Column::Role.eq(Role::Client.as_str()))
-            .filter(api_token::Column::ClientId.eq(client_id))
-            .filter(api_token::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
+        crate::clients::revoke_live_tokens(&txn, Role::Client, client_id, now).await?;
         let mut revoking: machine_client::ActiveModel = client.into();
         revoking.revoked_at = Set(Some(now));
         let model = revoking.update(&txn).await?;
