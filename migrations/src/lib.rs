@@ -26,6 +26,9 @@ mod m20261206_000018_create_consents;
 mod m20261206_000019_create_outbox;
 mod m20261206_000020_create_webhooks;
 mod m20261206_000021_index_counted_completions;
+mod m20261206_000022_compress_credentials_lz4;
+mod m20261206_000023_drop_completions_by_official;
+mod m20261206_000024_index_only_superseding_completions;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -54,6 +57,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_create_outbox::Migration),
             Box::new(m20261206_000020_create_webhooks::Migration),
             Box::new(m20261206_000021_index_counted_completions::Migration),
+            Box::new(m20261206_000022_compress_credentials_lz4::Migration),
+            Box::new(m20261206_000023_drop_completions_by_official::Migration),
+            Box::new(m20261206_000024_index_only_superseding_completions::Migration),
         ]
     }
 }

@@ -534,6 +534,14 @@ pub(crate) async fn create_index<const N: usize>(
     manager.create_index(index).await
 }
 
+pub(crate) async fn drop_index(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden,
+    name: &str,
+) -> Result<(), DbErr> {
+    manager.drop_index(Index::drop().name(name).table(table).to_owned()).await
+}
+
 /// Makes the database itself refuse to edit or delete facts, so that no code path (or operator
 /// with a SQL prompt who forgets) can rewrite history.
 pub(crate) async fn forbid_update_and_delete(

@@ -6,7 +6,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::m20261123_000001_create_registry::create_index;
+use crate::m20261123_000001_create_registry::{create_index, drop_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -65,12 +65,4 @@ impl MigrationTrait for Migration {
         drop_index(manager, Certificates::Table, STANDING).await?;
         drop_index(manager, Completions::Table, COUNTED).await
     }
-}
-
-async fn drop_index(
-    manager: &SchemaManager<'_>,
-    table: impl IntoIden,
-    name: &str,
-) -> Result<(), DbErr> {
-    manager.drop_index(Index::drop().name(name).table(table).to_owned()).await
 }

@@ -240,20 +240,10 @@ mod tests {
 
     use super::*;
 
-    /// A migrated SQLite store, and a PostgreSQL one when `HOCBA_TEST_POSTGRES_URL` is set.
+    /// Both stores ([`crate::test_stores`]), each with three institutions.
     async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("audit.db").display());
-        let mut stores = vec![(Store::connect(&url).await.unwrap(), Some(dir))];
-        if let Ok(url) = std::env::var("HOCBA_TEST_POSTGRES_URL") {
-            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
-            let schema = format!("audit_{now:x}_{}_{n}", std::process::id());
-            stores.push((Store::connect_in_schema(&url, Some(&schema)).await.unwrap(), None));
-        }
+        let stores = crate::test_stores::migrated_stores("audit").await;
         for (store, _) in &stores {
-            store.migrate().await.unwrap();
             for code in ["A1", "A2", "A3"] {
                 let draft = InstitutionDraft {
                     code: code.to_owned(),

@@ -70,6 +70,8 @@ mod shares;
 mod sqlite_log;
 mod sqlite_pool;
 mod standards;
+#[cfg(test)]
+mod test_stores;
 mod tokens;
 mod webhooks;
 

@@ -111,12 +111,9 @@ impl Store {
                 into_certificate(certificate, None)?,
             )));
         }
-        if let Some(change) = change {
-            // One audit event for the class, but each completion's public events: a follower
-            // of the feed fetches each certificate on its own.
-            let events = written.iter().flatten().flat_map(posted_events).collect();
-            audit::append_publishing(&txn, actor, change, events).await?;
-        }
+        // One audit event for the class, but each completion's public events: a follower of the
+        // feed fetches each certificate on its own.
+        let events: Vec<_> = written.iter().flatten().flat_map(posted_events).collect();
         let mut results: BatchResults = verdicts
             .into_iter()
             .map(|verdict| {
@@ -136,6 +133,10 @@ impl Store {
         } else {
             if let Some((key, answer)) = keyed {
                 remember(&txn, key, answer(&results)).await?;
+            }
+            // Last before the commit: from here until it, other postings wait for the chain.
+            if let Some(change) = change {
+                audit::append_publishing(&txn, actor, change, events).await?;
             }
             self.commit_publishing(txn).await?;
         }
