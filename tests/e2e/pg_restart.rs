@@ -1,5 +1,5 @@
 //! PostgreSQL restarted under load: while the database is down, a server answers every request
-//! 503 problem+json with Retry-After, within a bound; once it is back, the same server answers
+//! 503 with Retry-After (problem+json, or an HTML page for a page), within a bound; once it is back, the same server answers
 //! 200 again, and no write was half done.
 
 use std::sync::Mutex;
@@ -43,7 +43,18 @@ fn send(base: &str, token: &str, path: &str, body: &Value, key: Option<&str>) ->
     if let Some(key) = key {
         request = request.header("Idempotency-Key", key);
     }
-    let mut response = request.content_type("application/json").send(body.to_string()).unwrap();
+    let response = request.content_type("application/json").send(body.to_string()).unwrap();
+    answer(sent, response)
+}
+
+/// A page, as a browser asks for it.
+fn open_page(base: &str, path: &str) -> Answer {
+    let sent = Instant::now();
+    let request = ureq::get(&format!("{base}{path}")).config().http_status_as_error(false).build();
+    answer(sent, request.header("Accept", "text/html").call().unwrap())
+}
+
+fn answer(sent: Instant, mut response: ureq::http::Response<ureq::Body>) -> Answer {
     let header = |name: &str| {
         response.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
     };
@@ -81,6 +92,9 @@ fn a_server_answers_503_while_postgres_restarts_and_200_after_without_a_restart(
 
     // A steady stream: a post of the next official, then a verification by number (a read).
     let answers: Mutex<Vec<(usize, Answer)>> = Mutex::new(Vec::new());
+    // And beside it, the certificate's public page, as an HR officer who scanned its QR code
+    // opens it.
+    let pages: Mutex<Vec<Answer>> = Mutex::new(Vec::new());
     let stop = AtomicBool::new(false);
     let restarted = std::thread::scope(|scope| {
         scope.spawn(|| {
@@ -99,6 +113,13 @@ fn a_server_answers_503_while_postgres_restarts_and_200_after_without_a_restart(
                     None,
                 );
                 answers.lock().unwrap().push((0, verified));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        scope.spawn(|| {
+            let link = format!("/v/{}", number.as_str().unwrap());
+            while !stop.load(Ordering::Relaxed) {
+                pages.lock().unwrap().push(open_page(&base, &link));
                 std::thread::sleep(Duration::from_millis(50));
             }
         });
@@ -133,6 +154,23 @@ fn a_server_answers_503_while_postgres_restarts_and_200_after_without_a_restart(
         }
     }
     assert!(unavailable > 0, "no request met the outage");
+    // The page says so in HTML, and tells a script that fetched it when to try again.
+    let pages = pages.into_inner().unwrap();
+    let mut pages_unavailable = 0;
+    for page in &pages {
+        assert!(page.took < ANSWER_WITHIN, "a page took {:?}", page.took);
+        match page.status {
+            200 => assert!(page.content_type.starts_with("text/html"), "{page:?}"),
+            503 => {
+                pages_unavailable += 1;
+                assert!(page.content_type.starts_with("text/html"), "{page:?}");
+                assert!(page.retry_after.is_some(), "a page's 503 without Retry-After");
+            }
+            other => panic!("page {other} while the database restarted"),
+        }
+    }
+    assert!(pages_unavailable > 0, "no page met the outage");
+    assert!(pages.iter().filter(|p| p.sent > restarted).all(|p| p.status == 200));
     let after: Vec<_> = answers.iter().filter(|(_, a)| a.sent > restarted).collect();
     assert!(after.iter().all(|(_, a)| a.status == 200), "after the restart: {after:?}");
 

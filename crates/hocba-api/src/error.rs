@@ -348,6 +348,27 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// How many seconds a client should wait before it tries again, when waiting helps.
+    pub(crate) fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_seconds }
+            | ApiError::Busy { retry_after_seconds } => Some(*retry_after_seconds),
+            ApiError::Store(StoreError::Unavailable(_)) => Some(DATABASE_RETRY_AFTER_SECONDS),
+            _ => None,
+        }
+    }
+}
+
+/// Sets `Retry-After` on an answer, in seconds, when there is a wait to tell.
+pub(crate) fn set_retry_after(response: &mut Response, seconds: Option<u64>) {
+    if let Some(seconds) = seconds
+        && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = self.problem();
@@ -357,17 +378,7 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        let retry_after = match &self {
-            ApiError::RateLimited { retry_after_seconds }
-            | ApiError::Busy { retry_after_seconds } => Some(*retry_after_seconds),
-            ApiError::Store(StoreError::Unavailable(_)) => Some(DATABASE_RETRY_AFTER_SECONDS),
-            _ => None,
-        };
-        if let Some(seconds) = retry_after
-            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+        set_retry_after(&mut response, self.retry_after());
         if let ApiError::BodyTimeout { .. } = self {
             // The rest of the body may still come; the connection cannot carry another request.
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));

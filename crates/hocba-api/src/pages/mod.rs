@@ -369,11 +369,13 @@ impl IntoResponse for PageError {
             status: status.as_u16(),
         };
         let mut response = page(status, template);
-        if let PageError::RateLimited(seconds) = self
-            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+        // A person's browser shows the page; a script that fetched it can still wait and retry.
+        let retry_after = match &self {
+            PageError::RateLimited(seconds) => Some(*seconds),
+            PageError::Api(error) => error.retry_after(),
+            _ => None,
+        };
+        crate::error::set_retry_after(&mut response, retry_after);
         // Logged once by the request's span, as the API's failures are.
         if let PageError::Api(error) = self
             && status.is_server_error()
