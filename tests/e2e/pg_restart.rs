@@ -1,6 +1,6 @@
 //! PostgreSQL restarted under load: while the database is down, a server answers every request
-//! 503 with Retry-After (problem+json, or an HTML page for a page), within a bound; once it is back, the same server answers
-//! 200 again, and no write was half done.
+//! 503 with Retry-After (problem+json, or an HTML page for a page), within a bound; once it is
+//! back, the same server answers 200 again, and no write was half done.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};

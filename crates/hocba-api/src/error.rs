@@ -319,6 +319,16 @@ impl ApiError {
         !status.is_server_error() || matches!(self, ApiError::Store(StoreError::StorageFull))
     }
 
+    /// How many seconds a client should wait before it tries again, when waiting helps.
+    pub(crate) fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_seconds }
+            | ApiError::Busy { retry_after_seconds } => Some(*retry_after_seconds),
+            ApiError::Store(StoreError::Unavailable(_)) => Some(DATABASE_RETRY_AFTER_SECONDS),
+            _ => None,
+        }
+    }
+
     /// The problem document of this error (also one rejected row of a batch).
     pub fn problem(&self) -> Problem {
         let (status, code) = self.status_and_code();
@@ -344,18 +354,6 @@ impl ApiError {
                 }) => Some(number.to_string()),
                 _ => None,
             },
-        }
-    }
-}
-
-impl ApiError {
-    /// How many seconds a client should wait before it tries again, when waiting helps.
-    pub(crate) fn retry_after(&self) -> Option<u64> {
-        match self {
-            ApiError::RateLimited { retry_after_seconds }
-            | ApiError::Busy { retry_after_seconds } => Some(*retry_after_seconds),
-            ApiError::Store(StoreError::Unavailable(_)) => Some(DATABASE_RETRY_AFTER_SECONDS),
-            _ => None,
         }
     }
 }

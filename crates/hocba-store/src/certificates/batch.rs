@@ -111,9 +111,6 @@ impl Store {
                 into_certificate(certificate, None)?,
             )));
         }
-        // One audit event for the class, but each completion's public events: a follower of the
-        // feed fetches each certificate on its own.
-        let events: Vec<_> = written.iter().flatten().flat_map(posted_events).collect();
         let mut results: BatchResults = verdicts
             .into_iter()
             .map(|verdict| {
@@ -135,7 +132,10 @@ impl Store {
                 remember(&txn, key, answer(&results)).await?;
             }
             // Last before the commit: from here until it, other postings wait for the chain.
+            // One audit event for the class, but each completion's public events: a follower
+            // of the feed fetches each certificate on its own.
             if let Some(change) = change {
+                let events = results.iter().flatten().flat_map(posted_events).collect();
                 audit::append_publishing(&txn, actor, change, events).await?;
             }
             self.commit_publishing(txn).await?;

@@ -100,7 +100,7 @@ pub(super) async fn reserve_status_slots(
 ) -> Result<VecDeque<(i32, u32)>, StoreError> {
     let mut slots = VecDeque::with_capacity(count);
     while slots.len() < count {
-        let list = match open_list(txn).await? {
+        let list = match lock_open_list(txn).await? {
             Some(list) => list,
             None => open_new_list(txn).await?,
         };
@@ -119,7 +119,9 @@ pub(super) async fn reserve_status_slots(
 }
 
 /// The oldest list with free slots that no other transaction holds, now locked by this one.
-async fn open_list(txn: &DatabaseTransaction) -> Result<Option<status_list::Model>, StoreError> {
+async fn lock_open_list(
+    txn: &DatabaseTransaction,
+) -> Result<Option<status_list::Model>, StoreError> {
     use sea_orm::ExprTrait as _;
     Ok(status_list::Entity::find()
         .filter(
