@@ -18,7 +18,7 @@ use crate::{Actor, Store, StoreError};
 
 use super::reads::certificates_of_completion;
 use super::status::reserve_status_slots;
-use super::{Certificate, Sign, into_certificate, into_completion, random_hex};
+use super::{Certificate, Sign, into_certificate, into_completion, packing, random_hex};
 
 /// A completion that passed every rule of posting, with the facts its certificate states:
 /// what posting hands to [`certify`].
@@ -183,7 +183,8 @@ pub(super) fn certify(
         status_list,
         status_index: i32::try_from(status_index)
             .map_err(|_| StoreError::corrupt("certificates", "index"))?,
-        credential: signed.credential,
+        credential: None,
         jws: signed.jws,
+        packed_credential: Some(packing::pack(&signed.credential)?),
     })
 }

@@ -10,6 +10,7 @@ mod batch;
 mod generated;
 mod issuing;
 mod listing;
+mod packing;
 mod posting;
 mod reads;
 mod record;
@@ -159,7 +160,11 @@ fn into_certificate(
         issued_at: model.issued_at,
         status_list: model.status_list,
         status_index: u32::try_from(model.status_index).map_err(|_| corrupt("status_index"))?,
-        credential: model.credential,
+        credential: match (model.credential, model.packed_credential) {
+            (None, Some(packed)) => packing::unpack(&packed)?,
+            (Some(text), None) => text,
+            _ => return Err(corrupt("credential")),
+        },
         jws: model.jws,
         revocation,
     })
