@@ -29,6 +29,7 @@ mod m20261206_000021_index_counted_completions;
 mod m20261206_000022_compress_credentials_lz4;
 mod m20261206_000023_drop_completions_by_official;
 mod m20261206_000024_index_only_superseding_completions;
+mod m20261206_000025_pack_credentials;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000022_compress_credentials_lz4::Migration),
             Box::new(m20261206_000023_drop_completions_by_official::Migration),
             Box::new(m20261206_000024_index_only_superseding_completions::Migration),
+            Box::new(m20261206_000025_pack_credentials::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! credentials for the API, the audit chain and the record-read log.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
+use sea_orm_migration::sea_orm::{DbBackend, Statement};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -574,4 +574,87 @@ pub(crate) async fn forbid_update_and_delete(
         }
     }
     Ok(())
+}
+
+/// Replaces `from` by `to` in the stored definition of SQLite's `table`, as SQLite documents for
+/// the changes `ALTER TABLE` cannot make, such as dropping a `NOT NULL`
+/// (<https://sqlite.org/lang_altertable.html#otheralter>): no stored row changes, and the schema
+/// version is bumped so that every open connection reloads the definition. Rebuilding the table
+/// instead would need foreign keys off, which cannot be done inside a migration's transaction;
+/// a migration using this should ask for one (`use_transaction`), so that the definition and its
+/// version change together or not at all.
+pub(crate) async fn edit_sqlite_definition(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    from: &str,
+    to: &str,
+) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    let version = db
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA schema_version"))
+        .await?
+        .ok_or_else(|| DbErr::Migration("SQLite reported no schema version".to_owned()))?
+        .try_get_by_index::<i64>(0)?;
+    db.execute_unprepared("PRAGMA writable_schema = ON").await?;
+    let edited = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "UPDATE sqlite_schema SET sql = replace(sql, ?, ?)
+             WHERE type = 'table' AND name = ? AND instr(sql, ?) > 0",
+            [from.into(), to.into(), table.into(), from.into()],
+        ))
+        .await?
+        .rows_affected();
+    db.execute_unprepared(&format!("PRAGMA schema_version = {}", version + 1)).await?;
+    db.execute_unprepared("PRAGMA writable_schema = RESET").await?;
+    if edited != 1 {
+        return Err(DbErr::Migration(format!("the definition of {table} does not hold {from}")));
+    }
+    Ok(())
+}
+
+/// Lets `column` of `table` hold NULL, or no longer: `ALTER COLUMN … DROP/SET NOT NULL` on
+/// PostgreSQL, an edit of the table's definition on SQLite ([`edit_sqlite_definition`]), where
+/// `sqlite_type` is the column's type as that definition spells it.
+pub(crate) async fn set_nullable(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+    sqlite_type: &str,
+    nullable: bool,
+) -> Result<(), DbErr> {
+    match manager.get_database_backend() {
+        DbBackend::Postgres => {
+            let change = if nullable { "DROP" } else { "SET" };
+            manager
+                .get_connection()
+                .execute_unprepared(&format!(
+                    "ALTER TABLE {table} ALTER COLUMN {column} {change} NOT NULL"
+                ))
+                .await?;
+            Ok(())
+        }
+        _ => {
+            let required = format!(r#""{column}" {sqlite_type} NOT NULL"#);
+            let optional = format!(r#""{column}" {sqlite_type}"#);
+            let (from, to) = if nullable { (required, optional) } else { (optional, required) };
+            edit_sqlite_definition(manager, table, &from, &to).await
+        }
+    }
+}
+
+/// Refuses to revert a migration while `query` finds a row that reverting would lose or break.
+pub(crate) async fn refuse_while_any(
+    manager: &SchemaManager<'_>,
+    query: &str,
+    reason: &str,
+) -> Result<(), DbErr> {
+    let found = manager
+        .get_connection()
+        .query_one_raw(Statement::from_string(manager.get_database_backend(), query))
+        .await?;
+    match found {
+        Some(_) => Err(DbErr::Migration(reason.to_owned())),
+        None => Ok(()),
+    }
 }

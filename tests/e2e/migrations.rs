@@ -3,6 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use hocba_domain::CertificateNumber;
+use sea_orm::sea_query::{Alias, Query, SimpleExpr};
+use sea_orm::{ConnectionTrait, Database};
 use serde_json::json;
 
 use crate::helpers::{TestApp, official_body};
@@ -20,20 +23,75 @@ async fn migrating_twice_changes_nothing(app: TestApp) {
     assert_eq!(app.store.categories().await.unwrap(), before);
 }
 
-/// A registry that already holds certificates, each with its JWS, takes the migration that
-/// lets a JWS be made later (the sixth), and gives it back.
-async fn certificates_with_a_stored_jws_survive_the_jws_migration_both_ways(app: TestApp) {
+/// A certificate written before credentials were packed (its JSON text in `credential`) is read
+/// as it was, beside packed ones; the database refuses a row with neither form or both; and the
+/// packing migration, or any before it, is not reverted once a credential is packed (that would
+/// lose it).
+async fn credentials_kept_as_text_read_as_before_beside_packed_ones(app: TestApp) {
+    const PACKING: &str = "m20261206_000025_pack_credentials";
     let s = crate::completions::setting(&app).await;
     let posted = app
         .post_as(&s.token, "/api/v1/completions", &crate::completions::completion(&s.class))
         .await;
     let number = posted.body["certificate"]["number"].as_str().unwrap().parse().unwrap();
-    let before = app.store.certificate(&number).await.unwrap();
-    assert!(before.jws.is_some());
-    app.store.migrate_down_through("m20261130_000006_derive_jws_on_demand").await.expect("down");
-    assert_eq!(app.store.certificate(&number).await.unwrap(), before);
+    let packed = app.store.certificate(&number).await.unwrap();
+
+    // Rows as an earlier registry wrote them, beside the packed one, in status slots of their own.
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let row = |n: u8, text: Option<&str>, bytes: Option<Vec<u8>>| {
+        let number = CertificateNumber::new(2025, [n; 7]);
+        let values: [SimpleExpr; 11] = [
+            uuid::Uuid::now_v7().into(),
+            number.as_str().into(),
+            packed.completion_id.as_uuid().into(),
+            packed.official_id.as_uuid().into(),
+            packed.institution_id.as_uuid().into(),
+            packed.kid.clone().into(),
+            packed.issued_at.into(),
+            packed.status_list.into(),
+            (packed.status_index as i32 + 100_000 + i32::from(n)).into(),
+            text.map(str::to_owned).into(),
+            bytes.into(),
+        ];
+        let insert = Query::insert()
+            .into_table(Alias::new("certificates"))
+            .columns(
+                [
+                    "id",
+                    "number",
+                    "completion_id",
+                    "official_id",
+                    "institution_id",
+                    "kid",
+                    "issued_at",
+                    "status_list",
+                    "status_index",
+                    "credential",
+                    "packed_credential",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic(values)
+            .to_owned();
+        (number, db.get_database_backend().build(&insert))
+    };
+
+    let (earlier, as_text) = row(1, Some(&packed.credential), None);
+    db.execute_raw(as_text).await.unwrap();
+    let read = app.store.certificate(&earlier).await.unwrap();
+    assert_eq!(read.credential, packed.credential, "the text is read byte for byte");
+    assert_eq!(app.store.certificate(&number).await.unwrap(), packed);
+
+    let (_, neither) = row(2, None, None);
+    assert!(db.execute_raw(neither).await.is_err(), "a row without its credential");
+    let (_, both) = row(3, Some(&packed.credential), Some(b"{}".to_vec()));
+    assert!(db.execute_raw(both).await.is_err(), "a row with two credentials");
+
+    for earlier in [PACKING, "m20261130_000006_derive_jws_on_demand"] {
+        assert!(app.store.migrate_down_through(earlier).await.is_err(), "{earlier}");
+    }
     app.store.migrate().await.expect("up again");
-    assert_eq!(app.store.certificate(&number).await.unwrap(), before);
+    assert_eq!(app.store.certificate(&number).await.unwrap(), packed);
     let report = app.post("/api/v1/verify", &json!({ "number": number.as_str() })).await.body;
     assert_eq!(report["verified"], true, "{report:#}");
 }
@@ -132,7 +190,7 @@ async fn sqlite_keeps_its_log_bounded_under_writes_that_never_pause() {
 on_both_backends!(
     migrations_revert_and_reapply,
     migrating_twice_changes_nothing,
-    certificates_with_a_stored_jws_survive_the_jws_migration_both_ways,
+    credentials_kept_as_text_read_as_before_beside_packed_ones,
     an_agency_key_keeps_its_migration,
     an_ended_period_keeps_its_migration,
 );

@@ -125,6 +125,13 @@ fn a_server_answers_503_while_postgres_restarts_and_200_after_without_a_restart(
         });
         std::thread::sleep(Duration::from_secs(1));
         cluster.stop();
+        // However the streams are scheduled on a busy machine, one read and one page are sent
+        // while the database is certainly down: it starts again only once they are answered.
+        let link = format!("/v/{}", number.as_str().unwrap());
+        pages.lock().unwrap().push(open_page(&base, &link));
+        let verified =
+            send(&base, &school.token, "/api/v1/verify", &json!({ "number": number }), None);
+        answers.lock().unwrap().push((0, verified));
         std::thread::sleep(DOWN_FOR);
         cluster.start();
         let restarted = Instant::now();

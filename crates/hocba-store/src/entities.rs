@@ -410,8 +410,11 @@ pub mod certificate {
         pub issued_at: TimeDateTimeWithTimeZone,
         pub status_list: i32,
         pub status_index: i32,
-        pub credential: String,
+        /// The credential's JSON text, in rows written before credentials were packed.
+        pub credential: Option<String>,
         pub jws: Option<String>,
+        /// The credential packed (`certificates::packing`); a row holds this or `credential`.
+        pub packed_credential: Option<Vec<u8>>,
     }
     no_relations!();
 }

@@ -14,10 +14,10 @@ use crate::entities::{certificate, completion};
 use crate::idempotency::{Answer, IdempotencyKey, remember};
 use crate::{Actor, Store, StoreError};
 
-use super::issuing::{Checked, certify, ensure_active, institution_facts};
+use super::issuing::{Checked, Issued, certify, ensure_active, institution_facts};
 use super::posting::{Lookups, check_row, posted_details, posted_events};
 use super::reads::latest_certificates;
-use super::{BatchResults, Posted, Sign, into_certificate, into_completion};
+use super::{BatchResults, Posted, Sign, into_completion};
 
 /// Rows a signing thread signs before handing them to the writer: small enough that writing
 /// starts soon, large enough that a multi-row insert stays worth it.
@@ -87,7 +87,7 @@ impl Store {
         while let Some((index, rows)) = signed.recv().await {
             let rows = rows?;
             let models =
-                rows.iter().map(|(_, signed)| certificate::ActiveModel::from(signed.clone()));
+                rows.iter().map(|(_, issued)| certificate::ActiveModel::from(issued.row.clone()));
             certificate::Entity::insert_many(models)
                 .exec(&txn)
                 .await
@@ -105,11 +105,8 @@ impl Store {
             .collect();
         let change = (!checked.is_empty()).then(|| class_posted_event(institution_id, &checked));
         let mut written: Vec<Option<Posted>> = Vec::with_capacity(checked.len());
-        for (row, certificate) in checked {
-            written.push(Some((
-                into_completion(row.completion)?,
-                into_certificate(certificate, None)?,
-            )));
+        for (row, issued) in checked {
+            written.push(Some((into_completion(row.completion)?, issued.into_certificate()?)));
         }
         let mut results: BatchResults = verdicts
             .into_iter()
@@ -150,8 +147,8 @@ impl Store {
 fn class_posted_event(institution_id: InstitutionId, rows: &SignedRows) -> Change {
     let completions: Vec<_> = rows
         .iter()
-        .map(|(row, certificate)| {
-            let mut details = posted_details(&row.completion, certificate);
+        .map(|(row, issued)| {
+            let mut details = posted_details(&row.completion, &issued.row);
             details.insert("completion_id".into(), row.completion.id.to_string().into());
             serde_json::Value::Object(details)
         })
@@ -168,7 +165,7 @@ fn class_posted_event(institution_id: InstitutionId, rows: &SignedRows) -> Chang
 pub(super) type SlottedRow = (Checked, (i32, u32));
 
 /// Checked rows with their signed certificates.
-pub(super) type SignedRows = Vec<(Checked, certificate::Model)>;
+pub(super) type SignedRows = Vec<(Checked, Issued)>;
 
 /// Signs the certificates of `rows` on every core, in chunks of [`SIGNED_CHUNK`], each sent as
 /// soon as it is signed with its position among the chunks. Signing needs no I/O; the channel

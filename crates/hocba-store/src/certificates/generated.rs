@@ -436,7 +436,7 @@ async fn certify_all(
         while let Some((index, rows)) = receiver.recv().await {
             let rows = rows?;
             let models =
-                rows.iter().map(|(_, model)| certificate::ActiveModel::from(model.clone()));
+                rows.iter().map(|(_, issued)| certificate::ActiveModel::from(issued.row.clone()));
             certificate::Entity::insert_many(models)
                 .exec(txn)
                 .await
@@ -449,9 +449,9 @@ async fn certify_all(
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .flatten();
-        for ((index, (revoke, supersedes)), (row, model)) in order.into_iter().zip(extra).zip(rows)
+        for ((index, (revoke, supersedes)), (row, issued)) in order.into_iter().zip(extra).zip(rows)
         {
-            certified.push((index, Pending { row, revoke, supersedes }, model));
+            certified.push((index, Pending { row, revoke, supersedes }, issued.row));
         }
     }
     certified.sort_by_key(|(index, ..)| *index);

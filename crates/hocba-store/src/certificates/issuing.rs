@@ -4,7 +4,7 @@ use hocba_domain::{
     AccreditationFacts, CategoryCode, CertificateFacts, CertificateNumber, CompletionId,
     InstitutionFacts, KeyStatus, NationalId, ProgramFacts, ProgramId, identity_hash,
 };
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait};
+use sea_orm::{DatabaseTransaction, EntityTrait};
 use serde_json::json;
 
 use uuid::Uuid;
@@ -18,7 +18,7 @@ use crate::{Actor, Store, StoreError};
 
 use super::reads::certificates_of_completion;
 use super::status::reserve_status_slots;
-use super::{Certificate, Sign, into_certificate, into_completion, random_hex};
+use super::{Certificate, Sign, certificate_of, into_completion, packing, random_hex};
 
 /// A completion that passed every rule of posting, with the facts its certificate states:
 /// what posting hands to [`certify`].
@@ -122,12 +122,32 @@ pub(super) async fn issue_in(
         .await?
         .pop_front()
         .ok_or_else(|| StoreError::corrupt("status_lists", "no slot reserved"))?;
-    let certificate = certify(&row, institution_facts(&institution), slot, kid, sign)?;
-    let certificate = certificate::ActiveModel::from(certificate)
-        .insert(txn)
-        .await
-        .map_err(StoreError::unique("number"))?;
-    into_certificate(certificate, None)
+    let issued = certify(&row, institution_facts(&institution), slot, kid, sign)?;
+    issued.insert(txn).await?;
+    issued.into_certificate()
+}
+
+/// A certificate just signed: the row to store, its credential packed, and the credential as
+/// signed, so that answering a posting does not unpack what it has just packed.
+pub(super) struct Issued {
+    pub(super) row: certificate::Model,
+    pub(super) credential: String,
+}
+
+impl Issued {
+    /// Stores the row.
+    pub(super) async fn insert(&self, txn: &DatabaseTransaction) -> Result<(), StoreError> {
+        certificate::Entity::insert(certificate::ActiveModel::from(self.row.clone()))
+            .exec_without_returning(txn)
+            .await
+            .map_err(StoreError::unique("number"))?;
+        Ok(())
+    }
+
+    /// The certificate as issued (no revocation yet).
+    pub(super) fn into_certificate(self) -> Result<Certificate, StoreError> {
+        certificate_of(self.row, self.credential, None)
+    }
 }
 
 /// Builds and signs the certificate of a checked completion, in a status slot the caller
@@ -138,7 +158,7 @@ pub(super) fn certify(
     (status_list, status_index): (i32, u32),
     kid: &str,
     sign: &Sign,
-) -> Result<certificate::Model, StoreError> {
+) -> Result<Issued, StoreError> {
     let Checked { holder, program, accreditation, completion } = row;
     let national_id = NationalId::parse_format(&holder.national_id)
         .map_err(|_| StoreError::corrupt("officials", "national_id"))?;
@@ -172,7 +192,7 @@ pub(super) fn certify(
         status_index,
     };
     let signed = sign(&facts).map_err(|reason| StoreError::Signing { reason })?;
-    Ok(certificate::Model {
+    let row = certificate::Model {
         id: facts.certificate_id,
         number: facts.number.as_str().to_owned(),
         completion_id: completion.id,
@@ -183,7 +203,9 @@ pub(super) fn certify(
         status_list,
         status_index: i32::try_from(status_index)
             .map_err(|_| StoreError::corrupt("certificates", "index"))?,
-        credential: signed.credential,
+        credential: None,
         jws: signed.jws,
-    })
+        packed_credential: Some(packing::pack(&signed.credential)?),
+    };
+    Ok(Issued { row, credential: signed.credential })
 }

@@ -10,6 +10,7 @@ mod batch;
 mod generated;
 mod issuing;
 mod listing;
+mod packing;
 mod posting;
 mod reads;
 mod record;
@@ -134,7 +135,21 @@ fn random_hex<const N: usize>() -> String {
 }
 
 fn into_certificate(
+    mut model: certificate::Model,
+    revocation: Option<revocation::Model>,
+) -> Result<Certificate, StoreError> {
+    let credential = match (model.credential.take(), model.packed_credential.take()) {
+        (None, Some(packed)) => packing::unpack(&packed)?,
+        (Some(text), None) => text,
+        _ => return Err(StoreError::corrupt("certificates", "credential")),
+    };
+    certificate_of(model, credential, revocation)
+}
+
+/// A stored certificate, with its credential as signed.
+fn certificate_of(
     model: certificate::Model,
+    credential: String,
     revocation: Option<revocation::Model>,
 ) -> Result<Certificate, StoreError> {
     let corrupt = |detail: &str| StoreError::corrupt("certificates", detail);
@@ -159,7 +174,7 @@ fn into_certificate(
         issued_at: model.issued_at,
         status_list: model.status_list,
         status_index: u32::try_from(model.status_index).map_err(|_| corrupt("status_index"))?,
-        credential: model.credential,
+        credential,
         jws: model.jws,
         revocation,
     })

@@ -24,7 +24,7 @@ use super::issuing::{Checked, certify, ensure_active, institution_facts};
 use super::reads::{certificates_of_completion, latest_certificates};
 use super::revoking::revoke_in;
 use super::status::reserve_status_slots;
-use super::{Certificate, CompletionRecord, Posted, Sign, into_certificate, into_completion};
+use super::{Certificate, CompletionRecord, Posted, Sign, into_completion};
 
 impl Store {
     /// Records a completion posted by an institution and issues its certificate, in one
@@ -417,14 +417,11 @@ async fn post_in(
     let slot = lookups.slot(txn).await?;
     let facts = institution_facts(&lookups.institution);
     // Signing needs no I/O, so it comes first and the checked completion is then written as is.
-    let certificate = certify(&row, facts, slot, kid, sign)?;
+    let issued = certify(&row, facts, slot, kid, sign)?;
     let completion = completion::ActiveModel::from(row.completion).insert(txn).await?;
-    let certificate = certificate::ActiveModel::from(certificate)
-        .insert(txn)
-        .await
-        .map_err(StoreError::unique("number"))?;
-    let change = posted_event(&completion, &certificate);
-    let posted = (into_completion(completion)?, into_certificate(certificate, None)?);
+    issued.insert(txn).await?;
+    let change = posted_event(&completion, &issued.row);
+    let posted = (into_completion(completion)?, issued.into_certificate()?);
     audit::append_publishing(txn, actor, change, posted_events(&posted).into()).await?;
     Ok(posted)
 }
