@@ -12,9 +12,13 @@ on PostgreSQL, EXPLAIN (ANALYZE, BUFFERS) of both reports' SQL into --plans DIR.
     scripts/bench_population.py [--officials 100000] [--completions 20] [--runs 3]
         [--bin target/release/hocba] [--postgres URL] [--province T01] [--connections 50]
         [--duration 20] [--plans docs/benchmarks] [--skip-sqlite] [--reuse-sqlite DIR]
+        [--reuse-postgres DB]
 
 --postgres URL is a server's URL without database (postgres://postgres:postgres@127.0.0.1:5432):
-the script creates (and drops first) a database `hocba_bench_population` there. Needs wrk,
+the script creates (and drops first) a database `hocba_bench_population` there, unless
+--reuse-postgres DB names a database already generated into (a population too large to generate
+again for each run; its keys directory is then --reuse-postgres-keys, the generator's
+`hocba-keys` by default). Needs wrk,
 sqlite3 and psql; the report SQL for the plans is printed by the store's unit test
 (`HOCBA_PRINT_REPORT_SQL=1 cargo test -p hocba-store the_rules_data_is_bound`), so cargo too.
 Nothing leaves the machine.
@@ -92,11 +96,16 @@ def report_sql(province_codes):
 
 
 def bench(dialect, args, binary):
-    reuse = dialect == "sqlite" and args.reuse_sqlite
-    workdir = args.reuse_sqlite if reuse else tempfile.mkdtemp(prefix=f"hocba-bench-population-{dialect}-")
+    reuse = args.reuse_sqlite if dialect == "sqlite" else args.reuse_postgres
+    workdir = tempfile.mkdtemp(prefix=f"hocba-bench-population-{dialect}-")
+    if dialect == "sqlite" and reuse:
+        workdir = reuse
     if dialect == "sqlite":
         target = os.path.join(workdir, "hocba.db")
         url = f"sqlite://{target}"
+    elif reuse:
+        target = url = f"{args.postgres}/{reuse}"
+        os.symlink(os.path.abspath(args.reuse_postgres_keys), os.path.join(workdir, "hocba-keys"))
     else:
         admin = f"{args.postgres}/postgres"
         subprocess.run(["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS hocba_bench_population"], check=True)
@@ -106,11 +115,11 @@ def bench(dialect, args, binary):
     env = dict(os.environ, HOCBA_DATABASE_URL=url, HOCBA_ADMIN_TOKEN=TOKEN, RUST_LOG="warn",
                HOCBA_BASE_URL=f"http://127.0.0.1:{port}")
     if reuse:
-        print(f"== {dialect}: reusing the population in {workdir}")
+        print(f"== {dialect}: reusing the population in {reuse}")
     else:
         generate(dialect, args, binary, workdir, env, target)
     measure(dialect, args, binary, workdir, env, target, port)
-    if not reuse:
+    if dialect == "postgres" or not reuse:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -192,6 +201,8 @@ def main():
     parser.add_argument("--plans")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--reuse-sqlite", help="a directory a previous run generated into (kept when it fails)")
+    parser.add_argument("--reuse-postgres", help="a database on --postgres already generated into")
+    parser.add_argument("--reuse-postgres-keys", default="hocba-keys", help="its generator's keys directory")
     args = parser.parse_args()
     binary = os.path.abspath(args.bin)
     if not args.skip_sqlite:
