@@ -97,9 +97,9 @@ def report_sql(province_codes):
 
 def bench(dialect, args, binary):
     reuse = args.reuse_sqlite if dialect == "sqlite" else args.reuse_postgres
-    workdir = tempfile.mkdtemp(prefix=f"hocba-bench-population-{dialect}-")
-    if dialect == "sqlite" and reuse:
-        workdir = reuse
+    # A reused SQLite population lives in its directory; everything else in a temporary one.
+    kept = dialect == "sqlite" and reuse
+    workdir = reuse if kept else tempfile.mkdtemp(prefix=f"hocba-bench-population-{dialect}-")
     if dialect == "sqlite":
         target = os.path.join(workdir, "hocba.db")
         url = f"sqlite://{target}"
@@ -119,7 +119,7 @@ def bench(dialect, args, binary):
     else:
         generate(dialect, args, binary, workdir, env, target)
     measure(dialect, args, binary, workdir, env, target, port)
-    if dialect == "postgres" or not reuse:
+    if not kept:
         shutil.rmtree(workdir, ignore_errors=True)
 
 

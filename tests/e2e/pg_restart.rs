@@ -89,6 +89,7 @@ fn a_server_answers_503_while_postgres_restarts_and_200_after_without_a_restart(
     let first = post_one(&base, &school.token, &school.class, 0);
     assert_eq!(first.status, 200, "{}", first.body);
     let number = first.body["rows"][0]["certificate_number"].clone();
+    let link = format!("/v/{}", number.as_str().unwrap());
 
     // A steady stream: a post of the next official, then a verification by number (a read).
     let answers: Mutex<Vec<(usize, Answer)>> = Mutex::new(Vec::new());
@@ -117,7 +118,6 @@ fn a_server_answers_503_while_postgres_restarts_and_200_after_without_a_restart(
             }
         });
         scope.spawn(|| {
-            let link = format!("/v/{}", number.as_str().unwrap());
             while !stop.load(Ordering::Relaxed) {
                 pages.lock().unwrap().push(open_page(&base, &link));
                 std::thread::sleep(Duration::from_millis(50));
@@ -127,7 +127,6 @@ fn a_server_answers_503_while_postgres_restarts_and_200_after_without_a_restart(
         cluster.stop();
         // However the streams are scheduled on a busy machine, one read and one page are sent
         // while the database is certainly down: it starts again only once they are answered.
-        let link = format!("/v/{}", number.as_str().unwrap());
         pages.lock().unwrap().push(open_page(&base, &link));
         let verified =
             send(&base, &school.token, "/api/v1/verify", &json!({ "number": number }), None);
