@@ -180,7 +180,7 @@ def measure(dialect, args, binary, workdir, env, target, port):
         national, province = report_sql(codes, programs)
         os.makedirs(args.plans, exist_ok=True)
         # As the registry plans them (the store's `plan_for_counting`).
-        setting = "SET jit = off; SET enable_nestloop = off; "
+        setting = "SET jit = off; SET enable_nestloop = off; SET work_mem = '64MB'; "
         for name, text in [("rpt-std-national", national), (f"rpt-std-{args.province}", province)]:
             plan = sql(dialect, target, setting + "EXPLAIN (ANALYZE, BUFFERS) " + text)
             path = os.path.join(args.plans, f"{name}.postgres.plan.txt")
