@@ -78,10 +78,11 @@ def wrk(port, ids, connections, duration, workdir):
     return out
 
 
-def report_sql(province_codes):
+def report_sql(province_codes, programs):
     """The SQL of RPT-STD national (PostgreSQL dialect, values inlined) from the store's unit test,
-    and the same over a province's agencies."""
-    env = dict(os.environ, HOCBA_PRINT_REPORT_SQL="1", HOCBA_REPORT_SCOPE=",".join(province_codes))
+    and the same over a province's agencies; `programs` is the catalogue (`id:category` lines)."""
+    env = dict(os.environ, HOCBA_PRINT_REPORT_SQL="1", HOCBA_REPORT_SCOPE=",".join(province_codes),
+               HOCBA_REPORT_PROGRAMS=",".join(programs))
     out = subprocess.run(["cargo", "test", "-q", "-p", "hocba-store", "--lib",
                           "the_rules_data_is_bound_never_written_into_the_sql", "--", "--nocapture"],
                          text=True, check=True, capture_output=True, env=env).stdout
@@ -175,11 +176,12 @@ def measure(dialect, args, binary, workdir, env, target, port):
     if dialect == "postgres" and args.plans:
         codes = sql(dialect, target, f"""WITH RECURSIVE t(code) AS (SELECT code FROM agencies WHERE code = '{args.province}'
             UNION SELECT a.code FROM agencies a JOIN t ON a.parent_code = t.code) SELECT code FROM t""").split()
-        national, province = report_sql(codes)
+        programs = sql(dialect, target, "SELECT id || ':' || category_code FROM programs").split()
+        national, province = report_sql(codes, programs)
         os.makedirs(args.plans, exist_ok=True)
-        # As the registry plans them: nested loops off for the country, on for a subtree.
-        for name, text, setting in [("rpt-std-national", national, "SET enable_nestloop = off; "),
-                                    (f"rpt-std-{args.province}", province, "")]:
+        # As the registry plans them (the store's `plan_for_counting`).
+        setting = "SET jit = off; SET enable_nestloop = off; SET work_mem = '64MB'; "
+        for name, text in [("rpt-std-national", national), (f"rpt-std-{args.province}", province)]:
             plan = sql(dialect, target, setting + "EXPLAIN (ANALYZE, BUFFERS) " + text)
             path = os.path.join(args.plans, f"{name}.postgres.plan.txt")
             with open(path, "w") as f:

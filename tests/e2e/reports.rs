@@ -232,6 +232,15 @@ pub(crate) async fn registry(app: &TestApp) -> Vec<OfficialId> {
         let posted = app.post_as(poster, "/api/v1/completions", &body).await;
         assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
         numbers.push(posted.body["certificate"]["number"].as_str().unwrap().to_owned());
+        if (who, program) == (1, "CNKT-145-N3-P") {
+            // Bình's refresher is corrected: only the correction counts, its days once.
+            let mut corrected = body.clone();
+            corrected["outcome"] = json!("excellent");
+            let id = posted.body["completion"]["id"].as_str().unwrap();
+            let uri = format!("/api/v1/completions/{id}/correct");
+            let answer = app.post_as(poster, &uri, &corrected).await;
+            assert_eq!(answer.status, StatusCode::CREATED, "{:#}", answer.body);
+        }
     }
     // Khánh's refresher is revoked: it never counts.
     app.revoke(&numbers[9], json!({ "reason": "fraud" })).await;
@@ -316,6 +325,15 @@ async fn evaluated(
 
 async fn report_counts_equal_the_evaluation_of_each_official(app: TestApp) {
     let officials = registry(&app).await;
+    // An's post was recorded in the wrong leadership group: the corrected period supersedes
+    // it, and only the correction's rules apply to him.
+    let an = app.get_as_admin(&format!("/api/v1/officials/{}", officials[0])).await;
+    let period = an.body["employments"][0]["id"].as_str().unwrap();
+    let n2 =
+        json!({ "rank_code": "01.003", "leadership_group": "N2", "leadership_level": "division" });
+    let uri = format!("/api/v1/officials/{}/employments/{period}/correct", officials[0]);
+    let corrected = app.post(&uri, &post("G01.H29", "province", "2020-01-01", n2)).await;
+    assert_eq!(corrected.status, StatusCode::CREATED, "{:#}", corrected.body);
     let hanoi_home = AgencyCode::parse("G01.H29").unwrap();
     let scopes = [
         ReportScope::default(),

@@ -18,6 +18,11 @@
 //! | `appointed_on`: the unbroken run of periods at the same leadership level | `chain_i`: a recursive CTE, the minimum of its starts |
 //! | the status: met / due / missing | `st_i`: one `CASE`, by the rule's kind |
 //!
+//! How the database reads the rows is the store's business, not the rule's: on PostgreSQL each
+//! check of a completion's certificate is a lookup by index, and a subtree's report reads its
+//! officials' periods official by official (`LATERAL`), so that a province's report does not
+//! read the country's rows ([`by_official`]).
+//!
 //! The rule's *data* is bound as parameters; only the shape of the SQL follows its kind, as the
 //! evaluation's code does. Rule logic therefore lives in one place conceptually (the domain's
 //! rule kinds), written twice, and a test (`tests/e2e/reports.rs`) builds a registry of varied
@@ -205,16 +210,38 @@ const MATERIALIZE_FROM: usize = 3;
 /// completions on PostgreSQL: 11 s -> 1.5 s nationally, docs/benchmarks).
 fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule], programs: &[Uuid]) {
     let once = if rules.len() > MATERIALIZE_FROM { "MATERIALIZED " } else { "" };
-    sql.push(&format!(
-        "WITH RECURSIVE cur AS {once}(SELECT e.id, e.official_id, e.agency_code, e.level, e.rank_code, \
-         e.leadership_level, e.leadership_group, e.valid_from FROM employments e WHERE "
-    ));
-    in_effect(sql, "e", as_of);
-    if !scope.is_everyone() {
-        // The periods of the officials in scope only (a province's found by the agency index):
-        // `pop` is then every official of `cur`, and nothing after needs to filter by it.
+    let columns = "e.id, e.official_id, e.agency_code, e.level, e.rank_code, e.leadership_level, \
+                   e.leadership_group, e.valid_from";
+    let per_row = by_official(sql.backend, scope);
+    if scope.is_everyone() {
+        sql.push(&format!(
+            "WITH RECURSIVE cur AS {once}(SELECT {columns} FROM employments e WHERE "
+        ));
+        in_effect(sql, "e", as_of, false);
+    } else if per_row {
+        // The officials in scope by the agency index, then each one's periods by the official
+        // index: a province's report reads its own officials' rows, not the country's.
+        sql.push(&format!(
+            "WITH RECURSIVE cur AS MATERIALIZED (SELECT {columns} FROM (SELECT DISTINCT \
+             x.official_id FROM employments x WHERE "
+        ));
+        in_effect(sql, "x", as_of, true);
+        in_scope(sql, "x", scope);
+        sql.push(&format!(
+            ") AS o CROSS JOIN LATERAL (SELECT {columns} FROM employments e WHERE \
+             e.official_id = o.official_id AND "
+        ));
+        in_effect(sql, "e", as_of, true);
+        sql.push(" OFFSET 0) AS e");
+    } else {
+        // The periods of the officials in scope only (found by the agency index): `pop` is
+        // then every official of `cur`, and nothing after needs to filter by it.
+        sql.push(&format!(
+            "WITH RECURSIVE cur AS {once}(SELECT {columns} FROM employments e WHERE "
+        ));
+        in_effect(sql, "e", as_of, false);
         sql.push(" AND e.official_id IN (SELECT x.official_id FROM employments x WHERE ");
-        in_effect(sql, "x", as_of);
+        in_effect(sql, "x", as_of, false);
         in_scope(sql, "x", scope);
         sql.push(")");
     }
@@ -243,29 +270,49 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule], p
     }
     // `IS NOT NULL` lets PostgreSQL skip the index entries of the completions that correct
     // nothing, nearly all of them.
+    // On PostgreSQL, `OFFSET 0` keeps both checks lookups by index, one per counted completion,
+    // made in the order of the completions' ids so that consecutive lookups read the same
+    // pages of the certificates' index (1,000,000 officials: 3.7 s -> 1.4 s). As joins, with
+    // nested loops off (`plan_for_counting`), PostgreSQL hashed every certificate of the
+    // country (200,000 officials: 4.8 of the national report's 8 s); and the revocations'
+    // hash, built again for every completion once it outgrew `work_mem` (1,000,000
+    // officials), kept the national report from finishing in ten minutes.
+    let (counted_rows, lookup) = if sql.backend == DbBackend::Postgres {
+        ("(SELECT * FROM counted ORDER BY id)", " OFFSET 0")
+    } else {
+        ("counted", "")
+    };
     sql.push(&format!(
         " AND NOT EXISTS (SELECT 1 FROM completions n WHERE n.supersedes_id = c.id \
          AND n.supersedes_id IS NOT NULL)), live AS {once}(SELECT c.official_id, c.ended_on, \
-         c.category, c.days FROM counted c WHERE EXISTS (SELECT 1 FROM certificates k \
+         c.category, c.days FROM {counted_rows} AS c WHERE EXISTS (SELECT 1 FROM certificates k \
          WHERE k.completion_id = c.id AND NOT EXISTS (SELECT 1 FROM certificate_revocations r \
-         WHERE r.certificate_id = k.id)"
+         WHERE r.certificate_id = k.id{lookup}){lookup}))"
     ));
-    if sql.backend == DbBackend::Postgres {
-        // Keeps this a lookup of each counted completion's certificate by index: as a join,
-        // with nested loops off (`plan_for_counting`), PostgreSQL hashed every certificate of
-        // the country (200,000 officials: 4.8 of the national report's 8 s).
-        sql.push(" OFFSET 0");
-    }
-    sql.push("))");
+}
+
+/// Whether the report's steps read an official's rows by index, one official at a time.
+///
+/// On PostgreSQL, for a subtree: nested loops are off (`plan_for_counting`), so any join with
+/// `employments` scans all of it, the country's periods for a province's report; and with
+/// them on, the planner, which cannot estimate a CTE's rows, rescanned one CTE per row of
+/// another (a province over 200,000 officials: 3.3 s). A `LATERAL` subquery with `OFFSET 0`
+/// is a lookup per row whatever the settings. SQLite has no `LATERAL`, and plans these joins
+/// with indexes already.
+fn by_official(backend: DbBackend, scope: &ReportScope) -> bool {
+    backend == DbBackend::Postgres && !scope.is_everyone()
 }
 
 /// `{alias}` (a row of `employments`) is in effect on `as_of`: it covers the day and no later
-/// period supersedes it.
-fn in_effect(sql: &mut Sql, alias: &str, as_of: Date) {
+/// period supersedes it. With `per_row` (PostgreSQL only), the supersession is looked up by
+/// index for each row; otherwise it is left to the planner, who joins it with the whole
+/// table's, the better way when the whole table is read (the national report).
+fn in_effect(sql: &mut Sql, alias: &str, as_of: Date, per_row: bool) {
     sql.push(&format!("{alias}.valid_from <= ")).bind(as_of);
     sql.push(&format!(" AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= ")).bind(as_of);
+    let lookup = if per_row { " OFFSET 0" } else { "" };
     sql.push(&format!(
-        ") AND NOT EXISTS (SELECT 1 FROM employments s WHERE s.supersedes_id = {alias}.id)"
+        ") AND NOT EXISTS (SELECT 1 FROM employments s WHERE s.supersedes_id = {alias}.id{lookup})"
     ));
 }
 
@@ -286,8 +333,16 @@ fn in_scope(sql: &mut Sql, alias: &str, scope: &ReportScope) {
 }
 
 /// The CTEs of rule number `i`, ending with `st_i (official_id, status, days)`: the status of
-/// every official in scope the rule applies to. `exclusions` are the exclusion rules counted.
-fn rule_status(sql: &mut Sql, i: usize, rule: &Rule, exclusions: &[Rule], as_of: Date) {
+/// every official of `scope` the rule applies to. `exclusions` are the exclusion rules counted.
+fn rule_status(
+    sql: &mut Sql,
+    i: usize,
+    rule: &Rule,
+    exclusions: &[Rule],
+    as_of: Date,
+    scope: &ReportScope,
+) {
+    let per_row = by_official(sql.backend, scope);
     // held_i: the first current period (by valid_from, id) the rule applies to.
     sql.push(&format!(
         ", held_{i} AS (SELECT h.official_id, h.valid_from, h.leadership_level FROM \
@@ -340,16 +395,24 @@ fn rule_status(sql: &mut Sql, i: usize, rule: &Rule, exclusions: &[Rule], as_of:
     if let Period::Appointment { .. } = rule.period {
         // chain_i: the starts of the unbroken run of periods at the held leadership level.
         let next = next_day(sql.backend, "e.valid_to");
+        let (periods, lookup) = if per_row {
+            ("CROSS JOIN LATERAL (SELECT e.valid_from FROM employments e WHERE", " OFFSET 0")
+        } else {
+            ("CROSS JOIN employments e WHERE", "")
+        };
         sql.push(&format!(
             ", chain_{i} (official_id, lvl, start) AS (SELECT official_id, leadership_level, \
              valid_from FROM held_{i} UNION SELECT ch.official_id, ch.lvl, e.valid_from FROM \
-             chain_{i} ch JOIN employments e ON e.official_id = ch.official_id WHERE NOT EXISTS \
-             (SELECT 1 FROM employments s WHERE s.supersedes_id = e.id) AND (e.leadership_level \
+             chain_{i} ch {periods} e.official_id = ch.official_id AND NOT EXISTS (SELECT 1 \
+             FROM employments s WHERE s.supersedes_id = e.id{lookup}) AND (e.leadership_level \
              = ch.lvl OR (e.leadership_level IS NULL AND ch.lvl IS NULL)) AND e.valid_from < \
              ch.start AND e.valid_to IS NOT NULL AND {next} >= ch.start AND e.valid_from <= "
         ))
-        .bind(as_of)
-        .push(&format!(
+        .bind(as_of);
+        if per_row {
+            sql.push(" OFFSET 0) AS e");
+        }
+        sql.push(&format!(
             "), appointed_{i} AS (SELECT official_id, MIN(start) AS appointed FROM chain_{i} \
              GROUP BY official_id)"
         ));
@@ -468,7 +531,7 @@ fn tally_sql(
     let mut sql = Sql::new(backend);
     population(&mut sql, as_of, scope, rules, programs);
     for (i, rule) in rules.iter().enumerate() {
-        rule_status(&mut sql, i, rule, exclusions, as_of);
+        rule_status(&mut sql, i, rule, exclusions, as_of, scope);
     }
     sql.push(", statuses (req, official_id, status, days) AS (");
     for i in 0..rules.len() {
@@ -498,8 +561,13 @@ fn tally_sql(
     group_expression(&mut sql, breakdown, as_of);
     sql.push(
         " AS grp, s.status, COUNT(*) AS officials, CAST(SUM(s.days) AS BIGINT) AS days FROM \
-         statuses s JOIN officials o ON o.id = s.official_id GROUP BY 1, 2, 3",
+         statuses s",
     );
+    // Only a breakdown reads the officials' own rows (1,000,000 officials: 0.4 s of joining).
+    if breakdown.is_some() {
+        sql.push(" JOIN officials o ON o.id = s.official_id");
+    }
+    sql.push(" GROUP BY 1, 2, 3");
     sql
 }
 
@@ -542,6 +610,10 @@ async fn tally(
         .collect()
 }
 
+/// The memory a report's sorts and hashes may each use before spilling to disk: a few of them
+/// at once, for a report or two at a time on a server with gigabytes for its page cache.
+const REPORT_WORK_MEM: &str = "SET LOCAL work_mem = '64MB'";
+
 /// Sets PostgreSQL's planner for a report, for the rest of the transaction.
 ///
 /// - No nested loops. The planner cannot estimate the rows of the common table expressions,
@@ -551,11 +623,15 @@ async fn tally(
 /// - No JIT compilation: the report's statement is long, and compiling it took 3.5-4.5 s of a
 ///   national report's 8-16 s over 200,000 officials, more than it saved (docs/benchmarks).
 ///
+/// - Memory for sorting and hashing: a national report sorts and hashes a row per official
+///   several times (1,000,000 officials: 1 s of it spilled to disk with the default 4 MB).
+///
 /// SQLite plans these joins with automatic indexes.
 async fn plan_for_counting(txn: &sea_orm::DatabaseTransaction) -> Result<(), StoreError> {
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared("SET LOCAL enable_nestloop = off").await?;
         txn.execute_unprepared("SET LOCAL jit = off").await?;
+        txn.execute_unprepared(REPORT_WORK_MEM).await?;
     }
     Ok(())
 }
@@ -652,7 +728,7 @@ impl Store {
         let rules = std::slice::from_ref(rule);
         let programs = counted_programs(&txn, rules).await?;
         population(&mut sql, as_of, scope, rules, &programs);
-        rule_status(&mut sql, 0, rule, &exclusions, as_of);
+        rule_status(&mut sql, 0, rule, &exclusions, as_of, scope);
         sql.push(
             " SELECT s.official_id, o.full_name, s.status, s.days FROM st_0 s JOIN officials o \
              ON o.id = s.official_id WHERE s.status <> 'met'",
