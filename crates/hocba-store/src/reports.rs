@@ -268,8 +268,6 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule], p
     } else {
         sql.in_list("c.program_id", programs.iter().copied());
     }
-    // `IS NOT NULL` lets PostgreSQL skip the index entries of the completions that correct
-    // nothing, nearly all of them.
     // On PostgreSQL, `OFFSET 0` keeps both checks lookups by index, one per counted completion,
     // made in the order of the completions' ids so that consecutive lookups read the same
     // pages of the certificates' index (1,000,000 officials: 3.7 s -> 1.4 s). As joins, with
@@ -282,6 +280,8 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule], p
     } else {
         ("counted", "")
     };
+    // `IS NOT NULL` lets PostgreSQL skip the index entries of the completions that correct
+    // nothing, nearly all of them.
     sql.push(&format!(
         " AND NOT EXISTS (SELECT 1 FROM completions n WHERE n.supersedes_id = c.id \
          AND n.supersedes_id IS NOT NULL)), live AS {once}(SELECT c.official_id, c.ended_on, \
@@ -305,7 +305,7 @@ fn by_official(backend: DbBackend, scope: &ReportScope) -> bool {
 
 /// `{alias}` (a row of `employments`) is in effect on `as_of`: it covers the day and no later
 /// period supersedes it. With `per_row` (PostgreSQL only), the supersession is looked up by
-/// index for each row; otherwise it is left to the planner, who joins it with the whole
+/// index for each row; otherwise it is left to the planner, which joins it with the whole
 /// table's, the better way when the whole table is read (the national report).
 fn in_effect(sql: &mut Sql, alias: &str, as_of: Date, per_row: bool) {
     sql.push(&format!("{alias}.valid_from <= ")).bind(as_of);
@@ -622,7 +622,6 @@ const REPORT_WORK_MEM: &str = "SET LOCAL work_mem = '64MB'";
 ///   officials 3.3 s, most of it rescanning one expression for each row of another.
 /// - No JIT compilation: the report's statement is long, and compiling it took 3.5-4.5 s of a
 ///   national report's 8-16 s over 200,000 officials, more than it saved (docs/benchmarks).
-///
 /// - Memory for sorting and hashing: a national report sorts and hashes a row per official
 ///   several times (1,000,000 officials: 1 s of it spilled to disk with the default 4 MB).
 ///
