@@ -212,13 +212,7 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule], p
     let once = if rules.len() > MATERIALIZE_FROM { "MATERIALIZED " } else { "" };
     let columns = "e.id, e.official_id, e.agency_code, e.level, e.rank_code, e.leadership_level, \
                    e.leadership_group, e.valid_from";
-    let per_row = by_official(sql.backend, scope);
-    if scope.is_everyone() {
-        sql.push(&format!(
-            "WITH RECURSIVE cur AS {once}(SELECT {columns} FROM employments e WHERE "
-        ));
-        in_effect(sql, "e", as_of, false);
-    } else if per_row {
+    if by_official(sql.backend, scope) {
         // The officials in scope by the agency index, then each one's periods by the official
         // index: a province's report reads its own officials' rows, not the country's.
         sql.push(&format!(
@@ -234,16 +228,18 @@ fn population(sql: &mut Sql, as_of: Date, scope: &ReportScope, rules: &[Rule], p
         in_effect(sql, "e", as_of, true);
         sql.push(" OFFSET 0) AS e");
     } else {
-        // The periods of the officials in scope only (found by the agency index): `pop` is
-        // then every official of `cur`, and nothing after needs to filter by it.
         sql.push(&format!(
             "WITH RECURSIVE cur AS {once}(SELECT {columns} FROM employments e WHERE "
         ));
         in_effect(sql, "e", as_of, false);
-        sql.push(" AND e.official_id IN (SELECT x.official_id FROM employments x WHERE ");
-        in_effect(sql, "x", as_of, false);
-        in_scope(sql, "x", scope);
-        sql.push(")");
+        if !scope.is_everyone() {
+            // The periods of the officials in scope only (found by the agency index): `pop` is
+            // then every official of `cur`, and nothing after needs to filter by it.
+            sql.push(" AND e.official_id IN (SELECT x.official_id FROM employments x WHERE ");
+            in_effect(sql, "x", as_of, false);
+            in_scope(sql, "x", scope);
+            sql.push(")");
+        }
     }
     sql.push(&format!("), pop AS {once}(SELECT DISTINCT official_id FROM cur c WHERE 1 = 1"));
     in_scope(sql, "c", scope);
