@@ -155,7 +155,7 @@ enum DemoAction {
     /// seed's population yet.
     Generate {
         /// How many officials.
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(hocba_api::population::MAX_OFFICIALS)))]
         officials: u32,
         /// The random generator's seed.
         #[arg(long, default_value_t = 1)]
