@@ -67,6 +67,12 @@ enum Command {
         // Boxed: the largest of the server's options, and `Serve` is already the largest command.
         #[command(flatten)]
         webhooks: Box<WebhookArgs>,
+        /// Days the changes feed keeps its events (`GET /api/v1/events`): older ones are deleted
+        /// once every webhook subscription has had them, and a reader whose cursor is older is
+        /// told so (410).
+        #[arg(long, env = "HOCBA_EVENTS_RETENTION_DAYS", default_value_t = 400,
+              value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        events_retention_days: u32,
         /// Also load a demo catalogue, two institutions and 50 officials (idempotent).
         #[arg(long)]
         demo: bool,
@@ -155,7 +161,7 @@ enum DemoAction {
     /// seed's population yet.
     Generate {
         /// How many officials.
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(hocba_api::population::MAX_OFFICIALS)))]
         officials: u32,
         /// The random generator's seed.
         #[arg(long, default_value_t = 1)]
@@ -411,6 +417,7 @@ async fn main() -> anyhow::Result<()> {
             connections,
             metrics_listen,
             webhooks,
+            events_retention_days,
             demo,
         } => {
             let limits = connections.limits();
@@ -421,7 +428,11 @@ async fn main() -> anyhow::Result<()> {
                 webhooks.policy =
                     std::sync::Arc::new(webhooks.policy.as_ref().clone().allowing_loopback());
             }
-            let server = Server { rate_limit, limits, webhooks, demo };
+            let retention = hocba_api::events::Retention {
+                keep: time::Duration::days(i64::from(events_retention_days)),
+                every: EVENTS_PRUNED_EVERY,
+            };
+            let server = Server { rate_limit, limits, webhooks, retention, demo };
             serve(listeners, (&database, &*replica), &identity, &sign_in, server).await
         }
         Command::Backup { database, out } => {
@@ -584,20 +595,24 @@ struct Listeners {
     metrics: Option<SocketAddr>,
 }
 
-/// How the server behaves: its limits, its webhook worker, and whether it is the demo.
+/// How the server behaves: its limits, its background work, and whether it is the demo.
 struct Server {
     rate_limit: u32,
     limits: hocba_api::ConnectionLimits,
     webhooks: hocba_api::webhooks::WebhookSettings,
+    retention: hocba_api::events::Retention,
     demo: bool,
 }
+
+/// How often a server prunes the changes feed: old events pile up by the day, not the second.
+const EVENTS_PRUNED_EVERY: Duration = Duration::from_secs(3600);
 
 async fn serve(
     Listeners { api: listen, metrics }: Listeners,
     (database, replica): (&DatabaseArgs, &ReplicaArgs),
     identity: &keys::IdentityArgs,
     sign_in: &SignInArgs,
-    Server { rate_limit, limits, webhooks, demo }: Server,
+    Server { rate_limit, limits, webhooks, retention, demo }: Server,
 ) -> anyhow::Result<()> {
     let store = replica.open(database).await?;
     bootstrap_admin(&store).await?;
@@ -667,6 +682,7 @@ async fn serve(
     let (stop_worker, worker_stops) = tokio::sync::watch::channel(false);
     let worker =
         hocba_api::webhooks::Worker::new(app.store.clone(), app.authority.clone(), webhooks);
+    let pruner = tokio::spawn(retention.run(app.store.clone(), worker_stops.clone()));
     let worker = tokio::spawn(worker.run(worker_stops));
     tracing::info!(%listen, "hocba is serving; API docs at /docs");
     let shutdown = async move {
@@ -676,6 +692,7 @@ async fn serve(
     };
     hocba_api::serve(listener, hocba_api::app(app), limits, shutdown).await;
     worker.await.context("the webhook worker failed")?;
+    pruner.await.context("the changes feed's pruning failed")?;
     Ok(())
 }
 

@@ -30,6 +30,7 @@ mod m20261206_000022_compress_credentials_lz4;
 mod m20261206_000023_drop_completions_by_official;
 mod m20261206_000024_index_only_superseding_completions;
 mod m20261206_000025_pack_credentials;
+mod m20261206_000026_create_outbox_horizon;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000023_drop_completions_by_official::Migration),
             Box::new(m20261206_000024_index_only_superseding_completions::Migration),
             Box::new(m20261206_000025_pack_credentials::Migration),
+            Box::new(m20261206_000026_create_outbox_horizon::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use hocba_domain::OfficialDraft;
-use hocba_store::{Actor, EventType, OutboxEvent, Store};
+use hocba_store::{Actor, EventCursor, EventType, OutboxEvent, Store, StoreError};
 use serde_json::{Value, json};
 
 use crate::completions::{completion, setting};
@@ -331,7 +331,56 @@ async fn two_writers_changes_are_read_in_commit_order_across_pages_and_a_restart
     }
 }
 
+async fn old_events_are_pruned_and_a_reader_left_behind_is_told(app: TestApp) {
+    for n in 0..3 {
+        let national_id = format!("001085{:06}", 300_000 + n);
+        app.register_official(&official_body(&national_id, "Lê Thị Cúc")).await;
+    }
+    let events = all_events(&app).await;
+    assert_eq!(events.len(), 4, "a key and three officials");
+    let nothing = app.store.prune_events(events[0].occurred_at).await.unwrap();
+    assert_eq!((nothing.events, nothing.through), (0, EventCursor::START));
+
+    // Those older than the third event go, up to the first that is not.
+    let older_than = events[2].occurred_at;
+    let pruned = app.store.prune_events(older_than).await.unwrap();
+    let gone = events.iter().take_while(|event| event.occurred_at < older_than).count();
+    assert!(gone >= 1, "the key was activated before the officials were registered");
+    assert_eq!(pruned.events, gone as u64);
+    assert_eq!(pruned.through, events[gone - 1].cursor);
+    assert_eq!(all_events(&app).await, events[gone..]);
+    // A reader at the horizon reads on; one behind it is told, never handed a gap.
+    let read_on = app.store.events_after(Some(pruned.through), &[], 10).await.unwrap();
+    assert_eq!(read_on, events[gone..]);
+    let behind = app.store.events_after(Some(EventCursor::START), &[], 10).await;
+    assert!(
+        matches!(behind, Err(StoreError::EventsPruned { through }) if through == pruned.through)
+    );
+    for cursor in [events[0].cursor.to_string(), EventCursor::START.to_string()] {
+        let refused = app.get_as_admin(&format!("/api/v1/events?after={cursor}")).await;
+        refused.assert_problem(StatusCode::GONE, "events-pruned");
+        assert_eq!(refused.problem_fields(), ["after"]);
+    }
+    let from_the_oldest_kept = app.get_as_admin("/api/v1/events").await;
+    assert_eq!(from_the_oldest_kept.body["events"][0]["cursor"], events[gone].cursor.to_string());
+
+    // Never an event a webhook subscription has yet to have, however old.
+    let subscribed = app.post("/api/v1/webhooks", &json!({ "url": "http://127.0.0.1:9/" })).await;
+    assert_eq!(subscribed.status, StatusCode::CREATED, "{:#}", subscribed.body);
+    let later = app.register_official(&official_body("001085300009", "Lê Thị Cúc")).await;
+    let tomorrow = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let pruned = app.store.prune_events(tomorrow).await.unwrap();
+    assert_eq!(pruned.events, (events.len() - gone) as u64);
+    let kept = all_events(&app).await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].subject.official_id.unwrap().to_string(), later["id"].as_str().unwrap());
+    // The horizon only moves forward.
+    let again = app.store.prune_events(events[0].occurred_at).await.unwrap();
+    assert_eq!((again.events, again.through), (0, pruned.through));
+}
+
 on_both_backends!(
+    old_events_are_pruned_and_a_reader_left_behind_is_told,
     the_feed_pages_filters_and_refuses_what_it_cannot_read,
     a_system_follows_the_feed_with_events_read_and_only_with_it,
     a_long_poll_answers_when_an_event_is_committed,

@@ -244,6 +244,7 @@ impl ApiError {
                 // has freed space (RFC 4918 §11.5: the server cannot store what the request
                 // needs stored).
                 StoreError::StorageFull => (StatusCode::INSUFFICIENT_STORAGE, "storage-full"),
+                StoreError::EventsPruned { .. } => (StatusCode::GONE, "events-pruned"),
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }
@@ -289,6 +290,13 @@ impl ApiError {
             ApiError::Store(StoreError::Rule { field, reason }) => {
                 one(field, "rule-violated", reason.clone())
             }
+            ApiError::Store(StoreError::EventsPruned { .. }) => one(
+                "after",
+                "events-pruned",
+                "the events after this cursor are no longer kept: start again without `after` \
+                 (the oldest event kept) and read the current state of what you follow"
+                    .to_owned(),
+            ),
             ApiError::Model(violation) => {
                 one(&violation.path, "data-model", violation.rule.to_owned())
             }

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use axum::extract::State;
 use hocba_domain::{CompletionId, OfficialId};
-use hocba_store::{EventCursor, EventType, OutboxEvent};
+use hocba_store::{EventCursor, EventType, OutboxEvent, Pruned, Store};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use tokio::sync::watch;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
@@ -166,10 +167,15 @@ pub struct EventPage {
 /// `after=next_cursor`; with `wait=30`, an empty page waits up to 30 s and answers as soon as an
 /// event is committed. A reader that keeps its cursor never misses an event and never sees one
 /// twice, whichever server of the registry it asks. Events carry ids only, never personal data.
-/// For the operator and machine clients with the scope `events:read`.
+/// Events are kept for a time (`--events-retention-days`, 400 days by default): a cursor older
+/// than that is answered 410; start again without `after` (the oldest event kept) and read the
+/// current state of what you follow. For the operator and machine clients with the scope
+/// `events:read`.
 #[utoipa::path(get, path = "/events", tag = "events", security(("bearer" = []), ("oauth2" = ["events:read"])),
     params(FeedParams),
-    responses((status = 200, body = EventPage), (status = "4XX", body = Problem)))]
+    responses((status = 200, body = EventPage),
+        (status = 410, description = "The events after `after` are no longer kept", body = Problem),
+        (status = "4XX", body = Problem)))]
 pub async fn get_events(
     State(app): State<AppState>,
     _reader: EventsReader,
@@ -183,6 +189,36 @@ pub async fn get_events(
     let last = events.last().map(|event| event.cursor);
     let next_cursor = last.or(request.after).unwrap_or(EventCursor::START).to_string();
     Ok(Json(EventPage { events: events.into_iter().map(EventView::from).collect(), next_cursor }))
+}
+
+/// How long the changes feed keeps its events: pruned when older than `keep`, checked every
+/// `every`. Webhook deliveries are not affected: an event is never pruned before every
+/// subscription has had it.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// How old an event may grow.
+    pub keep: time::Duration,
+    /// How often to prune.
+    pub every: Duration,
+}
+
+impl Retention {
+    /// Prunes now, then every `every`, until `shutdown` turns true.
+    pub async fn run(self, store: Store, mut shutdown: watch::Receiver<bool>) {
+        while !*shutdown.borrow() {
+            match store.prune_events(OffsetDateTime::now_utc() - self.keep).await {
+                Ok(Pruned { events: 0, .. }) => {}
+                Ok(Pruned { events, through }) => {
+                    tracing::info!(events, %through, "pruned the changes feed's old events");
+                }
+                Err(error) => tracing::warn!(%error, "pruning the changes feed failed; retrying"),
+            }
+            tokio::select! {
+                _ = shutdown.changed() => {},
+                () = tokio::time::sleep(self.every) => {},
+            }
+        }
+    }
 }
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {

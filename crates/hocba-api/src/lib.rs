@@ -15,7 +15,7 @@ mod clients;
 mod consents;
 pub mod dev_idp;
 mod error;
-mod events;
+pub mod events;
 mod extract;
 mod idempotency;
 mod institutions;

@@ -185,6 +185,23 @@ const MINORITIES: [(u8, u32); 10] =
 /// officials and the documentation's examples use those, and generated numbers must not clash.
 const BIRTH_PROVINCES: [u16; 18] =
     [2, 4, 8, 19, 22, 24, 26, 27, 30, 31, 33, 36, 38, 40, 42, 79, 82, 92];
+/// A national ID number's serial has six digits, so each million officials of a seed is born
+/// in provinces of its own (every second province for two million, every third for three...).
+const SERIALS: u32 = 1_000_000;
+/// The most officials a seed can have: a million for each province of birth.
+pub const MAX_OFFICIALS: u32 = SERIALS * BIRTH_PROVINCES.len() as u32;
+
+/// Where official `n` of `officials` may be born: each million has provinces of its own, so
+/// that officials with the same serial never share a number.
+fn birth_provinces(officials: u32, n: u32) -> Vec<u16> {
+    let millions = officials.div_ceil(SERIALS).max(1) as usize;
+    BIRTH_PROVINCES.iter().copied().skip((n / SERIALS) as usize).step_by(millions).collect()
+}
+
+/// The last six digits of official `n`'s national ID number: a bijection of each million.
+fn serial(seed: u64, n: u32) -> u64 {
+    (u64::from(n % SERIALS) * 7919 + seed % u64::from(SERIALS)) % u64::from(SERIALS)
+}
 
 /// The registry's directory as the generator uses it.
 struct Directory {
@@ -237,11 +254,10 @@ pub async fn generate(
     options: &Options,
     mut on_written: impl FnMut(u64),
 ) -> Result<Summary, GenerateError> {
-    if options.officials > 1_000_000 {
-        return Err(GenerateError::Refused(
-            "at most 1,000,000 officials a seed (their national ID numbers are built from a serial)"
-                .to_owned(),
-        ));
+    if options.officials > MAX_OFFICIALS {
+        return Err(GenerateError::Refused(format!(
+            "at most {MAX_OFFICIALS} officials a seed (their national ID numbers are built from a serial)"
+        )));
     }
     let mut summary = Summary::default();
     let directory = directory(app, options, &mut summary).await?;
@@ -584,11 +600,11 @@ fn person(options: &Options, n: u32) -> (OfficialDraft, StdRng) {
         85..98 => Some(weighted(&mut rng, &MINORITIES)),
         _ => None,
     };
-    let province = BIRTH_PROVINCES[rng.random_range(0..BIRTH_PROVINCES.len())];
+    let provinces = birth_provinces(options.officials, n);
+    let province = provinces[rng.random_range(0..provinces.len())];
     let year = date_of_birth.year();
     let century_sex = (year - 1900) / 100 * 2 + i32::from(gender == Gender::Female);
-    // A bijection of 0..1,000,000: officials of one seed never share a number.
-    let serial = (u64::from(n) * 7919 + options.seed % 1_000_000) % 1_000_000;
+    let serial = serial(options.seed, n);
     let national_id = format!("{province:03}{century_sex}{:02}{serial:06}", year % 100);
     let placeholder = EmploymentDraft {
         agency_code: String::new(),
@@ -968,9 +984,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn national_id_serials_are_distinct_for_one_seed() {
-        let seen: HashSet<u64> = (0..1_000_000u64).map(|n| (n * 7919 + 42) % 1_000_000).collect();
-        assert_eq!(seen.len(), 1_000_000);
+    fn national_id_serials_are_distinct_within_each_million() {
+        for million in [0, 2] {
+            let seen: HashSet<u64> =
+                (million * SERIALS..(million + 1) * SERIALS).map(|n| serial(42, n)).collect();
+            assert_eq!(seen.len(), SERIALS as usize);
+        }
+    }
+
+    #[test]
+    fn each_million_is_born_in_provinces_of_its_own() {
+        // Up to a million, everyone may be born anywhere: populations made before stay the same.
+        assert_eq!(birth_provinces(1_000_000, 999_999), BIRTH_PROVINCES);
+        let officials = 2_500_000;
+        let millions: Vec<Vec<u16>> =
+            [0, 1_000_000, 2_000_000].map(|n| birth_provinces(officials, n)).into();
+        assert_eq!(birth_provinces(officials, 1_999_999), millions[1]);
+        assert_eq!(millions.concat().len(), BIRTH_PROVINCES.len());
+        let all: HashSet<u16> = millions.concat().into_iter().collect();
+        assert_eq!(all.len(), BIRTH_PROVINCES.len(), "the millions' provinces overlap");
+        assert!(birth_provinces(MAX_OFFICIALS, MAX_OFFICIALS - 1).len() == 1);
     }
 
     #[test]

@@ -602,6 +602,20 @@ pub mod outbox_event {
     no_relations!();
 }
 
+pub mod outbox_horizon {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox_horizon")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub pruned_through: i64,
+        pub pruned_at: Option<TimeDateTimeWithTimeZone>,
+    }
+    no_relations!();
+}
+
 pub mod webhook_subscription {
     use sea_orm::entity::prelude::*;
 

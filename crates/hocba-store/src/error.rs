@@ -91,6 +91,13 @@ pub enum StoreError {
         /// What did not parse.
         detail: String,
     },
+    /// The events after a reader's cursor were pruned (they were older than the registry
+    /// keeps): reading on from it would skip them unseen.
+    #[error("the events after this cursor are no longer kept (pruned through {through})")]
+    EventsPruned {
+        /// The last position pruned: a cursor from here on reads on without a gap.
+        through: crate::EventCursor,
+    },
     /// The database cannot be reached now: down, restarting, or out of connections. Nothing was
     /// written (a transaction that lost its connection is rolled back); the same request may
     /// succeed later.
@@ -145,6 +152,7 @@ impl Clone for StoreError {
                 StoreError::Unavailable(DbErr::Custom(error.to_string()))
             }
             StoreError::StorageFull => StoreError::StorageFull,
+            StoreError::EventsPruned { through } => StoreError::EventsPruned { through: *through },
             StoreError::Database(error) => StoreError::Database(DbErr::Custom(error.to_string())),
         }
     }

@@ -107,7 +107,7 @@ pub use officials::{
 };
 pub use operations::PoolUse;
 pub use outbox::{
-    EventCursor, EventSubject, EventType, InvalidCursor, OutboxEvent, UnknownEventType,
+    EventCursor, EventSubject, EventType, InvalidCursor, OutboxEvent, Pruned, UnknownEventType,
 };
 pub use page::{Page, PageRequest};
 pub use reports::{MissingOfficial, MissingQuery, ReportCounts, ReportScope, Tally};

@@ -31,15 +31,17 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hocba_domain::{CertificateNumber, CompletionId, OfficialId};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::entities::outbox_event;
+use crate::entities::{outbox_event, outbox_horizon, webhook_subscription};
 use crate::{Store, StoreError};
 
 /// The kinds of public event, by their stable names (`certificate.issued`).
@@ -285,6 +287,27 @@ fn into_event(model: outbox_event::Model) -> Result<OutboxEvent, StoreError> {
     })
 }
 
+/// Events deleted per transaction by [`Store::prune_events`].
+const PRUNE_CHUNK: u64 = 10_000;
+
+/// What [`Store::prune_events`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pruned {
+    /// Events deleted.
+    pub events: u64,
+    /// The feed's horizon afterwards: the events up to it are gone.
+    pub through: EventCursor,
+}
+
+/// The feed's horizon: the last position pruned (the start when nothing was).
+async fn pruned_through(db: &impl ConnectionTrait) -> Result<EventCursor, StoreError> {
+    let horizon = outbox_horizon::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("outbox_horizon", "missing row"))?;
+    Ok(EventCursor::after_position(horizon.pruned_through))
+}
+
 /// How often a waiting reader looks for events committed by other processes (in-process commits
 /// wake it at once).
 const POLL_OTHER_WRITERS: Duration = Duration::from_millis(500);
@@ -306,17 +329,18 @@ impl Commits {
 }
 
 impl Store {
-    /// Up to `limit` events after `after` (from the first when `None`), in commit order; only
-    /// those of `types` unless it is empty.
+    /// Up to `limit` events after `after` (from the oldest kept when `None`), in commit order;
+    /// only those of `types` unless it is empty. A cursor older than the events kept is refused
+    /// ([`StoreError::EventsPruned`]).
     pub async fn events_after(
         &self,
         after: Option<EventCursor>,
         types: &[EventType],
         limit: u64,
     ) -> Result<Vec<OutboxEvent>, StoreError> {
-        let after = after.unwrap_or(EventCursor::START).position();
+        let from = after.unwrap_or(EventCursor::START).position();
         let mut query =
-            outbox_event::Entity::find().filter(outbox_event::Column::Position.gt(after));
+            outbox_event::Entity::find().filter(outbox_event::Column::Position.gt(from));
         if !types.is_empty() {
             let names = types.iter().map(|event_type| event_type.as_str());
             query = query.filter(outbox_event::Column::EventType.is_in(names));
@@ -326,8 +350,68 @@ impl Store {
         let txn = self.read().await?;
         let rows =
             query.order_by_asc(outbox_event::Column::Position).limit(limit).all(&txn).await?;
+        // Read after the events: a prune that committed before they were read shows here, so a
+        // cursor it overtook is refused rather than answered with a gap.
+        let horizon = pruned_through(&txn).await?;
         txn.commit().await?;
+        // Without a cursor, the reader asked for the oldest events kept.
+        if after.is_some_and(|after| after < horizon) {
+            return Err(StoreError::EventsPruned { through: horizon });
+        }
         rows.into_iter().map(into_event).collect()
+    }
+
+    /// Deletes the oldest events, those that occurred before `older_than`, up to the first
+    /// that did not; never one a webhook subscription has yet to fan out. Moves the feed's
+    /// horizon past them, so that a reader whose cursor they were after learns it (see
+    /// [`StoreError::EventsPruned`]). Works in transactions of [`PRUNE_CHUNK`] events, so that
+    /// writers wait for it only briefly; several servers may prune at once.
+    pub async fn prune_events(&self, older_than: OffsetDateTime) -> Result<Pruned, StoreError> {
+        let mut pruned = Pruned { events: 0, through: pruned_through(&self.db).await? };
+        loop {
+            let txn = self.write().await?;
+            let fanned_out: Option<i64> = webhook_subscription::Entity::find()
+                .select_only()
+                .column(webhook_subscription::Column::FannedOutThrough)
+                .into_tuple::<i64>()
+                .all(&txn)
+                .await?
+                .into_iter()
+                .min();
+            let mut oldest = outbox_event::Entity::find()
+                .select_only()
+                .column(outbox_event::Column::Position)
+                .column(outbox_event::Column::OccurredAt)
+                .order_by_asc(outbox_event::Column::Position)
+                .limit(PRUNE_CHUNK);
+            if let Some(fanned_out) = fanned_out {
+                oldest = oldest.filter(outbox_event::Column::Position.lte(fanned_out));
+            }
+            let oldest: Vec<(i64, OffsetDateTime)> = oldest.into_tuple().all(&txn).await?;
+            let old = oldest.iter().take_while(|(_, occurred_at)| *occurred_at < older_than);
+            let Some((through, _)) = old.clone().last() else {
+                txn.rollback().await?;
+                return Ok(pruned);
+            };
+            let through = *through;
+            let deleted = outbox_event::Entity::delete_many()
+                .filter(outbox_event::Column::Position.lte(through))
+                .exec(&txn)
+                .await?;
+            // Forward only: another server pruning at once may have moved it further.
+            outbox_horizon::Entity::update_many()
+                .col_expr(outbox_horizon::Column::PrunedThrough, Expr::value(through))
+                .col_expr(outbox_horizon::Column::PrunedAt, Expr::value(crate::now()))
+                .filter(outbox_horizon::Column::PrunedThrough.lt(through))
+                .exec(&txn)
+                .await?;
+            txn.commit().await?;
+            pruned.events += deleted.rows_affected;
+            pruned.through = pruned.through.max(EventCursor(through));
+            if old.count() < oldest.len() || (oldest.len() as u64) < PRUNE_CHUNK {
+                return Ok(pruned);
+            }
+        }
     }
 
     /// [`Store::events_after`], waiting up to `wait` for one to be committed when there is none

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""National-size benchmark: a registry of the whole civil service on PostgreSQL, under load.
+
+Serves a database `hocba demo generate` wrote (2,500,000 officials and 25,000,000 completions with
+certificates for issue #31: `--officials 2500000 --completions 10`), then loads it with wrk on
+loopback, CONNECTIONS connections for DURATION seconds each:
+
+- record read by id: `GET /api/v1/officials/{id}/record` as the operator, over officials drawn
+  at random (each read is logged for the official, so each is also a write);
+- verification by number: `POST /api/v1/verify` over certificates drawn at random;
+- an institution's class roster: `GET /api/v1/classes/{id}/results` as the institution, over
+  ten classes of 40 completions it posted;
+- a single post: `POST /api/v1/completions`, one completion a request, each for another official.
+
+The classes, programme and institution are added by the script under a fresh code each run, so
+a database can be measured again. Prints each load's requests per second, p50 and p99, the
+share that was not 2xx, the database's size and the server's peak RSS.
+
+    scripts/bench_national.py --postgres postgres://postgres:postgres@127.0.0.1:5432 \\
+        --database pop25m --keys /tmp/pop25m/hocba-keys [--bin target/release/hocba]
+        [--connections 200] [--duration 20] [--threads 2] [--only record,verify,roster,post]
+
+Needs wrk and psql. Standard library only otherwise; nothing leaves the machine.
+"""
+import argparse, json, os, re, subprocess, sys, tempfile, time, urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_pages import free_port  # noqa: E402
+from bench_verify import lua_string  # noqa: E402
+
+TOKEN = "hocba_bench_national_" + "0" * 26
+LOADS = ["record", "verify", "roster", "post"]
+
+LUA = """
+local requests = {%s}
+local next_request = 0
+request = function()
+  next_request = next_request %% #requests + 1
+  local r = requests[next_request]
+  local headers = {["Content-Type"] = "application/json"}
+  if r[3] ~= "" then headers["Authorization"] = "Bearer " .. r[3] end
+  return wrk.format(r[1], r[2], headers, r[4])
+end
+"""
+
+
+def psql(url, statement):
+    return subprocess.run(["psql", "-qAt", "-v", "ON_ERROR_STOP=1", url, "-c", statement], text=True,
+                          check=True, capture_output=True).stdout.split("\n")[:-1]
+
+
+def call(base, method, path, body=None, token=TOKEN, form=None):
+    headers = {"Authorization": f"Bearer {token}"}
+    if form is not None:
+        data, headers["Content-Type"] = form.encode(), "application/x-www-form-urlencoded"
+    else:
+        data, headers["Content-Type"] = json.dumps(body).encode() if body else None, "application/json"
+    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def expect(answer, status):
+    assert answer[0] == status, answer
+    return answer[1]
+
+
+def start(binary, url, keys, directory):
+    port = free_port()
+    env = dict(os.environ, HOCBA_DATABASE_URL=url, HOCBA_ADMIN_TOKEN=TOKEN, RUST_LOG="warn",
+               HOCBA_BASE_URL=f"http://127.0.0.1:{port}")
+    server = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}", "--rate-limit", "1000000",
+                               "--keys-dir", keys], env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(f"{directory}/server.log", "a"))
+    for _ in range(1200):
+        if server.poll() is not None:
+            sys.exit(f"the server stopped: see {directory}/server.log")
+        try:
+            if call(f"http://127.0.0.1:{port}", "GET", "/health")[0] == 200:
+                return server, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.5)
+    sys.exit(f"the server did not start: see {directory}/server.log")
+
+
+def institution(base, officials):
+    """A new school accredited for a new programme, with ten classes of 40 completions and one
+    class to post into; its token, the classes' ids and the posting class's id."""
+    suffix = time.strftime("%Y%m%d%H%M%S")
+    program = expect(call(base, "POST", "/api/v1/programs", {
+        "code": f"QLNN-CV-B{suffix}", "title_vi": "Bồi dưỡng QLNN ngạch chuyên viên (bench)",
+        "category_code": "QLNN-CV", "min_days": 20}), 201)
+    school = expect(call(base, "POST", "/api/v1/institutions", {
+        "code": f"TCT-B{suffix}", "name": "Trường Chính trị (bench)",
+        "kind": "provincial_political_school"}), 201)
+    expect(call(base, "POST", f"/api/v1/institutions/{school['id']}/scopes",
+                {"category_code": "QLNN-CV", "valid_from": "2020-01-01"}), 201)
+    client = expect(call(base, "POST", f"/api/v1/institutions/{school['id']}/clients",
+                         {"label": "bench"}), 201)
+    form = (f"grant_type=client_credentials&client_id={client['client_id']}"
+            f"&client_secret={client['client_secret']}")
+    token = expect(call(base, "POST", "/oauth/token", form=form), 200)["access_token"]
+    classes = []
+    for n in range(11):
+        klass = expect(call(base, "POST", "/api/v1/classes", {
+            "institution_id": school["id"], "program_id": program["id"], "code": f"K{n}-2026",
+            "starts_on": "2026-03-02", "ends_on": "2026-03-27", "mode": "in_person"}), 201)
+        classes.append(klass["id"])
+    roster, posting = classes[:10], classes[10]
+    for n, klass in enumerate(roster):
+        rows = [completion(person, klass) for person in officials[n * 40:(n + 1) * 40]]
+        report = expect(call(base, "POST", "/api/v1/completions/batch", {"rows": rows}, token), 200)
+        assert report["accepted"] == 40, report
+    return token, roster, posting
+
+
+def completion(person, klass):
+    national_id, full_name, date_of_birth = person
+    return {"national_id": national_id, "full_name": full_name, "date_of_birth": date_of_birth,
+            "class_id": klass, "duration_days": 20, "outcome": "passed"}
+
+
+def wrk(args, server, base, name, requests, directory):
+    script = f"{directory}/{name}.lua"
+    with open(script, "w") as lua:
+        lua.write(LUA % ",\n".join(
+            "{" + ", ".join(lua_string(part) for part in request) + "}" for request in requests))
+    out = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
+                          "--timeout", "30s", "--latency", "-s", script, base],
+                         capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = int(errors.group(1)) if errors else 0
+    timeouts = re.search(r"timeout (\d+)", out)
+    print(f"{name}: {rate:,.0f} requests/s, p50 {p50}, p99 {p99}, {total} requests, "
+          f"not 2xx {errors}, timeouts {timeouts.group(1) if timeouts else 0}, "
+          f"server peak RSS {peak_rss_mb(server):.0f} MB", flush=True)
+
+
+def peak_rss_mb(server):
+    with open(f"/proc/{server.pid}/status") as status:
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status.read()).group(1)) / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--postgres", required=True, help="a server's URL without database")
+    parser.add_argument("--database", required=True, help="the generated database")
+    parser.add_argument("--keys", required=True, help="the generator's keys directory")
+    parser.add_argument("--bin", default="target/release/hocba")
+    parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", default=",".join(LOADS))
+    args = parser.parse_args()
+    url = f"{args.postgres}/{args.database}"
+    directory = tempfile.mkdtemp(prefix="hocba-bench-national-")
+    counts = psql(url, "SELECT (SELECT count(*) FROM officials), (SELECT count(*) FROM completions), "
+                       "(SELECT count(*) FROM certificates), pg_database_size(current_database())")
+    officials, completions, certificates, size = map(int, counts[0].split("|"))
+    print(f"{args.database}: {officials:,} officials, {completions:,} completions, "
+          f"{certificates:,} certificates, {size / 1e9:.1f} GB; wrk -t{args.threads} "
+          f"-c{args.connections} -d{args.duration}s, {os.cpu_count()} cores", flush=True)
+    ids = psql(url, "SELECT id FROM officials ORDER BY random() LIMIT 10000")
+    numbers = psql(url, "SELECT number FROM certificates TABLESAMPLE SYSTEM (0.5) "
+                        "ORDER BY random() LIMIT 10000")
+    people = [tuple(row.split("|")) for row in psql(
+        url, "SELECT national_id, full_name, date_of_birth FROM officials "
+             "ORDER BY random() LIMIT 100400")]
+    server, base = start(os.path.abspath(args.bin), url, os.path.abspath(args.keys), directory)
+    try:
+        token, roster, posting = institution(base, people[:400])
+        loads = {
+            "record": [("GET", f"/api/v1/officials/{i}/record", TOKEN, "") for i in ids],
+            "verify": [("POST", "/api/v1/verify", "", json.dumps({"number": n})) for n in numbers],
+            "roster": [("GET", f"/api/v1/classes/{c}/results", token, "") for c in roster],
+            "post": [("POST", "/api/v1/completions", token, json.dumps(completion(p, posting)))
+                     for p in people[400:]],
+        }
+        for name in args.only.split(","):
+            wrk(args, server, base, name, loads[name], directory)
+        if "post" in args.only:
+            posted = psql(url, f"SELECT count(*) FROM completions WHERE class_id = '{posting}'")[0]
+            print(f"post: {int(posted):,} completions recorded in the posting class")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
