@@ -7,10 +7,15 @@ loopback, CONNECTIONS connections for DURATION seconds each:
 
 - record read by id: `GET /api/v1/officials/{id}/record` as the operator, over officials drawn
   at random (each read is logged for the official, so each is also a write);
-- verification by number: `POST /api/v1/verify` over certificates drawn at random;
+- verification by number: `POST /api/v1/verify` over 10,000 certificates drawn at random, whose
+  verdicts the registry keeps after the first request (`verify`), and over 100,000 others, more
+  than it keeps (16,384), so that nearly every request is verified afresh (`verify-cold`);
 - an institution's class roster: `GET /api/v1/classes/{id}/results` as the institution, over
   ten classes of 40 completions it posted;
 - a single post: `POST /api/v1/completions`, one completion a request, each for another official.
+
+Generate with `HOCBA_BASE_URL=http://127.0.0.1:8425` (and serve with `--port 8425`, the default):
+the registry's DID, the certificates' issuer, is made from its base URL.
 
 The classes, programme and institution are added by the script under a fresh code each run, so
 a database can be measured again. Prints each load's requests per second, p50 and p99, the
@@ -18,25 +23,32 @@ share that was not 2xx, the database's size and the server's peak RSS.
 
     scripts/bench_national.py --postgres postgres://postgres:postgres@127.0.0.1:5432 \\
         --database pop25m --keys /tmp/pop25m/hocba-keys [--bin target/release/hocba]
-        [--connections 200] [--duration 20] [--threads 2] [--only record,verify,roster,post]
+        [--connections 200] [--duration 20] [--threads 2] [--only record,verify,verify-cold,roster,post]
 
 Needs wrk and psql. Standard library only otherwise; nothing leaves the machine.
 """
 import argparse, json, os, re, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_pages import free_port  # noqa: E402
 from bench_verify import lua_string  # noqa: E402
 
 TOKEN = "hocba_bench_national_" + "0" * 26
-LOADS = ["record", "verify", "roster", "post"]
+LOADS = ["record", "verify", "verify-cold", "roster", "post"]
 
+# Each of wrk's threads has a Lua state of its own: thread k takes requests k, k + threads, ...,
+# so that no two threads post the same completion.
 LUA = """
 local requests = {%s}
-local next_request = 0
+local threads = %d
+local made = 0
+function setup(thread)
+  thread:set("id", made)
+  made = made + 1
+end
+local next_request = nil
 request = function()
-  next_request = next_request %% #requests + 1
-  local r = requests[next_request]
+  next_request = (next_request or id - threads) + threads
+  local r = requests[next_request %% #requests + 1]
   local headers = {["Content-Type"] = "application/json"}
   if r[3] ~= "" then headers["Authorization"] = "Bearer " .. r[3] end
   return wrk.format(r[1], r[2], headers, r[4])
@@ -68,8 +80,7 @@ def expect(answer, status):
     return answer[1]
 
 
-def start(binary, url, keys, directory):
-    port = free_port()
+def start(binary, url, keys, directory, port):
     env = dict(os.environ, HOCBA_DATABASE_URL=url, HOCBA_ADMIN_TOKEN=TOKEN, RUST_LOG="warn",
                HOCBA_BASE_URL=f"http://127.0.0.1:{port}")
     server = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}", "--rate-limit", "1000000",
@@ -124,10 +135,14 @@ def completion(person, klass):
 
 
 def wrk(args, server, base, name, requests, directory):
+    if not requests:
+        print(f"{name}: nothing to ask for (too few certificates drawn)")
+        return
     script = f"{directory}/{name}.lua"
     with open(script, "w") as lua:
-        lua.write(LUA % ",\n".join(
-            "{" + ", ".join(lua_string(part) for part in request) + "}" for request in requests))
+        lua.write(LUA % (",\n".join(
+            "{" + ", ".join(lua_string(part) for part in request) + "}" for request in requests),
+            args.threads))
     out = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
                           "--timeout", "30s", "--latency", "-s", script, base],
                          capture_output=True, text=True, check=True).stdout
@@ -157,6 +172,9 @@ def main():
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8425,
+                        help="where to serve: the generator's HOCBA_BASE_URL must be http://127.0.0.1:PORT, "
+                             "the registry's DID (the certificates' issuer) is made from it")
     parser.add_argument("--only", default=",".join(LOADS))
     args = parser.parse_args()
     url = f"{args.postgres}/{args.database}"
@@ -168,17 +186,19 @@ def main():
           f"{certificates:,} certificates, {size / 1e9:.1f} GB; wrk -t{args.threads} "
           f"-c{args.connections} -d{args.duration}s, {os.cpu_count()} cores", flush=True)
     ids = psql(url, "SELECT id FROM officials ORDER BY random() LIMIT 10000")
-    numbers = psql(url, "SELECT number FROM certificates TABLESAMPLE SYSTEM (0.5) "
-                        "ORDER BY random() LIMIT 10000")
+    numbers = psql(url, "SELECT number FROM certificates TABLESAMPLE SYSTEM (1) "
+                        "ORDER BY random() LIMIT 110000")
     people = [tuple(row.split("|")) for row in psql(
         url, "SELECT national_id, full_name, date_of_birth FROM officials "
              "ORDER BY random() LIMIT 100400")]
-    server, base = start(os.path.abspath(args.bin), url, os.path.abspath(args.keys), directory)
+    server, base = start(os.path.abspath(args.bin), url, os.path.abspath(args.keys), directory, args.port)
     try:
         token, roster, posting = institution(base, people[:400])
         loads = {
             "record": [("GET", f"/api/v1/officials/{i}/record", TOKEN, "") for i in ids],
-            "verify": [("POST", "/api/v1/verify", "", json.dumps({"number": n})) for n in numbers],
+            "verify": [("POST", "/api/v1/verify", "", json.dumps({"number": n})) for n in numbers[:10_000]],
+            "verify-cold": [("POST", "/api/v1/verify", "", json.dumps({"number": n}))
+                            for n in numbers[10_000:]],
             "roster": [("GET", f"/api/v1/classes/{c}/results", token, "") for c in roster],
             "post": [("POST", "/api/v1/completions", token, json.dumps(completion(p, posting)))
                      for p in people[400:]],
