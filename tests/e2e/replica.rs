@@ -91,6 +91,7 @@ fn three_servers_reading_a_lagging_replica_lose_nothing_and_know_their_fresh_cer
     let replica_url = replica.url();
     // One registry: the three processes publish the same DID and status lists.
     let ports = [free_port(), free_port(), free_port()];
+    let metrics = ports.map(|_| format!("127.0.0.1:{}", free_port()));
     let base_url = format!("http://127.0.0.1:{}", ports[0]);
     let read = [
         "--read-database-url",
@@ -100,9 +101,12 @@ fn three_servers_reading_a_lagging_replica_lose_nothing_and_know_their_fresh_cer
         "--base-url",
         base_url.as_str(),
     ];
-    let start = |port| start_with(&primary.url(), dir.path(), port, &read);
+    let start = |n: usize| {
+        let args = [&read[..], &["--metrics-listen", metrics[n].as_str()]].concat();
+        start_with(&primary.url(), dir.path(), ports[n], &args)
+    };
     // The first server migrates and makes the first key; the others join it.
-    let mut servers: Vec<Server> = vec![start(ports[0])];
+    let mut servers: Vec<Server> = vec![start(0)];
     let base = servers[0].base.clone();
     let program = json!({ "code": "QLNN-CV-2024", "title_vi": "QLNN", "category_code": "QLNN-CV", "min_days": 5 });
     let (_, program) = call(&base, ADMIN, "/api/v1/programs", &program, None);
@@ -117,8 +121,8 @@ fn three_servers_reading_a_lagging_replica_lose_nothing_and_know_their_fresh_cer
             }
         }
     }
-    servers.push(start(ports[1]));
-    servers.push(start(ports[2]));
+    servers.push(start(1));
+    servers.push(start(2));
     let bases: Vec<String> = servers.iter().map(|server| server.base.clone()).collect();
 
     let numbers: Vec<String> = std::thread::scope(|scope| {
@@ -135,13 +139,40 @@ fn three_servers_reading_a_lagging_replica_lose_nothing_and_know_their_fresh_cer
     assert_eq!(numbers.len(), INSTITUTIONS * BATCHES * PER_BATCH);
     assert_eq!(numbers.iter().collect::<HashSet<_>>().len(), numbers.len(), "a number repeats");
     assert!(read_on(&replica.url()), "the servers never read the replica's certificates");
+    // Each fresh certificate was answered by the primary: the replica did not have it yet. Once
+    // it has caught up, it answers, and the operator's monitoring sees where reads went and how
+    // far behind the replica is.
+    let on_replica = r#"hocba_replica_reads_total{on="replica"}"#;
+    for ((base, number), address) in bases.iter().zip(&numbers).zip(&metrics) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while sample(&scrape(address), on_replica) == 0.0 {
+            assert!(std::time::Instant::now() < deadline, "{base} never read the replica");
+            let certificate = ureq::get(&format!("{base}/api/v1/certificates/{number}")).call();
+            assert_eq!(certificate.unwrap().status().as_u16(), 200, "{number} through {base}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let scraped = scrape(address);
+        assert!(sample(&scraped, r#"hocba_replica_reads_total{on="primary"}"#) > 0.0);
+        assert!(sample(&scraped, "hocba_replica_lag_bytes") >= 0.0, "{scraped}");
+        assert!(sample(&scraped, "hocba_replica_lag_seconds") >= 0.0, "{scraped}");
+    }
 
     // With the replica down, the primary answers every read (of the certificate itself: a
-    // verdict by number may be one the process kept).
+    // verdict by number may be one the process kept), and the monitoring sees it stale.
     replica.stop();
-    for (base, number) in bases.iter().zip(&numbers) {
+    let on_primary = r#"hocba_replica_reads_total{on="primary"}"#;
+    for ((base, number), address) in bases.iter().zip(&numbers).zip(&metrics) {
+        let before = sample(&scrape(address), on_primary);
         let certificate = ureq::get(&format!("{base}/api/v1/certificates/{number}")).call();
         assert_eq!(certificate.unwrap().status().as_u16(), 200, "{number} through {base}");
+        assert!(sample(&scrape(address), on_primary) > before, "{base}");
+    }
+    for address in &metrics {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while sample(&scrape(address), "hocba_replica_fresh") != 0.0 {
+            assert!(std::time::Instant::now() < deadline, "{address} still counts it fresh");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
     drop(servers);
 
@@ -166,6 +197,18 @@ fn three_servers_reading_a_lagging_replica_lose_nothing_and_know_their_fresh_cer
         }
         assert_eq!(stored, numbers.into_iter().collect());
     });
+}
+
+/// The metrics a server serves at `address`.
+fn scrape(address: &str) -> String {
+    let response = ureq::get(&format!("http://{address}/metrics")).call().unwrap();
+    response.into_body().read_to_string().unwrap()
+}
+
+/// The value of the series `name` (with its labels, as written) in scraped metrics.
+fn sample(metrics: &str, name: &str) -> f64 {
+    let line = metrics.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' '));
+    line.unwrap_or_else(|| panic!("no {name} in {metrics}")).parse().unwrap()
 }
 
 /// Whether the certificates table of the server at `url` has been read (its own statistics;

@@ -7,7 +7,8 @@
 //! Requests are counted by matched route, never by raw URI, which may hold an identifier (and
 //! keeps the number of series bounded).
 
-use std::sync::LazyLock;
+use std::sync::atomic::AtomicU64;
+use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -49,7 +50,17 @@ struct PoolLabels {
     state: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReadLabels {
+    on: &'static str,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// No labels, in a family: its one series exists only once set, so a process without a read
+/// replica shows no replica metrics (rather than a replica never fresh).
+type Unlabelled = [(&'static str, &'static str); 0];
+type FloatGauge = Gauge<f64, AtomicU64>;
 
 /// Every metric of the process (one registry a process, as Prometheus expects).
 struct Metrics {
@@ -62,6 +73,12 @@ struct Metrics {
     posted: Family<OutcomeLabels, Counter>,
     pool: Family<PoolLabels, Gauge>,
     pool_max: Gauge,
+    replica_fresh: Family<Unlabelled, Gauge>,
+    replica_lag_bytes: Family<Unlabelled, FloatGauge>,
+    replica_lag: Family<Unlabelled, FloatGauge>,
+    /// Catches up with the store's counts at each scrape (under its lock: two scrapes at once
+    /// must not both add the same reads).
+    replica_reads: Mutex<Family<ReadLabels, Counter>>,
 }
 
 /// From 1 ms to about 16 s, doubling: a record read takes milliseconds, a posted class seconds.
@@ -113,7 +130,47 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Database connections the pool may open",
         pool_max.clone(),
     );
-    Metrics { registry, requests, latency, in_flight, signed, signing, posted, pool, pool_max }
+    let replica_fresh = Family::<Unlabelled, Gauge>::default();
+    registry.register(
+        "replica_fresh",
+        "1 while reads go to the read replica (within the lag bound and up), else 0",
+        replica_fresh.clone(),
+    );
+    let replica_lag_bytes = Family::<Unlabelled, FloatGauge>::default();
+    registry.register(
+        "replica_lag_bytes",
+        "Write-ahead log the primary had written and the replica had yet to replay, at the \
+         latest check (4 a second); NaN when either could not be asked",
+        replica_lag_bytes.clone(),
+    );
+    let replica_lag = Family::<Unlabelled, FloatGauge>::default();
+    registry.register(
+        "replica_lag_seconds",
+        "How long ago the primary wrote the oldest change the replica had yet to replay, at the \
+         latest check; NaN when either could not be asked",
+        replica_lag.clone(),
+    );
+    let replica_reads = Family::<ReadLabels, Counter>::default();
+    registry.register(
+        "replica_reads",
+        "Reads the read replica could answer, by where they were answered (replica, primary)",
+        replica_reads.clone(),
+    );
+    Metrics {
+        registry,
+        requests,
+        latency,
+        in_flight,
+        signed,
+        signing,
+        posted,
+        pool,
+        pool_max,
+        replica_fresh,
+        replica_lag_bytes,
+        replica_lag,
+        replica_reads: Mutex::new(replica_reads),
+    }
 });
 
 /// Counts and times every request by its matched route (a layer of the application).
@@ -187,6 +244,22 @@ async fn scrape(State(store): State<Store>) -> Response {
         .get_or_create(&PoolLabels { state: "busy" })
         .set(gauge(pool.open.saturating_sub(pool.idle)));
     metrics.pool_max.set(gauge(pool.max));
+    if let Some(replica) = store.replica_use() {
+        let unknown = |value: Option<f64>| value.unwrap_or(f64::NAN);
+        metrics.replica_fresh.get_or_create(&[]).set(i64::from(replica.fresh));
+        // Exact up to 2^53 bytes, far beyond any disk.
+        let lag_bytes = replica.lag_bytes.map(|bytes| bytes as f64);
+        metrics.replica_lag_bytes.get_or_create(&[]).set(unknown(lag_bytes));
+        let lag = replica.lag.map(|lag| lag.as_secs_f64());
+        metrics.replica_lag.get_or_create(&[]).set(unknown(lag));
+        let reads = metrics.replica_reads.lock().unwrap_or_else(PoisonError::into_inner);
+        for (on, total) in
+            [("replica", replica.reads_on_replica), ("primary", replica.reads_on_primary)]
+        {
+            let counter = reads.get_or_create(&ReadLabels { on });
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
+    }
     let mut text = String::new();
     if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &metrics.registry) {
         return ApiError::internal(error).into_response();

@@ -26,6 +26,9 @@ macro_rules! reading {
                 Err(_) => {}
             }
         }
+        if let Some(replica) = &store.replica {
+            replica.count_read(on_replica.is_some());
+        }
         match on_replica {
             Some(value) => Ok(value),
             None => {
@@ -110,6 +113,7 @@ pub use outbox::{
     EventCursor, EventSubject, EventType, InvalidCursor, OutboxEvent, Pruned, UnknownEventType,
 };
 pub use page::{Page, PageRequest};
+pub use replica::ReplicaUse;
 pub use reports::{MissingOfficial, MissingQuery, ReportCounts, ReportScope, Tally};
 pub use scopes::{Scope, Scopes, UnknownScope};
 pub use sessions::{
@@ -361,9 +365,18 @@ impl Store {
         if let Some(replica) = self.fresh_replica()
             && let Ok(Some(txn)) = replica.begin_at(&self.epoch_seen).await
         {
+            replica.count_read(true);
             return Ok(txn);
         }
+        if let Some(replica) = &self.replica {
+            replica.count_read(false);
+        }
         self.read_primary().await
+    }
+
+    /// The read replica's freshness, lag and share of the reads; `None` without one.
+    pub fn replica_use(&self) -> Option<ReplicaUse> {
+        self.replica.as_ref().map(|replica| replica.usage())
     }
 
     /// Starts a transaction that only reads, on the primary: on SQLite it takes no write lock

@@ -24,8 +24,8 @@
 //! allow one more read (which is logged, on the primary, like any other).
 
 use std::collections::VecDeque;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sea_orm::{
@@ -36,12 +36,43 @@ use sea_orm::{
 use crate::StoreError;
 use crate::entities::verification_epoch;
 
+/// The replica as the latest check found it, and where the reads it could answer went: what
+/// the operator's monitoring scrapes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplicaUse {
+    /// Whether reads go to it now (within the lag bound, and up).
+    pub fresh: bool,
+    /// Bytes of write-ahead log the primary had written and the replica had yet to replay, at
+    /// the latest check; `None` when either could not be asked.
+    pub lag_bytes: Option<u64>,
+    /// How long ago the primary had written the oldest change the replica had yet to replay, at
+    /// the latest check: zero when it had replayed all; never more than the lag bound plus a
+    /// check's interval, since older positions are not kept. `None` when it could not be asked.
+    pub lag: Option<Duration>,
+    /// Reads this process sent to the replica and it answered, since the process started.
+    pub reads_on_replica: u64,
+    /// Reads that could have gone to the replica and the primary answered (the replica stale,
+    /// down, behind this process's verification epoch, or without what was asked).
+    pub reads_on_primary: u64,
+}
+
+/// What the checks measure, for [`ReplicaUse`].
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Measured {
+    lag_bytes: Option<u64>,
+    lag: Option<Duration>,
+}
+
 /// The read-only replica and what the store knows of its freshness.
 #[derive(Debug)]
 pub(crate) struct Replica {
     db: DatabaseConnection,
     /// Whether the latest check found the replica within the lag bound.
     fresh: Arc<AtomicBool>,
+    /// The latest check's measures.
+    measured: Arc<Mutex<Measured>>,
+    reads_on_replica: AtomicU64,
+    reads_on_primary: AtomicU64,
     /// The checking task; stopped with the store.
     checker: tokio::task::JoinHandle<()>,
 }
@@ -64,8 +95,34 @@ impl Replica {
         max_lag: Duration,
     ) -> Self {
         let fresh = Arc::new(AtomicBool::new(false));
-        let checker = tokio::spawn(check(primary, db.clone(), max_lag, fresh.clone()));
-        Replica { db, fresh, checker }
+        let measured = Arc::new(Mutex::default());
+        let checker =
+            tokio::spawn(check(primary, db.clone(), max_lag, fresh.clone(), measured.clone()));
+        Replica {
+            db,
+            fresh,
+            measured,
+            reads_on_replica: AtomicU64::new(0),
+            reads_on_primary: AtomicU64::new(0),
+            checker,
+        }
+    }
+
+    /// Counts a read that could have gone to the replica, by where it was answered.
+    pub(crate) fn count_read(&self, on_replica: bool) {
+        let reads = if on_replica { &self.reads_on_replica } else { &self.reads_on_primary };
+        reads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn usage(&self) -> ReplicaUse {
+        let measured = self.measured.lock().unwrap_or_else(PoisonError::into_inner);
+        ReplicaUse {
+            fresh: self.is_fresh(),
+            lag_bytes: measured.lag_bytes,
+            lag: measured.lag,
+            reads_on_replica: self.reads_on_replica.load(Ordering::Relaxed),
+            reads_on_primary: self.reads_on_primary.load(Ordering::Relaxed),
+        }
     }
 
     pub(crate) fn is_fresh(&self) -> bool {
@@ -102,6 +159,7 @@ async fn check(
     replica: DatabaseConnection,
     max_lag: Duration,
     fresh: Arc<AtomicBool>,
+    measured: Arc<Mutex<Measured>>,
 ) {
     let mut samples: VecDeque<(Instant, u64)> = VecDeque::new();
     let mut ticks = tokio::time::interval(Replica::TICK);
@@ -116,14 +174,28 @@ async fn check(
         while samples.get(1).is_some_and(|(taken, _)| now.duration_since(*taken) >= max_lag) {
             samples.pop_front();
         }
-        let replayed = position(&replica, "pg_last_wal_replay_lsn()").await;
+        let replayed = position(&replica, "pg_last_wal_replay_lsn()").await.ok().flatten();
         let within = match (replayed, samples.front()) {
-            (Ok(Some(replayed)), Some((_, bound))) => replayed >= *bound,
+            (Some(replayed), Some((_, bound))) => replayed >= *bound,
             _ => false,
         };
+        *measured.lock().unwrap_or_else(PoisonError::into_inner) = measure(&samples, replayed, now);
         if fresh.swap(within, Ordering::Relaxed) != within {
             tracing::info!(fresh = within, "the read replica is {}", describe(within));
         }
+    }
+}
+
+/// The replica's lag, from the primary's positions sampled up to `now` and the position the
+/// replica has replayed.
+fn measure(samples: &VecDeque<(Instant, u64)>, replayed: Option<u64>, now: Instant) -> Measured {
+    let (Some(replayed), Some((_, written))) = (replayed, samples.back()) else {
+        return Measured::default();
+    };
+    let oldest_unreplayed = samples.iter().find(|(_, position)| *position > replayed);
+    Measured {
+        lag_bytes: Some(written.saturating_sub(replayed)),
+        lag: Some(oldest_unreplayed.map_or(Duration::ZERO, |(taken, _)| now - *taken)),
     }
 }
 
@@ -158,6 +230,23 @@ fn parse_lsn(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lag_is_the_age_of_the_oldest_position_not_replayed() {
+        let now = Instant::now();
+        let samples: VecDeque<(Instant, u64)> = [(3, 100), (2, 150), (1, 180), (0, 200)]
+            .map(|(ago, position)| (now - Duration::from_secs(ago), position))
+            .into();
+        let lag = |replayed| {
+            let measured = measure(&samples, replayed, now);
+            (measured.lag_bytes, measured.lag.map(|lag| lag.as_secs()))
+        };
+        assert_eq!(lag(Some(200)), (Some(0), Some(0)), "caught up");
+        assert_eq!(lag(Some(160)), (Some(40), Some(1)), "180 is not replayed, written 1 s ago");
+        assert_eq!(lag(Some(90)), (Some(110), Some(3)), "as far back as positions are kept");
+        assert_eq!(lag(None), (None, None), "the replica could not be asked");
+        assert_eq!(measure(&VecDeque::new(), Some(5), now), Measured::default());
+    }
 
     #[test]
     fn a_log_position_reads_as_its_two_hex_halves() {
