@@ -12,7 +12,10 @@ loopback, CONNECTIONS connections for DURATION seconds each:
   than it keeps (16,384), so that nearly every request is verified afresh (`verify-cold`);
 - an institution's class roster: `GET /api/v1/classes/{id}/results` as the institution, over
   ten classes of 40 completions it posted;
-- a single post: `POST /api/v1/completions`, one completion a request, each for another official.
+- a single post: `POST /api/v1/completions`, one completion a request, each for another official;
+- classes posted (`classes`): two institutions' clients at once, each posting 10 classes of
+  1,000 completions (`POST /api/v1/completions/batch`), as the posting benchmark does, but for
+  officials of the national population: completions+certificates per second end to end.
 
 Generate with `HOCBA_BASE_URL=http://127.0.0.1:8425` (and serve with `--port 8425`, the default):
 the registry's DID, the certificates' issuer, is made from its base URL.
@@ -23,17 +26,19 @@ share that was not 2xx, the database's size and the server's peak RSS.
 
     scripts/bench_national.py --postgres postgres://postgres:postgres@127.0.0.1:5432 \\
         --database pop25m --keys /tmp/pop25m/hocba-keys [--bin target/release/hocba]
-        [--connections 200] [--duration 20] [--threads 2] [--only record,verify,verify-cold,roster,post]
+        [--connections 200] [--duration 20] [--threads 2] [--only record,verify,verify-cold,roster,post,classes]
 
 Needs wrk and psql. Standard library only otherwise; nothing leaves the machine.
 """
 import argparse, json, os, re, subprocess, sys, tempfile, time, urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_verify import lua_string  # noqa: E402
 
 TOKEN = "hocba_bench_national_" + "0" * 26
-LOADS = ["record", "verify", "verify-cold", "roster", "post"]
+LOADS = ["record", "verify", "verify-cold", "roster", "post", "classes"]
+CLASSES = 10
 
 # Each of wrk's threads has a Lua state of its own: thread k takes requests k, k + threads, ...,
 # so that no two threads post the same completion.
@@ -97,10 +102,9 @@ def start(binary, url, keys, directory, port):
     sys.exit(f"the server did not start: see {directory}/server.log")
 
 
-def institution(base, officials):
-    """A new school accredited for a new programme, with ten classes of 40 completions and one
-    class to post into; its token, the classes' ids and the posting class's id."""
-    suffix = time.strftime("%Y%m%d%H%M%S")
+def school(base, suffix, classes):
+    """A new school accredited for a new programme, with `classes` classes: its token and the
+    classes' ids."""
     program = expect(call(base, "POST", "/api/v1/programs", {
         "code": f"QLNN-CV-B{suffix}", "title_vi": "Bồi dưỡng QLNN ngạch chuyên viên (bench)",
         "category_code": "QLNN-CV", "min_days": 20}), 201)
@@ -114,18 +118,46 @@ def institution(base, officials):
     form = (f"grant_type=client_credentials&client_id={client['client_id']}"
             f"&client_secret={client['client_secret']}")
     token = expect(call(base, "POST", "/oauth/token", form=form), 200)["access_token"]
-    classes = []
-    for n in range(11):
+    ids = []
+    for n in range(classes):
         klass = expect(call(base, "POST", "/api/v1/classes", {
             "institution_id": school["id"], "program_id": program["id"], "code": f"K{n}-2026",
             "starts_on": "2026-03-02", "ends_on": "2026-03-27", "mode": "in_person"}), 201)
-        classes.append(klass["id"])
+        ids.append(klass["id"])
+    return token, ids
+
+
+def institution(base, officials, suffix):
+    """A school with ten classes of 40 completions and one class to post into; its token, the
+    ten classes' ids and the posting class's id."""
+    token, classes = school(base, suffix, classes=11)
     roster, posting = classes[:10], classes[10]
     for n, klass in enumerate(roster):
         rows = [completion(person, klass) for person in officials[n * 40:(n + 1) * 40]]
         report = expect(call(base, "POST", "/api/v1/completions/batch", {"rows": rows}, token), 200)
         assert report["accepted"] == 40, report
     return token, roster, posting
+
+
+def post_classes(base, people, suffix, size):
+    """Two schools post CLASSES classes of `size` each, at once: rows per second."""
+    schools = [school(base, f"{suffix}{n}", classes=CLASSES) for n in range(2)]
+
+    def post(n):
+        token, classes = schools[n]
+        for k, klass in enumerate(classes):
+            first = (n * CLASSES + k) * size
+            rows = [completion(person, klass) for person in people[first:first + size]]
+            report = expect(call(base, "POST", "/api/v1/completions/batch", {"rows": rows}, token), 200)
+            assert report["accepted"] == size, str(report)[:300]
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(post, range(2)))
+    took = time.perf_counter() - started
+    rows = 2 * CLASSES * size
+    print(f"classes: {rows:,} completions+certificates in {took:.1f} s, {rows / took:,.0f} /s "
+          f"(2 institutions at once, classes of {size:,})", flush=True)
 
 
 def completion(person, klass):
@@ -176,6 +208,7 @@ def main():
                         help="where to serve: the generator's HOCBA_BASE_URL must be http://127.0.0.1:PORT, "
                              "the registry's DID (the certificates' issuer) is made from it")
     parser.add_argument("--only", default=",".join(LOADS))
+    parser.add_argument("--class-size", type=int, default=1000, help="completions a class, for `classes`")
     args = parser.parse_args()
     url = f"{args.postgres}/{args.database}"
     directory = tempfile.mkdtemp(prefix="hocba-bench-national-")
@@ -193,7 +226,8 @@ def main():
              "ORDER BY random() LIMIT 100400")]
     server, base = start(os.path.abspath(args.bin), url, os.path.abspath(args.keys), directory, args.port)
     try:
-        token, roster, posting = institution(base, people[:400])
+        suffix = time.strftime("%Y%m%d%H%M%S")
+        token, roster, posting = institution(base, people[:400], suffix)
         loads = {
             "record": [("GET", f"/api/v1/officials/{i}/record", TOKEN, "") for i in ids],
             "verify": [("POST", "/api/v1/verify", "", json.dumps({"number": n})) for n in numbers[:10_000]],
@@ -201,13 +235,16 @@ def main():
                             for n in numbers[10_000:]],
             "roster": [("GET", f"/api/v1/classes/{c}/results", token, "") for c in roster],
             "post": [("POST", "/api/v1/completions", token, json.dumps(completion(p, posting)))
-                     for p in people[400:]],
+                     for p in people[400:-2 * CLASSES * args.class_size]],
         }
         for name in args.only.split(","):
+            if name == "classes":
+                post_classes(base, people[-2 * CLASSES * args.class_size:], suffix, args.class_size)
+                continue
             wrk(args, server, base, name, loads[name], directory)
         if "post" in args.only:
             posted = psql(url, f"SELECT count(*) FROM completions WHERE class_id = '{posting}'")[0]
-            print(f"post: {int(posted):,} completions recorded in the posting class")
+            print(f"post: {int(posted):,} completions recorded in the posting class", flush=True)
     finally:
         server.terminate()
         server.wait()
