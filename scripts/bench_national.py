@@ -33,17 +33,21 @@ Needs wrk and psql. Standard library only otherwise; nothing leaves the machine.
 import argparse, json, os, re, subprocess, sys, tempfile, time, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_verify import lua_string  # noqa: E402
 
 TOKEN = "hocba_bench_national_" + "0" * 26
 LOADS = ["record", "verify", "verify-cold", "roster", "post", "classes"]
 CLASSES = 10
 
 # Each of wrk's threads has a Lua state of its own: thread k takes requests k, k + threads, ...,
-# so that no two threads post the same completion.
+# so that no two threads post the same completion. The requests are read from a file, one a
+# line (method, path, token, body separated by tabs): LuaJIT refuses a script with more than
+# 65,536 constants.
 LUA = """
-local requests = {%s}
+local requests = {}
+for line in io.lines("%s") do
+  local method, path, token, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+  requests[#requests + 1] = {method, path, token, body}
+end
 local threads = %d
 local made = 0
 function setup(thread)
@@ -170,11 +174,11 @@ def wrk(args, server, base, name, requests, directory):
     if not requests:
         print(f"{name}: nothing to ask for (too few certificates drawn)")
         return
-    script = f"{directory}/{name}.lua"
+    script, data = f"{directory}/{name}.lua", f"{directory}/{name}.tsv"
+    with open(data, "w") as lines:
+        lines.writelines("\t".join(request) + "\n" for request in requests)
     with open(script, "w") as lua:
-        lua.write(LUA % (",\n".join(
-            "{" + ", ".join(lua_string(part) for part in request) + "}" for request in requests),
-            args.threads))
+        lua.write(LUA % (data, args.threads))
     out = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
                           "--timeout", "30s", "--latency", "-s", script, base],
                          capture_output=True, text=True, check=True).stdout
