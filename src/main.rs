@@ -679,16 +679,17 @@ async fn serve(
         tokio::spawn(hocba_api::serve(listener, metrics, limits, std::future::pending()));
         tracing::info!(%address, "metrics at /metrics");
     }
-    let (stop_worker, worker_stops) = tokio::sync::watch::channel(false);
+    let (stop_background, background_stops) = tokio::sync::watch::channel(false);
     let worker =
         hocba_api::webhooks::Worker::new(app.store.clone(), app.authority.clone(), webhooks);
-    let pruner = tokio::spawn(retention.run(app.store.clone(), worker_stops.clone()));
-    let worker = tokio::spawn(worker.run(worker_stops));
+    let pruner = tokio::spawn(retention.run(app.store.clone(), background_stops.clone()));
+    let worker = tokio::spawn(worker.run(background_stops));
     tracing::info!(%listen, "hocba is serving; API docs at /docs");
     let shutdown = async move {
         shutdown_signal().await;
-        // The worker finishes its round while the server answers the requests under way.
-        let _ = stop_worker.send(true);
+        // The webhook worker finishes its round, and a prune under way finishes, while the server
+        // answers the requests under way.
+        let _ = stop_background.send(true);
     };
     hocba_api::serve(listener, hocba_api::app(app), limits, shutdown).await;
     worker.await.context("the webhook worker failed")?;

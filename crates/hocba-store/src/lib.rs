@@ -362,16 +362,17 @@ impl Store {
     /// Starts a reading transaction on the replica when it may answer (see [`replica`]), else on
     /// the primary ([`Store::read_primary`]).
     async fn read(&self) -> Result<DatabaseTransaction, StoreError> {
-        if let Some(replica) = self.fresh_replica()
-            && let Ok(Some(txn)) = replica.begin_at(&self.epoch_seen).await
-        {
-            replica.count_read(true);
-            return Ok(txn);
-        }
+        let on_replica = match self.fresh_replica() {
+            Some(replica) => replica.begin_at(&self.epoch_seen).await.ok().flatten(),
+            None => None,
+        };
         if let Some(replica) = &self.replica {
-            replica.count_read(false);
+            replica.count_read(on_replica.is_some());
         }
-        self.read_primary().await
+        match on_replica {
+            Some(txn) => Ok(txn),
+            None => self.read_primary().await,
+        }
     }
 
     /// The read replica's freshness, lag and share of the reads; `None` without one.

@@ -388,12 +388,12 @@ impl Store {
                 oldest = oldest.filter(outbox_event::Column::Position.lte(fanned_out));
             }
             let oldest: Vec<(i64, OffsetDateTime)> = oldest.into_tuple().all(&txn).await?;
-            let old = oldest.iter().take_while(|(_, occurred_at)| *occurred_at < older_than);
-            let Some((through, _)) = old.clone().last() else {
+            let old =
+                oldest.iter().take_while(|(_, occurred_at)| *occurred_at < older_than).count();
+            let Some(&(through, _)) = oldest[..old].last() else {
                 txn.rollback().await?;
                 return Ok(pruned);
             };
-            let through = *through;
             let deleted = outbox_event::Entity::delete_many()
                 .filter(outbox_event::Column::Position.lte(through))
                 .exec(&txn)
@@ -408,7 +408,7 @@ impl Store {
             txn.commit().await?;
             pruned.events += deleted.rows_affected;
             pruned.through = pruned.through.max(EventCursor(through));
-            if old.count() < oldest.len() || (oldest.len() as u64) < PRUNE_CHUNK {
+            if old < oldest.len() || (oldest.len() as u64) < PRUNE_CHUNK {
                 return Ok(pruned);
             }
         }
