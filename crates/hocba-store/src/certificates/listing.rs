@@ -251,7 +251,7 @@ fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
 }
 
 /// Which of the completions `ids` a correction replaced.
-pub(crate) async fn corrected_among(
+async fn corrected_among(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<HashSet<Uuid>, StoreError> {
@@ -265,7 +265,7 @@ pub(crate) async fn corrected_among(
 }
 
 /// The ids of the certificates of `issued` that are revoked.
-pub(crate) async fn revoked_among(
+async fn revoked_among(
     db: &impl ConnectionTrait,
     issued: impl IntoIterator<Item = Uuid>,
 ) -> Result<HashSet<Uuid>, StoreError> {
