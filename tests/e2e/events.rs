@@ -379,7 +379,33 @@ async fn old_events_are_pruned_and_a_reader_left_behind_is_told(app: TestApp) {
     assert_eq!((again.events, again.through), (0, pruned.through));
 }
 
+/// A prune larger than one transaction deletes every old event, chunk after chunk, and stops
+/// at the first young one whether or not the old ones fill the last chunk exactly.
+async fn a_prune_spans_several_transactions(app: TestApp) {
+    for n in 0..8 {
+        let national_id = format!("001085{:06}", 310_000 + n);
+        app.register_official(&official_body(&national_id, "Lê Thị Cúc")).await;
+    }
+    let events = all_events(&app).await;
+    assert_eq!(events.len(), 9, "a key and eight officials");
+    let older_than = events[7].occurred_at;
+    let gone = events.iter().take_while(|event| event.occurred_at < older_than).count();
+    assert!(gone > 3, "more old events than a chunk holds: {gone}");
+
+    let pruned = app.store.prune_events_in_chunks(older_than, 3).await.unwrap();
+    assert_eq!((pruned.events, pruned.through), (gone as u64, events[gone - 1].cursor));
+    assert_eq!(all_events(&app).await, events[gone..]);
+
+    // What is left, in chunks that it fills exactly.
+    let tomorrow = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let left = events.len() - gone;
+    let pruned = app.store.prune_events_in_chunks(tomorrow, left as u64).await.unwrap();
+    assert_eq!((pruned.events, pruned.through), (left as u64, events[events.len() - 1].cursor));
+    assert_eq!(all_events(&app).await, []);
+}
+
 on_both_backends!(
+    a_prune_spans_several_transactions,
     old_events_are_pruned_and_a_reader_left_behind_is_told,
     the_feed_pages_filters_and_refuses_what_it_cannot_read,
     a_system_follows_the_feed_with_events_read_and_only_with_it,

@@ -59,7 +59,18 @@ async fn compliance_counts_live_certificates_known_on_the_date(app: TestApp) {
     // Decree 171/2025 replaced the rank standard on 2025-07-01: no rule applies any more.
     assert_eq!(compliance("2025-08-01").await["requirements"], json!([]));
 
-    let number = posted.body["certificate"]["number"].as_str().unwrap();
+    // A correction stands in for the completion it supersedes, which no longer counts.
+    let old_id = posted.body["completion"]["id"].as_str().unwrap();
+    let correct = format!("/api/v1/completions/{old_id}/correct");
+    let corrected = app.post_as(&s.token, &correct, &completion(&s.class)).await;
+    assert_eq!(corrected.status, StatusCode::CREATED, "{:#}", corrected.body);
+    let after_correction = compliance("2025-05-01").await;
+    let rank = requirement(&after_correction, "RANK-CV");
+    assert_eq!(rank["status"], "met");
+    assert_eq!(rank["satisfied_by"], json!([corrected.body["completion"]["id"]]));
+    assert_eq!(rank["days_counted"], 40, "the correction counted, the superseded one not");
+
+    let number = corrected.body["certificate"]["number"].as_str().unwrap();
     app.revoke(number, json!({ "reason": "fraud" })).await;
     let revoked = compliance("2025-05-01").await;
     assert_eq!(requirement(&revoked, "RANK-CV")["status"], "missing");

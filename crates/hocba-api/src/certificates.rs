@@ -154,21 +154,22 @@ pub(crate) async fn completed(
     };
     let created = certificate.issued_at;
     // JSON-LD processing takes a third of a millisecond: keep it off the async workers.
-    let (text, jws) = tokio::task::spawn_blocking(move || {
-        let jws = make_jws.then(|| hocba_credentials::jose::sign(&credential, &signer));
-        let jws = jws.transpose()?;
-        if !make_proofs {
-            return Ok((None, jws));
-        }
-        certificate::complete_proof_set(&mut credential, &signer, Cryptosuite::ALL, created)?;
-        let text = serde_json::to_string(&credential).map_err(|_| {
-            hocba_credentials::CredentialError::Malformed("the credential cannot be written")
-        })?;
-        Ok::<_, hocba_credentials::CredentialError>((Some(text), jws))
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    let (text, jws) = app
+        .cpu
+        .run(move || {
+            let jws = make_jws.then(|| hocba_credentials::jose::sign(&credential, &signer));
+            let jws = jws.transpose()?;
+            if !make_proofs {
+                return Ok((None, jws));
+            }
+            certificate::complete_proof_set(&mut credential, &signer, Cryptosuite::ALL, created)?;
+            let text = serde_json::to_string(&credential).map_err(|_| {
+                hocba_credentials::CredentialError::Malformed("the credential cannot be written")
+            })?;
+            Ok::<_, hocba_credentials::CredentialError>((Some(text), jws))
+        })
+        .await?
+        .map_err(ApiError::internal)?;
     if let Some(text) = text {
         certificate.credential = text;
     }

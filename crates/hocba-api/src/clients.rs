@@ -102,9 +102,7 @@ pub async fn post_client(
     Json(body): Json<ClientBody>,
 ) -> Result<(StatusCode, Json<NewClientView>), ApiError> {
     let label = body.label()?;
-    let (secret, hash) = tokio::task::spawn_blocking(auth::mint_client_secret)
-        .await
-        .map_err(ApiError::internal)??;
+    let (secret, hash) = app.cpu.run(auth::mint_client_secret).await??;
     let client = app.store.create_client(&admin.actor(), id, &label, &hash).await?;
     let view = NewClientView {
         client: client.into(),

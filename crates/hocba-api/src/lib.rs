@@ -13,6 +13,7 @@ mod catalog;
 mod certificates;
 mod clients;
 mod consents;
+mod cpu;
 pub mod dev_idp;
 mod error;
 pub mod events;
@@ -60,6 +61,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use authority::{ActiveSigner, Authority};
 pub use certificates::{issue as issue_certificate, post as post_completion, write_population};
+pub use cpu::CpuPool;
 pub use error::{ApiError, Problem};
 pub use limits::{
     Attempt, CLIENT_FAILURE_BURST, ClientSecretGuard, RateLimiter, SOURCE_FAILURE_BURST,
@@ -95,6 +97,8 @@ pub struct AppState {
     pub dev_idp: Option<std::sync::Arc<dev_idp::DevIdp>>,
     /// Verdicts this process has worked out, kept while the database says they hold.
     pub verdicts: std::sync::Arc<KeptVerdicts>,
+    /// Where credentials are verified and signed and PDFs rendered, a few threads per core.
+    pub cpu: std::sync::Arc<CpuPool>,
     /// Where webhooks may be sent: public addresses, and the networks the operator allows.
     pub webhook_policy: std::sync::Arc<hocba_domain::webhooks::AddressPolicy>,
 }
@@ -116,6 +120,7 @@ impl AppState {
             web_sign_in: None,
             dev_idp: None,
             verdicts: std::sync::Arc::default(),
+            cpu: std::sync::Arc::default(),
             webhook_policy: std::sync::Arc::default(),
         }
     }

@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use crate::ApiError;
+use crate::cpu::CpuPool;
 
 /// At most this many buckets per table. Past it, buckets that have filled up again are dropped
 /// (a full bucket says nothing a missing one does not), then the one untouched longest: so a
@@ -144,14 +145,13 @@ impl Default for RateLimiter {
     }
 }
 
-/// Runs CPU-heavy checks on tokio's blocking threads, at most `threads` at a time, with a short
-/// queue; a check that finds the queue full is refused at once.
+/// Runs CPU-heavy checks in a pool of `threads`, with a short queue; a check that finds the
+/// queue full is refused at once.
 #[derive(Debug)]
 struct HashingPool {
     /// Checks running or waiting.
     admitted: Arc<Semaphore>,
-    /// Checks running.
-    running: Arc<Semaphore>,
+    pool: CpuPool,
 }
 
 impl HashingPool {
@@ -159,12 +159,11 @@ impl HashingPool {
         let threads = threads.max(1);
         HashingPool {
             admitted: Arc::new(Semaphore::new(threads + waiting)),
-            running: Arc::new(Semaphore::new(threads)),
+            pool: CpuPool::new(threads),
         }
     }
 
-    /// Runs `work` on a blocking thread once one of the pool's turns is free; `503 busy` when
-    /// the queue is full.
+    /// Runs `work` once one of the pool's turns is free; `503 busy` when the queue is full.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
@@ -172,17 +171,13 @@ impl HashingPool {
         let admitted = Arc::clone(&self.admitted)
             .try_acquire_owned()
             .map_err(|_| ApiError::Busy { retry_after_seconds: 1 })?;
-        let running =
-            Arc::clone(&self.running).acquire_owned().await.map_err(ApiError::internal)?;
-        // The permits go with the work: if the client hangs up, the hash still runs to its end
-        // and keeps its turn until then, so the pool bounds the work, not the requests.
-        tokio::task::spawn_blocking(move || {
-            let answer = work();
-            drop((running, admitted));
-            answer
-        })
-        .await
-        .map_err(ApiError::internal)
+        self.pool
+            .run(move || {
+                let answer = work();
+                drop(admitted);
+                answer
+            })
+            .await
     }
 }
 

@@ -50,7 +50,7 @@ pub async fn get_certificate_pdf(
     let certificate = app.store.certificate(&number).await?;
     let certificate = completed(&app, certificate, Forms::Both).await?;
     let sheet = certificate_sheet(&certificate, &app.authority.registry.base_url)?;
-    let bytes = render(move || hocba_pdf::certificate(&sheet)).await?;
+    let bytes = render(&app, move || hocba_pdf::certificate(&sheet)).await?;
     let disposition = format!("inline; filename=\"{}.pdf\"", number.as_str());
     Ok(pdf(bytes, disposition, "public, max-age=60"))
 }
@@ -84,16 +84,17 @@ pub async fn get_record_pdf(
     let view = RecordView::from(record);
     let base_url = app.authority.registry.base_url.clone();
     let sheet = transcript_sheet(view, &certificates, &base_url, OffsetDateTime::now_utc())?;
-    let bytes = render(move || hocba_pdf::transcript(&sheet)).await?;
+    let bytes = render(&app, move || hocba_pdf::transcript(&sheet)).await?;
     // Personal data: no shared cache keeps it.
     Ok(pdf(bytes, "inline; filename=\"training-record.pdf\"".to_owned(), "private, no-store"))
 }
 
-/// Renders off the async workers: a page takes milliseconds of CPU.
+/// Renders in the CPU pool: a page takes milliseconds of CPU.
 async fn render(
+    app: &AppState,
     make: impl FnOnce() -> Result<Vec<u8>, hocba_pdf::PdfError> + Send + 'static,
 ) -> Result<Vec<u8>, ApiError> {
-    tokio::task::spawn_blocking(make).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
+    app.cpu.run(make).await?.map_err(ApiError::internal)
 }
 
 fn pdf(bytes: Vec<u8>, disposition: String, cache: &'static str) -> Response {

@@ -114,8 +114,8 @@ impl Moment {
     }
 }
 
-/// Runs `check` with a verifier holding the registry's keys and the status of `entries`, on a
-/// blocking thread: JSON-LD processing takes about a millisecond a proof.
+/// Runs `check` with a verifier holding the registry's keys and the status of `entries`, in the
+/// CPU pool: JSON-LD processing takes about a millisecond a proof.
 async fn verify_with(
     app: &AppState,
     moment: Moment,
@@ -126,11 +126,9 @@ async fn verify_with(
 ) -> Result<Report, ApiError> {
     let keys = app.verdicts.key_set(&app.authority, &app.store, moment.epoch).await?;
     let status = OnlineStatus::fetch(app, entries, known).await?;
-    tokio::task::spawn_blocking(move || {
-        check(&Verifier { keys: &keys, status: &status, now: moment.now, trust })
-    })
-    .await
-    .map_err(ApiError::internal)
+    app.cpu
+        .run(move || check(&Verifier { keys: &keys, status: &status, now: moment.now, trust }))
+        .await
 }
 
 async fn verify(
@@ -415,14 +413,14 @@ pub async fn vc_issue(
     }
     model::check_credential(&credential)?;
     let now = time::OffsetDateTime::now_utc();
-    let signed =
-        tokio::task::spawn_blocking(move || certificate::secure(credential, &signer, &suites, now))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|error| match error {
-                CredentialError::NotJsonLd(reason) => ApiError::NotJsonLd(reason),
-                other => ApiError::internal(other),
-            })?;
+    let signed = app
+        .cpu
+        .run(move || certificate::secure(credential, &signer, &suites, now))
+        .await?
+        .map_err(|error| match error {
+            CredentialError::NotJsonLd(reason) => ApiError::NotJsonLd(reason),
+            other => ApiError::internal(other),
+        })?;
     Ok((StatusCode::CREATED, Json(IssueResponse { verifiable_credential: signed })))
 }
 

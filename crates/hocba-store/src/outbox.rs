@@ -367,6 +367,16 @@ impl Store {
     /// [`StoreError::EventsPruned`]). Works in transactions of [`PRUNE_CHUNK`] events, so that
     /// writers wait for it only briefly; several servers may prune at once.
     pub async fn prune_events(&self, older_than: OffsetDateTime) -> Result<Pruned, StoreError> {
+        self.prune_events_in_chunks(older_than, PRUNE_CHUNK).await
+    }
+
+    /// [`Store::prune_events`] in transactions of `chunk` events (at least one).
+    pub async fn prune_events_in_chunks(
+        &self,
+        older_than: OffsetDateTime,
+        chunk: u64,
+    ) -> Result<Pruned, StoreError> {
+        let chunk = chunk.max(1);
         let mut pruned = Pruned { events: 0, through: pruned_through(&self.db).await? };
         loop {
             let txn = self.write().await?;
@@ -383,7 +393,7 @@ impl Store {
                 .column(outbox_event::Column::Position)
                 .column(outbox_event::Column::OccurredAt)
                 .order_by_asc(outbox_event::Column::Position)
-                .limit(PRUNE_CHUNK);
+                .limit(chunk);
             if let Some(fanned_out) = fanned_out {
                 oldest = oldest.filter(outbox_event::Column::Position.lte(fanned_out));
             }
@@ -408,7 +418,7 @@ impl Store {
             txn.commit().await?;
             pruned.events += deleted.rows_affected;
             pruned.through = pruned.through.max(EventCursor(through));
-            if old < oldest.len() || (oldest.len() as u64) < PRUNE_CHUNK {
+            if old < oldest.len() || (oldest.len() as u64) < chunk {
                 return Ok(pruned);
             }
         }

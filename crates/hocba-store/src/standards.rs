@@ -7,17 +7,17 @@ use hocba_domain::compliance::{CompletionFact, Requirement, evaluate};
 use hocba_domain::{
     CompletionId, CompletionStatus, OfficialId, RULES_FILE, Rule, parse_rule, parse_rules,
 };
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationDef, Set,
 };
 use serde_json::json;
 use time::Date;
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
-use crate::certificates::{corrected_among, revoked_among};
-use crate::entities::{certificate, completion, official, program, requirement_rule};
+use crate::entities::{certificate, completion, official, program, requirement_rule, revocation};
 use crate::officials::{Official, read_in};
 use crate::{Actor, Store, StoreError};
 
@@ -205,60 +205,78 @@ async fn upsert_rules(
     Ok(loaded)
 }
 
-/// The official's completions with their programme's category and whether they still stand.
 /// The official's completions as the evaluation takes them, and each one's programme title.
+///
+/// One statement of a fixed text: whether a completion was corrected and whether a certificate
+/// of it stands are asked of the database beside it, instead of in three more round trips whose
+/// `IN` lists of every length made PostgreSQL parse and plan a statement afresh for each
+/// official. The certificates' signed credentials (4-5 KB each) are never read.
 async fn completion_facts(
     db: &impl ConnectionTrait,
     official_id: Uuid,
 ) -> Result<(Vec<CompletionFact>, HashMap<CompletionId, String>), StoreError> {
-    let rows = completion::Entity::find()
-        .filter(completion::Column::OfficialId.eq(official_id))
-        .all(db)
-        .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let program_ids: HashSet<Uuid> = rows.iter().map(|row| row.program_id).collect();
-    let programs: HashMap<Uuid, program::Model> = program::Entity::find()
-        .filter(program::Column::Id.is_in(program_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|program| (program.id, program))
-        .collect();
-    let corrected = corrected_among(db, &ids).await?;
-    // The certificates' ids only: their signed credentials (4-5 KB each, compressed on
-    // PostgreSQL) are not needed to know which stand, and reading them cost a compliance
-    // read most of its time in the database.
-    let issued: Vec<(Uuid, Uuid)> = certificate::Entity::find()
+    let corrected = Query::select()
+        .expr(Expr::val(1))
+        .from_as(completion::Entity, Alias::new("correction"))
+        .and_where(
+            Expr::col((Alias::new("correction"), completion::Column::SupersedesId))
+                .equals((completion::Entity, completion::Column::Id)),
+        )
+        .take();
+    let revoked = Query::select()
+        .expr(Expr::val(1))
+        .from(revocation::Entity)
+        .and_where(
+            Expr::col((revocation::Entity, revocation::Column::CertificateId))
+                .equals((certificate::Entity, certificate::Column::Id)),
+        )
+        .take();
+    let standing = Query::select()
+        .expr(Expr::val(1))
+        .from(certificate::Entity)
+        .and_where(
+            Expr::col((certificate::Entity, certificate::Column::CompletionId))
+                .equals((completion::Entity, completion::Column::Id)),
+        )
+        .and_where(Expr::exists(revoked).not())
+        .take();
+    let of_program: RelationDef = completion::Entity::belongs_to(program::Entity)
+        .from(completion::Column::ProgramId)
+        .to(program::Column::Id)
+        .into();
+    type Row = (Uuid, Date, Date, i32, String, String, bool, bool);
+    let rows: Vec<Row> = completion::Entity::find()
         .select_only()
-        .columns([certificate::Column::Id, certificate::Column::CompletionId])
-        .filter(certificate::Column::CompletionId.is_in(ids))
+        .columns([
+            completion::Column::Id,
+            completion::Column::StartedOn,
+            completion::Column::EndedOn,
+            completion::Column::DurationDays,
+        ])
+        .column(program::Column::CategoryCode)
+        .column(program::Column::TitleVi)
+        .expr(Expr::exists(corrected))
+        .expr(Expr::exists(standing))
+        .join(JoinType::InnerJoin, of_program)
+        .filter(completion::Column::OfficialId.eq(official_id))
         .into_tuple()
         .all(db)
         .await?;
-    let revoked = revoked_among(db, issued.iter().map(|(id, _)| *id)).await?;
-    let live: HashSet<Uuid> = issued
-        .iter()
-        .filter(|(certificate, _)| !revoked.contains(certificate))
-        .map(|(_, completion)| *completion)
-        .collect();
     let mut titles = HashMap::new();
     let facts = rows
         .into_iter()
-        .map(|row| {
-            let program = programs
-                .get(&row.program_id)
-                .ok_or_else(|| StoreError::corrupt("completions", "program_id"))?;
-            let id = CompletionId::from_uuid(row.id);
-            titles.insert(id, program.title_vi.clone());
-            Ok(CompletionFact {
+        .map(|(id, started_on, ended_on, days, category, title, corrected, standing)| {
+            let id = CompletionId::from_uuid(id);
+            titles.insert(id, title);
+            CompletionFact {
                 id,
-                category: program.category_code.clone(),
-                started_on: row.started_on,
-                ended_on: row.ended_on,
-                days: u32::try_from(row.duration_days).unwrap_or(0),
-                status: CompletionStatus::of(corrected.contains(&row.id), live.contains(&row.id)),
-            })
+                category,
+                started_on,
+                ended_on,
+                days: u32::try_from(days).unwrap_or(0),
+                status: CompletionStatus::of(corrected, standing),
+            }
         })
-        .collect::<Result<_, StoreError>>()?;
+        .collect();
     Ok((facts, titles))
 }

@@ -200,19 +200,28 @@ async fn chunk_results(
         .map(|program| (program.id, program.code))
         .collect();
     let corrected = corrected_among(db, &ids).await?;
-    let issued = certificate::Entity::find()
+    // Their numbers only: the signed credentials (4-5 KB each, compressed on PostgreSQL) are
+    // not shown, and reading them cost a class's roster most of its time.
+    let issued: Vec<(Uuid, Uuid, String)> = certificate::Entity::find()
+        .select_only()
+        .columns([
+            certificate::Column::Id,
+            certificate::Column::CompletionId,
+            certificate::Column::Number,
+        ])
         .filter(certificate::Column::CompletionId.is_in(ids.iter().copied()))
         .order_by_asc(certificate::Column::IssuedAt)
+        .into_tuple()
         .all(db)
         .await?;
-    let revoked = revoked_among(db, issued.iter().map(|c| c.id)).await?;
+    let revoked = revoked_among(db, issued.iter().map(|(id, _, _)| *id)).await?;
     // Per completion: its live certificate, or else its last one.
     let mut certificates: HashMap<Uuid, (String, bool)> = HashMap::new();
-    for issued in issued {
-        let live = !revoked.contains(&issued.id);
-        let kept = certificates.get(&issued.completion_id).is_some_and(|(_, was_live)| *was_live);
+    for (id, completion_id, number) in issued {
+        let live = !revoked.contains(&id);
+        let kept = certificates.get(&completion_id).is_some_and(|(_, was_live)| *was_live);
         if !kept {
-            certificates.insert(issued.completion_id, (issued.number, live));
+            certificates.insert(completion_id, (number, live));
         }
     }
     rows.into_iter()
@@ -251,7 +260,7 @@ fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
 }
 
 /// Which of the completions `ids` a correction replaced.
-pub(crate) async fn corrected_among(
+async fn corrected_among(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<HashSet<Uuid>, StoreError> {
@@ -265,7 +274,7 @@ pub(crate) async fn corrected_among(
 }
 
 /// The ids of the certificates of `issued` that are revoked.
-pub(crate) async fn revoked_among(
+async fn revoked_among(
     db: &impl ConnectionTrait,
     issued: impl IntoIterator<Item = Uuid>,
 ) -> Result<HashSet<Uuid>, StoreError> {

@@ -18,8 +18,6 @@ mod revoking;
 mod status;
 mod transcripts;
 
-pub(crate) use listing::{corrected_among, revoked_among};
-
 pub use generated::{Fate, GeneratedCompletion, GeneratedOfficial, PopulationWritten};
 pub use listing::{ClassResults, CompletionQuery, CompletionResult};
 pub(crate) use reads::with_revocation;
