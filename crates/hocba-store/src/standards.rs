@@ -207,10 +207,11 @@ async fn upsert_rules(
 
 /// The official's completions as the evaluation takes them, and each one's programme title.
 ///
-/// One statement of a fixed text: whether a completion was corrected and whether a certificate
-/// of it stands are asked of the database beside it, instead of in three more round trips whose
-/// `IN` lists of every length made PostgreSQL parse and plan a statement afresh for each
-/// official. The certificates' signed credentials (4-5 KB each) are never read.
+/// One statement of a fixed text: the programme, whether a completion was corrected and whether
+/// a certificate of it stands are asked of the database beside it, instead of in four more
+/// round trips whose `IN` lists, as long as the official's completions, made PostgreSQL parse
+/// and plan a new statement for each length. The certificates' signed credentials (4-5 KB
+/// each) are never read.
 async fn completion_facts(
     db: &impl ConnectionTrait,
     official_id: Uuid,
