@@ -26,9 +26,7 @@ macro_rules! reading {
                 Err(_) => {}
             }
         }
-        if let Some(replica) = &store.replica {
-            replica.count_read(on_replica.is_some());
-        }
+        store.count_replica_read(on_replica.is_some());
         match on_replica {
             Some(value) => Ok(value),
             None => {
@@ -366,12 +364,18 @@ impl Store {
             Some(replica) => replica.begin_at(&self.epoch_seen).await.ok().flatten(),
             None => None,
         };
-        if let Some(replica) = &self.replica {
-            replica.count_read(on_replica.is_some());
-        }
+        self.count_replica_read(on_replica.is_some());
         match on_replica {
             Some(txn) => Ok(txn),
             None => self.read_primary().await,
+        }
+    }
+
+    /// Counts a read the replica could have answered, by where it was answered (no replica:
+    /// nothing to count).
+    fn count_replica_read(&self, on_replica: bool) {
+        if let Some(replica) = &self.replica {
+            replica.count_read(on_replica);
         }
     }
 
