@@ -75,17 +75,25 @@ def database_url(args, directory, database):
 
 
 def postgres_cpu_seconds():
-    """CPU time used by every process named postgres (the server's backends), in seconds."""
-    total = 0.0
+    """CPU time used so far by each process named postgres (the server's backends), in seconds,
+    by process id."""
+    used = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/comm") as comm:
                 if comm.read().strip() != "postgres":
                     continue
-            total += cpu_seconds(pid)
+            used[pid] = cpu_seconds(pid)
         except OSError:
             pass
-    return total
+    return used
+
+
+def postgres_cpu_since(before):
+    """CPU time PostgreSQL's processes used since `before` (from postgres_cpu_seconds). A process
+    that ended meanwhile is left out, not subtracted: a sum over all processes, before and after,
+    went negative when backends of an earlier phase exited during the run."""
+    return sum(now - before.get(pid, 0.0) for pid, now in postgres_cpu_seconds().items())
 
 
 def start_server(binary, directory, admin, url):
@@ -251,7 +259,7 @@ def main():
                 print(f"batch {batch + 1}: {args.rows} rows in {dt:.2f} s ({args.rows / dt:,.0f}/s)")
 
         pids = [server.pid for server, _ in servers]
-        database_cpu = postgres_cpu_seconds() if args.postgres else 0.0
+        database_cpu = postgres_cpu_seconds() if args.postgres else {}
         started, cpu_before = time.time(), sum(map(cpu_seconds, pids))
         with ThreadPoolExecutor(args.clients) as pool:
             list(pool.map(post, range(args.clients)))
@@ -264,7 +272,7 @@ def main():
             peaks.append(f"{int(peak) / 1024:.0f}")
         database = ""
         if args.postgres:
-            database_cpu = postgres_cpu_seconds() - database_cpu
+            database_cpu = postgres_cpu_since(database_cpu)
             database = (f"; PostgreSQL CPU per row: {database_cpu / rows * 1e6:.0f} µs "
                         f"({database_cpu / elapsed:.2f} cores busy)")
         print(f"RESULT completions+certificates per second: {rows / elapsed:,.0f}"

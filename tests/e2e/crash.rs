@@ -7,9 +7,12 @@ use std::net::TcpListener;
 use std::ops::Range;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+use crate::helpers::ScratchSchema;
 
 pub(crate) const ADMIN: &str = "hocba_crash-test-operator-token-0123456789abcdef";
 const OFFICIALS: usize = 240;
@@ -268,22 +271,20 @@ fn a_killed_server_stores_every_row_exactly_once_after_retries() {
     assert_once_each(&format!("sqlite://{}", dir.path().join("hocba.db").display()));
 }
 
-/// The URL of a new schema of its own in the tests' PostgreSQL database, for server processes
-/// to be pointed at; `None` (skip) when no PostgreSQL is configured.
-pub(crate) fn postgres_schema_url(prefix: &str) -> Option<String> {
-    let url = crate::helpers::postgres_url()?;
-    let schema = format!("{prefix}_{}", std::process::id());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(hocba_store::Store::connect_in_schema(&url, Some(&schema))).unwrap();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
+/// A new schema of its own in the tests' PostgreSQL database, created, for server processes to
+/// be pointed at (its `url`); `None` (skip) when no PostgreSQL is configured.
+pub(crate) fn postgres_schema(prefix: &str) -> Option<Arc<ScratchSchema>> {
+    let schema = ScratchSchema::new(prefix)?;
+    tokio::runtime::Runtime::new().unwrap().block_on(schema.open());
+    Some(schema)
 }
 
 /// Three server processes on one PostgreSQL database post at the same time: no certificate
 /// number or status slot is handed out twice.
 #[test]
 fn three_servers_on_one_postgres_never_share_a_number_or_a_slot() {
-    let Some(database_url) = postgres_schema_url("multi") else { return };
+    let Some(schema) = postgres_schema("multi") else { return };
+    let database_url = schema.url();
     let dir = tempfile::tempdir().unwrap();
     // The first server migrates and makes the first key; the others join it.
     let mut servers = vec![start_on(&database_url, dir.path(), free_port())];

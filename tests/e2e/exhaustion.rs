@@ -14,7 +14,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::crash::{ADMIN, Server, call, free_port, postgres_schema_url, start_on};
+use crate::crash::{ADMIN, Server, call, free_port, postgres_schema, start_on};
 use crate::helpers::TestApp;
 
 /// What each test gives the server to close a connection it should close; the limits under test
@@ -195,7 +195,7 @@ mod flood {
 
     #[test]
     fn a_flood_of_wrong_secrets_is_refused_without_exhausting_the_server_postgres() {
-        let Some(url) = postgres_schema_url("flood") else { return };
-        a_flood_of_wrong_secrets_is_refused_without_exhausting_the_server(&url);
+        let Some(schema) = postgres_schema("flood") else { return };
+        a_flood_of_wrong_secrets_is_refused_without_exhausting_the_server(&schema.url());
     }
 }

@@ -22,7 +22,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::crash::{
-    Server, free_port, postgres_schema_url, program, register_officials, rows, school, start_on,
+    Server, free_port, postgres_schema, program, register_officials, rows, school, start_on,
     try_call,
 };
 
@@ -341,9 +341,9 @@ fn sqlite_twenty_kills_while_schools_post_lose_and_repeat_nothing() {
 
 #[test]
 fn postgres_twenty_kills_while_schools_post_lose_and_repeat_nothing() {
-    let Some(url) = postgres_schema_url("faults") else { return };
+    let Some(schema) = postgres_schema("faults") else { return };
     let dir = tempfile::tempdir().unwrap();
-    twenty_kills_while_schools_post(&url, dir.path());
+    twenty_kills_while_schools_post(&schema.url(), dir.path());
 }
 
 /// A tmpfs of a few megabytes: a real file system that fills up. Unmounted when dropped.

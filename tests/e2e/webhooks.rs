@@ -420,7 +420,7 @@ fn sqlite_killed_servers_deliver_every_event_after_restarts() {
 
 #[test]
 fn postgres_killed_servers_deliver_every_event_after_restarts() {
-    let Some(url) = crate::crash::postgres_schema_url("webhooks") else { return };
+    let Some(schema) = crate::crash::postgres_schema("webhooks") else { return };
     let dir = tempfile::tempdir().unwrap();
-    killed_servers_deliver_every_event_after_restarts(&url, dir.path());
+    killed_servers_deliver_every_event_after_restarts(&schema.url(), dir.path());
 }
