@@ -87,8 +87,8 @@ pub struct TestApp {
     pub admin_token: String,
     dir: Option<TempDir>,
     _keys: Arc<TempDir>,
-    /// The database's URL and PostgreSQL schema, to open it again as a second server process.
-    database: Option<(String, Option<Arc<ScratchSchema>>)>,
+    /// The database, to open it again as a second server process.
+    database: Option<Database>,
 }
 
 /// Requests per second per credential in tests: high enough for every test (the one about the
@@ -163,7 +163,7 @@ impl TestApp {
         let url = format!("sqlite://{}", dir.path().join("hocba.db").display());
         let store = Store::connect(&url).await.expect("open sqlite");
         let app = TestApp::start(store, Some(dir)).await;
-        TestApp { database: Some((url, None)), ..app }
+        TestApp { database: Some(Database::Sqlite(url)), ..app }
     }
 
     /// The database file of a registry on SQLite.
@@ -174,7 +174,7 @@ impl TestApp {
     pub async fn postgres() -> Option<TestApp> {
         let schema = ScratchSchema::new("test")?;
         let app = TestApp::start(schema.open().await, None).await;
-        Some(TestApp { database: Some((schema.server().to_owned(), Some(schema))), ..app })
+        Some(TestApp { database: Some(Database::Postgres(schema)), ..app })
     }
 
     /// Another server process on the same database and key directory, as a second `hocba
@@ -182,11 +182,7 @@ impl TestApp {
     /// verdicts, the signer it loaded), sharing only what the database holds. It must not
     /// outlive this one, which owns the SQLite file's directory.
     pub async fn second_process(&self) -> TestApp {
-        let (url, schema) =
-            self.database.clone().expect("a registry opened by sqlite() or postgres()");
-        let store = Store::connect_in_schema(&url, schema.as_deref().map(ScratchSchema::name))
-            .await
-            .expect("open again");
+        let store = self.database.as_ref().expect(OPENED).open().await;
         let key_dir =
             KeyDir::open(self._keys.path(), Some("test passphrase".into())).expect("key dir");
         let registry = Registry::new(&self.authority.registry.base_url, "Hocba (test)");
@@ -208,18 +204,17 @@ impl TestApp {
         if let Some(file) = self.sqlite_file() {
             return format!("sqlite://{}", file.display());
         }
-        let (_, schema) = self.database.as_ref().expect("a registry opened by postgres()");
-        schema.as_deref().expect("its schema").url()
+        match self.database.as_ref().expect(OPENED) {
+            Database::Sqlite(url) => url.clone(),
+            Database::Postgres(schema) => schema.url(),
+        }
     }
 
     /// The same registry started anew on its database and keys, as after `hocba serve` restarts:
     /// a new connection pool, router and operator token; nothing kept in memory survives.
     pub async fn restarted(self) -> TestApp {
         let TestApp { dir, database, _keys: keys, .. } = self;
-        let (url, schema) = database.clone().expect("a registry opened by sqlite() or postgres()");
-        let store = Store::connect_in_schema(&url, schema.as_deref().map(ScratchSchema::name))
-            .await
-            .expect("reopen");
+        let store = database.as_ref().expect(OPENED).open().await;
         let app = TestApp::start_with_keys(store, dir, keys, BASE_URL).await;
         TestApp { database, ..app }
     }
@@ -249,7 +244,7 @@ impl TestApp {
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
         let (store, dir, database) = if postgres {
             let schema = ScratchSchema::new("test")?;
-            (schema.open().await, None, Some((schema.server().to_owned(), Some(schema))))
+            (schema.open().await, None, Some(Database::Postgres(schema)))
         } else {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("hocba.db").display());
@@ -580,6 +575,26 @@ pub fn postgres_url() -> Option<String> {
     Some(url)
 }
 
+/// Why a registry made without a [`Database`] cannot be opened again.
+const OPENED: &str = "a registry opened by sqlite() or postgres()";
+
+/// A registry's database, to open it again.
+#[derive(Clone)]
+enum Database {
+    /// The URL of its file.
+    Sqlite(String),
+    Postgres(Arc<ScratchSchema>),
+}
+
+impl Database {
+    async fn open(&self) -> Store {
+        match self {
+            Database::Sqlite(url) => Store::connect(url).await.expect("open sqlite again"),
+            Database::Postgres(schema) => schema.open().await,
+        }
+    }
+}
+
 /// A schema of the tests' PostgreSQL database that one test owns, dropped with everything in it
 /// when its last holder lets go: a run of the tests makes about two hundred, and without this
 /// a database used for tests again and again grows by some 400 MB a run.
@@ -598,16 +613,6 @@ impl ScratchSchema {
         let separator = if url.contains('?') { '&' } else { '?' };
         let server = format!("{url}{separator}application_name={name}");
         Some(Arc::new(ScratchSchema { server, name }))
-    }
-
-    /// The tests' database, as `HOCBA_TEST_POSTGRES_URL` names it; the connections opened with
-    /// this URL carry the schema's name as their `application_name`.
-    pub fn server(&self) -> &str {
-        &self.server
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     /// A store on the schema, which is created if missing.
