@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use hocba_credentials::KeySet;
 use hocba_credentials::verdicts::{Stamp, Verdicts};
-use hocba_store::{Store, VerificationEpoch};
+use hocba_store::{Store, StoreError, VerificationEpoch};
 use tokio::sync::Notify;
 
 use crate::verification::{NumberVerdict, VcApiVerification};
@@ -33,7 +33,7 @@ pub struct KeptVerdicts {
     pub(crate) by_bytes: Verdicts<VcApiVerification>,
     /// The published keys, read under the epoch they carry.
     keys: Mutex<Option<(VerificationEpoch, Arc<KeySet>)>>,
-    epoch: Arc<EpochReads>,
+    epoch: Arc<SharedReads<VerificationEpoch>>,
 }
 
 impl Default for KeptVerdicts {
@@ -51,7 +51,11 @@ impl KeptVerdicts {
     /// The verification epoch as read after this call began. Read it before anything a verdict
     /// is made from.
     pub(crate) async fn epoch(&self, store: &Store) -> Result<VerificationEpoch, ApiError> {
-        self.epoch.read_after_now(store).await
+        let read = || {
+            let store = store.clone();
+            async move { store.verification_epoch().await }
+        };
+        Ok(self.epoch.read_after_now(read).await?)
     }
 
     /// The registry's keys as published at `epoch` (or later).
@@ -78,31 +82,49 @@ pub(crate) fn stamp(epoch: VerificationEpoch) -> Stamp {
     epoch.get()
 }
 
-/// Reads of the verification epoch, one at a time, each shared by every request that arrived
-/// before it started.
-#[derive(Default)]
-struct EpochReads {
-    state: Mutex<ReadState>,
+/// Reads of one value (the verification epoch), one at a time, each shared by every request
+/// that arrived before it started.
+struct SharedReads<T> {
+    state: Mutex<ReadState<T>>,
     finished: Notify,
 }
 
-#[derive(Default)]
-struct ReadState {
+struct ReadState<T> {
     /// How many reads have started; the next gets this number plus one.
     started: u64,
     /// Whether one is under way.
     reading: bool,
-    /// The latest read to finish: its number, and the epoch unless the read failed.
-    latest: Option<(u64, Option<VerificationEpoch>)>,
+    /// The latest read to finish: its number, and the value or why it could not be read.
+    latest: Option<(u64, Result<T, StoreError>)>,
 }
 
-impl EpochReads {
-    async fn read_after_now(
+impl<T> Default for SharedReads<T> {
+    fn default() -> Self {
+        let state = ReadState { started: 0, reading: false, latest: None };
+        SharedReads { state: Mutex::new(state), finished: Notify::new() }
+    }
+}
+
+impl<T: Clone + Send + 'static> SharedReads<T> {
+    /// The value as `read` finds it after this call began: from a read that started after it,
+    /// whoever started that read.
+    async fn read_after_now<Read>(
         self: &Arc<Self>,
-        store: &Store,
-    ) -> Result<VerificationEpoch, ApiError> {
-        // Any read numbered past those started so far starts after this request arrived.
-        let wanted = self.lock().started + 1;
+        read: impl Fn() -> Read,
+    ) -> Result<T, StoreError>
+    where
+        Read: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let (wanted, failure_counts_from) = {
+            let state = self.lock();
+            // Any read numbered past those started so far starts after this request arrived.
+            // A failure counts from the read under way: it ends after this request arrived, so
+            // the database was failing then. Reading again would make the request wait out the
+            // connection timeout twice more while the database is down (15 s instead of at
+            // most 5 s before its 503).
+            let wanted = state.started + 1;
+            (wanted, if state.reading { wanted - 1 } else { wanted })
+        };
         loop {
             let finished = self.finished.notified();
             tokio::pin!(finished);
@@ -110,10 +132,11 @@ impl EpochReads {
             finished.as_mut().enable();
             {
                 let mut state = self.lock();
-                match state.latest {
-                    Some((read, Some(epoch))) if read >= wanted => return Ok(epoch),
-                    // That read failed: this request reads for itself, and says why if it fails.
-                    Some((read, None)) if read >= wanted => break,
+                match &state.latest {
+                    Some((number, Ok(value))) if *number >= wanted => return Ok(value.clone()),
+                    Some((number, Err(error))) if *number >= failure_counts_from => {
+                        return Err(error.clone());
+                    }
                     _ => {}
                 }
                 if !state.reading {
@@ -121,25 +144,148 @@ impl EpochReads {
                     state.started += 1;
                     // A task of its own, so that a request dropped halfway cannot leave the
                     // read unfinished and the others waiting.
-                    tokio::spawn(Arc::clone(self).read(store.clone(), state.started));
+                    tokio::spawn(Arc::clone(self).finish(read(), state.started));
                 }
             }
             finished.await;
         }
-        Ok(store.verification_epoch().await?)
     }
 
-    async fn read(self: Arc<Self>, store: Store, number: u64) {
-        let epoch = store.verification_epoch().await.ok();
+    async fn finish(
+        self: Arc<Self>,
+        read: impl Future<Output = Result<T, StoreError>>,
+        number: u64,
+    ) {
+        let value = read.await;
         {
             let mut state = self.lock();
-            state.latest = Some((number, epoch));
+            state.latest = Some((number, value));
             state.reading = false;
         }
         self.finished.notify_waiters();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, ReadState> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ReadState<T>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Poll;
+
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    type Answer = Result<i64, StoreError>;
+
+    /// A value read from a source the test answers by hand, one read at a time, counting reads.
+    #[derive(Default)]
+    struct Source {
+        answers: Mutex<VecDeque<oneshot::Receiver<Answer>>>,
+        reads: AtomicUsize,
+    }
+
+    impl Source {
+        /// The answer the next read will get once `send` is called on the sender.
+        fn next(&self) -> oneshot::Sender<Answer> {
+            let (sender, receiver) = oneshot::channel();
+            self.answers.lock().unwrap().push_back(receiver);
+            sender
+        }
+
+        fn read(
+            self: &Arc<Self>,
+        ) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Answer> + Send>> {
+            let source = Arc::clone(self);
+            move || {
+                source.reads.fetch_add(1, Ordering::SeqCst);
+                let answer = source.answers.lock().unwrap().pop_front().expect("an answer set up");
+                Box::pin(async move { answer.await.expect("the test answers every read") })
+            }
+        }
+    }
+
+    /// Polls `future` once, so that it has arrived (and started what it starts) without
+    /// finishing.
+    async fn arrive<F: Future>(future: std::pin::Pin<&mut F>) {
+        let mut future = Some(future);
+        std::future::poll_fn(|cx| {
+            let pending = future.take().unwrap().poll(cx).is_pending();
+            assert!(pending, "it should wait for a read");
+            Poll::Ready(())
+        })
+        .await;
+    }
+
+    fn down() -> StoreError {
+        StoreError::Unavailable(sea_orm::DbErr::Custom("connection refused".into()))
+    }
+
+    #[tokio::test]
+    async fn a_request_arriving_during_a_read_gets_a_read_started_after_it() {
+        let (reads, source) = (Arc::new(SharedReads::default()), Arc::new(Source::default()));
+        let (first, second) = (source.next(), source.next());
+        let mut early = pin!(reads.read_after_now(source.read()));
+        arrive(early.as_mut()).await;
+        let mut late = pin!(reads.read_after_now(source.read()));
+        arrive(late.as_mut()).await;
+        first.send(Ok(1)).unwrap();
+        assert_eq!(early.await.unwrap(), 1);
+        // The epoch read before it arrived could miss a revocation committed just before.
+        second.send(Ok(2)).unwrap();
+        assert_eq!(late.await.unwrap(), 2);
+        assert_eq!(source.reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn requests_arriving_together_share_one_read() {
+        let (reads, source) = (Arc::new(SharedReads::default()), Arc::new(Source::default()));
+        let (first, second) = (source.next(), source.next());
+        let mut under_way = pin!(reads.read_after_now(source.read()));
+        arrive(under_way.as_mut()).await;
+        let mut crowd: Vec<_> =
+            (0..10).map(|_| Box::pin(reads.read_after_now(source.read()))).collect();
+        for request in &mut crowd {
+            arrive(request.as_mut()).await;
+        }
+        first.send(Ok(1)).unwrap();
+        assert_eq!(under_way.await.unwrap(), 1);
+        second.send(Ok(2)).unwrap();
+        for request in crowd {
+            assert_eq!(request.await.unwrap(), 2);
+        }
+        assert_eq!(source.reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_read_failing_after_a_request_arrived_fails_it_without_reading_again() {
+        let (reads, source) = (Arc::new(SharedReads::default()), Arc::new(Source::default()));
+        let first = source.next();
+        let mut early = pin!(reads.read_after_now(source.read()));
+        arrive(early.as_mut()).await;
+        let mut late = pin!(reads.read_after_now(source.read()));
+        arrive(late.as_mut()).await;
+        first.send(Err(down())).unwrap();
+        assert!(matches!(early.await, Err(StoreError::Unavailable(_))));
+        // While the database is down each read waits out the pool's timeout: a request that
+        // read again would wait it twice more before its 503.
+        assert!(matches!(late.await, Err(StoreError::Unavailable(_))));
+        assert_eq!(source.reads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failure_finished_before_a_request_arrived_is_not_its_answer() {
+        let (reads, source) = (Arc::new(SharedReads::default()), Arc::new(Source::default()));
+        let (first, second) = (source.next(), source.next());
+        first.send(Err(down())).unwrap();
+        assert!(reads.read_after_now(source.read()).await.is_err());
+        second.send(Ok(7)).unwrap();
+        assert_eq!(reads.read_after_now(source.read()).await.unwrap(), 7);
+        assert_eq!(source.reads.load(Ordering::SeqCst), 2);
     }
 }
