@@ -358,8 +358,11 @@ impl Browser {
 
     /// Presses the dashboard's filter button and waits for the report of `as_of`.
     async fn show_report_of(&self, as_of: &str) {
+        // The page before may show the same date: marked, it is told apart from the new one.
+        let mark = "document.documentElement.dataset.before = 'submit'";
+        self.client.execute(mark, Vec::new()).await.unwrap();
         self.find(".filters button[type=submit]").await.click().await.unwrap();
-        self.wait_for(&format!("time#as-of[datetime=\"{as_of}\"]")).await;
+        self.wait_for(&format!("html:not([data-before]) time#as-of[datetime=\"{as_of}\"]")).await;
     }
 
     /// `GET` of the link `css` of the page with the browser's session cookie, as the browser

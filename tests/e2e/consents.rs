@@ -252,7 +252,7 @@ async fn a_bad_consent_names_each_field_and_why(app: TestApp) {
     };
     let body = json!({
         "client_id": portal.client_id, "purpose": " ",
-        "valid_from": in_days(-1), "valid_until": in_days(366),
+        "valid_from": in_days(-1), "valid_until": in_days(400),
     });
     let answer = refused(body).await;
     answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation-failed");

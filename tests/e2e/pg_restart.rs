@@ -176,7 +176,8 @@ fn a_server_answers_503_while_postgres_restarts_and_200_after_without_a_restart(
         }
     }
     assert!(pages_unavailable > 0, "no page met the outage");
-    assert!(pages.iter().filter(|p| p.sent > restarted).all(|p| p.status == 200));
+    let pages_after: Vec<_> = pages.iter().filter(|p| p.sent > restarted).collect();
+    assert!(pages_after.iter().all(|p| p.status == 200), "after the restart: {pages_after:?}");
     let after: Vec<_> = answers.iter().filter(|(_, a)| a.sent > restarted).collect();
     assert!(after.iter().all(|(_, a)| a.status == 200), "after the restart: {after:?}");
 

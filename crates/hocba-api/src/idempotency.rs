@@ -3,7 +3,7 @@
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hocba_domain::InstitutionId;
-use hocba_store::{IdempotencyKey, Replay, Store};
+use hocba_store::{IdempotencyKey, Replay, Store, StoreError};
 use serde::Serialize;
 
 use crate::ApiError;
@@ -63,6 +63,11 @@ pub(crate) async fn first_answer_or(
     failure: ApiError,
 ) -> Result<Response, ApiError> {
     let Some(key) = key else { return Err(failure) };
+    // The database out of reach: looking the key up would wait out the connection timeout once
+    // more before the same 503. A retry with the key gets the first answer, if there was one.
+    if matches!(failure, ApiError::Store(StoreError::Unavailable(_))) {
+        return Err(failure);
+    }
     match store.replay(key).await? {
         Replay::Fresh => Err(failure),
         Replay::Answered { status, body } => Ok(json_response((status, body))),

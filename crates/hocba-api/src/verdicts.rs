@@ -115,16 +115,12 @@ impl<T: Clone + Send + 'static> SharedReads<T> {
     where
         Read: Future<Output = Result<T, StoreError>> + Send + 'static,
     {
-        let (wanted, failure_counts_from) = {
-            let state = self.lock();
-            // Any read numbered past those started so far starts after this request arrived.
-            // A failure counts from the read under way: it ends after this request arrived, so
-            // the database was failing then. Reading again would make the request wait out the
-            // connection timeout twice more while the database is down (15 s instead of at
-            // most 5 s before its 503).
-            let wanted = state.started + 1;
-            (wanted, if state.reading { wanted - 1 } else { wanted })
-        };
+        // Any read numbered past those started so far starts after this request arrived: its
+        // epoch, or its failure, is the database's after then. The read under way may have made
+        // its last attempt to connect before the database came back; the request waits for the
+        // next read instead of taking that one's failure, and no longer (reading once more
+        // itself would make it wait out the connection timeout a third time before its 503).
+        let wanted = self.lock().started + 1;
         loop {
             let finished = self.finished.notified();
             tokio::pin!(finished);
@@ -132,12 +128,10 @@ impl<T: Clone + Send + 'static> SharedReads<T> {
             finished.as_mut().enable();
             {
                 let mut state = self.lock();
-                match &state.latest {
-                    Some((number, Ok(value))) if *number >= wanted => return Ok(value.clone()),
-                    Some((number, Err(error))) if *number >= failure_counts_from => {
-                        return Err(error.clone());
-                    }
-                    _ => {}
+                if let Some((number, outcome)) = &state.latest
+                    && *number >= wanted
+                {
+                    return outcome.clone();
                 }
                 if !state.reading {
                     state.reading = true;
@@ -173,7 +167,7 @@ impl<T: Clone + Send + 'static> SharedReads<T> {
 #[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
-    use std::pin::pin;
+    use std::pin::Pin;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::Poll;
 
@@ -183,43 +177,43 @@ mod tests {
 
     type Answer = Result<i64, StoreError>;
 
-    /// A value read from a source the test answers by hand, one read at a time, counting reads.
+    /// Shared reads of a value that the test answers by hand, one read at a time.
     #[derive(Default)]
-    struct Source {
-        answers: Mutex<VecDeque<oneshot::Receiver<Answer>>>,
-        reads: AtomicUsize,
+    struct Scene {
+        shared: Arc<SharedReads<i64>>,
+        answers: Arc<Mutex<VecDeque<oneshot::Receiver<Answer>>>>,
+        reads: Arc<AtomicUsize>,
     }
 
-    impl Source {
-        /// The answer the next read will get once `send` is called on the sender.
-        fn next(&self) -> oneshot::Sender<Answer> {
+    impl Scene {
+        /// What the next read will answer, once it is sent.
+        fn next_answer(&self) -> oneshot::Sender<Answer> {
             let (sender, receiver) = oneshot::channel();
             self.answers.lock().unwrap().push_back(receiver);
             sender
         }
 
-        fn read(
-            self: &Arc<Self>,
-        ) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Answer> + Send>> {
-            let source = Arc::clone(self);
-            move || {
-                source.reads.fetch_add(1, Ordering::SeqCst);
-                let answer = source.answers.lock().unwrap().pop_front().expect("an answer set up");
-                Box::pin(async move { answer.await.expect("the test answers every read") })
-            }
+        /// A request for the value, polled once: it has arrived, has started what it starts,
+        /// and waits.
+        async fn arrive(&self) -> Pin<Box<impl Future<Output = Answer> + '_>> {
+            let (answers, reads) = (Arc::clone(&self.answers), Arc::clone(&self.reads));
+            let read = move || {
+                reads.fetch_add(1, Ordering::SeqCst);
+                let answer = answers.lock().unwrap().pop_front().expect("an answer set up");
+                async move { answer.await.expect("the test answers every read") }
+            };
+            let mut request = Box::pin(self.shared.read_after_now(read));
+            std::future::poll_fn(|cx| {
+                assert!(request.as_mut().poll(cx).is_pending(), "it should wait for a read");
+                Poll::Ready(())
+            })
+            .await;
+            request
         }
-    }
 
-    /// Polls `future` once, so that it has arrived (and started what it starts) without
-    /// finishing.
-    async fn arrive<F: Future>(future: std::pin::Pin<&mut F>) {
-        let mut future = Some(future);
-        std::future::poll_fn(|cx| {
-            let pending = future.take().unwrap().poll(cx).is_pending();
-            assert!(pending, "it should wait for a read");
-            Poll::Ready(())
-        })
-        .await;
+        fn reads(&self) -> usize {
+            self.reads.load(Ordering::SeqCst)
+        }
     }
 
     fn down() -> StoreError {
@@ -228,30 +222,25 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_arriving_during_a_read_gets_a_read_started_after_it() {
-        let (reads, source) = (Arc::new(SharedReads::default()), Arc::new(Source::default()));
-        let (first, second) = (source.next(), source.next());
-        let mut early = pin!(reads.read_after_now(source.read()));
-        arrive(early.as_mut()).await;
-        let mut late = pin!(reads.read_after_now(source.read()));
-        arrive(late.as_mut()).await;
+        let scene = Scene::default();
+        let (first, second) = (scene.next_answer(), scene.next_answer());
+        let (early, late) = (scene.arrive().await, scene.arrive().await);
         first.send(Ok(1)).unwrap();
         assert_eq!(early.await.unwrap(), 1);
         // The epoch read before it arrived could miss a revocation committed just before.
         second.send(Ok(2)).unwrap();
         assert_eq!(late.await.unwrap(), 2);
-        assert_eq!(source.reads.load(Ordering::SeqCst), 2);
+        assert_eq!(scene.reads(), 2);
     }
 
     #[tokio::test]
     async fn requests_arriving_together_share_one_read() {
-        let (reads, source) = (Arc::new(SharedReads::default()), Arc::new(Source::default()));
-        let (first, second) = (source.next(), source.next());
-        let mut under_way = pin!(reads.read_after_now(source.read()));
-        arrive(under_way.as_mut()).await;
-        let mut crowd: Vec<_> =
-            (0..10).map(|_| Box::pin(reads.read_after_now(source.read()))).collect();
-        for request in &mut crowd {
-            arrive(request.as_mut()).await;
+        let scene = Scene::default();
+        let (first, second) = (scene.next_answer(), scene.next_answer());
+        let under_way = scene.arrive().await;
+        let mut crowd = Vec::new();
+        for _ in 0..10 {
+            crowd.push(scene.arrive().await);
         }
         first.send(Ok(1)).unwrap();
         assert_eq!(under_way.await.unwrap(), 1);
@@ -259,33 +248,43 @@ mod tests {
         for request in crowd {
             assert_eq!(request.await.unwrap(), 2);
         }
-        assert_eq!(source.reads.load(Ordering::SeqCst), 2);
+        assert_eq!(scene.reads(), 2);
     }
 
     #[tokio::test]
-    async fn a_read_failing_after_a_request_arrived_fails_it_without_reading_again() {
-        let (reads, source) = (Arc::new(SharedReads::default()), Arc::new(Source::default()));
-        let first = source.next();
-        let mut early = pin!(reads.read_after_now(source.read()));
-        arrive(early.as_mut()).await;
-        let mut late = pin!(reads.read_after_now(source.read()));
-        arrive(late.as_mut()).await;
+    async fn a_request_fails_with_the_first_read_started_after_it_and_reads_no_more() {
+        let scene = Scene::default();
+        let (first, second) = (scene.next_answer(), scene.next_answer());
+        let (early, late) = (scene.arrive().await, scene.arrive().await);
         first.send(Err(down())).unwrap();
         assert!(matches!(early.await, Err(StoreError::Unavailable(_))));
+        second.send(Err(down())).unwrap();
         // While the database is down each read waits out the pool's timeout: a request that
-        // read again would wait it twice more before its 503.
+        // read once more would wait it a third time before its 503.
         assert!(matches!(late.await, Err(StoreError::Unavailable(_))));
-        assert_eq!(source.reads.load(Ordering::SeqCst), 1);
+        assert_eq!(scene.reads(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_read_under_way_failing_is_not_the_answer_of_a_request_that_arrived_during_it() {
+        let scene = Scene::default();
+        let (first, second) = (scene.next_answer(), scene.next_answer());
+        let (early, late) = (scene.arrive().await, scene.arrive().await);
+        // The database came back after that read's last attempt to connect.
+        first.send(Err(down())).unwrap();
+        assert!(early.await.is_err());
+        second.send(Ok(2)).unwrap();
+        assert_eq!(late.await.unwrap(), 2);
     }
 
     #[tokio::test]
     async fn a_failure_finished_before_a_request_arrived_is_not_its_answer() {
-        let (reads, source) = (Arc::new(SharedReads::default()), Arc::new(Source::default()));
-        let (first, second) = (source.next(), source.next());
+        let scene = Scene::default();
+        let (first, second) = (scene.next_answer(), scene.next_answer());
         first.send(Err(down())).unwrap();
-        assert!(reads.read_after_now(source.read()).await.is_err());
+        assert!(scene.arrive().await.await.is_err());
         second.send(Ok(7)).unwrap();
-        assert_eq!(reads.read_after_now(source.read()).await.unwrap(), 7);
-        assert_eq!(source.reads.load(Ordering::SeqCst), 2);
+        assert_eq!(scene.arrive().await.await.unwrap(), 7);
+        assert_eq!(scene.reads(), 2);
     }
 }
