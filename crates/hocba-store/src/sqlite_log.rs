@@ -4,7 +4,7 @@
 //! SQLite's default copies the log inside the commit that fills it past 1,000 pages, so a large
 //! batch pays for the copy before it can answer. Here commits only append to the log
 //! (`wal_autocheckpoint = 0`), and a task copies it on a connection of its own: on the store's
-//! one connection, each copy would hold up the next write until it finished.
+//! one writing connection, each copy would hold up the next write until it finished.
 //!
 //! That copy is passive (it never waits for a writer), and under writes that never pause
 //! (institutions posting at once) a passive copy never reaches the log's end, so the log never

@@ -9,8 +9,8 @@
 //! `RELEASE` or `ROLLBACK TO`. The first `ROLLBACK TO` (any dropped reading transaction, any
 //! refused write) leaves SQLite inside a transaction that nothing will end: from then on every
 //! "commit" releases a savepoint inside it. The writes are answered, seen by that connection
-//! alone, and lost when the process ends; the store has one connection, so after a full disk
-//! every write was lost from the first transaction that ended without a commit on.
+//! alone, and lost when the process ends; the store has one connection that writes, so after a
+//! full disk every write was lost from the first transaction that ended without a commit on.
 //!
 //! So a connection that sqlx still counts inside a transaction once its transaction has ended is
 //! closed instead of reused: closing rolls back whatever SQLite still holds, and the pool opens
