@@ -133,7 +133,16 @@ impl Browser {
 
     /// Waits for the element `css` (after a navigation, say) and returns it.
     async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
-        self.client.wait().for_element(Locator::Css(css)).await.unwrap()
+        // Chromedriver aborts a search that a navigation under way overtakes (a busy machine
+        // makes that likelier); the new page is then searched again.
+        for _ in 0..10 {
+            match self.client.wait().for_element(Locator::Css(css)).await {
+                Err(fantoccini::error::CmdError::NotW3C(Value::String(message)))
+                    if message == "aborted by navigation" => {}
+                found => return found.unwrap(),
+            }
+        }
+        panic!("{css}: every search was aborted by a navigation")
     }
 
     async fn find(&self, css: &str) -> fantoccini::elements::Element {

@@ -20,12 +20,13 @@ impl VerificationEpoch {
 }
 
 impl Store {
-    /// The verification epoch now, read from the primary. Read it before the facts a verdict is worked out from: a
-    /// change committed in between then shows as a newer epoch on the next read, and the
-    /// verdict, kept under the older one, is worked out again.
+    /// The verification epoch now, read from the primary. Read it before the facts a verdict is
+    /// worked out from: a change committed in between then shows as a newer epoch on the next
+    /// read, and the verdict, kept under the older one, is worked out again. Every verification
+    /// reads it, so a class being posted on SQLite must not hold it up.
     pub async fn verification_epoch(&self) -> Result<VerificationEpoch, StoreError> {
         let row = verification_epoch::Entity::find_by_id(1)
-            .one(&self.db)
+            .one(self.primary_for_reads())
             .await?
             .ok_or_else(|| StoreError::corrupt("verification_epoch", "its one row is missing"))?;
         self.epoch_seen.fetch_max(row.epoch, std::sync::atomic::Ordering::AcqRel);
