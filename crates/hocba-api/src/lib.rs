@@ -37,6 +37,7 @@ mod reports;
 mod results;
 mod server;
 mod shape;
+mod shared_reads;
 mod shares;
 mod standards;
 mod verdicts;
