@@ -144,8 +144,8 @@ async fn a_change_of_law_is_a_new_rule_and_earlier_dates_keep_the_old_one(app: T
 }
 
 /// Each `hocba serve` process keeps the compliance it evaluated while the records are unchanged:
-/// a completion posted, a certificate revoked or a transfer made through another process on the
-/// same database shows in the next answer, and a kept answer is still read only by those who may
+/// a completion posted, a certificate revoked, a transfer made or a rule changed through another
+/// process on the same database shows in the next answer, and a kept answer is still read only by those who may
 /// read the official today, each read logged.
 async fn a_kept_answer_changes_at_once_with_a_change_through_another_process(app: TestApp) {
     let other = app.second_process().await;
@@ -191,10 +191,20 @@ async fn a_kept_answer_changes_at_once_with_a_change_through_another_process(app
     assert_eq!(read_as(&old_hr).await, StatusCode::NOT_FOUND, "transferred away");
     assert_eq!(read_as(&new_hr).await, StatusCode::OK);
 
+    // A rule changed in place by a rules file loaded through the other process (its days, its
+    // dates: here the rank standard ends before the day asked about).
+    let shipped = hocba_domain::parse_rules(hocba_domain::RULES_FILE).unwrap();
+    let mut ended = shipped.into_iter().find(|rule| rule.id == "RANK-CV").unwrap();
+    ended.validity.to = Some(time::macros::date!(2025 - 04 - 30));
+    other.store.load_rules(&hocba_store::Actor::System, &[ended]).await.unwrap();
+    let answer = app.get_as_admin(&uri).await.body;
+    let rules: Vec<&Value> = answer["requirements"].as_array().unwrap().iter().collect();
+    assert!(rules.iter().all(|r| r["rule"]["id"] != "RANK-CV"), "{answer:#}");
+
     let reads = app.get_as_admin(&format!("/api/v1/officials/{id}/reads")).await;
     let purposes = reads.body.as_array().unwrap().iter().map(|read| &read["purpose"]);
     let logged = purposes.filter(|p| *p == "GET /api/v1/officials/{id}/compliance").count();
-    assert_eq!(logged, 4 + 3 + 1 + 2, "every answer given is logged, kept or not");
+    assert_eq!(logged, 4 + 3 + 1 + 2 + 1, "every answer given is logged, kept or not");
 }
 
 /// The records' epoch, under which each process keeps compliance answers: a read, though logged,

@@ -50,31 +50,14 @@ impl Store {
 pub struct RecordsEpoch {
     head: Option<i64>,
     head_hash: Option<String>,
-    rules: RulesEpoch,
+    rules: i64,
 }
 
-impl RecordsEpoch {
-    /// The part that says the rules are unchanged.
-    pub(crate) fn rules(&self) -> &RulesEpoch {
-        &self.rules
-    }
-}
-
-/// A reading of the rules' epoch: how many rules there are and when one was last loaded (a
-/// rules file's load stamps each rule it changes; the shipped rules are only ever added).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RulesEpoch {
-    count: i64,
-    last_loaded: Option<String>,
-}
-
-/// One statement of a fixed text, every part of it a lookup by index but the rules' (a few
-/// dozen rows).
+/// One statement of a fixed text, every part of it a lookup by index.
 const RECORDS_EPOCH: &str = "SELECT \
     (SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1) AS head, \
     (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1) AS head_hash, \
-    (SELECT count(*) FROM requirement_rules) AS rules, \
-    (SELECT CAST(max(loaded_at) AS TEXT) FROM requirement_rules) AS rules_loaded";
+    (SELECT count(*) FROM requirement_rules) AS rules";
 
 /// The records' epoch as `db` (a transaction, to read it before the facts it stamps) sees it.
 pub(crate) async fn records_epoch_in(
@@ -88,10 +71,7 @@ pub(crate) async fn records_epoch_in(
     Ok(RecordsEpoch {
         head: row.try_get("", "head")?,
         head_hash: row.try_get("", "head_hash")?,
-        rules: RulesEpoch {
-            count: row.try_get("", "rules")?,
-            last_loaded: row.try_get("", "rules_loaded")?,
-        },
+        rules: row.try_get("", "rules")?,
     })
 }
 

@@ -212,8 +212,8 @@ pub struct Store {
     /// The newest verification epoch this process has read from the primary: a replica that has
     /// not reached it answers no read.
     epoch_seen: std::sync::Arc<std::sync::atomic::AtomicI64>,
-    /// The requirement rules as last read, and the epoch they were read under.
-    kept_rules: std::sync::Arc<std::sync::Mutex<Option<(epoch::RulesEpoch, KeptRules)>>>,
+    /// The requirement rules as last read, and the records' epoch they were read under.
+    kept_rules: std::sync::Arc<std::sync::Mutex<Option<(RecordsEpoch, KeptRules)>>>,
 }
 
 type KeptRules = std::sync::Arc<Vec<hocba_domain::Rule>>;

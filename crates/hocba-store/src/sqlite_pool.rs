@@ -31,8 +31,9 @@ async fn is_reusable(
     _: PoolConnectionMetadata,
 ) -> Result<bool, sqlx::Error> {
     // sqlx counts a transaction down only once its worker has ended it, so a connection counted
-    // outside any has none open nor a rollback queued: most releases (every commit, every
-    // statement outside a transaction) need no round trip to the worker.
+    // outside any has none open, and a dropped transaction's rollback, queued before the
+    // release, is still counted: most releases (every commit, every statement outside a
+    // transaction) need no round trip to the worker.
     if !connection.is_in_transaction() {
         return Ok(true);
     }

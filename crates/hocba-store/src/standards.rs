@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Change};
 use crate::entities::{certificate, completion, official, program, requirement_rule, revocation};
-use crate::epoch::{RecordsEpoch, RulesEpoch, records_epoch_in};
+use crate::epoch::{RecordsEpoch, records_epoch_in};
 use crate::officials::{Official, may_read, read_in, read_row};
 use crate::{Actor, Store, StoreError};
 
@@ -166,7 +166,7 @@ impl Store {
                     read_in(txn, reader, purpose, official::Column::Id.eq(id.as_uuid())).await?;
                 let rules = match rules {
                     Some(rules) => Arc::new(rules.to_vec()),
-                    None => self.rules_under(txn, read_under.rules()).await?,
+                    None => self.rules_under(txn, &read_under).await?,
                 };
                 Ok((read_under, official, read, rules, completion_facts(txn, id.as_uuid()).await?))
             })?;
@@ -180,12 +180,13 @@ impl Store {
         Ok(Compliance { official, requirements, titles, read_under })
     }
 
-    /// The stored rules, kept while their epoch reads the same: read afresh, they were a
-    /// statement of a few dozen rows for every answer. `epoch` is read in `txn` before them.
+    /// The stored rules, kept while the records' epoch reads the same (every rules file loaded
+    /// moves it on): read afresh, they were a statement of a few dozen rows for every answer.
+    /// `epoch` is read in `txn` before them.
     async fn rules_under(
         &self,
         txn: &sea_orm::DatabaseTransaction,
-        epoch: &RulesEpoch,
+        epoch: &RecordsEpoch,
     ) -> Result<Arc<Vec<Rule>>, StoreError> {
         if let Some((kept_under, rules)) = &*self.kept_rules()
             && kept_under == epoch
@@ -197,7 +198,7 @@ impl Store {
         Ok(rules)
     }
 
-    fn kept_rules(&self) -> std::sync::MutexGuard<'_, Option<(RulesEpoch, Arc<Vec<Rule>>)>> {
+    fn kept_rules(&self) -> std::sync::MutexGuard<'_, Option<(RecordsEpoch, Arc<Vec<Rule>>)>> {
         self.kept_rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
