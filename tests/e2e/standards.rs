@@ -143,7 +143,100 @@ async fn a_change_of_law_is_a_new_rule_and_earlier_dates_keep_the_old_one(app: T
     assert!(now["requirements"].as_array().unwrap().iter().all(|r| r["rule"]["id"] != "R145-N3"));
 }
 
+/// Each `hocba serve` process keeps the compliance it evaluated while the records are unchanged:
+/// a completion posted, a certificate revoked, a transfer made or a rule changed through another
+/// process on the same database shows in the next answer, and a kept answer is still read only by those who may
+/// read the official today, each read logged.
+async fn a_kept_answer_changes_at_once_with_a_change_through_another_process(app: TestApp) {
+    let other = app.second_process().await;
+    let s = setting(&app).await;
+    let id = s.official["id"].as_str().unwrap();
+    let uri = format!("/api/v1/officials/{id}/compliance?as_of=2025-05-01");
+    async fn rank(app: &TestApp, uri: &str) -> String {
+        let answer = app.get_as_admin(uri).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+        requirement(&answer.body, "RANK-CV")["status"].as_str().unwrap().to_owned()
+    }
+    for _ in 0..2 {
+        assert_eq!([rank(&app, &uri).await, rank(&other, &uri).await], ["missing", "missing"]);
+    }
+
+    let posted = other.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
+    assert_eq!(rank(&app, &uri).await, "met", "posted through the other process");
+    assert_eq!([rank(&app, &uri).await, rank(&other, &uri).await], ["met", "met"]);
+    app.revoke(
+        posted.body["certificate"]["number"].as_str().unwrap(),
+        json!({ "reason": "fraud" }),
+    )
+    .await;
+    assert_eq!(rank(&other, &uri).await, "missing", "revoked through the first process");
+
+    let (_, old_hr) = agency_key(&app, "G01.H29").await;
+    let (_, new_hr) = agency_key(&app, "G01.H30").await;
+    let read_as = |token: &str| {
+        let (app, uri, token) = (&app, uri.clone(), token.to_owned());
+        async move { app.request(Method::GET, &uri, Some(&token), None).await.status }
+    };
+    assert_eq!(read_as(&old_hr).await, StatusCode::OK);
+    assert_eq!(read_as(&new_hr).await, StatusCode::NOT_FOUND, "not on its staff, kept or not");
+    let mut next =
+        crate::helpers::official_body("001085012345", "Nguyễn Văn An")["employment"].clone();
+    next["agency_code"] = json!("G01.H30");
+    next["valid_from"] = json!("2024-01-01");
+    let period = s.official["employments"][0]["id"].clone();
+    let transfer = json!({ "employment_id": period, "valid_to": "2023-10-31", "employment": next });
+    let moved = other.post(&format!("/api/v1/officials/{id}/transfers"), &transfer).await;
+    assert_eq!(moved.status, StatusCode::CREATED, "{:#}", moved.body);
+    assert_eq!(read_as(&old_hr).await, StatusCode::NOT_FOUND, "transferred away");
+    assert_eq!(read_as(&new_hr).await, StatusCode::OK);
+
+    // A rule changed in place by a rules file loaded through the other process (its days, its
+    // dates: here the rank standard ends before the day asked about).
+    let shipped = hocba_domain::parse_rules(hocba_domain::RULES_FILE).unwrap();
+    let mut ended = shipped.into_iter().find(|rule| rule.id == "RANK-CV").unwrap();
+    ended.validity.to = Some(time::macros::date!(2025 - 04 - 30));
+    other.store.load_rules(&hocba_store::Actor::System, &[ended]).await.unwrap();
+    let answer = app.get_as_admin(&uri).await.body;
+    let rules: Vec<&Value> = answer["requirements"].as_array().unwrap().iter().collect();
+    assert!(rules.iter().all(|r| r["rule"]["id"] != "RANK-CV"), "{answer:#}");
+
+    let reads = app.get_as_admin(&format!("/api/v1/officials/{id}/reads")).await;
+    let purposes = reads.body.as_array().unwrap().iter().map(|read| &read["purpose"]);
+    let logged = purposes.filter(|p| *p == "GET /api/v1/officials/{id}/compliance").count();
+    assert_eq!(logged, 4 + 3 + 1 + 2 + 1, "every answer given is logged, kept or not");
+}
+
+/// The records' epoch, under which each process keeps compliance answers: a read, though logged,
+/// leaves it as it is; a change of a record moves it on, and so does a rule that a new release
+/// ships, which the release adds at its start without an audit event.
+async fn the_records_epoch_moves_with_a_change_not_with_a_read(app: TestApp) {
+    let s = setting(&app).await;
+    let id = s.official["id"].as_str().unwrap();
+    let before = app.store.records_epoch().await.unwrap();
+    let answer = app.get_as_admin(&format!("/api/v1/officials/{id}/compliance")).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    assert_eq!(app.store.records_epoch().await.unwrap(), before, "a read changes no record");
+
+    let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
+    let posted = app.store.records_epoch().await.unwrap();
+    assert_ne!(posted, before);
+
+    // A release that ships R145-N3 finds it missing: its start adds it back, with no event.
+    let db = sea_orm::Database::connect(app.database_url()).await.unwrap();
+    let forgotten = "DELETE FROM requirement_rules WHERE id = 'R145-N3'";
+    sea_orm::ConnectionTrait::execute_unprepared(&db, forgotten).await.unwrap();
+    let without = app.store.records_epoch().await.unwrap();
+    app.store.migrate().await.unwrap();
+    let rules = app.get("/api/v1/rules").await.body;
+    assert!(rules.as_array().unwrap().iter().any(|rule| rule["id"] == "R145-N3"));
+    assert_ne!(app.store.records_epoch().await.unwrap(), without);
+}
+
 on_both_backends!(
+    the_records_epoch_moves_with_a_change_not_with_a_read,
+    a_kept_answer_changes_at_once_with_a_change_through_another_process,
     a_change_of_law_is_a_new_rule_and_earlier_dates_keep_the_old_one,
     the_rules_are_public_with_their_legal_basis,
     compliance_counts_live_certificates_known_on_the_date,

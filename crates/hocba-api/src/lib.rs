@@ -20,6 +20,7 @@ pub mod events;
 mod extract;
 mod idempotency;
 mod institutions;
+mod kept_compliance;
 mod limits;
 mod machine_clients;
 mod metrics;
@@ -37,6 +38,7 @@ mod reports;
 mod results;
 mod server;
 mod shape;
+mod shared_reads;
 mod shares;
 mod standards;
 mod verdicts;
@@ -63,6 +65,7 @@ pub use authority::{ActiveSigner, Authority};
 pub use certificates::{issue as issue_certificate, post as post_completion, write_population};
 pub use cpu::CpuPool;
 pub use error::{ApiError, Problem};
+pub use kept_compliance::KeptCompliance;
 pub use limits::{
     Attempt, CLIENT_FAILURE_BURST, ClientSecretGuard, RateLimiter, SOURCE_FAILURE_BURST,
 };
@@ -97,6 +100,8 @@ pub struct AppState {
     pub dev_idp: Option<std::sync::Arc<dev_idp::DevIdp>>,
     /// Verdicts this process has worked out, kept while the database says they hold.
     pub verdicts: std::sync::Arc<KeptVerdicts>,
+    /// Officials' compliance this process has evaluated, kept while the records are unchanged.
+    pub compliance: std::sync::Arc<KeptCompliance>,
     /// Where credentials are verified and signed and PDFs rendered, a few threads per core.
     pub cpu: std::sync::Arc<CpuPool>,
     /// Where webhooks may be sent: public addresses, and the networks the operator allows.
@@ -120,6 +125,7 @@ impl AppState {
             web_sign_in: None,
             dev_idp: None,
             verdicts: std::sync::Arc::default(),
+            compliance: std::sync::Arc::default(),
             cpu: std::sync::Arc::default(),
             webhook_policy: std::sync::Arc::default(),
         }

@@ -84,8 +84,8 @@ pub struct RequirementView {
     pub days_needed: Option<u32>,
 }
 
-impl From<Requirement> for RequirementView {
-    fn from(requirement: Requirement) -> Self {
+impl From<&Requirement> for RequirementView {
+    fn from(requirement: &Requirement) -> Self {
         RequirementView {
             rule: RuleView::from(&requirement.rule),
             status: requirement.status,
@@ -144,9 +144,9 @@ pub async fn get_compliance(
 ) -> Result<Json<ComplianceView>, ApiError> {
     let as_of = query.as_of.unwrap_or_else(|| OffsetDateTime::now_utc().date());
     let purpose = "GET /api/v1/officials/{id}/compliance";
-    let compliance = app.store.official_compliance(&reader.actor(), purpose, id, as_of).await?;
+    let compliance = app.compliance.of(&app.store, &reader.actor(), purpose, id, as_of).await?;
     let requirements: Vec<RequirementView> =
-        compliance.requirements.into_iter().map(RequirementView::from).collect();
+        compliance.requirements.iter().map(RequirementView::from).collect();
     Ok(Json(ComplianceView {
         official_id: compliance.official.id.as_uuid(),
         as_of,

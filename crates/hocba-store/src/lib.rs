@@ -97,7 +97,7 @@ pub use certificates::{
 };
 pub use clients::ClientRecord;
 pub use consents::{Consent, ConsentClient};
-pub use epoch::VerificationEpoch;
+pub use epoch::{RecordsEpoch, VerificationEpoch};
 pub use error::StoreError;
 pub use idempotency::{Answer, IdempotencyKey, Replay};
 pub use institutions::Institution;
@@ -212,7 +212,11 @@ pub struct Store {
     /// The newest verification epoch this process has read from the primary: a replica that has
     /// not reached it answers no read.
     epoch_seen: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// The requirement rules as last read, and the records' epoch they were read under.
+    kept_rules: std::sync::Arc<std::sync::Mutex<Option<(RecordsEpoch, KeptRules)>>>,
 }
+
+type KeptRules = std::sync::Arc<Vec<hocba_domain::Rule>>;
 
 impl Store {
     /// Connects to `url` (`sqlite://FILE` or `postgres://…`). A SQLite file is created if missing.
@@ -267,6 +271,7 @@ impl Store {
             read_log,
             replica: None,
             epoch_seen: std::sync::Arc::default(),
+            kept_rules: std::sync::Arc::default(),
         })
     }
 

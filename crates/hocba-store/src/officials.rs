@@ -794,7 +794,7 @@ impl Store {
 /// at them): a period ended or corrected counts no more, so an agency stops reading an official
 /// the day after their period there ends. A machine client is told why it may not read (see
 /// [`client_may_read`]). Returns the consent a machine client reads under, if it does.
-async fn may_read<'a>(
+pub(crate) async fn may_read<'a>(
     db: &impl ConnectionTrait,
     reader: &Actor,
     official_id: Uuid,

@@ -30,6 +30,13 @@ async fn is_reusable(
     connection: &mut SqliteConnection,
     _: PoolConnectionMetadata,
 ) -> Result<bool, sqlx::Error> {
+    // sqlx counts a transaction down only once its worker has ended it, so a connection counted
+    // outside any has none open, and a dropped transaction's rollback, queued before the
+    // release, is still counted: most releases (every commit, every statement outside a
+    // transaction) need no round trip to the worker.
+    if !connection.is_in_transaction() {
+        return Ok(true);
+    }
     // A dropped transaction's rollback is queued to the connection's worker, which runs it
     // before it answers this ping: only then does the count say how the rollback went.
     connection.ping().await?;

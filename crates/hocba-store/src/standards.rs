@@ -2,6 +2,7 @@
 //! compliance with them as of a date.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use hocba_domain::compliance::{CompletionFact, Requirement, evaluate};
 use hocba_domain::{
@@ -18,7 +19,8 @@ use uuid::Uuid;
 
 use crate::audit::{self, Change};
 use crate::entities::{certificate, completion, official, program, requirement_rule, revocation};
-use crate::officials::{Official, read_in};
+use crate::epoch::{RecordsEpoch, records_epoch_in};
+use crate::officials::{Official, may_read, read_in, read_row};
 use crate::{Actor, Store, StoreError};
 
 /// What loading a rules file changed.
@@ -41,6 +43,9 @@ pub struct Compliance {
     pub requirements: Vec<Requirement>,
     /// The programme title of each completion that satisfies a requirement, to name it.
     pub titles: HashMap<CompletionId, String>,
+    /// The records' epoch, read before the facts: while [`Store::records_epoch`] reads the
+    /// same, this is the answer as of the same day.
+    pub read_under: RecordsEpoch,
 }
 
 fn rule_row(rule: &Rule, now: time::OffsetDateTime) -> requirement_rule::ActiveModel {
@@ -154,15 +159,17 @@ impl Store {
         rules: Option<&[Rule]>,
         as_of: Date,
     ) -> Result<Compliance, StoreError> {
-        let (official, read, rules, (completions, mut titles)) = reading!(self, |txn| async {
-            let (official, read) =
-                read_in(txn, reader, purpose, official::Column::Id.eq(id.as_uuid())).await?;
-            let rules = match rules {
-                Some(rules) => rules.to_vec(),
-                None => stored_rules(txn).await?,
-            };
-            Ok((official, read, rules, completion_facts(txn, id.as_uuid()).await?))
-        })?;
+        let (read_under, official, read, rules, (completions, mut titles)) =
+            reading!(self, |txn| async {
+                let read_under = records_epoch_in(txn).await?;
+                let (official, read) =
+                    read_in(txn, reader, purpose, official::Column::Id.eq(id.as_uuid())).await?;
+                let rules = match rules {
+                    Some(rules) => Arc::new(rules.to_vec()),
+                    None => self.rules_under(txn, &read_under).await?,
+                };
+                Ok((read_under, official, read, rules, completion_facts(txn, id.as_uuid()).await?))
+            })?;
         self.log_reads(vec![read]).await?;
         let employments: Vec<_> =
             official.employments.iter().map(|record| record.employment.clone()).collect();
@@ -170,7 +177,43 @@ impl Store {
         let counted: HashSet<CompletionId> =
             requirements.iter().flat_map(|requirement| requirement.satisfied_by.clone()).collect();
         titles.retain(|id, _| counted.contains(id));
-        Ok(Compliance { official, requirements, titles })
+        Ok(Compliance { official, requirements, titles, read_under })
+    }
+
+    /// The stored rules, kept while the records' epoch reads the same (every rules file loaded
+    /// moves it on): read afresh, they were a statement of a few dozen rows for every answer.
+    /// `epoch` is read in `txn` before them.
+    async fn rules_under(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        epoch: &RecordsEpoch,
+    ) -> Result<Arc<Vec<Rule>>, StoreError> {
+        if let Some((kept_under, rules)) = &*self.kept_rules()
+            && kept_under == epoch
+        {
+            return Ok(Arc::clone(rules));
+        }
+        let rules = Arc::new(stored_rules(txn).await?);
+        *self.kept_rules() = Some((epoch.clone(), Arc::clone(&rules)));
+        Ok(rules)
+    }
+
+    fn kept_rules(&self) -> std::sync::MutexGuard<'_, Option<(RecordsEpoch, Arc<Vec<Rule>>)>> {
+        self.kept_rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Logs a read of `official`, as read under the records' epoch the registry is at now, by a
+    /// reader who may read them today: for an answer kept from an earlier read.
+    pub async fn log_read_of(
+        &self,
+        reader: &Actor,
+        purpose: &str,
+        official: &Official,
+    ) -> Result<(), StoreError> {
+        let id = official.id.as_uuid();
+        let periods = official.employments.iter().map(|record| &record.employment);
+        let consent = may_read(self.primary_for_reads(), reader, id, periods).await?;
+        self.log_reads(vec![read_row(id, reader, purpose, consent)]).await
     }
 }
 

@@ -254,9 +254,11 @@ impl Store {
     /// The principal holding the token with this hash, if it exists and is not revoked.
     pub async fn authenticate(&self, token_hash: &str) -> Result<Option<Principal>, StoreError> {
         let now = crate::now();
+        // On SQLite, a reading connection: a request's token is not checked behind a class
+        // being posted (its last use is written at most once a resolution).
         let Some(token) = live_tokens(now)
             .filter(api_token::Column::TokenHash.eq(token_hash))
-            .one(&self.db)
+            .one(self.primary_for_reads())
             .await?
         else {
             return Ok(None);

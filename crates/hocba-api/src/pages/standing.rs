@@ -20,9 +20,9 @@ use time::Date;
 use super::session::SignedIn;
 use super::stated::vietnamese_day;
 use super::{Layout, Nav, PageError, page};
+use crate::AppState;
 use crate::reports::today;
 use crate::standards::RequirementView;
-use crate::{ApiError, AppState};
 
 /// Why the evaluation is logged in the official's read log.
 const PURPOSE: &str = "GET /me/standards";
@@ -135,19 +135,17 @@ async fn standing_page(
     as_of: Date,
     bad_date: bool,
 ) -> Result<Response, PageError> {
-    let api = |error| PageError::Api(ApiError::from(error));
     let actor = signed_in.principal.actor();
-    let compliance =
-        app.store.official_compliance(&actor, PURPOSE, official, as_of).await.map_err(api)?;
+    let compliance = app.compliance.of(&app.store, &actor, PURPOSE, official, as_of).await?;
     let titles = super::me::category_titles(app).await?;
     let template = StandingPage {
         layout: signed_in.layout(Nav::Standards),
         full_name: compliance.official.full_name.as_str().to_owned(),
         as_of,
         bad_date,
-        requirements: compliance.requirements.into_iter().map(RequirementView::from).collect(),
+        requirements: compliance.requirements.iter().map(RequirementView::from).collect(),
         titles,
-        courses: compliance.titles,
+        courses: compliance.titles.clone(),
     };
     let status = if bad_date { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     Ok(page(status, template))
