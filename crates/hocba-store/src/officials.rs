@@ -794,7 +794,7 @@ impl Store {
 /// at them): a period ended or corrected counts no more, so an agency stops reading an official
 /// the day after their period there ends. A machine client is told why it may not read (see
 /// [`client_may_read`]). Returns the consent a machine client reads under, if it does.
-pub(crate) async fn may_read<'a>(
+async fn may_read<'a>(
     db: &impl ConnectionTrait,
     reader: &Actor,
     official_id: Uuid,
@@ -857,10 +857,22 @@ pub(crate) async fn read_in(
         .await?
         .ok_or(StoreError::NotFound { entity: "official" })?;
     let official = load_official(txn, model).await?;
-    let periods = official.employments.iter().map(|record| &record.employment);
-    let consent = may_read(txn, reader, official.id.as_uuid(), periods).await?;
-    let read = read_row(official.id.as_uuid(), reader, purpose, consent);
+    let read = checked_read_of(txn, &official, reader, purpose).await?;
     Ok((official, read))
+}
+
+/// Checks, on `db`, that `reader` may read `official` (as read with their periods in effect);
+/// returns the row that logs the read, for [`Store::log_reads`].
+pub(crate) async fn checked_read_of(
+    db: &impl ConnectionTrait,
+    official: &Official,
+    reader: &Actor,
+    purpose: &str,
+) -> Result<record_read::ActiveModel, StoreError> {
+    let id = official.id.as_uuid();
+    let periods = official.employments.iter().map(|record| &record.employment);
+    let consent = may_read(db, reader, id, periods).await?;
+    Ok(read_row(id, reader, purpose, consent))
 }
 
 /// [`may_read`], loading the official's employment periods when the reader is an agency or a

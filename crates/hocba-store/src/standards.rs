@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::audit::{self, Change};
 use crate::entities::{certificate, completion, official, program, requirement_rule, revocation};
 use crate::epoch::{RecordsEpoch, records_epoch_in};
-use crate::officials::{Official, may_read, read_in, read_row};
+use crate::officials::{Official, checked_read_of, read_in};
 use crate::{Actor, Store, StoreError};
 
 /// What loading a rules file changed.
@@ -210,10 +210,8 @@ impl Store {
         purpose: &str,
         official: &Official,
     ) -> Result<(), StoreError> {
-        let id = official.id.as_uuid();
-        let periods = official.employments.iter().map(|record| &record.employment);
-        let consent = may_read(self.primary_for_reads(), reader, id, periods).await?;
-        self.log_reads(vec![read_row(id, reader, purpose, consent)]).await
+        let read = checked_read_of(self.primary_for_reads(), official, reader, purpose).await?;
+        self.log_reads(vec![read]).await
     }
 }
 
