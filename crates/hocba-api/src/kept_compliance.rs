@@ -7,9 +7,9 @@
 //! A portal or an HR system asks the same officials again and again (a dashboard opened every
 //! morning, a record page reloaded); each of those answers cost six statements and an evaluation.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
+use hocba_credentials::memo::Memo;
 use hocba_domain::OfficialId;
 use hocba_store::{Actor, Compliance, RecordsEpoch, Store};
 use time::Date;
@@ -22,10 +22,15 @@ use crate::shared_reads::SharedReads;
 const KEPT: usize = 4_096;
 
 /// Compliance answers by official and day, and the reads of the epoch that say they still hold.
-#[derive(Default)]
 pub struct KeptCompliance {
-    answers: Mutex<HashMap<(OfficialId, Date), Arc<Compliance>>>,
+    answers: Memo<Arc<Compliance>, (OfficialId, Date)>,
     epoch: Arc<SharedReads<RecordsEpoch>>,
+}
+
+impl Default for KeptCompliance {
+    fn default() -> Self {
+        KeptCompliance { answers: Memo::new(KEPT), epoch: Arc::default() }
+    }
 }
 
 impl KeptCompliance {
@@ -44,30 +49,14 @@ impl KeptCompliance {
             async move { store.records_epoch().await }
         };
         let epoch = self.epoch.read_after_now(read).await?;
-        if let Some(kept) = self.kept(id, as_of)
+        if let Some(kept) = self.answers.get(&(id, as_of))
             && kept.read_under == epoch
         {
             store.log_read_of(reader, purpose, &kept.official).await?;
             return Ok(kept);
         }
         let fresh = Arc::new(store.official_compliance(reader, purpose, id, as_of).await?);
-        self.keep(id, as_of, Arc::clone(&fresh));
+        self.answers.keep((id, as_of), Arc::clone(&fresh));
         Ok(fresh)
-    }
-
-    fn kept(&self, id: OfficialId, as_of: Date) -> Option<Arc<Compliance>> {
-        self.lock().get(&(id, as_of)).cloned()
-    }
-
-    fn keep(&self, id: OfficialId, as_of: Date, answer: Arc<Compliance>) {
-        let mut answers = self.lock();
-        if answers.len() >= KEPT {
-            answers.clear();
-        }
-        answers.insert((id, as_of), answer);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(OfficialId, Date), Arc<Compliance>>> {
-        self.answers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -27,7 +27,7 @@ pub mod data_integrity;
 pub mod jose;
 pub mod jsonld;
 pub mod keys;
-mod memo;
+pub mod memo;
 pub mod model;
 pub mod multikey;
 pub mod stated;

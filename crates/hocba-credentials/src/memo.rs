@@ -1,11 +1,13 @@
-//! Answers of pure computations kept by the digest of their input, so that a document seen
-//! before is not worked through again: the same bytes give the same answer, so nothing kept
-//! here can go stale, and a changed document is a different key.
+//! Answers kept by their input, so that a document seen before is not worked through again.
+//! Here, answers of pure computations by the digest of their input: the same bytes give the
+//! same answer, so nothing kept here can go stale, and a changed document is a different key.
 //!
 //! What can change for a document that does not (its status, its key's revocation, the time)
-//! is never kept here: the verifier asks for it every time.
+//! is never kept here: the verifier asks for it every time. A caller that keeps answers which
+//! can go stale (verdicts, the API's compliance answers) keeps with each the stamp it checks.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
@@ -24,27 +26,27 @@ pub(crate) fn digest(parts: &[&[u8]]) -> Digest32 {
     hasher.finalize().into()
 }
 
-/// Answers by input digest, at most `capacity` of them; past it, the memo starts again (an
-/// answer costs one more computation, never a wrong result).
-pub(crate) struct Memo<V> {
+/// Answers by input (by default its digest), at most `capacity` of them; past it, the memo
+/// starts again (an answer costs one more computation, never a wrong result).
+pub struct Memo<V, K = Digest32> {
     capacity: usize,
-    answers: Mutex<Option<HashMap<Digest32, V>>>,
+    answers: Mutex<Option<HashMap<K, V>>>,
 }
 
-impl<V: Clone> Memo<V> {
+impl<V: Clone, K: Eq + Hash> Memo<V, K> {
     /// An empty memo of at most `capacity` answers.
-    pub(crate) const fn new(capacity: usize) -> Self {
+    pub const fn new(capacity: usize) -> Self {
         Memo { capacity, answers: Mutex::new(None) }
     }
 
     /// The answer kept for `key`, if any.
-    pub(crate) fn get(&self, key: &Digest32) -> Option<V> {
+    pub fn get(&self, key: &K) -> Option<V> {
         let answers = self.answers.lock().ok()?;
         answers.as_ref()?.get(key).cloned()
     }
 
     /// Keeps `answer` for `key`.
-    pub(crate) fn keep(&self, key: Digest32, answer: V) {
+    pub fn keep(&self, key: K, answer: V) {
         let Ok(mut answers) = self.answers.lock() else { return };
         let answers = answers.get_or_insert_with(HashMap::new);
         if answers.len() >= self.capacity {
@@ -56,7 +58,7 @@ impl<V: Clone> Memo<V> {
     /// The answer for `key`: the kept one, or `compute`'s, kept when it is `Ok`.
     pub(crate) fn get_or_try<E>(
         &self,
-        key: Digest32,
+        key: K,
         compute: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
         if let Some(answer) = self.get(&key) {
