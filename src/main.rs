@@ -674,7 +674,7 @@ async fn serve(
         let listener = TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
-        let metrics = hocba_api::metrics_app(app.store.clone());
+        let metrics = hocba_api::metrics_app(&app);
         // It ends with the process: a scrape cut short is only a missed sample.
         tokio::spawn(hocba_api::serve(listener, metrics, limits, std::future::pending()));
         tracing::info!(%address, "metrics at /metrics");

@@ -72,7 +72,7 @@ pub use limits::{
 pub use machine_clients::{
     AuthMethod, MachineClientBody, MachineClientView, NewMachineClientView, register_machine_client,
 };
-pub use metrics::metrics_app;
+pub use metrics::{Served, metrics_app};
 pub use server::{ConnectionLimits, serve};
 pub use verdicts::KeptVerdicts;
 

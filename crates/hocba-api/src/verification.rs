@@ -303,10 +303,12 @@ async fn verify_number(
     let moment = Moment::now(app).await?;
     let key = VerdictKey::of(&[b"number", number.as_str().as_bytes()]);
     if let Some(kept) = app.verdicts.by_number.get(&key, stamp(moment.epoch), moment.now) {
+        app.verdicts.served_by_number.count(true);
         return Ok(kept);
     }
     let (presented, stored) = by_number(app, number).await?;
     let report = verify(app, moment, presented, Some(&stored), Trust::RegistryOnly).await?;
+    app.verdicts.served_by_number.count(false);
     let verdict = Arc::new(NumberVerdict::of(&report));
     app.verdicts.by_number.keep(key, stamp(moment.epoch), moment.now, &report, verdict.clone());
     Ok(verdict)
@@ -491,6 +493,7 @@ pub async fn vc_verify(
     let moment = Moment::now(&app).await?;
     let key = VerdictKey::of(&[b"/credentials/verify", body.bytes()]);
     if let Some(kept) = app.verdicts.by_bytes.get(&key, stamp(moment.epoch), moment.now) {
+        app.verdicts.served_by_bytes.count(true);
         return Ok(vc_api_response(kept.as_ref().clone()));
     }
     let request: VerifyRequest = body.parse()?;
@@ -499,6 +502,7 @@ pub async fn vc_verify(
     };
     let presented = Presented::Credential(credential);
     let report = verify(&app, moment, presented, None, Trust::AnyResolvableIssuer).await?;
+    app.verdicts.served_by_bytes.count(false);
     let answer = vc_api_answer(&report);
     if report.issuer() == Some(app.authority.registry.did.as_str()) {
         let kept = Arc::new(answer.clone());
