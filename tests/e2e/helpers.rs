@@ -6,7 +6,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use std::sync::Arc;
 
 use hocba_api::dev_idp::{DemoPerson, DevIdp};
-use hocba_api::{AppState, Authority, auth};
+use hocba_api::{AppServices, AppState, Authority, auth};
 use hocba_credentials::{KeyDir, Registry};
 use hocba_domain::webhooks::AddressPolicy;
 use hocba_store::{Actor, Role, Store};
@@ -114,14 +114,15 @@ fn app_state(
         ),
         None => (crate::signin::identity_provider(), None),
     };
-    AppState {
+    AppServices {
         identity_provider: Some(Arc::new(identity_provider)),
         web_sign_in,
         dev_idp: dev_idp.cloned(),
         // The tests' webhook receivers listen on loopback.
         webhook_policy: Arc::new(AddressPolicy::default().allowing_loopback()),
-        ..AppState::new(store.clone(), authority.clone(), per_second)
+        ..AppServices::new(store.clone(), authority.clone(), per_second)
     }
+    .into()
 }
 
 /// The public URL the test registry believes it has.
