@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use hocba_api::{AppState, auth, population};
+use hocba_api::{AppServices, AppState, auth, population};
 use hocba_store::{Actor, Role, Store};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -633,13 +633,14 @@ async fn serve(
              at {base_url}/sign-in\n"
         );
     }
-    let app = AppState {
+    let app: AppState = AppServices {
         identity_provider: provider.map(std::sync::Arc::new),
         web_sign_in: client.map(std::sync::Arc::new),
         dev_idp,
         webhook_policy: webhooks.policy.clone(),
-        ..AppState::new(store, authority, rate_limit)
-    };
+        ..AppServices::new(store, authority, rate_limit)
+    }
+    .into();
     match (&app.identity_provider, &app.web_sign_in) {
         (Some(provider), Some(_)) => tracing::info!(
             issuer = provider.issuer(),
@@ -674,7 +675,7 @@ async fn serve(
         let listener = TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
-        let metrics = hocba_api::metrics_app(app.store.clone());
+        let metrics = hocba_api::metrics_app(&app);
         // It ends with the process: a scrape cut short is only a missed sample.
         tokio::spawn(hocba_api::serve(listener, metrics, limits, std::future::pending()));
         tracing::info!(%address, "metrics at /metrics");

@@ -6,7 +6,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use std::sync::Arc;
 
 use hocba_api::dev_idp::{DemoPerson, DevIdp};
-use hocba_api::{AppState, Authority, auth};
+use hocba_api::{AppServices, AppState, Authority, auth};
 use hocba_credentials::{KeyDir, Registry};
 use hocba_domain::webhooks::AddressPolicy;
 use hocba_store::{Actor, Role, Store};
@@ -81,6 +81,8 @@ pub struct MachineClient {
 /// A running registry with an operator token.
 pub struct TestApp {
     router: Router,
+    /// What the router's handlers reach (the kept answers among it).
+    pub state: AppState,
     dev_idp: Option<Arc<DevIdp>>,
     pub store: Store,
     pub authority: Arc<Authority>,
@@ -95,15 +97,15 @@ pub struct TestApp {
 /// limit sets its own, [`TestApp::with_rate_limit`]).
 pub const RATE_LIMIT: u32 = 200;
 
-/// The application on `store`, with a rate limit of its own. Officials sign in with the tests'
+/// The application's state on `store`, with a rate limit of its own. Officials sign in with the tests'
 /// own provider (bearer tokens), or, given one, at the development identity provider (bearer
 /// tokens and the pages).
-fn router(
+fn app_state(
     store: &Store,
     authority: &Arc<Authority>,
     per_second: u32,
     dev_idp: Option<&Arc<DevIdp>>,
-) -> Router {
+) -> AppState {
     let base_url = &authority.registry.base_url;
     let (identity_provider, web_sign_in) = match dev_idp {
         Some(dev_idp) => (
@@ -112,14 +114,15 @@ fn router(
         ),
         None => (crate::signin::identity_provider(), None),
     };
-    hocba_api::app(AppState {
+    AppServices {
         identity_provider: Some(Arc::new(identity_provider)),
         web_sign_in,
         dev_idp: dev_idp.cloned(),
         // The tests' webhook receivers listen on loopback.
         webhook_policy: Arc::new(AddressPolicy::default().allowing_loopback()),
-        ..AppState::new(store.clone(), authority.clone(), per_second)
-    })
+        ..AppServices::new(store.clone(), authority.clone(), per_second)
+    }
+    .into()
 }
 
 /// The public URL the test registry believes it has.
@@ -187,8 +190,10 @@ impl TestApp {
             KeyDir::open(self._keys.path(), Some("test passphrase".into())).expect("key dir");
         let registry = Registry::new(&self.authority.registry.base_url, "Hocba (test)");
         let authority = Arc::new(Authority::new(registry, key_dir));
+        let state = app_state(&store, &authority, RATE_LIMIT, None);
         TestApp {
-            router: router(&store, &authority, RATE_LIMIT, None),
+            router: hocba_api::app(state.clone()),
+            state,
             dev_idp: None,
             store,
             authority,
@@ -259,7 +264,7 @@ impl TestApp {
             })
             .collect();
         app.dev_idp = Some(Arc::new(DevIdp::new(&base_url, people)));
-        app.router = router(&app.store, &app.authority, RATE_LIMIT, app.dev_idp.as_ref());
+        app.serve_state(app_state(&app.store, &app.authority, RATE_LIMIT, app.dev_idp.as_ref()));
         app.serve_on(listener, hocba_api::ConnectionLimits::default());
         Some((app, base_url))
     }
@@ -312,9 +317,10 @@ impl TestApp {
             .await
             .expect("admin token");
         let authority = Arc::new(authority);
-        let router = router(&store, &authority, RATE_LIMIT, None);
+        let state = app_state(&store, &authority, RATE_LIMIT, None);
         TestApp {
-            router,
+            router: hocba_api::app(state.clone()),
+            state,
             dev_idp: None,
             store,
             authority,
@@ -333,15 +339,31 @@ impl TestApp {
             KeyDir::open(self._keys.path(), Some("test passphrase".into())).expect("key dir");
         let registry = Registry::new(base_url, "Hocba (test)");
         self.authority = Arc::new(Authority::new(registry, key_dir));
-        self.router = router(&self.store, &self.authority, RATE_LIMIT, self.dev_idp.as_ref());
+        self.serve_state(app_state(
+            &self.store,
+            &self.authority,
+            RATE_LIMIT,
+            self.dev_idp.as_ref(),
+        ));
         self
     }
 
     /// The same registry, allowing each credential `per_second` requests a second (bursts of
     /// twice that).
     pub fn with_rate_limit(mut self, per_second: u32) -> TestApp {
-        self.router = router(&self.store, &self.authority, per_second, self.dev_idp.as_ref());
+        self.serve_state(app_state(
+            &self.store,
+            &self.authority,
+            per_second,
+            self.dev_idp.as_ref(),
+        ));
         self
+    }
+
+    /// Answers with the application on `state` from now on.
+    fn serve_state(&mut self, state: AppState) {
+        self.router = hocba_api::app(state.clone());
+        self.state = state;
     }
 
     /// Sends a request; `token` goes in `Authorization: Bearer`.

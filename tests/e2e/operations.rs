@@ -12,7 +12,7 @@ use axum::http::{Request, StatusCode};
 use hocba_credentials::KeyStatus;
 use hocba_store::Actor;
 use http_body_util::BodyExt;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
@@ -40,7 +40,7 @@ async fn readiness_checks_the_database_and_the_signing_key(app: TestApp) {
 
 async fn scrape(app: &TestApp) -> String {
     let request = Request::get("/metrics").body(Body::empty()).unwrap();
-    let response = hocba_api::metrics_app(app.store.clone()).oneshot(request).await.unwrap();
+    let response = hocba_api::metrics_app(&app.state).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
@@ -59,7 +59,11 @@ async fn metrics_count_requests_by_route_never_by_their_address(app: TestApp) {
     let route = r#"method="GET",route="/api/v1/officials/{id}",status="200""#;
     let before = sample(&scrape(&app).await, &format!("hocba_http_requests_total{{{route}}}"));
     assert_eq!(app.get_as_admin(&format!("/api/v1/officials/{id}")).await.status, StatusCode::OK);
-    crate::certificates::certified(&app).await;
+    let (_, certificate) = crate::certificates::certified(&app).await;
+    for _ in 0..2 {
+        let asked = json!({ "number": certificate["number"] });
+        assert_eq!(app.post("/api/v1/verify", &asked).await.status, StatusCode::OK);
+    }
 
     let text = scrape(&app).await;
     // Other tests in this process count too: each figure only grows.
@@ -71,6 +75,12 @@ async fn metrics_count_requests_by_route_never_by_their_address(app: TestApp) {
     assert!(sample(&text, "hocba_certificates_signed_total").unwrap() >= 1.0, "{text}");
     let recorded = r#"hocba_completions_posted_total{outcome="recorded"}"#;
     assert!(sample(&text, recorded).unwrap() >= 1.0, "{text}");
+    // The second verification was the first one's verdict, kept.
+    for from in ["kept", "fresh"] {
+        let series =
+            format!(r#"hocba_kept_answers_total{{answers="verdict_by_number",from="{from}"}}"#);
+        assert!(sample(&text, &series).unwrap() >= 1.0, "{text}");
+    }
     assert!(text.contains(r#"hocba_http_request_duration_seconds_bucket{le="0.001",method="GET",route="/api/v1/officials/{id}"}"#)
         || text.contains(r#"hocba_http_request_duration_seconds_bucket{method="GET",route="/api/v1/officials/{id}",le="0.001"}"#), "{text}");
     assert!(sample(&text, "hocba_db_pool_max_connections").unwrap() >= 1.0, "{text}");

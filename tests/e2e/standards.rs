@@ -160,11 +160,17 @@ async fn a_kept_answer_changes_at_once_with_a_change_through_another_process(app
     for _ in 0..2 {
         assert_eq!([rank(&app, &uri).await, rank(&other, &uri).await], ["missing", "missing"]);
     }
+    let served = |app: &TestApp| {
+        let served = &app.state.compliance.served;
+        [served.kept(), served.fresh()]
+    };
+    assert_eq!([served(&app), served(&other)], [[1, 1], [1, 1]], "the second answer is kept");
 
     let posted = other.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
     assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
     assert_eq!(rank(&app, &uri).await, "met", "posted through the other process");
     assert_eq!([rank(&app, &uri).await, rank(&other, &uri).await], ["met", "met"]);
+    assert_eq!([served(&app), served(&other)], [[2, 2], [1, 2]], "afresh once, then kept");
     app.revoke(
         posted.body["certificate"]["number"].as_str().unwrap(),
         json!({ "reason": "fraud" }),

@@ -67,6 +67,10 @@ async fn a_kept_verdict_turns_revoked_at_the_next_request(app: TestApp) {
     assert_eq!(answer["holder_match"], true, "{answer:#}");
     let asked = json!({ "number": number, "national_id": "001085012346" });
     assert_eq!(app.post("/api/v1/verify", &asked).await.body["holder_match"], false);
+    let verdicts = &app.state.verdicts;
+    let served = |served: &hocba_api::Served| [served.kept(), served.fresh()];
+    assert_eq!(served(&verdicts.served_by_number), [4, 1], "verified once, then kept");
+    assert_eq!(served(&verdicts.served_by_bytes), [2, 1]);
 
     app.revoke(&number, json!({ "reason": "fraud" })).await;
     let report = by_number(&app, &number).await;
@@ -75,6 +79,8 @@ async fn a_kept_verdict_turns_revoked_at_the_next_request(app: TestApp) {
     let (status, answer) = vc_api(&app, &credential).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer:#}");
     assert_eq!(failed(&answer), [r#""status": "revoked: fraud""#]);
+    assert_eq!(served(&verdicts.served_by_number), [4, 2], "verified again once revoked");
+    assert_eq!(served(&verdicts.served_by_bytes), [2, 2]);
 }
 
 /// Two `hocba serve` processes on one database: what is superseded or revoked through one is

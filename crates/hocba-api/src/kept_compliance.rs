@@ -15,6 +15,7 @@ use hocba_store::{Actor, Compliance, RecordsEpoch, Store};
 use time::Date;
 
 use crate::ApiError;
+use crate::metrics::Served;
 use crate::shared_reads::SharedReads;
 
 /// How many answers are kept: an official's record and their requirements, a few KB each. Past
@@ -25,11 +26,17 @@ const KEPT: usize = 4_096;
 pub struct KeptCompliance {
     answers: Memo<Arc<Compliance>, (OfficialId, Date)>,
     epoch: Arc<SharedReads<RecordsEpoch>>,
+    /// How many answers were kept ones, and how many were evaluated afresh.
+    pub served: Served,
 }
 
 impl Default for KeptCompliance {
     fn default() -> Self {
-        KeptCompliance { answers: Memo::new(KEPT), epoch: Arc::default() }
+        KeptCompliance {
+            answers: Memo::new(KEPT),
+            epoch: Arc::default(),
+            served: Served::default(),
+        }
     }
 }
 
@@ -53,9 +60,11 @@ impl KeptCompliance {
             && kept.read_under == epoch
         {
             store.log_read_of(reader, purpose, &kept.official).await?;
+            self.served.count(true);
             return Ok(kept);
         }
         let fresh = Arc::new(store.official_compliance(reader, purpose, id, as_of).await?);
+        self.served.count(false);
         self.answers.keep((id, as_of), Arc::clone(&fresh));
         Ok(fresh)
     }

@@ -72,16 +72,46 @@ pub use limits::{
 pub use machine_clients::{
     AuthMethod, MachineClientBody, MachineClientView, NewMachineClientView, register_machine_client,
 };
-pub use metrics::metrics_app;
+pub use metrics::{Served, metrics_app};
 pub use server::{ConnectionLimits, serve};
 pub use verdicts::KeptVerdicts;
 
 /// The largest request body any endpoint accepts (64 KiB); bulk endpoints raise it for themselves.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// What every handler can reach.
+/// What every handler can reach: the [`AppServices`], shared. Each request clones one
+/// reference to them rather than one to each service, every clone being a count the cores pass
+/// back and forth (about 5 % of a kept verification's time).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<AppServices>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppServices;
+
+    fn deref(&self) -> &AppServices {
+        &self.0
+    }
+}
+
+impl From<AppServices> for AppState {
+    fn from(services: AppServices) -> Self {
+        AppState(std::sync::Arc::new(services))
+    }
+}
+
+impl AppState {
+    /// The registry's services as [`AppServices::new`] sets them up.
+    pub fn new(
+        store: Store,
+        authority: impl Into<std::sync::Arc<Authority>>,
+        rate_limit: u32,
+    ) -> AppState {
+        AppServices::new(store, authority, rate_limit).into()
+    }
+}
+
+/// The registry's services: its database, keys, limits, sign-in and what it keeps.
+pub struct AppServices {
     /// The registry's database.
     pub store: Store,
     /// The registry's identity and signing keys.
@@ -108,15 +138,15 @@ pub struct AppState {
     pub webhook_policy: std::sync::Arc<hocba_domain::webhooks::AddressPolicy>,
 }
 
-impl AppState {
+impl AppServices {
     /// The registry around `store`, signing with `authority`, allowing `rate_limit` requests a
     /// second per credential, with no sign-in set up (`serve` adds the provider it is given).
     pub fn new(
         store: Store,
         authority: impl Into<std::sync::Arc<Authority>>,
         rate_limit: u32,
-    ) -> AppState {
-        AppState {
+    ) -> AppServices {
+        AppServices {
             store,
             authority: authority.into(),
             limiter: std::sync::Arc::new(RateLimiter::new(rate_limit)),

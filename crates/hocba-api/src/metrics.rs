@@ -7,7 +7,7 @@
 //! Requests are counted by matched route, never by raw URI, which may hold an identifier (and
 //! keeps the number of series bounded).
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,6 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use hocba_store::Store;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -25,7 +24,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::ApiError;
+use crate::{ApiError, AppState};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -55,6 +54,12 @@ struct ReadLabels {
     on: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KeptLabels {
+    answers: &'static str,
+    from: &'static str,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// No labels, in a family: its one series exists only once set, so a process without a read
@@ -79,6 +84,8 @@ struct Metrics {
     /// Catches up with the store's counts at each scrape (under its lock: two scrapes at once
     /// must not both add the same reads).
     replica_reads: Mutex<Family<ReadLabels, Counter>>,
+    /// Catches up with the kept answers' counts at each scrape, as `replica_reads` does.
+    kept_answers: Mutex<Family<KeptLabels, Counter>>,
 }
 
 /// From 1 ms to about 16 s, doubling: a record read takes milliseconds, a posted class seconds.
@@ -156,6 +163,13 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Reads the read replica could answer, by where they were answered (replica, primary)",
         replica_reads.clone(),
     );
+    let kept_answers = Family::<KeptLabels, Counter>::default();
+    registry.register(
+        "kept_answers",
+        "Answers given from what this process kept while the records or the verification epoch \
+         read the same (from=kept), or worked out afresh (from=fresh)",
+        kept_answers.clone(),
+    );
     Metrics {
         registry,
         requests,
@@ -170,8 +184,35 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         replica_lag_bytes,
         replica_lag,
         replica_reads: Mutex::new(replica_reads),
+        kept_answers: Mutex::new(kept_answers),
     }
 });
+
+/// How many answers of one kind a process gave from what it had kept, and how many it worked
+/// out afresh: what an operator reads to see whether keeping them pays.
+#[derive(Debug, Default)]
+pub struct Served {
+    kept: AtomicU64,
+    fresh: AtomicU64,
+}
+
+impl Served {
+    /// Counts one answer, `kept` or worked out afresh.
+    pub(crate) fn count(&self, kept: bool) {
+        let counter = if kept { &self.kept } else { &self.fresh };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Answers given from what was kept.
+    pub fn kept(&self) -> u64 {
+        self.kept.load(Ordering::Relaxed)
+    }
+
+    /// Answers worked out afresh.
+    pub fn fresh(&self) -> u64 {
+        self.fresh.load(Ordering::Relaxed)
+    }
+}
 
 /// Counts and times every request by its matched route (a layer of the application).
 pub(crate) async fn record(request: Request, next: Next) -> Response {
@@ -227,15 +268,16 @@ pub(crate) fn posted(recorded: usize, refused: usize) {
 
 /// `GET /metrics`, alone: to be served on a listener of its own, reachable only by the
 /// operator's monitoring.
-pub fn metrics_app(store: Store) -> Router {
+pub fn metrics_app(app: &AppState) -> Router {
     Router::new()
         .route("/metrics", get(scrape))
         .fallback(|| async { ApiError::NoRoute })
-        .with_state(store)
+        .with_state(app.clone())
 }
 
-async fn scrape(State(store): State<Store>) -> Response {
+async fn scrape(State(app): State<AppState>) -> Response {
     let metrics = &*METRICS;
+    let store = &app.store;
     let pool = store.pool_use();
     let gauge = |n: u32| i64::from(n);
     metrics.pool.get_or_create(&PoolLabels { state: "idle" }).set(gauge(pool.idle));
@@ -260,6 +302,18 @@ async fn scrape(State(store): State<Store>) -> Response {
             counter.inc_by(total.saturating_sub(counter.get()));
         }
     }
+    let kept_answers = metrics.kept_answers.lock().unwrap_or_else(PoisonError::into_inner);
+    for (answers, served) in [
+        ("compliance", &app.compliance.served),
+        ("verdict_by_number", &app.verdicts.served_by_number),
+        ("verdict_by_bytes", &app.verdicts.served_by_bytes),
+    ] {
+        for (from, total) in [("kept", served.kept()), ("fresh", served.fresh())] {
+            let counter = kept_answers.get_or_create(&KeptLabels { answers, from });
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
+    }
+    drop(kept_answers);
     let mut text = String::new();
     if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &metrics.registry) {
         return ApiError::internal(error).into_response();

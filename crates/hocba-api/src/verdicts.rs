@@ -13,6 +13,7 @@ use hocba_credentials::KeySet;
 use hocba_credentials::verdicts::{Stamp, Verdicts};
 use hocba_store::{Store, VerificationEpoch};
 
+use crate::metrics::Served;
 use crate::shared_reads::SharedReads;
 use crate::verification::{NumberVerdict, VcApiVerification};
 use crate::{ApiError, Authority};
@@ -29,6 +30,10 @@ pub struct KeptVerdicts {
     pub(crate) by_number: Verdicts<NumberVerdict>,
     /// `POST /credentials/verify` by the request's bytes, for credentials of this registry.
     pub(crate) by_bytes: Verdicts<VcApiVerification>,
+    /// How many answers by number were kept verdicts, and how many were verified afresh.
+    pub served_by_number: Served,
+    /// The same, for the VC API's answers by the request's bytes.
+    pub served_by_bytes: Served,
     /// The published keys, read under the epoch they carry.
     keys: Mutex<Option<(VerificationEpoch, Arc<KeySet>)>>,
     epoch: Arc<SharedReads<VerificationEpoch>>,
@@ -39,6 +44,8 @@ impl Default for KeptVerdicts {
         KeptVerdicts {
             by_number: Verdicts::new(BY_NUMBER),
             by_bytes: Verdicts::new(BY_BYTES),
+            served_by_number: Served::default(),
+            served_by_bytes: Served::default(),
             keys: Mutex::new(None),
             epoch: Arc::default(),
         }

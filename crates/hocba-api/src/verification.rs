@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use hocba_credentials::certificate::HolderHash;
 use hocba_credentials::verdicts::VerdictKey;
 use hocba_credentials::verify::{
@@ -15,6 +16,7 @@ use hocba_credentials::{CredentialError, Cryptosuite, StatusEntry, certificate, 
 use hocba_domain::{CertificateNumber, Invalid, NationalId};
 use hocba_store::{Certificate, Revocation, VerificationEpoch};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use utoipa::openapi::RefOr;
@@ -203,14 +205,14 @@ impl ToSchema for VerifyBody {}
 
 /// The verifier's answer: every check, with pass or fail and why.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct VerificationView {
+pub struct VerificationView<'a> {
     /// True when every check passed.
     pub verified: bool,
     /// Every check in order.
     #[schema(value_type = Vec<Object>)]
-    pub checks: Vec<Check>,
+    pub checks: &'a RawValue,
     /// The certificate number the credential carries, if any.
-    pub number: Option<String>,
+    pub number: Option<&'a str>,
     /// Whether the `national_id` given is the holder's, by the salted hash the credential
     /// carries (trust it only when `verified` is true: whoever tampers with a credential can put
     /// any hash in it). Absent when no `national_id` was given or the credential carries no
@@ -227,7 +229,7 @@ pub struct VerificationView {
 pub async fn post_verify(
     State(app): State<AppState>,
     Json(body): Json<VerifyBody>,
-) -> Result<Json<VerificationView>, ApiError> {
+) -> Result<Response, ApiError> {
     // Checked first, so that a malformed number is refused before anything is looked up; the
     // error names the field, never the value.
     let national_id = body
@@ -244,7 +246,7 @@ pub async fn post_verify(
                 ApiError::BadParameter { field: "number".into(), reason: error.to_string() }
             })?;
             let verdict = verify_number(&app, &number).await?;
-            return Ok(Json(verdict.view(national_id.as_ref())));
+            return Ok(axum::Json(verdict.view(national_id.as_ref())).into_response());
         }
         _ => {
             return Err(ApiError::BadParameter {
@@ -254,7 +256,8 @@ pub async fn post_verify(
         }
     };
     let (report, _) = verify_for_holder(&app, presented, None, None).await?;
-    Ok(Json(NumberVerdict::of(&report).view(national_id.as_ref())))
+    let verdict = NumberVerdict::of(&report)?;
+    Ok(axum::Json(verdict.view(national_id.as_ref())).into_response())
 }
 
 /// What `POST /api/v1/verify` answers about a credential, kept (by certificate number) without
@@ -263,27 +266,29 @@ pub async fn post_verify(
 #[derive(Debug)]
 pub(crate) struct NumberVerdict {
     verified: bool,
-    checks: Vec<Check>,
+    /// The checks, written as JSON once: every answer drawn from the verdict repeats them
+    /// as they are (about a kilobyte of text to escape and copy again otherwise).
+    checks: Box<RawValue>,
     number: Option<String>,
     holder: Option<HolderHash>,
 }
 
 impl NumberVerdict {
-    fn of(report: &Report) -> NumberVerdict {
+    fn of(report: &Report) -> Result<NumberVerdict, ApiError> {
         let credential = report.credential.as_ref();
-        NumberVerdict {
+        Ok(NumberVerdict {
             verified: report.verified,
-            checks: report.checks.clone(),
+            checks: serde_json::value::to_raw_value(&report.checks).map_err(ApiError::internal)?,
             number: credential.and_then(certificate::number_of).map(str::to_owned),
             holder: credential.and_then(HolderHash::of),
-        }
+        })
     }
 
-    fn view(&self, national_id: Option<&NationalId>) -> VerificationView {
+    fn view(&self, national_id: Option<&NationalId>) -> VerificationView<'_> {
         VerificationView {
             verified: self.verified,
-            checks: self.checks.clone(),
-            number: self.number.clone(),
+            checks: &self.checks,
+            number: self.number.as_deref(),
             holder_match: self
                 .holder
                 .as_ref()
@@ -303,11 +308,13 @@ async fn verify_number(
     let moment = Moment::now(app).await?;
     let key = VerdictKey::of(&[b"number", number.as_str().as_bytes()]);
     if let Some(kept) = app.verdicts.by_number.get(&key, stamp(moment.epoch), moment.now) {
+        app.verdicts.served_by_number.count(true);
         return Ok(kept);
     }
     let (presented, stored) = by_number(app, number).await?;
     let report = verify(app, moment, presented, Some(&stored), Trust::RegistryOnly).await?;
-    let verdict = Arc::new(NumberVerdict::of(&report));
+    app.verdicts.served_by_number.count(false);
+    let verdict = Arc::new(NumberVerdict::of(&report)?);
     app.verdicts.by_number.keep(key, stamp(moment.epoch), moment.now, &report, verdict.clone());
     Ok(verdict)
 }
@@ -491,6 +498,7 @@ pub async fn vc_verify(
     let moment = Moment::now(&app).await?;
     let key = VerdictKey::of(&[b"/credentials/verify", body.bytes()]);
     if let Some(kept) = app.verdicts.by_bytes.get(&key, stamp(moment.epoch), moment.now) {
+        app.verdicts.served_by_bytes.count(true);
         return Ok(vc_api_response(kept.as_ref().clone()));
     }
     let request: VerifyRequest = body.parse()?;
@@ -499,6 +507,7 @@ pub async fn vc_verify(
     };
     let presented = Presented::Credential(credential);
     let report = verify(&app, moment, presented, None, Trust::AnyResolvableIssuer).await?;
+    app.verdicts.served_by_bytes.count(false);
     let answer = vc_api_answer(&report);
     if report.issuer() == Some(app.authority.registry.did.as_str()) {
         let kept = Arc::new(answer.clone());
