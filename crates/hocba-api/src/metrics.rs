@@ -266,6 +266,12 @@ pub(crate) fn posted(recorded: usize, refused: usize) {
     METRICS.posted.get_or_create(&OutcomeLabels { outcome: "refused" }).inc_by(count(refused));
 }
 
+/// Raises `counter` to `total`, a count its owner keeps since the process started (under the
+/// family's lock, so that two scrapes at once do not both add the same difference).
+fn catch_up(counter: &Counter, total: u64) {
+    counter.inc_by(total.saturating_sub(counter.get()));
+}
+
 /// `GET /metrics`, alone: to be served on a listener of its own, reachable only by the
 /// operator's monitoring.
 pub fn metrics_app(app: &AppState) -> Router {
@@ -298,8 +304,7 @@ async fn scrape(State(app): State<AppState>) -> Response {
         for (on, total) in
             [("replica", replica.reads_on_replica), ("primary", replica.reads_on_primary)]
         {
-            let counter = reads.get_or_create(&ReadLabels { on });
-            counter.inc_by(total.saturating_sub(counter.get()));
+            catch_up(&reads.get_or_create(&ReadLabels { on }), total);
         }
     }
     let kept_answers = metrics.kept_answers.lock().unwrap_or_else(PoisonError::into_inner);
@@ -309,8 +314,7 @@ async fn scrape(State(app): State<AppState>) -> Response {
         ("verdict_by_bytes", &app.verdicts.served_by_bytes),
     ] {
         for (from, total) in [("kept", served.kept()), ("fresh", served.fresh())] {
-            let counter = kept_answers.get_or_create(&KeptLabels { answers, from });
-            counter.inc_by(total.saturating_sub(counter.get()));
+            catch_up(&kept_answers.get_or_create(&KeptLabels { answers, from }), total);
         }
     }
     drop(kept_answers);
