@@ -246,7 +246,7 @@ pub async fn post_verify(
                 ApiError::BadParameter { field: "number".into(), reason: error.to_string() }
             })?;
             let verdict = verify_number(&app, &number).await?;
-            return Ok(axum::Json(verdict.view(national_id.as_ref())).into_response());
+            return Ok(verdict.answer(national_id.as_ref()));
         }
         _ => {
             return Err(ApiError::BadParameter {
@@ -256,8 +256,7 @@ pub async fn post_verify(
         }
     };
     let (report, _) = verify_for_holder(&app, presented, None, None).await?;
-    let verdict = NumberVerdict::of(&report)?;
-    Ok(axum::Json(verdict.view(national_id.as_ref())).into_response())
+    Ok(NumberVerdict::of(&report)?.answer(national_id.as_ref()))
 }
 
 /// What `POST /api/v1/verify` answers about a credential, kept (by certificate number) without
@@ -284,8 +283,10 @@ impl NumberVerdict {
         })
     }
 
-    fn view(&self, national_id: Option<&NationalId>) -> VerificationView<'_> {
-        VerificationView {
+    /// The answer: the verdict, and whether `national_id` is the holder's. Made into a response
+    /// here, as its view borrows the verdict's written checks.
+    fn answer(&self, national_id: Option<&NationalId>) -> Response {
+        Json(VerificationView {
             verified: self.verified,
             checks: &self.checks,
             number: self.number.as_deref(),
@@ -294,7 +295,8 @@ impl NumberVerdict {
                 .as_ref()
                 .zip(national_id)
                 .map(|(holder, national_id)| holder.matches(national_id)),
-        }
+        })
+        .into_response()
     }
 }
 
