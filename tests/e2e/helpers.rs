@@ -97,9 +97,9 @@ pub struct TestApp {
 /// limit sets its own, [`TestApp::with_rate_limit`]).
 pub const RATE_LIMIT: u32 = 200;
 
-/// The application's state on `store`, with a rate limit of its own. Officials sign in with the tests'
-/// own provider (bearer tokens), or, given one, at the development identity provider (bearer
-/// tokens and the pages).
+/// The application's state on `store`, with a rate limit of its own. Officials sign in with the
+/// tests' own provider (bearer tokens), or, given one, at the development identity provider
+/// (bearer tokens and the pages).
 fn app_state(
     store: &Store,
     authority: &Arc<Authority>,
