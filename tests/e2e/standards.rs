@@ -145,8 +145,8 @@ async fn a_change_of_law_is_a_new_rule_and_earlier_dates_keep_the_old_one(app: T
 
 /// Each `hocba serve` process keeps the compliance it evaluated while the records are unchanged:
 /// a completion posted, a certificate revoked, a transfer made or a rule changed through another
-/// process on the same database shows in the next answer, and a kept answer is still read only by those who may
-/// read the official today, each read logged.
+/// process on the same database shows in the next answer, and a kept answer is still read only
+/// by those who may read the official today, each read logged.
 async fn a_kept_answer_changes_at_once_with_a_change_through_another_process(app: TestApp) {
     let other = app.second_process().await;
     let s = setting(&app).await;
