@@ -229,7 +229,10 @@ impl Store {
     pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
         let mut options = ConnectOptions::new(sqlite_creating_file(url));
         // Statements carry personal data as bound values; keep the driver's own logging off.
-        options.sqlx_logging(false).acquire_timeout(ACQUIRE_TIMEOUT);
+        options
+            .sqlx_logging(false)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
         if let Some(schema) = schema {
             options.set_schema_search_path(schema);
         }
@@ -289,7 +292,11 @@ impl Store {
         let mut options = ConnectOptions::new(read_url);
         // A replica that went down holds up the reads that meet it only this long: the first
         // failure sends every read to the primary until a check finds the replica fresh again.
-        options.sqlx_logging(false).acquire_timeout(REPLICA_ACQUIRE_TIMEOUT).connect_lazy(true);
+        options
+            .sqlx_logging(false)
+            .acquire_timeout(REPLICA_ACQUIRE_TIMEOUT)
+            .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
+            .connect_lazy(true);
         let replica = Database::connect(options).await?;
         store.replica =
             Some(std::sync::Arc::new(replica::Replica::start(replica, store.db.clone(), max_lag)));
@@ -424,6 +431,13 @@ const SQLITE_READERS: u32 = 4;
 /// How long a request waits for a database connection before it is answered 503: when the
 /// database is down, each attempt to connect fails at once, and the pool keeps trying until then.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a pooled connection may have been idle before it is tested (a round trip) on its
+/// way out of the pool. sqlx tests every connection by default: on PostgreSQL each request then
+/// made a round trip to the database more than its statements, and round trips were most of
+/// what a record read cost. A connection in use a moment ago is still there; one idle a while
+/// may have been closed by the database, a restart or a firewall, and is tested as before.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// How long a read waits for a connection to the replica before the primary answers it.
 const REPLICA_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);

@@ -265,9 +265,13 @@ impl Store {
         let official_id = link.official_id.as_uuid();
         let read = crate::officials::read_row(official_id, &link.actor(), purpose, None);
         let shared = match certificate {
-            Some(model) => Shared::Certificate(Box::new(
-                crate::certificates::with_revocation(&txn, model).await?,
-            )),
+            Some(model) => {
+                let found = certificate::Entity::find_by_id(model.id);
+                let certificate = crate::certificates::with_revocation(&txn, found)
+                    .await?
+                    .ok_or_else(|| StoreError::corrupt("share_links", "certificate_id"))?;
+                Shared::Certificate(Box::new(certificate))
+            }
             None => {
                 let holder = official::Entity::find_by_id(official_id)
                     .one(&txn)

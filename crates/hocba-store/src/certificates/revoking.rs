@@ -41,7 +41,9 @@ impl Store {
         }
         let model = found.one(&txn).await?.ok_or(StoreError::NotFound { entity: "certificate" })?;
         revoke_in(&txn, actor, &into_certificate(model.clone(), None)?, reason, note).await?;
-        let certificate = with_revocation(&txn, model).await?;
+        let certificate = with_revocation(&txn, certificate::Entity::find_by_id(model.id))
+            .await?
+            .ok_or(StoreError::NotFound { entity: "certificate" })?;
         self.commit_publishing(txn).await?;
         Ok(certificate)
     }

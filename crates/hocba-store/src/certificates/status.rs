@@ -75,15 +75,10 @@ impl Store {
         index: u32,
     ) -> Result<Option<Certificate>, StoreError> {
         let Ok(index) = i32::try_from(index) else { return Ok(None) };
-        match certificate::Entity::find()
+        let found = certificate::Entity::find()
             .filter(certificate::Column::StatusList.eq(list))
-            .filter(certificate::Column::StatusIndex.eq(index))
-            .one(&self.db)
-            .await?
-        {
-            Some(model) => with_revocation(&self.db, model).await.map(Some),
-            None => Ok(None),
-        }
+            .filter(certificate::Column::StatusIndex.eq(index));
+        with_revocation(&self.db, found).await
     }
 }
 
