@@ -113,7 +113,7 @@ impl TryFrom<Certificate> for CertificateView {
             revocation: certificate.revocation.map(RevocationView::from),
             issued_at: certificate.issued_at,
             completion_id: certificate.completion_id,
-            credential: serde_json::from_str(&certificate.credential)
+            credential: serde_json::from_str(&certificate.credential.text()?)
                 .map_err(ApiError::internal)?,
             jws: certificate.jws,
         })
@@ -142,7 +142,7 @@ pub(crate) async fn completed(
     forms: Forms,
 ) -> Result<Certificate, ApiError> {
     let mut credential: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&certificate.credential).map_err(ApiError::internal)?;
+        serde_json::from_str(&certificate.credential.text()?).map_err(ApiError::internal)?;
     let make_proofs =
         forms != Forms::Jws && certificate::lacks_proofs(&credential, Cryptosuite::ALL);
     let make_jws = forms != Forms::Credential && certificate.jws.is_none();
@@ -171,7 +171,7 @@ pub(crate) async fn completed(
         .await?
         .map_err(ApiError::internal)?;
     if let Some(text) = text {
-        certificate.credential = text;
+        certificate.credential = text.into();
     }
     if let Some(jws) = jws {
         certificate.jws = Some(jws);
@@ -422,7 +422,7 @@ pub async fn get_credential(
     let certificate = app.store.certificate(&number(&raw)?).await?;
     let certificate = completed(&app, certificate, Forms::Credential).await?;
     let media_type = crate::publication::credential_media_type(&headers);
-    Ok(([(header::CONTENT_TYPE, media_type)], certificate.credential).into_response())
+    Ok(([(header::CONTENT_TYPE, media_type)], certificate.credential.into_text()?).into_response())
 }
 
 /// The credential as a compact JWS, `application/vc+jwt`.

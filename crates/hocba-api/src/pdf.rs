@@ -112,7 +112,7 @@ fn certificate_sheet(
     base_url: &str,
 ) -> Result<CertificateSheet, ApiError> {
     let credential: Map<String, Value> =
-        serde_json::from_str(&certificate.credential).map_err(ApiError::internal)?;
+        serde_json::from_str(&certificate.credential.text()?).map_err(ApiError::internal)?;
     let stated = Stated::of(&credential);
     let outcome = stated.grade().ok_or_else(|| missing("the classification"))?;
     let institution = required(stated.institution, "the institution's name")?;
@@ -192,7 +192,7 @@ fn transcript_sheet(
     let mut signatures: Vec<(SignatureFacts, usize)> = Vec::new();
     for certificate in certificates.values() {
         let credential: Map<String, Value> =
-            serde_json::from_str(&certificate.credential).map_err(ApiError::internal)?;
+            serde_json::from_str(&certificate.credential.text()?).map_err(ApiError::internal)?;
         let facts = signature_facts(certificate, &credential);
         match signatures.iter_mut().find(|(known, _)| {
             known.key_id == facts.key_id && known.proof_types == facts.proof_types
@@ -202,7 +202,8 @@ fn transcript_sheet(
         }
     }
     let institution = |number: &str| -> Option<String> {
-        let credential = serde_json::from_str(&certificates.get(number)?.credential).ok()?;
+        let credential =
+            serde_json::from_str(&certificates.get(number)?.credential.text().ok()?).ok()?;
         Stated::of(&credential).institution
     };
     let mut rows = Vec::new();

@@ -274,7 +274,8 @@ pub(crate) async fn signed_transcript(
     for issued in standing {
         ids.push(issued.id);
         let issued = certificates::completed(app, issued, Forms::Credential).await?;
-        embedded.push(serde_json::from_str(&issued.credential).map_err(ApiError::internal)?);
+        embedded
+            .push(serde_json::from_str(&issued.credential.text()?).map_err(ApiError::internal)?);
     }
     if embedded.is_empty() {
         return Err(ApiError::NoCertificates);

@@ -328,7 +328,8 @@ pub(crate) async fn by_number(
 ) -> Result<(Presented, Certificate), ApiError> {
     let stored = app.store.certificate(number).await?;
     let stored = completed(app, stored, Forms::Credential).await?;
-    let credential = serde_json::from_str(&stored.credential).map_err(ApiError::internal)?;
+    let credential =
+        serde_json::from_str(&stored.credential.text()?).map_err(ApiError::internal)?;
     Ok((Presented::Credential(credential), stored))
 }
 

@@ -93,7 +93,7 @@ pub use catalog::{Category, Class, ClassQuery, Program};
 pub use certificates::{
     BatchResults, Certificate, ClassResults, CompletionQuery, CompletionRecord, CompletionResult,
     Fate, GeneratedCompletion, GeneratedOfficial, OfficialRecord, PopulationWritten, Posted,
-    RecordEntry, Revocation, Sign, SignTranscript, SignedDocuments, Transcript,
+    RecordEntry, Revocation, Sign, SignTranscript, SignedCredential, SignedDocuments, Transcript,
 };
 pub use clients::ClientRecord;
 pub use consents::{Consent, ConsentClient};

@@ -146,7 +146,7 @@ impl Issued {
 
     /// The certificate as issued (no revocation yet).
     pub(super) fn into_certificate(self) -> Result<Certificate, StoreError> {
-        certificate_of(self.row, self.credential, None)
+        certificate_of(self.row, self.credential.into(), None)
     }
 }
 

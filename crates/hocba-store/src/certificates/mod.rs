@@ -29,6 +29,7 @@ use hocba_domain::{
     CertificateFacts, CertificateNumber, ClassId, CompletionId, InstitutionId, OfficialId, Outcome,
     ProgramId, RevocationReason,
 };
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use time::{Date, OffsetDateTime};
@@ -119,13 +120,64 @@ pub struct Certificate {
     pub status_list: i32,
     /// Index in that list.
     pub status_index: u32,
-    /// The credential as issued (JSON text).
-    pub credential: String,
+    /// The credential as issued.
+    pub credential: SignedCredential,
     /// The JWS as issued; `None` when it is made from the credential on demand (a posted class).
     pub jws: Option<String>,
     /// Its revocation, if revoked.
     pub revocation: Option<Revocation>,
 }
+
+/// A certificate's signed credential, kept as it is stored until it is read: a record lists its
+/// certificates without their credentials, and unpacking every one of them was a tenth of the
+/// server's time for a record read.
+#[derive(Debug, Clone)]
+pub struct SignedCredential(Stored);
+
+#[derive(Debug, Clone)]
+enum Stored {
+    Text(String),
+    /// Packed against the credentials' dictionary ([`packing`]).
+    Packed(Vec<u8>),
+}
+
+impl SignedCredential {
+    /// The credential's JSON text, unpacked if need be (a packed credential that does not unpack
+    /// is a corrupt row).
+    pub fn text(&self) -> Result<Cow<'_, str>, StoreError> {
+        match &self.0 {
+            Stored::Text(text) => Ok(Cow::Borrowed(text)),
+            Stored::Packed(packed) => packing::unpack(packed).map(Cow::Owned),
+        }
+    }
+
+    /// [`SignedCredential::text`], owned.
+    pub fn into_text(self) -> Result<String, StoreError> {
+        match self.0 {
+            Stored::Text(text) => Ok(text),
+            Stored::Packed(packed) => packing::unpack(&packed),
+        }
+    }
+}
+
+impl From<String> for SignedCredential {
+    fn from(text: String) -> Self {
+        SignedCredential(Stored::Text(text))
+    }
+}
+
+/// The same credential, however it is kept.
+impl PartialEq for SignedCredential {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Stored::Text(a), Stored::Text(b)) => a == b,
+            (Stored::Packed(a), Stored::Packed(b)) => a == b,
+            _ => matches!((self.text(), other.text()), (Ok(a), Ok(b)) if a == b),
+        }
+    }
+}
+
+impl Eq for SignedCredential {}
 
 /// `N` random bytes in hex.
 fn random_hex<const N: usize>() -> String {
@@ -137,8 +189,8 @@ fn into_certificate(
     revocation: Option<revocation::Model>,
 ) -> Result<Certificate, StoreError> {
     let credential = match (model.credential.take(), model.packed_credential.take()) {
-        (None, Some(packed)) => packing::unpack(&packed)?,
-        (Some(text), None) => text,
+        (None, Some(packed)) => SignedCredential(Stored::Packed(packed)),
+        (Some(text), None) => SignedCredential::from(text),
         _ => return Err(StoreError::corrupt("certificates", "credential")),
     };
     certificate_of(model, credential, revocation)
@@ -147,7 +199,7 @@ fn into_certificate(
 /// A stored certificate, with its credential as signed.
 fn certificate_of(
     model: certificate::Model,
-    credential: String,
+    credential: SignedCredential,
     revocation: Option<revocation::Model>,
 ) -> Result<Certificate, StoreError> {
     let corrupt = |detail: &str| StoreError::corrupt("certificates", detail);
