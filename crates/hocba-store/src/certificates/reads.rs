@@ -86,7 +86,7 @@ pub(super) async fn certificates_of_completion(
 /// The certificates `found` selects, in its order, each with its revocation: one statement,
 /// where reading the revocations after the certificates took a round trip to the database more
 /// (a record read made eight, and spent most of its time sending them).
-pub(crate) async fn with_revocations(
+pub(super) async fn with_revocations(
     db: &impl ConnectionTrait,
     found: Select<certificate::Entity>,
 ) -> Result<Vec<Certificate>, StoreError> {
