@@ -101,11 +101,11 @@ impl ShareLink {
 /// A link as stored, with its certificate's number.
 fn into_share_link(
     model: share_link::Model,
-    certificate: Option<&certificate::Model>,
+    certificate_number: Option<&str>,
 ) -> Result<ShareLink, StoreError> {
-    let certificate = certificate
-        .map(|certificate| {
-            CertificateNumber::parse(&certificate.number)
+    let certificate = certificate_number
+        .map(|number| {
+            CertificateNumber::parse(number)
                 .map_err(|_| StoreError::corrupt("certificates", "number"))
         })
         .transpose()?;
@@ -174,7 +174,10 @@ impl Store {
         .insert(&txn)
         .await
         .map_err(StoreError::unique("secret"))?;
-        let link = into_share_link(model, certificate.as_ref())?;
+        let link = into_share_link(
+            model,
+            certificate.as_ref().map(|certificate| certificate.number.as_str()),
+        )?;
         audit::append(&txn, actor, share_change("share_link.created", &link)).await?;
         txn.commit().await?;
         Ok(link)
@@ -195,7 +198,7 @@ impl Store {
             .into_iter()
             .map(|model| {
                 let certificate = certificates.iter().find(|c| Some(c.id) == model.certificate_id);
-                into_share_link(model, certificate)
+                into_share_link(model, certificate.map(|certificate| certificate.number.as_str()))
             })
             .collect()
     }
@@ -224,7 +227,10 @@ impl Store {
             Some(id) => certificate::Entity::find_by_id(id).one(&txn).await?,
             None => None,
         };
-        let link = into_share_link(model, certificate.as_ref())?;
+        let link = into_share_link(
+            model,
+            certificate.as_ref().map(|certificate| certificate.number.as_str()),
+        )?;
         audit::append(&txn, actor, share_change("share_link.revoked", &link)).await?;
         txn.commit().await?;
         Ok(link)
@@ -250,14 +256,16 @@ impl Store {
         let certificate = match model.certificate_id {
             Some(_) if record_only => return Err(StoreError::NotFound { entity: "share link" }),
             Some(id) => Some(
-                certificate::Entity::find_by_id(id)
-                    .one(&txn)
+                crate::certificates::with_revocation(&txn, certificate::Entity::find_by_id(id))
                     .await?
                     .ok_or_else(|| StoreError::corrupt("share_links", "certificate_id"))?,
             ),
             None => None,
         };
-        let link = into_share_link(model, certificate.as_ref())?;
+        let link = into_share_link(
+            model,
+            certificate.as_ref().map(|certificate| certificate.number.as_str()),
+        )?;
         let state = link.state(crate::now());
         if state != ShareState::Active {
             return Ok(Opening::Closed(state));
@@ -265,13 +273,7 @@ impl Store {
         let official_id = link.official_id.as_uuid();
         let read = crate::officials::read_row(official_id, &link.actor(), purpose, None);
         let shared = match certificate {
-            Some(model) => {
-                let found = certificate::Entity::find_by_id(model.id);
-                let certificate = crate::certificates::with_revocation(&txn, found)
-                    .await?
-                    .ok_or_else(|| StoreError::corrupt("share_links", "certificate_id"))?;
-                Shared::Certificate(Box::new(certificate))
-            }
+            Some(certificate) => Shared::Certificate(Box::new(certificate)),
             None => {
                 let holder = official::Entity::find_by_id(official_id)
                     .one(&txn)
