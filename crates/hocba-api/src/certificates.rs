@@ -141,8 +141,11 @@ pub(crate) async fn completed(
     mut certificate: Certificate,
     forms: Forms,
 ) -> Result<Certificate, ApiError> {
+    // Unpacked once, here: every caller reads the credential next.
+    let text = certificate.credential.into_text()?;
     let mut credential: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&certificate.credential.text()?).map_err(ApiError::internal)?;
+        serde_json::from_str(&text).map_err(ApiError::internal)?;
+    certificate.credential = text.into();
     let make_proofs =
         forms != Forms::Jws && certificate::lacks_proofs(&credential, Cryptosuite::ALL);
     let make_jws = forms != Forms::Credential && certificate.jws.is_none();
