@@ -190,6 +190,7 @@ async fn a_record_of_sixty_completions_prints_across_pages_with_the_header_on_ea
     }
     let text = printed.text(None);
     assert!(text.contains(&first_number), "{text}");
+    assert!(text.contains("Trường TCT-HANAM"), "a row names its institution:\n{text}");
     assert!(text.contains("Đã thu hồi / Revoked"), "{text}");
     // 59 live completions of 8 days.
     assert!(text.contains("Tổng cộng / Total"), "{text}");

@@ -190,9 +190,11 @@ fn transcript_sheet(
     now: OffsetDateTime,
 ) -> Result<TranscriptSheet, ApiError> {
     let mut signatures: Vec<(SignatureFacts, usize)> = Vec::new();
-    for certificate in certificates.values() {
+    let mut institutions: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    for (number, certificate) in certificates {
         let credential: Map<String, Value> =
             serde_json::from_str(&certificate.credential.text()?).map_err(ApiError::internal)?;
+        institutions.insert(number, Stated::of(&credential).institution);
         let facts = signature_facts(certificate, &credential);
         match signatures.iter_mut().find(|(known, _)| {
             known.key_id == facts.key_id && known.proof_types == facts.proof_types
@@ -201,11 +203,7 @@ fn transcript_sheet(
             None => signatures.push((facts, 1)),
         }
     }
-    let institution = |number: &str| -> Option<String> {
-        let credential =
-            serde_json::from_str(&certificates.get(number)?.credential.text().ok()?).ok()?;
-        Stated::of(&credential).institution
-    };
+    let institution = |number: &str| institutions.get(number).cloned().flatten();
     let mut rows = Vec::new();
     for category in view.categories {
         for entry in category.completions {
