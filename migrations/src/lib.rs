@@ -32,6 +32,7 @@ mod m20261206_000024_index_only_superseding_completions;
 mod m20261206_000025_pack_credentials;
 mod m20261206_000026_create_outbox_horizon;
 mod m20261206_000027_index_employments_by_agency_dates;
+mod m20261207_000028_create_tokens_epoch;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000025_pack_credentials::Migration),
             Box::new(m20261206_000026_create_outbox_horizon::Migration),
             Box::new(m20261206_000027_index_employments_by_agency_dates::Migration),
+            Box::new(m20261207_000028_create_tokens_epoch::Migration),
         ]
     }
 }

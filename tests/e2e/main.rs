@@ -51,6 +51,7 @@ mod sessions;
 mod shares;
 mod signin;
 mod standards;
+mod tokens;
 mod transcript;
 mod verdicts;
 mod web_sign_in;

@@ -232,7 +232,8 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
             signed_in_official(provider, token, state).await?
         }
         _ if token.starts_with(TOKEN_PREFIX) => {
-            state.store.authenticate(&hash_token(token)).await?.ok_or(ApiError::Unauthenticated)?
+            let holder = state.tokens.holder(&state.store, hash_token(token)).await?;
+            holder.ok_or(ApiError::Unauthenticated)?
         }
         _ => return Err(ApiError::Unauthenticated),
     };

@@ -21,6 +21,7 @@ mod extract;
 mod idempotency;
 mod institutions;
 mod kept_compliance;
+mod kept_tokens;
 mod limits;
 mod machine_clients;
 mod metrics;
@@ -66,6 +67,7 @@ pub use certificates::{issue as issue_certificate, post as post_completion, writ
 pub use cpu::CpuPool;
 pub use error::{ApiError, Problem};
 pub use kept_compliance::KeptCompliance;
+pub use kept_tokens::KeptTokens;
 pub use limits::{
     Attempt, CLIENT_FAILURE_BURST, ClientSecretGuard, RateLimiter, SOURCE_FAILURE_BURST,
 };
@@ -128,6 +130,8 @@ pub struct AppServices {
     pub web_sign_in: Option<std::sync::Arc<oidc_client::WebSignIn>>,
     /// The development identity provider (`serve --demo` only); `None`: `/dev-idp/` is 404.
     pub dev_idp: Option<std::sync::Arc<dev_idp::DevIdp>>,
+    /// The holders of the API tokens this process has checked, kept while no token changes.
+    pub tokens: std::sync::Arc<KeptTokens>,
     /// Verdicts this process has worked out, kept while the database says they hold.
     pub verdicts: std::sync::Arc<KeptVerdicts>,
     /// Officials' compliance this process has evaluated, kept while the records are unchanged.
@@ -154,6 +158,7 @@ impl AppServices {
             identity_provider: None,
             web_sign_in: None,
             dev_idp: None,
+            tokens: std::sync::Arc::default(),
             verdicts: std::sync::Arc::default(),
             compliance: std::sync::Arc::default(),
             cpu: std::sync::Arc::default(),

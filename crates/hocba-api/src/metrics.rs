@@ -309,6 +309,7 @@ async fn scrape(State(app): State<AppState>) -> Response {
     }
     let kept_answers = metrics.kept_answers.lock().unwrap_or_else(PoisonError::into_inner);
     for (answers, served) in [
+        ("token_holder", &app.tokens.served),
         ("compliance", &app.compliance.served),
         ("verdict_by_number", &app.verdicts.served_by_number),
         ("verdict_by_bytes", &app.verdicts.served_by_bytes),

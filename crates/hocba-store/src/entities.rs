@@ -582,6 +582,19 @@ pub mod verification_epoch {
     no_relations!();
 }
 
+pub mod tokens_epoch {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tokens_epoch")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub epoch: i64,
+    }
+    no_relations!();
+}
+
 pub mod outbox_event {
     use sea_orm::entity::prelude::*;
 

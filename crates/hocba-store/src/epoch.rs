@@ -6,10 +6,12 @@
 //!   verdict depends on.
 //! - The records' epoch: the head of the audit trail, which every change of a record extends in
 //!   the change's own transaction.
+//! - The tokens' epoch: a number the database moves on (by trigger) with every change of a
+//!   stored API token but the recording of its use.
 
 use sea_orm::{ConnectionTrait, EntityTrait, Statement};
 
-use crate::entities::verification_epoch;
+use crate::entities::{tokens_epoch, verification_epoch};
 use crate::{Store, StoreError};
 
 /// A reading of the verification epoch.
@@ -35,6 +37,24 @@ impl Store {
             .ok_or_else(|| StoreError::corrupt("verification_epoch", "its one row is missing"))?;
         self.epoch_seen.fetch_max(row.epoch, std::sync::atomic::Ordering::AcqRel);
         Ok(VerificationEpoch(row.epoch))
+    }
+}
+
+/// A reading of the tokens' epoch. A token's holder found under an equal reading (see
+/// [`crate::Authenticated`]) is the holder a read now would find, until the token expires or its
+/// use is due to be recorded again: whoever revokes it, re-scopes it or deletes it, through any
+/// process or none, moves the epoch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokensEpoch(i64);
+
+impl Store {
+    /// The tokens' epoch now, read from the primary: read it before the token it stamps.
+    pub async fn tokens_epoch(&self) -> Result<TokensEpoch, StoreError> {
+        let row = tokens_epoch::Entity::find_by_id(1)
+            .one(self.primary_for_reads())
+            .await?
+            .ok_or_else(|| StoreError::corrupt("tokens_epoch", "its one row is missing"))?;
+        Ok(TokensEpoch(row.epoch))
     }
 }
 

@@ -97,7 +97,7 @@ pub use certificates::{
 };
 pub use clients::ClientRecord;
 pub use consents::{Consent, ConsentClient};
-pub use epoch::{RecordsEpoch, VerificationEpoch};
+pub use epoch::{RecordsEpoch, TokensEpoch, VerificationEpoch};
 pub use error::StoreError;
 pub use idempotency::{Answer, IdempotencyKey, Replay};
 pub use institutions::Institution;
@@ -119,7 +119,7 @@ pub use sessions::{
 };
 pub use shares::{Opening, ShareLink, ShareState, Shared};
 pub use standards::{Compliance, RulesLoaded};
-pub use tokens::{AgencyKey, Principal, Role, TokenRecord};
+pub use tokens::{AgencyKey, Authenticated, Principal, Role, TokenRecord};
 pub use webhooks::{
     AttemptOutcome, DeliveryAttempt, DeliveryState, DueDelivery, FanOut, FeedItem, NewSubscription,
     SubscriptionStatus, WebhookSubscription,

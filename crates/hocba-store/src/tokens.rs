@@ -251,8 +251,12 @@ impl Store {
         Ok(count > 0)
     }
 
-    /// The principal holding the token with this hash, if it exists and is not revoked.
-    pub async fn authenticate(&self, token_hash: &str) -> Result<Option<Principal>, StoreError> {
+    /// The principal holding the token with this hash, if it exists and is neither revoked nor
+    /// expired. Read the tokens' epoch before it to keep what it finds.
+    pub async fn authenticate(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Authenticated>, StoreError> {
         let now = crate::now();
         // On SQLite, a reading connection: a request's token is not checked behind a class
         // being posted (its last use is written at most once a resolution).
@@ -263,14 +267,22 @@ impl Store {
         else {
             return Ok(None);
         };
-        if token.last_used_at.is_none_or(|last| now - last > LAST_USED_RESOLUTION) {
-            api_token::Entity::update_many()
-                .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
-                .filter(api_token::Column::Id.eq(token.id))
-                .exec(&self.db)
-                .await?;
-        }
-        principal_of(&token).map(Some)
+        let use_recorded_at = match token.last_used_at {
+            Some(last) if now - last <= LAST_USED_RESOLUTION => last,
+            _ => {
+                api_token::Entity::update_many()
+                    .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+                    .filter(api_token::Column::Id.eq(token.id))
+                    .exec(&self.db)
+                    .await?;
+                now
+            }
+        };
+        Ok(Some(Authenticated {
+            principal: principal_of(&token)?,
+            expires_at: token.expires_at,
+            use_recorded_at,
+        }))
     }
 
     /// Every token, without hashes.
@@ -289,6 +301,25 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// A token's holder as [`Store::authenticate`] found it: what a caller may keep while the tokens'
+/// epoch reads the same as it did before the finding (see [`crate::TokensEpoch`]).
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// Who holds the token, and what it may do.
+    pub principal: Principal,
+    expires_at: Option<OffsetDateTime>,
+    use_recorded_at: OffsetDateTime,
+}
+
+impl Authenticated {
+    /// Whether finding the token again at `now`, the tokens' epoch unchanged, would find the same
+    /// and write nothing: it has not expired, and its last use is recorded to the resolution.
+    pub fn holds_at(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_none_or(|expiry| expiry > now)
+            && now - self.use_recorded_at <= LAST_USED_RESOLUTION
     }
 }
 
@@ -410,5 +441,29 @@ fn token_change(action: &'static str, token: &api_token::Model) -> Change {
             "agency_code": token.agency_code,
             "include_subunits": token.include_subunits,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(expires_at: Option<OffsetDateTime>, use_recorded_at: OffsetDateTime) -> Authenticated {
+        let principal = Principal::signed_in(OfficialId::from_uuid(Uuid::now_v7()));
+        Authenticated { principal, expires_at, use_recorded_at }
+    }
+
+    #[test]
+    fn a_found_token_stands_until_it_expires_or_its_use_is_due_to_be_recorded() {
+        let at = OffsetDateTime::now_utc();
+        let second = Duration::seconds(1);
+        let lasting = found(None, at);
+        assert!(lasting.holds_at(at + LAST_USED_RESOLUTION));
+        // Past the resolution, a read records the use again.
+        assert!(!lasting.holds_at(at + LAST_USED_RESOLUTION + second));
+
+        let expiring = found(Some(at + second), at);
+        assert!(expiring.holds_at(at));
+        assert!(!expiring.holds_at(at + second), "expired at its expiry, as the read has it");
     }
 }

@@ -112,7 +112,8 @@ pub(super) async fn post_key(
             Some(KeyError::Empty),
         ));
     }
-    let principal = app.store.authenticate(&hash_token(key)).await.map_err(ApiError::from)?;
+    let found = app.store.authenticate(&hash_token(key)).await.map_err(ApiError::from)?;
+    let principal = found.map(|found| found.principal);
     let Some(principal) = principal.filter(|p| matches!(p.role(), Role::Admin | Role::Agency))
     else {
         let error = Some(KeyError::NotRecognized);
