@@ -28,6 +28,7 @@
 use std::collections::HashSet;
 
 use crate::AppState;
+use futures_util::{StreamExt, stream};
 use hocba_domain::{
     AdministrativeLevel, Agency, AgencyCode, EmploymentDraft, Gender, InstitutionDraft,
     InstitutionId, InstitutionKind, LeadershipGroup, LeadershipLevel, NationalId, OfficialDraft,
@@ -262,15 +263,26 @@ pub async fn generate(
     let mut summary = Summary::default();
     let directory = directory(app, options, &mut summary).await?;
     let catalogue = catalogue(app, &directory).await?;
-    let mut start = 0u32;
-    while start < options.officials {
-        let end = options.officials.min(start.saturating_add(options.batch as u32));
-        let people = (start..end)
-            .map(|n| official(options, n, &directory, &catalogue))
-            .collect::<Result<Vec<_>, GenerateError>>()?;
-        let written = crate::write_population(app, &Actor::System, &people)
-            .await
-            .map_err(|error| GenerateError::Refused(error.to_string()))?;
+    // On PostgreSQL one batch's rows are inserted while the next one's certificates are signed.
+    let at_once = if app.store.writes_side_by_side() { 2 } else { 1 };
+    let batches = (0..options.officials)
+        .step_by(options.batch.max(1))
+        .map(|start| start..options.officials.min(start.saturating_add(options.batch as u32)));
+    let (directory, catalogue) = (&directory, &catalogue);
+    let mut writes = stream::iter(batches)
+        .map(|batch| async move {
+            let people = batch
+                .clone()
+                .map(|n| official(options, n, directory, catalogue))
+                .collect::<Result<Vec<_>, GenerateError>>()?;
+            let written = crate::write_population(app, &Actor::System, &people)
+                .await
+                .map_err(|error| GenerateError::Refused(error.to_string()))?;
+            Ok::<_, GenerateError>((batch.end, written))
+        })
+        .buffered(at_once);
+    while let Some(outcome) = writes.next().await {
+        let (end, written) = outcome?;
         summary.officials += written.officials.len() as u64;
         summary.employments += written.employments;
         summary.completions += written.completions;
@@ -278,7 +290,6 @@ pub async fn generate(
         summary.revocations += written.revocations;
         summary.ids.extend(written.officials);
         on_written(u64::from(end));
-        start = end;
     }
     Ok(summary)
 }

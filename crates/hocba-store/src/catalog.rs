@@ -116,16 +116,26 @@ pub(crate) async fn ensure_accredited(
     category: &CategoryCode,
     day: Date,
 ) -> Result<AccreditationFacts, StoreError> {
+    let stored = category::Entity::find_by_id(category.as_str().to_owned()).one(txn).await?;
+    accredited_on(institution, stored.as_ref(), category, day)
+}
+
+/// [`ensure_accredited`], with the category's row at hand (`None`: there is no such category),
+/// for a writer that checks many days against the same few categories.
+pub(crate) fn accredited_on(
+    institution: &crate::Institution,
+    stored: Option<&category::Model>,
+    category: &CategoryCode,
+    day: Date,
+) -> Result<AccreditationFacts, StoreError> {
     let refuse = |reason| StoreError::NotAccredited {
         institution: institution.code.as_str().to_owned(),
         category: category.as_str().to_owned(),
         day,
         reason,
     };
-    let category_in_force = category::Entity::find_by_id(category.as_str().to_owned())
-        .one(txn)
-        .await?
-        .is_some_and(|row| Validity { from: row.valid_from, to: row.valid_to }.covers(day));
+    let category_in_force =
+        stored.is_some_and(|row| Validity { from: row.valid_from, to: row.valid_to }.covers(day));
     if !category_in_force {
         return Err(refuse("the category is not in force on that day"));
     }

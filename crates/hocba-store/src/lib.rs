@@ -342,6 +342,12 @@ impl Store {
         self.db.get_database_backend()
     }
 
+    /// Whether writing transactions run side by side (PostgreSQL). SQLite has one writer, which
+    /// a second writing transaction waits for, up to the pool's timeout.
+    pub fn writes_side_by_side(&self) -> bool {
+        self.backend() == DbBackend::Postgres
+    }
+
     /// Starts a transaction that will write.
     ///
     /// On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`): a deferred transaction that

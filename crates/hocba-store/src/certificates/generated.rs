@@ -5,7 +5,7 @@
 //! The rows are the ones the registry's own use cases write, and checked by the same rules:
 //! each period's agency is in the directory and exists throughout the period; each completion's
 //! institution is accredited for its programme's category on its last day
-//! ([`ensure_accredited`], as posting checks) and lasts the programme's minimum; each
+//! ([`accredited_on`], as posting checks, the categories read once a call) and lasts the programme's minimum; each
 //! certificate is built and signed by [`certify`] in a status slot from
 //! [`reserve_status_slots`], as a posted class's are; a revocation is a revocation row, and a
 //! correction a completion that supersedes the old one, whose certificate is revoked as
@@ -17,8 +17,8 @@
 use std::collections::HashMap;
 
 use hocba_domain::{
-    AccreditationFacts, CategoryCode, CertificateNumber, CompletionId, Employment, InstitutionId,
-    NewOfficial, OfficialId, Outcome, ProgramId, RevocationReason,
+    CategoryCode, CertificateNumber, CompletionId, Employment, InstitutionId, NewOfficial,
+    OfficialId, Outcome, ProgramId, RevocationReason,
 };
 use sea_orm::{DatabaseTransaction, EntityTrait};
 use serde_json::json;
@@ -27,8 +27,10 @@ use uuid::Uuid;
 
 use crate::agencies::into_agency;
 use crate::audit::{self, Change};
-use crate::catalog::ensure_accredited;
-use crate::entities::{agency, certificate, completion, employment, official, program, revocation};
+use crate::catalog::accredited_on;
+use crate::entities::{
+    agency, category, certificate, completion, employment, official, program, revocation,
+};
 use crate::institutions::load_institution;
 use crate::officials::employment_row;
 use crate::outbox::{EventSubject, EventType, Publish};
@@ -117,7 +119,7 @@ struct Known {
     agencies: HashMap<String, hocba_domain::Agency>,
     institutions: HashMap<Uuid, crate::Institution>,
     programs: HashMap<Uuid, program::Model>,
-    accredited: HashMap<(Uuid, String, Date), AccreditationFacts>,
+    categories: HashMap<String, category::Model>,
 }
 
 impl Known {
@@ -128,6 +130,9 @@ impl Known {
         }
         for model in program::Entity::find().all(txn).await? {
             known.programs.insert(model.id, model);
+        }
+        for model in category::Entity::find().all(txn).await? {
+            known.categories.insert(model.code.clone(), model);
         }
         Ok(known)
     }
@@ -173,22 +178,14 @@ impl Known {
             .get(&generated.program_id.as_uuid())
             .ok_or(StoreError::UnknownReference { field: "program_id", entity: "program" })?
             .clone();
-        let key = (institution_id, program.category_code.clone(), generated.ended_on);
-        let accreditation = match self.accredited.get(&key) {
-            Some(facts) => facts.clone(),
-            None => {
-                let institution = self
-                    .institutions
-                    .get(&institution_id)
-                    .ok_or(StoreError::NotFound { entity: "institution" })?;
-                let category = CategoryCode::parse(&program.category_code)
-                    .map_err(|_| StoreError::corrupt("programs", "category_code"))?;
-                let facts =
-                    ensure_accredited(txn, institution, &category, generated.ended_on).await?;
-                self.accredited.insert(key, facts.clone());
-                facts
-            }
-        };
+        let institution = self
+            .institutions
+            .get(&institution_id)
+            .ok_or(StoreError::NotFound { entity: "institution" })?;
+        let category = CategoryCode::parse(&program.category_code)
+            .map_err(|_| StoreError::corrupt("programs", "category_code"))?;
+        let stored = self.categories.get(&program.category_code);
+        let accreditation = accredited_on(institution, stored, &category, generated.ended_on)?;
         hocba_domain::DateSpan::new(generated.started_on, generated.ended_on)
             .map_err(|error| StoreError::Rule { field: "ended_on", reason: error.to_string() })?;
         ensure_minimum_days(&program, generated.duration_days)?;
