@@ -261,7 +261,7 @@ pub async fn post_certificate(
 
 /// Runs a store write that signs certificates, with the active key. When a rotation retired that
 /// key meanwhile (the store re-checks it inside the transaction), reloads the key once and runs
-/// the write again. (A macro rather than a function taking an async closure: the handler's
+/// the write again; so too when a certificate number it drew was taken. (A macro rather than a function taking an async closure: the handler's
 /// future must stay `Send`.)
 macro_rules! with_active_key {
     ($app:expr, $signing:expr, |$kid:ident, $sign:ident| $write:expr) => {{
@@ -279,6 +279,13 @@ macro_rules! with_active_key {
                 &(Arc::new(move |facts: &CertificateFacts| signer.sign(facts)) as Sign);
             match $write.await {
                 Err(StoreError::KeyNotActive { .. }) => app.authority.forget(),
+                // A number is 50 random bits a year: one drawn again (about once in 20 for a
+                // generated population of 10,000,000 certificates in one year) rolls the whole
+                // write back, and new numbers are drawn, rather than the caller being told of a
+                // conflict with a field they never sent.
+                Err(drawn_again @ StoreError::Conflict { field: "number" }) => {
+                    outcome = Err(ApiError::from(drawn_again));
+                }
                 other => {
                     outcome = other.map_err(ApiError::from);
                     break;
