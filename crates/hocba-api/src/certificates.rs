@@ -261,8 +261,8 @@ pub async fn post_certificate(
 
 /// Runs a store write that signs certificates, with the active key. When a rotation retired that
 /// key meanwhile (the store re-checks it inside the transaction), reloads the key once and runs
-/// the write again; so too when a certificate number it drew was taken. (A macro rather than a function taking an async closure: the handler's
-/// future must stay `Send`.)
+/// the write again; so too when a certificate number it drew was taken. (A macro rather than a
+/// function taking an async closure: the handler's future must stay `Send`.)
 macro_rules! with_active_key {
     ($app:expr, $signing:expr, |$kid:ident, $sign:ident| $write:expr) => {{
         let app: &AppState = $app;

@@ -4,8 +4,8 @@
 //!
 //! The rows are the ones the registry's own use cases write, and checked by the same rules:
 //! each period's agency is in the directory and exists throughout the period; each completion's
-//! institution is accredited for its programme's category on its last day
-//! ([`accredited_on`], as posting checks, the categories read once a call) and lasts the programme's minimum; each
+//! institution is accredited for its programme's category on its last day ([`accredited_on`],
+//! as posting checks, the categories read once a call) and lasts the programme's minimum; each
 //! certificate is built and signed by [`certify`] in a status slot from
 //! [`reserve_status_slots`], as a posted class's are; a revocation is a revocation row, and a
 //! correction a completion that supersedes the old one, whose certificate is revoked as
