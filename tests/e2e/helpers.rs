@@ -218,8 +218,13 @@ impl TestApp {
     /// The same registry started anew on its database and keys, as after `hocba serve` restarts:
     /// a new connection pool, router and operator token; nothing kept in memory survives.
     pub async fn restarted(self) -> TestApp {
+        self.restarted_with(|store| store).await
+    }
+
+    /// [`TestApp::restarted`], its store set up by `adjust` first.
+    pub async fn restarted_with(self, adjust: impl FnOnce(Store) -> Store) -> TestApp {
         let TestApp { dir, database, _keys: keys, .. } = self;
-        let store = database.as_ref().expect(OPENED).open().await;
+        let store = adjust(database.as_ref().expect(OPENED).open().await);
         let app = TestApp::start_with_keys(store, dir, keys, BASE_URL).await;
         TestApp { database, ..app }
     }

@@ -32,6 +32,7 @@ mod institutions;
 mod interop;
 mod machine_clients;
 mod migrations;
+mod numbers;
 mod officials;
 mod offline;
 mod openapi;

@@ -282,7 +282,7 @@ macro_rules! with_active_key {
                 // A number is 50 random bits a year: one drawn again (about once in 20 for a
                 // generated population of 10,000,000 certificates in one year) rolls the whole
                 // write back, and new numbers are drawn, rather than the caller being told of a
-                // conflict with a field they never sent.
+                // conflict with a field they never sent (tests/e2e/numbers.rs).
                 Err(drawn_again @ StoreError::Conflict { field: "number" }) => {
                     outcome = Err(ApiError::from(drawn_again));
                 }

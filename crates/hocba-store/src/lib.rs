@@ -93,7 +93,8 @@ pub use catalog::{Category, Class, ClassQuery, Program};
 pub use certificates::{
     BatchResults, Certificate, ClassResults, CompletionQuery, CompletionRecord, CompletionResult,
     Fate, GeneratedCompletion, GeneratedOfficial, OfficialRecord, PopulationWritten, Posted,
-    RecordEntry, Revocation, Sign, SignTranscript, SignedCredential, SignedDocuments, Transcript,
+    RecordEntry, Revocation, Serials, Sign, SignTranscript, SignedCredential, SignedDocuments,
+    Transcript,
 };
 pub use clients::ClientRecord;
 pub use consents::{Consent, ConsentClient};
@@ -214,6 +215,8 @@ pub struct Store {
     epoch_seen: std::sync::Arc<std::sync::atomic::AtomicI64>,
     /// The requirement rules as last read, and the records' epoch they were read under.
     kept_rules: std::sync::Arc<std::sync::Mutex<Option<(RecordsEpoch, KeptRules)>>>,
+    /// The random part of the certificate numbers this process draws.
+    serials: Serials,
 }
 
 type KeptRules = std::sync::Arc<Vec<hocba_domain::Rule>>;
@@ -275,7 +278,14 @@ impl Store {
             replica: None,
             epoch_seen: std::sync::Arc::default(),
             kept_rules: std::sync::Arc::default(),
+            serials: Serials::default(),
         })
+    }
+
+    /// This store, drawing its certificate numbers' random part from `serials`: a test's way
+    /// to draw a number already taken, which no test could wait for (50 bits a year).
+    pub fn drawing_serials_from(self, serials: Serials) -> Self {
+        Store { serials, ..self }
     }
 
     /// Connects to the PostgreSQL primary at `url` as [`Store::connect`] does, and sends the

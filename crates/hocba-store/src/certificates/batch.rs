@@ -14,7 +14,7 @@ use crate::entities::{certificate, completion};
 use crate::idempotency::{Answer, IdempotencyKey, remember};
 use crate::{Actor, Store, StoreError};
 
-use super::issuing::{Checked, Issued, certify, ensure_active, institution_facts};
+use super::issuing::{Checked, Issued, Signing, certify, ensure_active, institution_facts};
 use super::posting::{Lookups, check_row, posted_details, posted_events};
 use super::reads::latest_certificates;
 use super::{BatchResults, Posted, Sign, into_completion};
@@ -41,7 +41,7 @@ impl Store {
     ) -> Result<BatchResults, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
-        let mut lookups = Lookups::new(&txn, institution_id, rows.len()).await?;
+        let mut lookups = Lookups::new(&txn, institution_id, rows.len(), &self.serials).await?;
         lookups.prefetch(&txn, rows).await?;
 
         // 1. Check every row, reading only. Rows repeated within the batch are duplicates too.
@@ -80,7 +80,8 @@ impl Store {
             checked.iter().map(|(row, _)| row.completion.clone().into()).collect();
         let mut chunks: Vec<Option<SignedRows>> =
             (0..checked.len().div_ceil(SIGNED_CHUNK)).map(|_| None).collect();
-        let mut signed = sign_in_background(checked, &lookups.institution, kid, sign);
+        let signing = Signing { kid, sign, serials: &lookups.serials };
+        let mut signed = sign_in_background(checked, &lookups.institution, signing);
         for models in owned_chunks(completions, audit::INSERT_CHUNK) {
             completion::Entity::insert_many(models).exec(&txn).await?;
         }
@@ -173,8 +174,7 @@ pub(super) type SignedRows = Vec<(Checked, Issued)>;
 pub(super) fn sign_in_background(
     rows: Vec<SlottedRow>,
     institution: &crate::Institution,
-    kid: &str,
-    sign: &Sign,
+    signing: Signing<'_>,
 ) -> tokio::sync::mpsc::UnboundedReceiver<(usize, Result<SignedRows, StoreError>)> {
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
@@ -183,14 +183,16 @@ pub(super) fn sign_in_background(
         shares[index % workers].push((index, chunk));
     }
     for share in shares.into_iter().filter(|share| !share.is_empty()) {
-        let (sender, sign, kid) = (sender.clone(), sign.clone(), kid.to_owned());
+        let (sender, sign, kid, serials) =
+            (sender.clone(), signing.sign.clone(), signing.kid.to_owned(), signing.serials.clone());
         let institution = institution_facts(institution);
         tokio::task::spawn_blocking(move || {
+            let signing = Signing { kid: &kid, sign: &sign, serials: &serials };
             for (index, chunk) in share {
                 let signed = chunk
                     .into_iter()
                     .map(|(row, slot)| {
-                        let certificate = certify(&row, institution.clone(), slot, &kid, &sign)?;
+                        let certificate = certify(&row, institution.clone(), slot, signing)?;
                         Ok((row, certificate))
                     })
                     .collect();

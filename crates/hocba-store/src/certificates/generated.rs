@@ -38,7 +38,7 @@ use crate::{Actor, Store, StoreError};
 
 use super::Sign;
 use super::batch::{SignedRows, owned_chunks, sign_in_background, signing_panicked};
-use super::issuing::{Checked, ensure_active};
+use super::issuing::{Checked, Signing, ensure_active};
 use super::posting::{ensure_minimum_days, posted_by};
 use super::status::reserve_status_slots;
 
@@ -285,7 +285,8 @@ impl Store {
         for rows in owned_chunks(completions, ROWS_PER_INSERT) {
             completion::Entity::insert_many(rows).exec(&txn).await?;
         }
-        let certified = certify_all(&txn, pending, &known, kid, sign).await?;
+        let signing = Signing { kid, sign, serials: &self.serials };
+        let certified = certify_all(&txn, pending, &known, signing).await?;
         written.certificates = certified.len() as u64;
 
         // Revocations: the fates asked for, and each corrected completion's certificate.
@@ -399,8 +400,7 @@ async fn certify_all(
     txn: &DatabaseTransaction,
     pending: Vec<Pending>,
     known: &Known,
-    kid: &str,
-    sign: &Sign,
+    signing: Signing<'_>,
 ) -> Result<Vec<(Pending, certificate::Model)>, StoreError> {
     let mut slots = reserve_status_slots(txn, pending.len()).await?;
     let mut by_institution: HashMap<Uuid, Vec<(usize, Pending)>> = HashMap::new();
@@ -429,7 +429,7 @@ async fn certify_all(
         }
         let chunks = slotted.len().div_ceil(super::batch::SIGNED_CHUNK);
         let mut signed: Vec<Option<SignedRows>> = (0..chunks).map(|_| None).collect();
-        let mut receiver = sign_in_background(slotted, institution, kid, sign);
+        let mut receiver = sign_in_background(slotted, institution, signing);
         while let Some((index, rows)) = receiver.recv().await {
             let rows = rows?;
             let models =

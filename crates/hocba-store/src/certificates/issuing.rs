@@ -18,7 +18,7 @@ use crate::{Actor, Store, StoreError};
 
 use super::reads::certificates_of_completion;
 use super::status::reserve_status_slots;
-use super::{Certificate, Sign, certificate_of, into_completion, packing, random_hex};
+use super::{Certificate, Serials, Sign, certificate_of, into_completion, packing, random_hex};
 
 /// A completion that passed every rule of posting, with the facts its certificate states:
 /// what posting hands to [`certify`].
@@ -49,7 +49,8 @@ impl Store {
         if live.iter().any(|certificate| certificate.revocation.is_none()) {
             return Err(StoreError::Conflict { field: "completion_id" });
         }
-        let certificate = issue_in(&txn, &completion, kid, sign).await?;
+        let signing = Signing { kid, sign, serials: &self.serials };
+        let certificate = issue_in(&txn, &completion, signing).await?;
         let issued = EventSubject::certificate(&certificate);
         audit::append_publishing(
             &txn,
@@ -94,8 +95,7 @@ pub(super) async fn ensure_active(txn: &DatabaseTransaction, kid: &str) -> Resul
 pub(super) async fn issue_in(
     txn: &DatabaseTransaction,
     completion: &completion::Model,
-    kid: &str,
-    sign: &Sign,
+    signing: Signing<'_>,
 ) -> Result<Certificate, StoreError> {
     let holder = official::Entity::find_by_id(completion.official_id)
         .one(txn)
@@ -122,7 +122,7 @@ pub(super) async fn issue_in(
         .await?
         .pop_front()
         .ok_or_else(|| StoreError::corrupt("status_lists", "no slot reserved"))?;
-    let issued = certify(&row, institution_facts(&institution), slot, kid, sign)?;
+    let issued = certify(&row, institution_facts(&institution), slot, signing)?;
     issued.insert(txn).await?;
     issued.into_certificate()
 }
@@ -150,14 +150,22 @@ impl Issued {
     }
 }
 
+/// What certifying needs beside the facts: the active key's id, its signature, and where the
+/// numbers are drawn from.
+#[derive(Clone, Copy)]
+pub(super) struct Signing<'a> {
+    pub(super) kid: &'a str,
+    pub(super) sign: &'a Sign,
+    pub(super) serials: &'a Serials,
+}
+
 /// Builds and signs the certificate of a checked completion, in a status slot the caller
 /// reserved. No I/O: several can be signed at once.
 pub(super) fn certify(
     row: &Checked,
     institution: InstitutionFacts,
     (status_list, status_index): (i32, u32),
-    kid: &str,
-    sign: &Sign,
+    Signing { kid, sign, serials }: Signing<'_>,
 ) -> Result<Issued, StoreError> {
     let Checked { holder, program, accreditation, completion } = row;
     let national_id = NationalId::parse_format(&holder.national_id)
@@ -167,7 +175,7 @@ pub(super) fn certify(
     let issued_at = crate::now();
     let facts = CertificateFacts {
         certificate_id: Uuid::now_v7(),
-        number: CertificateNumber::new(issued_at.year(), rand::random()),
+        number: CertificateNumber::new(issued_at.year(), serials.draw()),
         issued_at,
         holder_name: holder.full_name.clone(),
         identity_hash: identity_hash(&national_id, &salt),

@@ -179,6 +179,35 @@ impl PartialEq for SignedCredential {
 
 impl Eq for SignedCredential {}
 
+/// Where the random part of certificate numbers comes from ([`CertificateNumber::new`]): the
+/// operating system's generator, unless the store was given another
+/// ([`crate::Store::drawing_serials_from`]), so that a test can draw a number twice.
+#[derive(Clone)]
+pub struct Serials(Arc<dyn Fn() -> [u8; 7] + Send + Sync>);
+
+impl Serials {
+    /// Serials from `draw`.
+    pub fn from_fn(draw: impl Fn() -> [u8; 7] + Send + Sync + 'static) -> Self {
+        Serials(Arc::new(draw))
+    }
+
+    fn draw(&self) -> [u8; 7] {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Serials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Serials(..)")
+    }
+}
+
+impl Default for Serials {
+    fn default() -> Self {
+        Serials::from_fn(rand::random)
+    }
+}
+
 /// `N` random bytes in hex.
 fn random_hex<const N: usize>() -> String {
     rand::random::<[u8; N]>().iter().map(|byte| format!("{byte:02x}")).collect()

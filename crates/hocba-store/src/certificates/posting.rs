@@ -20,11 +20,11 @@ use crate::institutions::load_institution;
 use crate::outbox::{EventSubject, EventType, Publish};
 use crate::{Actor, Store, StoreError};
 
-use super::issuing::{Checked, certify, ensure_active, institution_facts};
+use super::issuing::{Checked, Signing, certify, ensure_active, institution_facts};
 use super::reads::{certificates_of_completion, latest_certificates};
 use super::revoking::revoke_in;
 use super::status::reserve_status_slots;
-use super::{Certificate, CompletionRecord, Posted, Sign, into_completion};
+use super::{Certificate, CompletionRecord, Posted, Serials, Sign, into_completion};
 
 impl Store {
     /// Records a completion posted by an institution and issues its certificate, in one
@@ -46,7 +46,7 @@ impl Store {
     ) -> Result<Posted, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
-        let mut lookups = Lookups::new(&txn, institution_id, 1).await?;
+        let mut lookups = Lookups::new(&txn, institution_id, 1, &self.serials).await?;
         let posted = match post_in(&txn, actor, &mut lookups, posted, None, kid, sign).await {
             Err(StoreError::DuplicateCompletion { completion_id, .. }) => {
                 let numbers = latest_certificates(&txn, &[completion_id]).await?;
@@ -91,7 +91,7 @@ impl Store {
                 reason: format!("already corrected by completion {}", newer.id),
             });
         }
-        let mut lookups = Lookups::new(&txn, institution_id, 1).await?;
+        let mut lookups = Lookups::new(&txn, institution_id, 1, &self.serials).await?;
         let (record, certificate) =
             post_in(&txn, actor, &mut lookups, corrected, Some(old.id), kid, sign).await?;
         for replaced in certificates_of_completion(&txn, old.id).await? {
@@ -117,6 +117,8 @@ pub(super) struct Lookups {
     /// For a batch: its officials by national ID, and their earlier completions at this
     /// institution that no correction superseded, read in a few queries for all rows.
     prefetched: Option<Prefetched>,
+    /// Where its certificates' numbers are drawn from.
+    pub(super) serials: Serials,
 }
 
 struct Prefetched {
@@ -139,10 +141,12 @@ impl Lookups {
         txn: &DatabaseTransaction,
         institution: InstitutionId,
         certificates: usize,
+        serials: &Serials,
     ) -> Result<Self, StoreError> {
         let institution = load_institution(txn, institution.as_uuid()).await?;
         let slots = reserve_status_slots(txn, certificates).await?;
-        Ok(Lookups { institution, taught: HashMap::new(), slots, prefetched: None })
+        let serials = serials.clone();
+        Ok(Lookups { institution, taught: HashMap::new(), slots, prefetched: None, serials })
     }
 
     /// Reads, for a whole batch, the officials it names and their standing completions here.
@@ -417,7 +421,7 @@ async fn post_in(
     let slot = lookups.slot(txn).await?;
     let facts = institution_facts(&lookups.institution);
     // Signing needs no I/O, so it comes first and the checked completion is then written as is.
-    let issued = certify(&row, facts, slot, kid, sign)?;
+    let issued = certify(&row, facts, slot, Signing { kid, sign, serials: &lookups.serials })?;
     let completion = completion::ActiveModel::from(row.completion).insert(txn).await?;
     issued.insert(txn).await?;
     let change = posted_event(&completion, &issued.row);
