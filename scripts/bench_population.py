@@ -9,7 +9,10 @@ seconds, over --distinct officials drawn at random; latency percentiles from wrk
 (--distinct 1000: each asked about again and again, as a portal or an HR system does; as many as
 the population: each asked about about once, none kept by the server); RPT-STD national and for
 one province's subtree (median of RUNS runs, over HTTP on loopback);
-on PostgreSQL, EXPLAIN (ANALYZE, BUFFERS) of both reports' SQL into --plans DIR.
+with --plans DIR, both reports' plans into DIR: on PostgreSQL EXPLAIN (ANALYZE, BUFFERS), on
+SQLite EXPLAIN QUERY PLAN and the time of each step the report starts with (its officials'
+current periods, the population, the completions counted, those whose certificate stands) and
+of the rest (the rules), each made a temporary table first.
 
     scripts/bench_population.py [--officials 100000] [--completions 20] [--runs 3]
         [--bin target/release/hocba] [--postgres URL] [--province T01] [--connections 50]
@@ -80,11 +83,11 @@ def wrk(port, ids, connections, duration, workdir):
     return out
 
 
-def report_sql(province_codes, programs):
-    """The SQL of RPT-STD national (PostgreSQL dialect, values inlined) from the store's unit test,
-    and the same over a province's agencies; `programs` is the catalogue (`id:category` lines)."""
+def report_sql(dialect, province_codes, programs):
+    """The SQL of RPT-STD national (in `dialect`, values inlined) from the store's unit test, and
+    the same over a province's agencies; `programs` is the catalogue (`id:category` lines)."""
     env = dict(os.environ, HOCBA_PRINT_REPORT_SQL="1", HOCBA_REPORT_SCOPE=",".join(province_codes),
-               HOCBA_REPORT_PROGRAMS=",".join(programs))
+               HOCBA_REPORT_PROGRAMS=",".join(programs), HOCBA_REPORT_DIALECT=dialect)
     out = subprocess.run(["cargo", "test", "-q", "-p", "hocba-store", "--lib",
                           "the_rules_data_is_bound_never_written_into_the_sql", "--", "--nocapture"],
                          text=True, check=True, capture_output=True, env=env).stdout
@@ -92,7 +95,7 @@ def report_sql(province_codes, programs):
     def statement(text):
         text = text[text.index("WITH RECURSIVE"):]
         text = text[:text.rindex("GROUP BY 1, 2, 3") + len("GROUP BY 1, 2, 3")]
-        return text.replace("DATE '2026-12-05'", f"DATE '{AS_OF}'")
+        return text.replace("'2026-12-05'", f"'{AS_OF}'")
 
     national, province = out.split("-- scoped", 1)
     return statement(national), statement(province)
@@ -176,21 +179,52 @@ def measure(dialect, args, binary, workdir, env, target, port):
     finally:
         process.terminate()
         process.wait()
-    if dialect == "postgres" and args.plans:
+    if args.plans:
         codes = sql(dialect, target, f"""WITH RECURSIVE t(code) AS (SELECT code FROM agencies WHERE code = '{args.province}'
             UNION SELECT a.code FROM agencies a JOIN t ON a.parent_code = t.code) SELECT code FROM t""").split()
-        programs = sql(dialect, target, "SELECT id || ':' || category_code FROM programs").split()
-        national, province = report_sql(codes, programs)
+        # SQLite keeps uuids as 16-byte blobs.
+        program_id = "lower(hex(id))" if dialect == "sqlite" else "id"
+        programs = sql(dialect, target, f"SELECT {program_id} || ':' || category_code FROM programs").split()
+        national, province = report_sql(dialect, codes, programs)
         os.makedirs(args.plans, exist_ok=True)
-        # As the registry plans them (the store's `plan_for_counting`).
-        setting = "SET jit = off; SET enable_nestloop = off; SET work_mem = '64MB'; "
         for name, text in [("rpt-std-national", national), (f"rpt-std-{args.province}", province)]:
-            plan = sql(dialect, target, setting + "EXPLAIN (ANALYZE, BUFFERS) " + text)
-            path = os.path.join(args.plans, f"{name}.postgres.plan.txt")
+            plan = explained(dialect, target, text)
+            path = os.path.join(args.plans, f"{name}.{dialect}.plan.txt")
             with open(path, "w") as f:
                 f.write(f"-- {args.officials} officials, {args.completions} completions each on average; as of {AS_OF}\n")
                 f.write(plan)
             print(f"   plan: {path} ({plan.strip().splitlines()[-1]})")
+
+
+def explained(dialect, target, text):
+    """How the database runs a report's statement `text`: PostgreSQL's own account, as the
+    registry plans it (the store's `plan_for_counting`); SQLite's plan, and where the time goes."""
+    if dialect == "postgres":
+        setting = "SET jit = off; SET enable_nestloop = off; SET work_mem = '64MB'; "
+        return sql(dialect, target, setting + "EXPLAIN (ANALYZE, BUFFERS) " + text)
+    plan = sql(dialect, target, "EXPLAIN QUERY PLAN " + text)
+    # The steps every report starts with (`population` in crates/hocba-store/src/reports.rs),
+    # each made a table in turn; then the rest of the statement over them.
+    steps, rest = [], text
+    for name in ["cur", "pop", "counted", "live"]:
+        start = rest.index(f"{name} AS ")
+        opened = rest.index("(", start)
+        depth, end = 0, opened
+        for end in range(opened, len(rest)):
+            depth += {"(": 1, ")": -1}.get(rest[end], 0)
+            if depth == 0:
+                break
+        steps.append((name, rest[opened + 1:end]))
+        rest = "WITH RECURSIVE " + rest[end + 1:].lstrip(", ")
+    script = ".timer on\n" + "".join(f"CREATE TEMP TABLE {name} AS {body};\n" for name, body in steps)
+    script += rest + ";\n"
+    # Read-only: the temporary tables live in memory and vanish with the connection.
+    out = subprocess.run(["sqlite3", "-readonly", target], input=script, text=True, check=True,
+                         capture_output=True).stdout
+    times = re.findall(r"Run Time: real (\S+)", out)
+    named = [name for name, _ in steps] + ["the rules and the counts"]
+    lines = [f"-- {name}: {float(seconds) * 1000:.0f} ms" for name, seconds in zip(named, times)]
+    return plan + "\n".join(lines) + "\n"
 
 
 def main():

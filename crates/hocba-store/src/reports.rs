@@ -775,7 +775,8 @@ mod tests {
     /// in the text. `HOCBA_PRINT_REPORT_SQL=1` prints it with its values inlined, for EXPLAIN:
     /// the country's, and with `HOCBA_REPORT_SCOPE` (agency codes, comma-separated) a
     /// subtree's after a marker line; `HOCBA_REPORT_PROGRAMS` (`id:category`, comma-separated)
-    /// gives the programmes of the database explained (scripts/bench_population.py).
+    /// gives the programmes of the database explained (scripts/bench_population.py), and
+    /// `HOCBA_REPORT_DIALECT=sqlite` prints SQLite's statements instead of PostgreSQL's.
     #[test]
     fn the_rules_data_is_bound_never_written_into_the_sql() {
         let rules = parse_rules(RULES_FILE).unwrap();
@@ -812,16 +813,16 @@ mod tests {
             }
         }
         if std::env::var_os("HOCBA_PRINT_REPORT_SQL").is_some() {
-            println!("{}", inlined(&sql));
+            let backend = match std::env::var("HOCBA_REPORT_DIALECT").as_deref() {
+                Ok("sqlite") => DbBackend::Sqlite,
+                _ => DbBackend::Postgres,
+            };
+            println!("{}", inlined(&tally_sql(backend, &counting, None, all_row)));
             if let Ok(codes) = std::env::var("HOCBA_REPORT_SCOPE") {
                 let agencies = codes.split(',').map(|code| AgencyCode::parse(code).unwrap());
                 let subtree = ReportScope { agencies: Some(agencies.collect()), level: None };
-                let scoped = tally_sql(
-                    DbBackend::Postgres,
-                    &Counting { scope: &subtree, ..counting },
-                    None,
-                    all_row,
-                );
+                let scoped =
+                    tally_sql(backend, &Counting { scope: &subtree, ..counting }, None, all_row);
                 println!("-- scoped\n{}", inlined(&scoped));
             }
         }
@@ -838,17 +839,31 @@ mod tests {
     }
 
     /// `sql` with its values written in, for `EXPLAIN`.
+    /// `sql` with its values written in, as the backend reads them: PostgreSQL's numbered
+    /// placeholders; SQLite's `?` in order, its days as text and its uuids as 16-byte blobs.
     fn inlined(sql: &Sql) -> String {
+        let sqlite = sql.backend == DbBackend::Sqlite;
+        let literal = |value: &Value| match value {
+            Value::String(Some(text)) => format!("'{text}'"),
+            Value::TimeDate(Some(day)) if sqlite => format!("'{day}'"),
+            Value::TimeDate(Some(day)) => format!("DATE '{day}'"),
+            Value::BigInt(Some(n)) => n.to_string(),
+            Value::Uuid(Some(id)) if sqlite => format!("X'{}'", id.simple()),
+            Value::Uuid(Some(id)) => format!("'{id}'"),
+            other => format!("{other:?}"),
+        };
+        if sqlite {
+            let mut values = sql.values.iter();
+            let pieces = sql.text.split('?').map(str::to_owned);
+            let inlined = pieces.reduce(|text, piece| {
+                let value = values.next().map(literal).unwrap_or_default();
+                format!("{text}{value}{piece}")
+            });
+            return inlined.unwrap_or_default();
+        }
         let mut text = sql.text.clone();
         for (index, value) in sql.values.iter().enumerate().rev() {
-            let literal = match value {
-                Value::String(Some(text)) => format!("'{text}'"),
-                Value::TimeDate(Some(day)) => format!("DATE '{day}'"),
-                Value::BigInt(Some(n)) => n.to_string(),
-                Value::Uuid(Some(id)) => format!("'{id}'"),
-                other => format!("{other:?}"),
-            };
-            text = text.replace(&format!("${}", index + 1), &literal);
+            text = text.replace(&format!("${}", index + 1), &literal(value));
         }
         text
     }
