@@ -576,6 +576,11 @@ async fn an_official_signs_in_sees_and_downloads_their_record_and_signs_out(
             || text.contains(number)
     );
 
+    // The certificate's own verification page (its QR code's link) still says who is signed in.
+    browser.visit(&format!("/v/{number}")).await;
+    let signed_in_as = browser.wait_for("#signed-in-as").await.text().await.unwrap();
+    assert_eq!(signed_in_as, "Nguyễn Văn An");
+
     // The reports are about other people: not offered to an official, and refused if asked for.
     assert!(!page.contains("href=\"/reports\""));
     browser.visit("/reports").await;
@@ -611,6 +616,9 @@ async fn an_official_sees_where_they_stand_against_the_standards(app: TestApp, b
     let row = rank.text().await.unwrap();
     assert!(row.contains("Met") && row.contains("40"), "{row}");
     assert!(browser.text("#summary").await.contains("every requirement is met"));
+    // The legal basis carries the rules file's marks of certainty; the page says what they mean.
+    let marks = browser.text("#legal-basis-marks").await;
+    assert!(marks.contains("[A]") && marks.contains("assumption"), "{marks}");
     browser.check_page("standards-met").await;
 
     browser.visit("/me/standards?as_of=2025-04-01").await;

@@ -196,7 +196,36 @@ async fn an_institution_touches_only_its_own_completions(app: TestApp) {
     assert_eq!(own.status, StatusCode::OK, "{:#}", own.body);
 }
 
+/// A completion posted for the wrong person is not corrected into someone else's: the first
+/// certificate would name the other person's as its successor, on a page anyone may open.
+async fn a_correction_keeps_the_official_it_corrects(app: TestApp) {
+    let s = setting(&app).await;
+    let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    let (id, number) = (&posted.body["completion"]["id"], &posted.body["certificate"]["number"]);
+    let other = app.register_official(&official_body("001085054321", "Trần Văn Bình")).await;
+    let mut someone_else = completion(&s.class);
+    someone_else["national_id"] = json!("001085054321");
+    someone_else["full_name"] = json!("Trần Văn Bình");
+    let path = format!("/api/v1/completions/{}/correct", id.as_str().unwrap());
+    let refused = app.post_as(&s.token, &path, &someone_else).await;
+    refused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rule-violated");
+    assert_eq!(refused.problem_fields(), ["national_id"]);
+
+    // Nothing moved: the first certificate stands, the other person holds nothing.
+    let verified = app.post("/api/v1/verify", &json!({ "number": number })).await;
+    assert_eq!(verified.body["verified"], true, "{:#}", verified.body);
+    let other_id = other["id"].as_str().unwrap();
+    let record = app.get_as_admin(&format!("/api/v1/officials/{other_id}/record")).await;
+    assert_eq!(record.body["categories"], json!([]), "{:#}", record.body);
+    // The same person's correction still goes through.
+    let mut better = completion(&s.class);
+    better["outcome"] = json!("excellent");
+    let corrected = app.post_as(&s.token, &path, &better).await;
+    assert_eq!(corrected.status, StatusCode::CREATED, "{:#}", corrected.body);
+}
+
 on_both_backends!(
+    a_correction_keeps_the_official_it_corrects,
     a_correction_supersedes_and_links_both_certificates,
     an_institution_touches_only_its_own_completions,
     a_posted_completion_comes_back_with_its_signed_certificate,

@@ -300,6 +300,9 @@ async fn an_official_gives_and_withdraws_a_consent_on_their_page(app: TestApp) {
     let text = html(&page);
     assert!(text.contains(&format!(r#"<option value="{}""#, portal.client_id)), "{text}");
     assert!(text.contains(r#"id="no-consents""#), "{text}");
+    // The form is far down the page: its answer opens at it.
+    assert!(text.contains(r#"action="/me/consents#consent-form""#), "{text}");
+    assert!(!text.contains("consent-form-error"), "{text}");
     let csrf = csrf_of(&page);
     let post = |uri: String, form: String| {
         let (app, cookie) = (&app, cookie.clone());
@@ -319,6 +322,7 @@ async fn an_official_gives_and_withdraws_a_consent_on_their_page(app: TestApp) {
     assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&too_long));
     let text = html(&too_long);
     assert!(text.contains(r#"id="consent-until-error""#), "{text}");
+    assert!(text.contains(r#"role="alert" id="consent-form-error""#), "announced: {text}");
     assert!(text.contains(r#"value="Thi tuyển""#), "what was typed stays: {text}");
     assert!(app.store.consents(official(&official_id)).await.unwrap().is_empty());
 

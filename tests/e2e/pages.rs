@@ -241,6 +241,13 @@ async fn bad_input_gets_a_clear_page_with_its_status_never_a_500(app: TestApp) {
     page.assert(StatusCode::UNPROCESSABLE_ENTITY, &["data-verdict=\"invalid\"", "Trần Thị Bình"]);
     assert_eq!(page.failed_checks(), ["signature", "signature", "issuer"]);
 
+    // A moment in the last hour of 9999 (UTC) has no day in Vietnam's time: the page says the
+    // certificate is not valid rather than dropping the connection.
+    let mut far = credential.clone();
+    far["validFrom"] = json!("9999-12-31T23:00:00Z");
+    let page = submit(&app, &[("credential", &far.to_string())]).await;
+    page.assert(StatusCode::UNPROCESSABLE_ENTITY, &["data-verdict=\"invalid\""]);
+
     let mut unknown_key = credential.clone();
     for proof in unknown_key["proof"].as_array_mut().unwrap() {
         let method = proof["verificationMethod"].as_str().unwrap();

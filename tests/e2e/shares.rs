@@ -51,6 +51,8 @@ async fn a_share_link_opens_the_verification_page_without_an_account(app: TestAp
     let text = html(&page);
     assert!(text.contains("Nguyễn Văn An") && text.contains(&number), "{text}");
     assert!(text.contains(r#"data-verdict="valid""#), "{text}");
+    // The class ended on 25 April 2025: written as on every other page.
+    assert!(text.contains(r#"<time datetime="2025-04-25">25/04/2025</time>"#), "{text}");
     assert!(!text.contains("001085012345"), "no national ID on the page");
     assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
     assert_eq!(page.headers[header::REFERRER_POLICY], "no-referrer");
@@ -226,6 +228,7 @@ async fn an_official_makes_and_revokes_links_on_their_page(app: TestApp) {
     let too_long = post(format!("csrf={csrf}&days=40&certificate=&label=")).await;
     assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html(&too_long).contains(r#"id="days-error""#), "{}", html(&too_long));
+    assert!(html(&too_long).contains(r#"role="alert" id="share-form-error""#), "announced");
     assert!(html(&too_long).contains(r#"value="40""#), "what was typed stays");
 
     // The link and its QR code, shown once.

@@ -299,8 +299,9 @@ async fn subscriptions_are_deleted_with_their_log(app: TestApp) {
 
 async fn a_client_manages_its_own_subscriptions_only(app: TestApp) {
     let receiver = Receiver::start(0).await;
-    let portal = app.machine_client(&["webhooks:manage"], None).await;
+    let portal = app.machine_client(&["webhooks:manage", "events:read"], None).await;
     let reader = app.machine_client(&["events:read"], None).await;
+    let manager_only = app.machine_client(&["webhooks:manage"], None).await;
     let own = app.post_as(&portal.token, "/api/v1/webhooks", &json!({ "url": receiver.url })).await;
     assert_eq!(own.status, StatusCode::CREATED, "{:#}", own.body);
     let operators = subscribe(&app, &receiver.url).await;
@@ -317,6 +318,17 @@ async fn a_client_manages_its_own_subscriptions_only(app: TestApp) {
     app.post_as(&reader.token, "/api/v1/webhooks", &json!({ "url": receiver.url }))
         .await
         .assert_problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    // A subscription is the changes feed, delivered: without events:read a client lists its
+    // subscriptions but neither subscribes nor replays the feed to itself.
+    let body = json!({ "url": receiver.url });
+    let refused = app.post_as(&manager_only.token, "/api/v1/webhooks", &body).await;
+    refused.assert_problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    assert_eq!(refused.body["scope"], "events:read", "{:#}", refused.body);
+    let replay = format!("/api/v1/webhooks/{}/replay", own.body["id"].as_str().unwrap());
+    let replayed = app.post_as(&manager_only.token, &replay, &json!({})).await;
+    replayed.assert_problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    let none = get("/api/v1/webhooks".to_owned(), manager_only.token.clone()).await;
+    assert_eq!(none.body, json!([]), "{:#}", none.body);
     let all = app.get_as_admin("/api/v1/webhooks").await;
     assert_eq!(all.body.as_array().unwrap().len(), 2, "the operator sees every subscription");
 }

@@ -199,11 +199,12 @@ fn day(node: Option<&Value>, member: &str) -> Option<Date> {
 
 /// The day of a date (`2025-04-25`) or a date-time, in Vietnam's time (UTC+7), where a
 /// certificate's days are: `2025-04-24T17:00:00Z` is 25 April.
+/// A moment past the last day of 9999 in Vietnam has none: a pasted credential may say so.
 pub fn day_of(text: &str) -> Option<Date> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .map(|at| at.to_offset(offset!(+7)).date())
-        .or_else(|_| Date::parse(text, format_description!("[year]-[month]-[day]")))
-        .ok()
+    match OffsetDateTime::parse(text, &Rfc3339) {
+        Ok(at) => at.checked_to_offset(offset!(+7)).map(OffsetDateTime::date),
+        Err(_) => Date::parse(text, format_description!("[year]-[month]-[day]")).ok(),
+    }
 }
 
 #[cfg(test)]
@@ -237,6 +238,9 @@ mod tests {
         assert_eq!(day_of("2025-04-25T23:59:59+07:00"), Some(date!(2025 - 04 - 25)));
         assert_eq!(day_of("2025-04-24T17:00:00Z"), Some(date!(2025 - 04 - 25)));
         assert_eq!(day_of("25/04/2025"), None);
+        // The last hour of 9999 in UTC is already 10000 in Vietnam: no day, and no panic.
+        assert_eq!(day_of("9999-12-31T23:00:00Z"), None);
+        assert_eq!(day_of("9999-12-31T16:59:59Z"), Some(date!(9999 - 12 - 31)));
     }
 
     #[test]

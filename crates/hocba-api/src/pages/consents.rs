@@ -142,6 +142,11 @@ impl ConsentSection {
         })
     }
 
+    /// Whether the form came back refused.
+    pub(super) fn refused(&self) -> bool {
+        !self.form.problems.is_empty()
+    }
+
     /// Why `field` was refused, if it was.
     pub(super) fn problem(&self, field: &str) -> Option<&str> {
         self.form.problems.iter().find(|p| p.field == field).map(|p| p.reason.as_str())

@@ -391,6 +391,13 @@ impl Shown {
                 }),
             }
         }
+        // Nobody in scope on the day (an agency without staff yet, a level abolished by then):
+        // no requirement applies to anyone, which the page says instead of a dash before a
+        // sentence and charts of empty groups.
+        if headlines.iter().all(|headline| headline.row.measure == Measure::Nobody) {
+            headlines.clear();
+            sections.clear();
+        }
         for (index, section) in sections.iter_mut().enumerate() {
             let bars = section.rows.iter().map(|row| (row.label.clone(), row.measure));
             section.chart = Chart::new(format!("chart-{}", index + 1), bars);
@@ -820,6 +827,23 @@ mod tests {
         assert_eq!(measures, [Measure::Suppressed, Measure::Nobody]);
         assert_ne!(all.chart.id, n3.chart.id);
         assert_eq!(shown.api, "/api/v1/reports/RPT-STD?as_of=2026-12-05&breakdown=gender");
+    }
+
+    #[test]
+    fn a_scope_with_nobody_in_it_shows_no_headline_and_no_chart() {
+        let gender = Breakdown::Gender;
+        let report = view(vec![
+            row(None, None, [Some(0), Some(0), Some(0), Some(0)]),
+            row(None, Some((gender, "female")), [Some(0), Some(0), Some(0), Some(0)]),
+            row(Some("R145-N3"), None, [Some(0), Some(0), Some(0), Some(0)]),
+        ]);
+        let (filters, _) = Filters::parse(&asked("as_of=2026-12-05&breakdown=gender"), TODAY);
+        let shown = Shown::of(&report, &filters);
+        assert!(shown.headlines.is_empty(), "{:?}", shown.headlines);
+        assert!(shown.sections.is_empty() && shown.chart.bars.is_empty());
+        // One official in scope, even suppressed, is somebody.
+        let report = view(vec![row(None, None, [None, None, None, None])]);
+        assert_eq!(Shown::of(&report, &filters).headlines.len(), 1);
     }
 
     #[test]

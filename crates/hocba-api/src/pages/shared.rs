@@ -14,21 +14,20 @@ use axum::response::{IntoResponse, Response};
 use hocba_domain::CompletionStatus;
 use hocba_store::{OfficialRecord, Opening, ShareState, Shared, StoreError};
 
-use super::stated::vietnamese_time;
+use super::session::SignedIn;
+use super::stated::{Vietnamese, vietnamese_time};
 use super::verify::{SharedNotice, Verdict, answer, verdict};
 use super::{Layout, Nav, PageError, Url, page};
 use crate::shares::{is_secret, secret_hash};
 use crate::verification::{by_number, verify_for_holder};
 use crate::{ApiError, AppState};
 
-const LAYOUT: Layout = Layout { current: Nav::Verify, who: None };
-
 /// One certificate in force of a shared record, verified.
 #[derive(Debug)]
 struct SharedCertificate {
     number: String,
     title: String,
-    ended_on: String,
+    ended_on: time::Date,
     verdict: Verdict,
 }
 
@@ -66,8 +65,10 @@ async fn open(
 /// `GET /s/{secret}`: the verification page of what the link shares.
 pub(super) async fn get_shared(
     State(app): State<AppState>,
+    signed_in: Option<SignedIn>,
     Path(secret): Path<String>,
 ) -> Result<Response, PageError> {
+    let layout = Layout::for_visitor(Nav::Verify, signed_in.as_ref());
     let Opening::Opened { link, shared } = open(&app, &secret, "GET /s/{secret}", false).await?
     else {
         return Err(PageError::UnknownShare);
@@ -76,7 +77,7 @@ pub(super) async fn get_shared(
     match shared {
         Shared::Certificate(certificate) => {
             let (presented, stored) = by_number(&app, &certificate.number).await?;
-            answer(&app, presented, Some(stored), None, Some(notice)).await
+            answer(&app, layout, presented, Some(stored), None, Some(notice)).await
         }
         Shared::Record(record) => {
             let holder = record.full_name.as_str().to_owned();
@@ -84,13 +85,7 @@ pub(super) async fn get_shared(
             let transcript = Url::SharedTranscript(secret);
             Ok(page(
                 StatusCode::OK,
-                SharedRecordPage {
-                    layout: LAYOUT,
-                    holder,
-                    shared: notice,
-                    certificates,
-                    transcript,
-                },
+                SharedRecordPage { layout, holder, shared: notice, certificates, transcript },
             ))
         }
     }
@@ -110,7 +105,7 @@ async fn verified_in_force(
             shown.push(SharedCertificate {
                 number: issued.number.to_string(),
                 title: entry.program_title.clone(),
-                ended_on: entry.completion.ended_on.to_string(),
+                ended_on: entry.completion.ended_on,
                 verdict: verdict(&report, stored.revocation.is_some()),
             });
         }

@@ -112,8 +112,6 @@ pub(super) async fn get_form(signed_in: Option<SignedIn>) -> Response {
     page(StatusCode::OK, form)
 }
 
-const LAYOUT: Layout = Layout { current: Nav::Verify, who: None };
-
 /// What the form sent.
 #[derive(Default)]
 struct Submitted {
@@ -156,10 +154,12 @@ fn broken_form(error: axum::extract::multipart::MultipartError) -> PageError {
 /// `Retry-After`. A pasted credential costs the server JSON-LD work that nothing remembers.
 pub(super) async fn post_form(
     State(app): State<AppState>,
+    signed_in: Option<SignedIn>,
     connection: Option<Extension<ConnectInfo<SocketAddr>>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
     app.limiter.check_source(source_address(connection.as_deref()))?;
+    let layout = Layout::for_visitor(Nav::Verify, signed_in.as_ref());
     let multipart = multipart.map_err(|rejection| PageError::BadForm(rejection.status()))?;
     let mut submitted = Submitted::read(multipart).await?;
     if let Some(uploaded) = submitted.uploaded.take() {
@@ -168,55 +168,57 @@ pub(super) async fn post_form(
             Ok(text) if submitted.entered.pasted.trim().is_empty() => {
                 submitted.entered.pasted = text;
             }
-            Ok(_) => return Ok(form_error(submitted.entered, FormError::MoreThanOne)),
-            Err(_) => return Ok(form_error(submitted.entered, FormError::NotText)),
+            Ok(_) => return Ok(form_error(layout, submitted.entered, FormError::MoreThanOne)),
+            Err(_) => return Ok(form_error(layout, submitted.entered, FormError::NotText)),
         }
     }
     let national_id = match submitted.national_id.as_deref().map(NationalId::parse_format) {
-        Some(Err(_)) => return Ok(form_error(submitted.entered, FormError::BadNationalId)),
+        Some(Err(_)) => return Ok(form_error(layout, submitted.entered, FormError::BadNationalId)),
         Some(Ok(national_id)) => Some(national_id),
         None => None,
     };
     let entered = submitted.entered;
     let (number, pasted) = (entered.number.trim(), entered.pasted.trim());
     let (presented, stored) = match (number.is_empty(), pasted.is_empty()) {
-        (true, true) => return Ok(form_error(entered, FormError::NothingGiven)),
-        (false, false) => return Ok(form_error(entered, FormError::MoreThanOne)),
+        (true, true) => return Ok(form_error(layout, entered, FormError::NothingGiven)),
+        (false, false) => return Ok(form_error(layout, entered, FormError::MoreThanOne)),
         (false, true) => {
             let Ok(number) = CertificateNumber::parse(number) else {
-                return Ok(form_error(entered, FormError::BadNumber));
+                return Ok(form_error(layout, entered, FormError::BadNumber));
             };
             match by_number(&app, &number).await.map_err(PageError::from) {
                 Ok((presented, stored)) => (presented, Some(stored)),
                 Err(PageError::UnknownNumber) => {
-                    return Ok(form_error(entered, FormError::UnknownNumber));
+                    return Ok(form_error(layout, entered, FormError::UnknownNumber));
                 }
                 Err(error) => return Err(error),
             }
         }
         (true, false) => {
             let Some(presented) = presented_text(pasted) else {
-                return Ok(form_error(entered, FormError::NotACredential));
+                return Ok(form_error(layout, entered, FormError::NotACredential));
             };
             let stored = stored_by_status(&app, &presented).await?;
             (presented, stored)
         }
     };
-    answer(&app, presented, stored, national_id.as_ref(), None).await
+    answer(&app, layout, presented, stored, national_id.as_ref(), None).await
 }
 
 /// `GET /v/{number}`: the answer for a certificate's short link, the target of its QR code.
 pub(super) async fn get_link(
     State(app): State<AppState>,
+    signed_in: Option<SignedIn>,
     Path(raw): Path<String>,
 ) -> Result<Response, PageError> {
     let number = CertificateNumber::parse(&raw).map_err(|_| PageError::BadNumber)?;
     let (presented, stored) = by_number(&app, &number).await?;
-    answer(&app, presented, Some(stored), None, None).await
+    let layout = Layout::for_visitor(Nav::Verify, signed_in.as_ref());
+    answer(&app, layout, presented, Some(stored), None, None).await
 }
 
-fn form_error(entered: Entered, error: FormError) -> Response {
-    page(error.status(), FormPage { layout: LAYOUT, entered, error: Some(error) })
+fn form_error(layout: Layout, entered: Entered, error: FormError) -> Response {
+    page(error.status(), FormPage { layout, entered, error: Some(error) })
 }
 
 /// A pasted or uploaded certificate: a credential as JSON (alone, or as the API serves it, in
@@ -420,6 +422,7 @@ impl ResultPage {
 /// (tampered, an unknown key, malformed, outside its dates), as `POST /credentials/verify`.
 pub(super) async fn answer(
     app: &AppState,
+    layout: Layout,
     presented: Presented,
     stored: Option<Certificate>,
     national_id: Option<&NationalId>,
@@ -449,7 +452,7 @@ pub(super) async fn answer(
         .map(|stored| stored.number.to_string())
         .filter(|number| stated.as_ref().and_then(|stated| stated.number.as_ref()) == Some(number));
     let result = ResultPage {
-        layout: LAYOUT,
+        layout,
         verdict,
         transcript,
         checks: report

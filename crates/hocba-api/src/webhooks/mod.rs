@@ -160,6 +160,12 @@ impl Manager {
     fn owner(&self) -> Option<Uuid> {
         self.principal.client_id()
     }
+
+    /// A subscription delivers the changes feed: subscribing or replaying is reading it, which
+    /// asks for `events:read` as `GET /events` does (`webhooks:manage` alone lists and removes).
+    fn may_receive_events(&self) -> Result<(), ApiError> {
+        crate::auth::require_scope(&self.principal, hocba_store::Scope::EventsRead)
+    }
 }
 
 impl From<WebhookManager> for Manager {
@@ -207,7 +213,7 @@ fn check_event_types(types: Vec<String>) -> Result<Vec<String>, ApiError> {
 /// (`v1,` + base64 HMAC-SHA256 over `id.timestamp.body` with the secret's bytes). Only events
 /// from now on are delivered; replay older ones from a cursor. The URL must resolve to public
 /// addresses only.
-#[utoipa::path(post, path = "/webhooks", tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
+#[utoipa::path(post, path = "/webhooks", tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:manage", "events:read"])),
     request_body = WebhookBody,
     responses((status = 201, body = NewWebhookView), (status = "4XX", body = Problem)))]
 pub async fn post_webhook(
@@ -216,6 +222,7 @@ pub async fn post_webhook(
     Json(body): Json<WebhookBody>,
 ) -> Result<(StatusCode, Json<NewWebhookView>), ApiError> {
     let manager = Manager::from(manager);
+    manager.may_receive_events()?;
     let url = check_url(&app, &body.url).await?;
     let event_types = check_event_types(body.event_types)?;
     let secret = WebhookSecret::from_bytes(rand::random::<[u8; 32]>().to_vec())
@@ -291,7 +298,7 @@ pub async fn list_webhook_deliveries(
 
 /// Delivers again every event after an events-feed cursor (same `webhook-id`s for events
 /// delivered before), and retries deliveries that were given up.
-#[utoipa::path(post, path = "/webhooks/{id}/replay", tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
+#[utoipa::path(post, path = "/webhooks/{id}/replay", tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:manage", "events:read"])),
     params(("id" = Uuid, Path, description = "The subscription")),
     request_body = ReplayBody,
     responses((status = 202, body = WebhookView), (status = "4XX", body = Problem)))]
@@ -302,6 +309,7 @@ pub async fn replay_webhook(
     Json(body): Json<ReplayBody>,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     let manager = Manager::from(manager);
+    manager.may_receive_events()?;
     let after = body.after.as_deref().map(decode_cursor).transpose()?.unwrap_or(0);
     let webhook =
         app.store.replay_webhook(&manager.principal.actor(), manager.owner(), id, after).await?;

@@ -93,7 +93,7 @@ impl Store {
         }
         let mut lookups = Lookups::new(&txn, institution_id, 1, &self.serials).await?;
         let (record, certificate) =
-            post_in(&txn, actor, &mut lookups, corrected, Some(old.id), kid, sign).await?;
+            post_in(&txn, actor, &mut lookups, corrected, Some(&old), kid, sign).await?;
         for replaced in certificates_of_completion(&txn, old.id).await? {
             if replaced.revocation.is_some() {
                 continue;
@@ -271,7 +271,7 @@ pub(super) async fn check_row(
     actor: &Actor,
     lookups: &mut Lookups,
     posted: &PostedCompletion,
-    supersedes: Option<Uuid>,
+    corrects: Option<&completion::Model>,
 ) -> Result<Checked, StoreError> {
     let institution_id = lookups.institution.id;
     let holder = match &lookups.prefetched {
@@ -290,6 +290,17 @@ pub(super) async fn check_row(
     if holder.date_of_birth != posted.date_of_birth {
         return Err(StoreError::IdentityMismatch { field: "date_of_birth" });
     }
+    // A correction restates one person's training. Moved to another person, the first one's
+    // certificate would name the other's as its successor, on a page anyone may open.
+    if corrects.is_some_and(|old| old.official_id != holder.id) {
+        return Err(StoreError::Rule {
+            field: "national_id",
+            reason: "a correction keeps the official of the completion it corrects; for another \
+                     person, revoke the certificate and post their completion"
+                .to_owned(),
+        });
+    }
+    let supersedes = corrects.map(|old| old.id);
     let (program, class, span, accreditation) = lookups.taught(txn, &posted.taught).await?;
     let dates = DateSpan::new(span.0, span.1)
         .map_err(|_| StoreError::corrupt("classes", "ends before it starts"))?;
@@ -413,11 +424,11 @@ async fn post_in(
     actor: &Actor,
     lookups: &mut Lookups,
     posted: &PostedCompletion,
-    supersedes: Option<Uuid>,
+    corrects: Option<&completion::Model>,
     kid: &str,
     sign: &Sign,
 ) -> Result<(CompletionRecord, Certificate), StoreError> {
-    let row = check_row(txn, actor, lookups, posted, supersedes).await?;
+    let row = check_row(txn, actor, lookups, posted, corrects).await?;
     let slot = lookups.slot(txn).await?;
     let facts = institution_facts(&lookups.institution);
     // Signing needs no I/O, so it comes first and the checked completion is then written as is.
