@@ -222,7 +222,37 @@ async fn refused_values_are_not_echoed(app: TestApp) {
     assert!(!echoes(&answer, "001085012345"), "{:#}", answer.body);
 }
 
+/// `time` reads a signed year (`-9999-01-01`) as a date; PostgreSQL holds no such day and
+/// answered 500. Every day a query or a page asks about is one from 1900 on.
+async fn a_day_before_1900_is_refused_by_name_not_failed_on(app: TestApp) {
+    let s = setting(&app).await;
+    let official = s.official["id"].as_str().unwrap();
+    let asked = [
+        ("/api/v1/agencies?on=-9999-01-01", "on"),
+        ("/api/v1/reports/RPT-STD?as_of=-9999-01-01", "as_of"),
+        ("/api/v1/reports/RPT-STD/missing?requirement=R145-N3&as_of=1899-12-31", "as_of"),
+        (&format!("/api/v1/officials/{official}/compliance?as_of=-9999-01-01"), "as_of"),
+    ];
+    for (uri, field) in asked {
+        let answer = app.get_as_admin(uri).await;
+        answer.assert_problem(StatusCode::BAD_REQUEST, "bad-parameter");
+        assert_eq!(answer.problem_fields(), [field], "{uri}: {:#}", answer.body);
+    }
+    let listed = format!(
+        "/api/v1/completions?institution_id={}&ended_from=-9999-01-01",
+        s.school["id"].as_str().unwrap()
+    );
+    let answer = app.get_as_admin(&listed).await;
+    answer.assert_problem(StatusCode::BAD_REQUEST, "bad-parameter");
+    assert_eq!(answer.problem_fields(), ["ended_from"], "{:#}", answer.body);
+    let search = json!({ "name": "Nguyễn Văn An", "agency_code": "G01.H29", "on": "-0001-12-31" });
+    let answer = app.post("/api/v1/officials/search", &search).await;
+    assert!(answer.status.is_client_error(), "{:#}", answer.body);
+    assert_eq!(answer.problem_fields(), ["on"], "{:#}", answer.body);
+}
+
 on_both_backends!(
+    a_day_before_1900_is_refused_by_name_not_failed_on,
     control_characters_in_free_text_are_refused,
     bidi_controls_and_names_mixing_scripts_are_refused,
     training_that_cannot_have_happened_is_not_signed,

@@ -122,6 +122,7 @@ pub struct AgencyFilter {
     /// Only the direct units of this agency.
     pub parent_code: Option<String>,
     /// Only agencies that exist on this day (YYYY-MM-DD).
+    #[serde(default, deserialize_with = "crate::extract::registry_day")]
     pub on: Option<Date>,
 }
 

@@ -354,6 +354,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// Reads a query's day (`?on=`, `?as_of=`, …) as the registry's days go
+/// ([`hocba_domain::dates::held`]): PostgreSQL answered 500 for `-9999-01-01`.
+pub(crate) fn registry_day<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<time::Date>, D::Error> {
+    match Option::<time::Date>::deserialize(deserializer)? {
+        Some(day) => hocba_domain::dates::held(day).map(Some).ok_or_else(|| {
+            serde::de::Error::invalid_value(
+                serde::de::Unexpected::Other("a day before 1900"),
+                &"a date from 1900-01-01 on (YYYY-MM-DD)",
+            )
+        }),
+        None => Ok(None),
+    }
+}
+
 /// The largest page a list returns.
 pub const MAX_PAGE: u64 = 200;
 const DEFAULT_PAGE: u64 = 50;

@@ -164,6 +164,7 @@ pub struct SearchBody {
     /// search counts them when the key covers sub-units). `false` when absent.
     pub include_subunits: Option<bool>,
     /// Day the agency filter refers to; today when absent.
+    #[serde(default, deserialize_with = "crate::extract::registry_day")]
     pub on: Option<Date>,
     /// Cursor from the previous page.
     #[schema(pattern = "^[A-Za-z0-9_-]{21}[AQgw]$")]

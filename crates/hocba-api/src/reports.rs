@@ -186,6 +186,7 @@ const NOT_SERVED: [ReportTitle; 5] = [
 #[serde(deny_unknown_fields)]
 pub struct ReportParams {
     /// The day counted (YYYY-MM-DD); today when absent.
+    #[serde(default, deserialize_with = "crate::extract::registry_day")]
     pub as_of: Option<Date>,
     /// Count the staff of this agency (HR: its own, or one of its sub-units; default: the
     /// agencies its key reaches); every official when absent (operator).
@@ -208,6 +209,7 @@ pub struct MissingParams {
     #[param(example = "R145-N3")]
     pub requirement: String,
     /// As in the report.
+    #[serde(default, deserialize_with = "crate::extract::registry_day")]
     pub as_of: Option<Date>,
     /// As in the report.
     pub agency_code: Option<String>,

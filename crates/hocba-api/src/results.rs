@@ -103,8 +103,10 @@ pub struct CompletionParams {
     /// Only completions of this programme.
     pub program_code: Option<String>,
     /// Only completions whose last day is on or after this day.
+    #[serde(default, deserialize_with = "crate::extract::registry_day")]
     pub ended_from: Option<Date>,
     /// Only completions whose last day is on or before this day.
+    #[serde(default, deserialize_with = "crate::extract::registry_day")]
     pub ended_to: Option<Date>,
     /// Only completions that stand so.
     pub status: Option<CompletionStatus>,

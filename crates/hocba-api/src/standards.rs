@@ -118,6 +118,7 @@ pub struct ComplianceView {
 #[serde(deny_unknown_fields)]
 pub struct AsOf {
     /// The day (YYYY-MM-DD); today when absent.
+    #[serde(default, deserialize_with = "crate::extract::registry_day")]
     pub as_of: Option<Date>,
 }
 

@@ -77,6 +77,12 @@ impl DateSpan {
     }
 }
 
+/// `day` if the registry can hold it, from 1900 on: what a query or a form may ask about
+/// (`time` also reads `-9999-01-01`, a day PostgreSQL does not hold).
+pub fn held(day: Date) -> Option<Date> {
+    (day >= EARLIEST).then_some(day)
+}
+
 /// `day` if it is on or before `today` and not before 1900.
 pub fn past(day: Date, today: Date) -> Result<Date, DateError> {
     if day < EARLIEST {

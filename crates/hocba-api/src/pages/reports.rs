@@ -128,7 +128,8 @@ impl Filters {
                 FilterError::Report => ReportId::parse(text).map(Parsed::Report),
                 FilterError::AsOf => {
                     let format = time::macros::format_description!("[year]-[month]-[day]");
-                    Date::parse(text, &format).ok().map(Parsed::Day)
+                    let day = Date::parse(text, &format).ok();
+                    day.and_then(hocba_domain::dates::held).map(Parsed::Day)
                 }
                 FilterError::Level => level(text).map(Parsed::Level),
                 FilterError::Breakdown => breakdown(text).map(Parsed::Breakdown),
@@ -734,6 +735,7 @@ mod tests {
             ("report=RPT-OVS", FilterError::Report),
             ("as_of=05%2F12%2F2026", FilterError::AsOf),
             ("as_of=2026-02-30", FilterError::AsOf),
+            ("as_of=-9999-01-01", FilterError::AsOf),
             ("level=hamlet", FilterError::Level),
             ("breakdown=religion", FilterError::Breakdown),
             ("include_subunits=maybe", FilterError::Subunits),

@@ -119,11 +119,13 @@ pub(super) async fn get_page(
         .map_err(|_| PageError::BadForm(StatusCode::BAD_REQUEST))?;
     let (as_of, bad_date) = match asked.as_of.as_deref().map(str::trim) {
         None | Some("") => (today(), false),
-        Some(text) => match Date::parse(text, &time::format_description::well_known::Iso8601::DATE)
-        {
-            Ok(day) => (day, false),
-            Err(_) => (today(), true),
-        },
+        Some(text) => {
+            let format = time::format_description::well_known::Iso8601::DATE;
+            match Date::parse(text, &format).ok().and_then(hocba_domain::dates::held) {
+                Some(day) => (day, false),
+                None => (today(), true),
+            }
+        }
     };
     standing_page(&app, &signed_in, official, as_of, bad_date).await
 }
