@@ -354,8 +354,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// Reads a query's day (`?on=`, `?as_of=`, …) as the registry's days go
-/// ([`hocba_domain::dates::held`]): PostgreSQL answered 500 for `-9999-01-01`.
+/// Reads a day asked about (a query's `on`, `as_of`, …, the officials search's `on`) as the
+/// registry's days go ([`hocba_domain::dates::held`]): PostgreSQL answered 500 for `-9999-01-01`.
 pub(crate) fn registry_day<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<time::Date>, D::Error> {
