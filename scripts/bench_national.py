@@ -30,9 +30,13 @@ share that was not 2xx, the database's size and the server's peak RSS.
     scripts/bench_national.py --postgres postgres://postgres:postgres@127.0.0.1:5432 \\
         --database pop25m --keys /tmp/pop25m/hocba-keys [--bin target/release/hocba]
         [--connections 200] [--duration 20] [--threads 2] [--only record,verify,verify-cold,roster,post,classes]
+        [--servers N]
         [--cold-start]
 
-Needs wrk and psql. Standard library only otherwise; nothing leaves the machine.
+With `--servers N` (N > 1), N processes serve the database behind haproxy, which hands each
+request to the next process in turn.
+
+Needs wrk and psql (and haproxy for `--servers`). Standard library only otherwise; nothing leaves the machine.
 """
 import argparse, json, os, re, subprocess, sys, tempfile, time, urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -93,9 +97,10 @@ def expect(answer, status):
     return answer[1]
 
 
-def start(binary, url, keys, directory, port):
+def start(binary, url, keys, directory, port, public_port=None):
+    """A server listening on `port`, known by `public_port`'s URL (its own port's by default)."""
     env = dict(os.environ, HOCBA_DATABASE_URL=url, HOCBA_ADMIN_TOKEN=TOKEN, RUST_LOG="warn",
-               HOCBA_BASE_URL=f"http://127.0.0.1:{port}")
+               HOCBA_BASE_URL=f"http://127.0.0.1:{public_port or port}")
     server = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}", "--rate-limit", "1000000",
                                "--keys-dir", keys], env=env, stdout=subprocess.DEVNULL,
                               stderr=open(f"{directory}/server.log", "a"))
@@ -108,6 +113,45 @@ def start(binary, url, keys, directory, port):
         except OSError:
             time.sleep(0.5)
     sys.exit(f"the server did not start: see {directory}/server.log")
+
+
+# Several processes behind a load balancer, as a ministry runs them (docs/operations.md):
+# haproxy sends each request, not each connection, to the next process in turn.
+HAPROXY = """global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 600s
+    timeout server 600s
+frontend registry
+    bind 127.0.0.1:%d
+    default_backend processes
+backend processes
+    balance roundrobin
+%s
+"""
+
+
+def start_behind_balancer(args, url, directory):
+    """`args.servers` processes on the ports after `args.port`, and haproxy on `args.port`: the
+    processes, the balancer, and the balancer's URL."""
+    binary, keys = os.path.abspath(args.bin), os.path.abspath(args.keys)
+    ports = [args.port + n for n in range(1, args.servers + 1)]
+    servers = [start(binary, url, keys, directory, port, args.port)[0] for port in ports]
+    config = f"{directory}/haproxy.cfg"
+    with open(config, "w") as out:
+        out.write(HAPROXY % (args.port, "\n".join(f"    server s{port} 127.0.0.1:{port}" for port in ports)))
+    balancer = subprocess.Popen(["haproxy", "-f", config], stdout=subprocess.DEVNULL,
+                                stderr=open(f"{directory}/haproxy.log", "a"))
+    base = f"http://127.0.0.1:{args.port}"
+    for _ in range(100):
+        try:
+            if call(base, "GET", "/health")[0] == 200:
+                return servers, balancer, base
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"haproxy did not start: see {directory}/haproxy.log")
 
 
 def school(base, suffix, classes):
@@ -188,7 +232,7 @@ def completion(person, klass):
             "class_id": klass, "duration_days": 20, "outcome": "passed"}
 
 
-def wrk(args, server, base, name, requests, directory):
+def wrk(args, servers, base, name, requests, directory):
     if not requests:
         print(f"{name}: nothing to ask for (too few certificates drawn)")
         return
@@ -209,7 +253,8 @@ def wrk(args, server, base, name, requests, directory):
     timeouts = re.search(r"timeout (\d+)", out)
     print(f"{name}: {rate:,.0f} requests/s, p50 {p50}, p99 {p99}, {total} requests, "
           f"not 2xx {errors}, timeouts {timeouts.group(1) if timeouts else 0}, "
-          f"server peak RSS {peak_rss_mb(server):.0f} MB", flush=True)
+          f"server peak RSS {', '.join(f'{peak_rss_mb(server):.0f}' for server in servers)} MB",
+          flush=True)
 
 
 def peak_rss_mb(server):
@@ -229,6 +274,8 @@ def main():
     parser.add_argument("--port", type=int, default=8425,
                         help="where to serve: the generator's HOCBA_BASE_URL must be http://127.0.0.1:PORT, "
                              "the registry's DID (the certificates' issuer) is made from it")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="server processes; more than one are put behind haproxy on --port")
     parser.add_argument("--only", default=",".join(LOADS))
     parser.add_argument("--class-size", type=int, default=1000, help="completions a class, for `classes`")
     parser.add_argument("--cold-start", action="store_true",
@@ -250,7 +297,11 @@ def main():
     people = [tuple(row.split("|")) for row in psql(
         url, "SELECT national_id, full_name, date_of_birth FROM officials "
              "ORDER BY random() LIMIT 100400")]
-    server, base = start(os.path.abspath(args.bin), url, os.path.abspath(args.keys), directory, args.port)
+    if args.servers > 1:
+        servers, balancer, base = start_behind_balancer(args, url, directory)
+    else:
+        server, base = start(os.path.abspath(args.bin), url, os.path.abspath(args.keys), directory, args.port)
+        servers, balancer = [server], None
     try:
         suffix = time.strftime("%Y%m%d%H%M%S")
         token, roster, posting = institution(base, people[:400], suffix)
@@ -269,13 +320,14 @@ def main():
                 continue
             if name == "verify" and not args.cold_start:
                 first_verdicts(base, loads[name])
-            wrk(args, server, base, name, loads[name], directory)
+            wrk(args, servers, base, name, loads[name], directory)
         if "post" in args.only:
             posted = psql(url, f"SELECT count(*) FROM completions WHERE class_id = '{posting}'")[0]
             print(f"post: {int(posted):,} completions recorded in the posting class", flush=True)
     finally:
-        server.terminate()
-        server.wait()
+        for process in servers + ([balancer] if balancer else []):
+            process.terminate()
+            process.wait()
 
 
 if __name__ == "__main__":

@@ -322,6 +322,8 @@ async fn an_official_gives_and_withdraws_a_consent_on_their_page(app: TestApp) {
     assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&too_long));
     let text = html(&too_long);
     assert!(text.contains(r#"id="consent-until-error""#), "{text}");
+    let said = "Ngày kết thúc không được quá 365 ngày sau hôm nay.";
+    assert!(text.contains(said), "said in Vietnamese too: {text}");
     assert!(text.contains(r#"role="alert" id="consent-form-error""#), "announced: {text}");
     assert!(text.contains(r#"value="Thi tuyển""#), "what was typed stays: {text}");
     assert!(app.store.consents(official(&official_id)).await.unwrap().is_empty());

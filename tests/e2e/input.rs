@@ -251,8 +251,37 @@ async fn a_day_before_1900_is_refused_by_name_not_failed_on(app: TestApp) {
     assert_eq!(answer.problem_fields(), ["on"], "{:#}", answer.body);
 }
 
+/// The same signed year in a body: each draft refuses it as the day it is, before either database
+/// sees it, and names that day (not the end it was compared with).
+async fn a_first_day_before_1900_in_a_body_is_refused_by_name(app: TestApp) {
+    let s = setting(&app).await;
+    let school = s.school["id"].as_str().unwrap();
+    let signed = "-9999-01-01";
+    let agency = json!({ "code": "G01.H29.09", "name": "Phòng Công chức", "parent_code": "G01.H29",
+                         "level": "province", "valid_from": signed });
+    assert_refused(&app.post("/api/v1/agencies", &agency).await, "valid_from", "date-invalid");
+    let scope = json!({ "category_code": "PL", "valid_from": signed, "valid_to": "2030-01-01" });
+    let answer = app.post(&format!("/api/v1/institutions/{school}/scopes"), &scope).await;
+    assert_refused(&answer, "valid_from", "date-invalid");
+    let mut official = official_body("001085099999", "Lê Thị Hoa");
+    official["employment"]["valid_from"] = json!(signed);
+    let answer = app.post("/api/v1/officials", &official).await;
+    assert_refused(&answer, "employment.valid_from", "date-invalid");
+    let class = json!({ "institution_id": school, "program_id": s.class["program_id"],
+                        "code": "K-OLD", "starts_on": signed, "ends_on": "2025-03-28",
+                        "mode": "in_person" });
+    assert_refused(&app.post("/api/v1/classes", &class).await, "starts_on", "date-invalid");
+    let posted = program_completion("QLNN-CV-2024", signed, "2025-01-06");
+    let answer = app.post_as(&s.token, "/api/v1/completions", &posted).await;
+    assert_refused(&answer, "started_on", "date-invalid");
+    // Nothing of it was written.
+    let agencies = app.get("/api/v1/agencies/G01.H29.09").await;
+    agencies.assert_problem(StatusCode::NOT_FOUND, "not-found");
+}
+
 on_both_backends!(
     a_day_before_1900_is_refused_by_name_not_failed_on,
+    a_first_day_before_1900_in_a_body_is_refused_by_name,
     control_characters_in_free_text_are_refused,
     bidi_controls_and_names_mixing_scripts_are_refused,
     training_that_cannot_have_happened_is_not_signed,

@@ -146,6 +146,31 @@ async fn a_forged_or_missing_csrf_token_is_refused_and_sign_out_ends_the_session
     assert_eq!(get_with_cookie(&app, "/me", &other).await.status, StatusCode::OK);
 }
 
+/// An error page names who is signed in, as every other page does: someone refused a form, or
+/// following a link to nothing, is still shown signed in, with the sign-out button.
+async fn an_error_page_names_who_is_signed_in(app: TestApp) {
+    let cookie = sign_in_with_key(&app, &app.admin_token).await;
+    let csrf = csrf_of(&get_with_cookie(&app, "/me", &cookie).await);
+    let signs_out = format!(r#"name="csrf" value="{csrf}""#);
+
+    let refused = post_form_with_cookie(&app, "/sign-out", "csrf=", Some(&cookie)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(html(&refused).contains(r#"data-error="csrf""#));
+    assert!(html(&refused).contains(&signs_out), "{}", html(&refused));
+
+    let nothing = format!("/s/{}", "A".repeat(43));
+    let unknown = get_with_cookie(&app, &nothing, &cookie).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(html(&unknown).contains(r#"data-error="unknown-share""#));
+    assert!(html(&unknown).contains(&signs_out), "{}", html(&unknown));
+    assert_eq!(unknown.headers[header::CACHE_CONTROL], "no-store");
+
+    // Without a session, the same page offers to sign in instead.
+    let anonymous = app.get(&nothing).await;
+    assert_eq!(anonymous.status, StatusCode::NOT_FOUND);
+    assert!(!html(&anonymous).contains(r#"action="/sign-out""#), "{}", html(&anonymous));
+}
+
 async fn only_an_hr_key_or_operator_token_signs_in_with_a_key(app: TestApp) {
     for wrong in ["", "hocba_not-a-key", "a%20b"] {
         let refused =
@@ -174,6 +199,7 @@ async fn only_an_hr_key_or_operator_token_signs_in_with_a_key(app: TestApp) {
 }
 
 on_both_backends!(
+    an_error_page_names_who_is_signed_in,
     a_page_needing_a_session_sends_anyone_without_one_to_sign_in,
     an_hr_key_signs_in_and_its_session_ends_when_the_key_is_revoked,
     a_forged_or_missing_csrf_token_is_refused_and_sign_out_ends_the_session,

@@ -228,6 +228,10 @@ async fn an_official_makes_and_revokes_links_on_their_page(app: TestApp) {
     let too_long = post(format!("csrf={csrf}&days=40&certificate=&label=")).await;
     assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html(&too_long).contains(r#"id="days-error""#), "{}", html(&too_long));
+    // Said in Vietnamese as plainly as in English.
+    let said =
+        r#"Số ngày phải từ 1 đến 30. <span lang="en">The number of days must be between 1 and 30."#;
+    assert!(html(&too_long).contains(said), "{}", html(&too_long));
     assert!(html(&too_long).contains(r#"role="alert" id="share-form-error""#), "announced");
     assert!(html(&too_long).contains(r#"value="40""#), "what was typed stays");
 

@@ -333,7 +333,10 @@ pub fn app(state: AppState) -> Router {
         router = router.merge(dev_idp::routes());
     }
     router
-        .merge(pages::routes())
+        .merge(pages::routes().route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::name_who_is_signed_in,
+        )))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

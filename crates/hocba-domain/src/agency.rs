@@ -71,7 +71,7 @@ impl AgencyDraft {
         let name = v.check("name", validation::text(&self.name, 200));
         let parent =
             v.check_optional("parent_code", self.parent_code.as_deref(), AgencyCode::parse);
-        let validity = v.check("valid_to", Validity::new(self.valid_from, self.valid_to));
+        let validity = Validity::check_fields(&mut v, self.valid_from, self.valid_to);
         let (Some(code), Some(name), Some(parent), Some(validity)) = (code, name, parent, validity)
         else {
             return Err(v.into_invalid());

@@ -714,7 +714,11 @@ impl ClassDraft {
     pub fn parse(&self) -> Result<NewClass, crate::Invalid> {
         let mut v = crate::Validator::default();
         let code = v.check("code", ProgramCode::parse(&self.code));
-        let span = v.check("ends_on", crate::DateSpan::new(self.starts_on, self.ends_on));
+        let span = crate::DateSpan::check_fields(
+            &mut v,
+            ("starts_on", self.starts_on),
+            ("ends_on", self.ends_on),
+        );
         let place = v.check_optional("place", self.place.as_deref(), |raw| {
             crate::validation::text(raw, 200)
         });

@@ -136,7 +136,9 @@ impl CompletionPostDraft {
             (None, Some(code), Some(start), Some(end)) => {
                 let code = v.check("program_code", ProgramCode::parse(code));
                 let ended = v.check("ended_on", crate::dates::past(end, today));
-                let span = ended.and_then(|_| v.check("ended_on", DateSpan::new(start, end)));
+                let span = ended.and_then(|_| {
+                    DateSpan::check_fields(&mut v, ("started_on", start), ("ended_on", end))
+                });
                 code.zip(span).map(|(code, span)| Taught::Program { code, span })
             }
             _ => {

@@ -3,6 +3,8 @@
 use time::Date;
 use time::macros::date;
 
+use crate::Validator;
+
 /// Why a date or a span of dates is impossible.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -49,6 +51,17 @@ impl DateSpan {
         Ok(DateSpan { start, end })
     }
 
+    /// Checks a draft's first and last days into `v`, naming the field at fault: a start
+    /// before 1900 is the start's, an end before the start the end's.
+    pub fn check_fields(
+        v: &mut Validator,
+        (start_field, start): (&str, Date),
+        (end_field, end): (&str, Date),
+    ) -> Option<Self> {
+        v.check(start_field, on_record(start))?;
+        v.check(end_field, Self::new(start, end))
+    }
+
     /// A span that has already ended by `today` (a completed course, for instance).
     pub fn completed(start: Date, end: Date, today: Date) -> Result<Self, DateError> {
         let span = Self::new(start, end)?;
@@ -80,7 +93,12 @@ impl DateSpan {
 /// `day` if the registry can hold it, from 1900 on: what a query or a form may ask about
 /// (`time` also reads `-9999-01-01`, a day PostgreSQL does not hold).
 pub fn held(day: Date) -> Option<Date> {
-    (day >= EARLIEST).then_some(day)
+    on_record(day).ok()
+}
+
+/// `day` if it is not before 1900, the earliest fact the registry records.
+pub fn on_record(day: Date) -> Result<Date, DateError> {
+    if day < EARLIEST { Err(DateError::TooEarly) } else { Ok(day) }
 }
 
 /// `day` if it is on or before `today` and not before 1900.
@@ -112,6 +130,13 @@ impl Validity {
             None if from < EARLIEST => Err(DateError::TooEarly),
             None => Ok(Validity { from, to: None }),
         }
+    }
+
+    /// Checks a draft's `valid_from` and `valid_to` into `v`, naming the field at fault: a
+    /// start before 1900 is `valid_from`'s, an end before the start `valid_to`'s.
+    pub fn check_fields(v: &mut Validator, from: Date, to: Option<Date>) -> Option<Self> {
+        v.check("valid_from", on_record(from))?;
+        v.check("valid_to", Self::new(from, to))
     }
 
     /// Whether the period is in force on `day`.
@@ -161,6 +186,32 @@ mod tests {
     #[test]
     fn rejects_dates_before_1900() {
         assert_eq!(past(date!(1899 - 12 - 31), date!(2026 - 01 - 01)), Err(DateError::TooEarly));
+    }
+
+    /// A draft's error names the day at fault: a start too early is the start's, not the end's.
+    #[test]
+    fn a_drafts_days_are_checked_field_by_field() {
+        let fields = |from, to| {
+            let mut v = Validator::default();
+            let checked = Validity::check_fields(&mut v, from, to);
+            let invalid = v.finish(()).err().map(|invalid| invalid.0);
+            (checked, invalid.unwrap_or_default())
+        };
+        let signed_year = Date::from_calendar_date(-9999, time::Month::January, 1).unwrap();
+        let (checked, errors) = fields(signed_year, Some(date!(2025 - 01 - 01)));
+        assert_eq!(checked, None);
+        assert_eq!(errors[0].field, "valid_from");
+        assert_eq!(errors[0].violation, DateError::TooEarly.into());
+        let (_, errors) = fields(date!(2025 - 01 - 01), Some(date!(2024 - 12 - 31)));
+        assert_eq!(errors[0].field, "valid_to");
+        let (checked, errors) = fields(date!(1900 - 01 - 01), None);
+        assert_eq!((checked.map(|v| v.from), errors.len()), (Some(date!(1900 - 01 - 01)), 0));
+
+        let mut v = Validator::default();
+        let span =
+            DateSpan::check_fields(&mut v, ("starts_on", signed_year), ("ends_on", signed_year));
+        assert_eq!(span, None);
+        assert_eq!(v.finish(()).unwrap_err().0[0].field, "starts_on");
     }
 
     #[test]

@@ -371,7 +371,7 @@ impl ScopeDraft {
         {
             v.reject("category_code", crate::Violation::KindCannotDeliver { kind });
         }
-        let validity = v.check("valid_to", Validity::new(self.valid_from, self.valid_to));
+        let validity = Validity::check_fields(&mut v, self.valid_from, self.valid_to);
         let decision = v.check_optional("decision", self.decision.as_deref(), |raw| {
             crate::validation::text(raw, 300)
         });

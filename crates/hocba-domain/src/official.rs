@@ -310,7 +310,7 @@ impl EmploymentDraft {
             v.check_optional("position_title", self.position_title.as_deref(), |raw| {
                 validation::text(raw, 200)
             });
-        let validity = v.check("valid_to", Validity::new(self.valid_from, self.valid_to));
+        let validity = Validity::check_fields(v, self.valid_from, self.valid_to);
         let starts_after_districts = self.valid_from >= DISTRICTS_ABOLISHED_ON;
         if starts_after_districts && self.level == AdministrativeLevel::District {
             v.reject("level", Violation::DistrictLevelAbolished);

@@ -7,13 +7,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use hocba_domain::{ConsentState, Invalid, OfficialId, vietnam_day};
+use hocba_domain::{ConsentState, OfficialId, vietnam_day};
 use hocba_store::StoreError;
 use serde::Deserialize;
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
+pub(super) use super::problems::FieldProblem;
 use super::session::{SignedIn, see_other};
 use super::sign_in::form;
 use super::stated::vietnamese_day;
@@ -65,13 +66,6 @@ impl Entered {
             valid_until: (today + Duration::days(DEFAULT_DAYS)).to_string(),
         }
     }
-}
-
-/// A field the form got wrong, and why (in English, as the API says it).
-#[derive(Debug)]
-pub(super) struct FieldProblem {
-    pub field: String,
-    pub reason: String,
 }
 
 /// The form as posted, or as it starts.
@@ -148,8 +142,8 @@ impl ConsentSection {
     }
 
     /// Why `field` was refused, if it was.
-    pub(super) fn problem(&self, field: &str) -> Option<&str> {
-        self.form.problems.iter().find(|p| p.field == field).map(|p| p.reason.as_str())
+    pub(super) fn problem(&self, field: &str) -> Option<&FieldProblem> {
+        super::problems::problem(&self.form.problems, field)
     }
 }
 
@@ -171,19 +165,15 @@ struct GrantForm {
 fn day(field: &str, raw: &str, problems: &mut Vec<FieldProblem>) -> Option<Date> {
     let parsed = Date::parse(raw.trim(), format_description!("[year]-[month]-[day]")).ok();
     if parsed.is_none() {
-        let reason = "must be a date (YYYY-MM-DD)".to_owned();
-        problems.push(FieldProblem { field: field.to_owned(), reason });
+        problems.push(FieldProblem::not_a_date(field));
     }
     parsed
 }
 
-/// Each invalid field, as the form shows it.
-fn problems_of(invalid: Invalid) -> Vec<FieldProblem> {
-    invalid
-        .0
-        .into_iter()
-        .map(|error| FieldProblem { field: error.field, reason: error.violation.to_string() })
-        .collect()
+/// A system the form cannot give consent to: none chosen, or one that is not listed.
+fn unlisted_system(field: &str) -> FieldProblem {
+    let vi = "phải là một hệ thống trong danh sách";
+    FieldProblem::new(field, vi, "must be one of the systems listed")
 }
 
 /// `POST /me/consents`: gives the consent and goes back to `/me`; or `/me` again with each
@@ -206,8 +196,7 @@ pub(super) async fn post_grant(
     let mut problems = Vec::new();
     let client_id = Uuid::parse_str(entered.client_id.trim()).ok();
     if client_id.is_none() {
-        let reason = "must be one of the systems listed".to_owned();
-        problems.push(FieldProblem { field: "client_id".to_owned(), reason });
+        problems.push(unlisted_system("client_id"));
     }
     let valid_from = match entered.valid_from.trim() {
         "" => Some(None),
@@ -227,10 +216,11 @@ pub(super) async fn post_grant(
     let body = ConsentBody { client_id, purpose, valid_from, valid_until };
     match grant(&app, &official, body).await {
         Ok(_) => Ok(see_other(&Url::MeConsents.to_string())),
-        Err(ApiError::Invalid(invalid)) => refused(problems_of(invalid)).await,
+        Err(ApiError::Invalid(invalid)) => {
+            refused(invalid.0.into_iter().map(FieldProblem::of).collect()).await
+        }
         Err(ApiError::Store(StoreError::UnknownReference { field, .. })) => {
-            let reason = "must be one of the systems listed".to_owned();
-            refused(vec![FieldProblem { field: field.to_owned(), reason }]).await
+            refused(vec![unlisted_system(field)]).await
         }
         Err(error) => Err(error.into()),
     }

@@ -9,6 +9,7 @@
 mod chart;
 mod consents;
 mod me;
+mod problems;
 mod provider;
 mod qr;
 mod reports;
@@ -25,6 +26,7 @@ use std::sync::LazyLock;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -339,6 +341,46 @@ struct ErrorPage {
     status: u16,
 }
 
+/// An error page as made from the error alone, signed out: [`name_who_is_signed_in`] names
+/// who is signed in on it.
+#[derive(Debug, Clone, Copy)]
+struct ErrorPageShown {
+    kind: ErrorKind,
+    status: StatusCode,
+}
+
+impl ErrorPageShown {
+    fn page(self, who: Option<session::Who>) -> ErrorPage {
+        ErrorPage {
+            layout: Layout { current: Nav::Verify, who },
+            kind: self.kind,
+            status: self.status.as_u16(),
+        }
+    }
+}
+
+/// Names who is signed in on an error page, as every other page does: a [`PageError`] becomes
+/// its page without the request, so the page it made says nobody is. Only error pages look
+/// the session up again, and they spend no request budget doing so.
+pub(crate) async fn name_who_is_signed_in(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut cookies = HeaderMap::new();
+    for cookie in request.headers().get_all(header::COOKIE) {
+        cookies.append(header::COOKIE, cookie.clone());
+    }
+    let response = next.run(request).await;
+    let Some(shown) = response.extensions().get::<ErrorPageShown>().copied() else {
+        return response;
+    };
+    let Some(signed_in) = session::visitor(&cookies, &state).await else { return response };
+    let Ok(html) = shown.page(signed_in.layout(Nav::Verify).who).render() else { return response };
+    let (parts, _) = response.into_parts();
+    Response::from_parts(parts, axum::body::Body::from(html))
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, kind) = match &self {
@@ -363,12 +405,9 @@ impl IntoResponse for PageError {
                 (status, kind)
             }
         };
-        let template = ErrorPage {
-            layout: Layout { current: Nav::Verify, who: None },
-            kind,
-            status: status.as_u16(),
-        };
-        let mut response = page(status, template);
+        let shown = ErrorPageShown { kind, status };
+        let mut response = page(status, shown.page(None));
+        response.extensions_mut().insert(shown);
         // A person's browser shows the page; a script that fetched it can still wait and retry.
         let retry_after = match &self {
             PageError::RateLimited(seconds) => Some(*seconds),

@@ -123,6 +123,15 @@ async fn signed_in(parts: &Parts, state: &AppState) -> Result<Option<SignedIn>, 
     Ok(Some(SignedIn { principal, csrf: csrf_token(secret), name }))
 }
 
+/// Who is signed in with the session cookie among `headers`, for a page made without its
+/// request (an error page): none when the store cannot say, and no request budget spent.
+pub(super) async fn visitor(headers: &HeaderMap, state: &AppState) -> Option<SignedIn> {
+    let secret = cookie_secret(headers, state)?;
+    let holder = state.store.web_session(&hash_token(secret)).await.ok()??;
+    let SessionHolder { principal, name } = holder;
+    Some(SignedIn { principal, csrf: csrf_token(secret), name })
+}
+
 /// The form token of the session whose secret is `secret`.
 fn csrf_token(secret: &str) -> String {
     let mut input = CSRF_LABEL.to_vec();

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::problems::FieldProblem;
 use super::session::{SignedIn, see_other};
 use super::sign_in::form;
 use super::stated::vietnamese_time;
@@ -52,13 +53,6 @@ struct Entered {
     label: String,
 }
 
-/// A field the form got wrong, and why (in English, as the API says it).
-#[derive(Debug)]
-struct FieldProblem {
-    field: String,
-    reason: String,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "me_shares.html")]
 struct SharesPage {
@@ -75,8 +69,8 @@ struct SharesPage {
 
 impl SharesPage {
     /// Why `field` was refused, if it was.
-    fn problem(&self, field: &str) -> Option<&str> {
-        self.problems.iter().find(|p| p.field == field).map(|p| p.reason.as_str())
+    fn problem(&self, field: &str) -> Option<&FieldProblem> {
+        super::problems::problem(&self.problems, field)
     }
 }
 
@@ -182,13 +176,8 @@ pub(super) async fn post_share(
         days,
         label: optional(&entered.label),
     };
-    let problems = |invalid: Invalid| {
-        invalid
-            .0
-            .into_iter()
-            .map(|error| FieldProblem { field: error.field, reason: error.violation.to_string() })
-            .collect::<Vec<_>>()
-    };
+    let problems =
+        |invalid: Invalid| invalid.0.into_iter().map(FieldProblem::of).collect::<Vec<_>>();
     let request = match body.parse() {
         Ok(request) => request,
         Err(invalid) => {
@@ -208,7 +197,8 @@ pub(super) async fn post_share(
             render(&app, &signed_in, StatusCode::CREATED, fresh, Vec::new(), created).await
         }
         Err(ApiError::Store(StoreError::Rule { field, reason })) => {
-            let problem = FieldProblem { field: field.to_owned(), reason };
+            // The store's reasons (a certificate revoked, not the official's) are in English.
+            let problem = FieldProblem::new(field, "không chia sẻ được", reason);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             render(&app, &signed_in, status, entered, vec![problem], None).await
         }
