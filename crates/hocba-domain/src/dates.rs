@@ -103,13 +103,8 @@ pub fn on_record(day: Date) -> Result<Date, DateError> {
 
 /// `day` if it is on or before `today` and not before 1900.
 pub fn past(day: Date, today: Date) -> Result<Date, DateError> {
-    if day < EARLIEST {
-        Err(DateError::TooEarly)
-    } else if day > today {
-        Err(DateError::InFuture)
-    } else {
-        Ok(day)
-    }
+    let day = on_record(day)?;
+    if day > today { Err(DateError::InFuture) } else { Ok(day) }
 }
 
 /// A period that may still be open: `start ..` or `start ..= end`.
