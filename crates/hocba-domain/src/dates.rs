@@ -42,9 +42,7 @@ pub struct DateSpan {
 impl DateSpan {
     /// A span whose end is on or after its start; [`DateError::EndBeforeStart`] otherwise.
     pub fn new(start: Date, end: Date) -> Result<Self, DateError> {
-        if start < EARLIEST {
-            return Err(DateError::TooEarly);
-        }
+        let start = on_record(start)?;
         if end < start {
             return Err(DateError::EndBeforeStart);
         }
@@ -122,8 +120,7 @@ impl Validity {
         match to {
             Some(to) => DateSpan::new(from, to)
                 .map(|span| Validity { from: span.start, to: Some(span.end) }),
-            None if from < EARLIEST => Err(DateError::TooEarly),
-            None => Ok(Validity { from, to: None }),
+            None => on_record(from).map(|from| Validity { from, to: None }),
         }
     }
 

@@ -216,9 +216,7 @@ pub(super) async fn post_grant(
     let body = ConsentBody { client_id, purpose, valid_from, valid_until };
     match grant(&app, &official, body).await {
         Ok(_) => Ok(see_other(&Url::MeConsents.to_string())),
-        Err(ApiError::Invalid(invalid)) => {
-            refused(invalid.0.into_iter().map(FieldProblem::of).collect()).await
-        }
+        Err(ApiError::Invalid(invalid)) => refused(FieldProblem::each(invalid)).await,
         Err(ApiError::Store(StoreError::UnknownReference { field, .. })) => {
             refused(vec![unlisted_system(field)]).await
         }

@@ -1,6 +1,6 @@
 //! A form's refused fields, said in Vietnamese first and in English beside it.
 
-use hocba_domain::{DateError, FieldError, NameError, Violation};
+use hocba_domain::{DateError, FieldError, Invalid, NameError, Violation};
 
 /// A field a form got wrong, and why: each reason completes the field's name ("Mục đích phải
 /// có từ 1 đến 200 ký tự", "The purpose must be between 1 and 200 characters").
@@ -22,6 +22,11 @@ impl FieldProblem {
     pub(super) fn of(error: FieldError) -> Self {
         let vi = in_vietnamese(&error.violation);
         FieldProblem { field: error.field, vi, en: error.violation.to_string() }
+    }
+
+    /// Each field the domain refused.
+    pub(super) fn each(invalid: Invalid) -> Vec<Self> {
+        invalid.0.into_iter().map(Self::of).collect()
     }
 
     /// A date field whose text is not a date.

@@ -113,23 +113,26 @@ impl OptionalFromRequestParts<AppState> for SignedIn {
 }
 
 async fn signed_in(parts: &Parts, state: &AppState) -> Result<Option<SignedIn>, PageError> {
-    let Some(secret) = cookie_secret(&parts.headers, state) else { return Ok(None) };
-    let holder = state.store.web_session(&hash_token(secret)).await.map_err(ApiError::from)?;
-    let Some(SessionHolder { principal, name }) = holder else { return Ok(None) };
+    let Some(signed_in) = session(&parts.headers, state).await? else { return Ok(None) };
     // A session spends the same request budget as the key or sign-in behind it.
-    if matches!(principal.role(), Role::Agency | Role::Official) {
-        state.limiter.check(principal.token_id)?;
+    if matches!(signed_in.principal.role(), Role::Agency | Role::Official) {
+        state.limiter.check(signed_in.principal.token_id)?;
     }
-    Ok(Some(SignedIn { principal, csrf: csrf_token(secret), name }))
+    Ok(Some(signed_in))
 }
 
 /// Who is signed in with the session cookie among `headers`, for a page made without its
 /// request (an error page): none when the store cannot say, and no request budget spent.
 pub(super) async fn visitor(headers: &HeaderMap, state: &AppState) -> Option<SignedIn> {
-    let secret = cookie_secret(headers, state)?;
-    let holder = state.store.web_session(&hash_token(secret)).await.ok()??;
-    let SessionHolder { principal, name } = holder;
-    Some(SignedIn { principal, csrf: csrf_token(secret), name })
+    session(headers, state).await.ok().flatten()
+}
+
+/// The live session whose cookie is among `headers`, and who holds it.
+async fn session(headers: &HeaderMap, state: &AppState) -> Result<Option<SignedIn>, PageError> {
+    let Some(secret) = cookie_secret(headers, state) else { return Ok(None) };
+    let holder = state.store.web_session(&hash_token(secret)).await.map_err(ApiError::from)?;
+    let Some(SessionHolder { principal, name }) = holder else { return Ok(None) };
+    Ok(Some(SignedIn { principal, csrf: csrf_token(secret), name }))
 }
 
 /// The form token of the session whose secret is `secret`.

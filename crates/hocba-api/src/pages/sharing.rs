@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use hocba_domain::{Invalid, OfficialId};
+use hocba_domain::OfficialId;
 use hocba_store::{ShareState, StoreError};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -176,13 +176,12 @@ pub(super) async fn post_share(
         days,
         label: optional(&entered.label),
     };
-    let problems =
-        |invalid: Invalid| invalid.0.into_iter().map(FieldProblem::of).collect::<Vec<_>>();
     let request = match body.parse() {
         Ok(request) => request,
         Err(invalid) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return render(&app, &signed_in, status, entered, problems(invalid), None).await;
+            return render(&app, &signed_in, status, entered, FieldProblem::each(invalid), None)
+                .await;
         }
     };
     match make(&app, &signed_in.principal.actor(), official, request).await {
