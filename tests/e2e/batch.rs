@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::completions::{completion, setting};
+use crate::completions::{completion, program_completion, setting};
 use crate::helpers::{TestApp, official_body};
 
 /// Registers `count` more officials born on 14 March 1985 and returns their national IDs.
@@ -141,6 +141,54 @@ async fn all_or_nothing_writes_nothing_when_one_row_is_refused(app: TestApp) {
     assert_eq!(answer.body["accepted"], 5);
 }
 
+/// A batch naming several programmes: each row is a duplicate only of an earlier completion of
+/// its own programme and dates, and a row of an unknown programme is refused on its own.
+async fn each_row_of_a_batch_is_checked_against_earlier_completions_of_its_programme(app: TestApp) {
+    let s = setting(&app).await;
+    app.program("QLNN-CV-2025", "QLNN-CV").await;
+    let first = json!({ "rows": [
+        program_completion("QLNN-CV-2024", "2025-09-01", "2025-10-24"),
+        program_completion("QLNN-CV-2025", "2025-09-01", "2025-10-24"),
+    ] });
+    let answer = app.post_as(&s.token, "/api/v1/completions/batch", &first).await;
+    assert_eq!(answer.body["accepted"], 2, "the same dates, two programmes: {:#}", answer.body);
+
+    let second = json!({ "rows": [
+        program_completion("QLNN-CV-2025", "2025-09-01", "2025-10-24"),
+        program_completion("QLNN-CV-2025", "2026-03-02", "2026-04-24"),
+        program_completion("QLNN-CV-2099", "2025-09-01", "2025-10-24"),
+        program_completion("QLNN-CV-2024", "2025-09-01", "2025-10-24"),
+        program_completion("QLNN-CV-2024", "2026-03-02", "2026-04-24"),
+    ] });
+    let answer = app.post_as(&s.token, "/api/v1/completions/batch", &second).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:#}", answer.body);
+    let outcomes: Vec<&Value> = answer.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| match row["status"].as_str() {
+            Some("accepted") => &row["status"],
+            _ => &row["problem"]["code"],
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "duplicate-completion",
+            "accepted",
+            "unknown-reference",
+            "duplicate-completion",
+            "accepted"
+        ],
+        "{:#}",
+        answer.body
+    );
+    let uri = format!("/api/v1/officials/{}/record", s.official["id"].as_str().unwrap());
+    let record = app.get_as_admin(&uri).await;
+    let recorded = &record.body["categories"][0]["completions"];
+    assert_eq!(recorded.as_array().unwrap().len(), 4, "{:#}", record.body);
+}
+
 async fn a_batch_has_a_row_limit_and_needs_an_institution(app: TestApp) {
     let s = setting(&app).await;
     let rows: Vec<Value> = (0..5001).map(|_| completion(&s.class)).collect();
@@ -158,5 +206,6 @@ on_both_backends!(
     a_batch_reports_every_row_and_records_the_valid_ones,
     a_class_certificate_gets_its_jws_when_served_unless_its_key_was_revoked,
     all_or_nothing_writes_nothing_when_one_row_is_refused,
+    each_row_of_a_batch_is_checked_against_earlier_completions_of_its_programme,
     a_batch_has_a_row_limit_and_needs_an_institution,
 );

@@ -157,6 +157,9 @@ async fn an_error_page_names_who_is_signed_in(app: TestApp) {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(html(&refused).contains(r#"data-error="csrf""#));
     assert!(html(&refused).contains(&signs_out), "{}", html(&refused));
+    // A form refused is on no page of the menu; a share link that leads nowhere is a
+    // verification that failed.
+    assert!(!html(&refused).contains("aria-current"), "{}", html(&refused));
 
     let nothing = format!("/s/{}", "A".repeat(43));
     let unknown = get_with_cookie(&app, &nothing, &cookie).await;
@@ -164,6 +167,8 @@ async fn an_error_page_names_who_is_signed_in(app: TestApp) {
     assert!(html(&unknown).contains(r#"data-error="unknown-share""#));
     assert!(html(&unknown).contains(&signs_out), "{}", html(&unknown));
     assert_eq!(unknown.headers[header::CACHE_CONTROL], "no-store");
+    let verify_current = r#"href="/verify" aria-current="page""#;
+    assert!(html(&unknown).contains(verify_current), "{}", html(&unknown));
 
     // Without a session, the same page offers to sign in instead.
     let anonymous = app.get(&nothing).await;

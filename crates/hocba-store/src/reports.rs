@@ -303,12 +303,16 @@ fn by_official(backend: DbBackend, scope: &ReportScope) -> bool {
 /// period supersedes it. With `per_row` (PostgreSQL only), the supersession is looked up by
 /// index for each row; otherwise it is left to the planner, which joins it with the whole
 /// table's, the better way when the whole table is read (the national report).
+///
+/// An open end is written `COALESCE(valid_to, day)`, one condition: as `valid_to IS NULL OR
+/// valid_to >= day`, two, PostgreSQL read `employments_by_agency_dates` as two bitmaps and
+/// then fetched every period's row from the table, where one scan of the index alone answers.
 fn in_effect(sql: &mut Sql, alias: &str, as_of: Date, per_row: bool) {
     sql.push(&format!("{alias}.valid_from <= ")).bind(as_of);
-    sql.push(&format!(" AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= ")).bind(as_of);
+    sql.push(&format!(" AND COALESCE({alias}.valid_to, ")).bind(as_of).push(") >= ").bind(as_of);
     let lookup = if per_row { " OFFSET 0" } else { "" };
     sql.push(&format!(
-        ") AND NOT EXISTS (SELECT 1 FROM employments s WHERE s.supersedes_id = {alias}.id{lookup})"
+        " AND NOT EXISTS (SELECT 1 FROM employments s WHERE s.supersedes_id = {alias}.id{lookup})"
     ));
 }
 

@@ -141,8 +141,8 @@ pub(crate) enum Nav {
 /// What the shared layout needs from every page.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
-    /// The menu item of this page.
-    pub current: Nav,
+    /// The menu item of this page, if it is one of them.
+    pub current: Option<Nav>,
     /// Who is signed in, if anyone (pages anyone may see take `Option<SignedIn>` to know).
     pub who: Option<session::Who>,
 }
@@ -152,13 +152,13 @@ impl Layout {
     pub fn for_visitor(current: Nav, signed_in: Option<&session::SignedIn>) -> Layout {
         match signed_in {
             Some(signed_in) => signed_in.layout(current),
-            None => Layout { current, who: None },
+            None => Layout { current: Some(current), who: None },
         }
     }
 
     /// Whether `item` is this page's menu item (`aria-current`).
     pub fn is_current(&self, item: Nav) -> bool {
-        self.current == item
+        self.current == Some(item)
     }
 }
 
@@ -333,6 +333,29 @@ pub(crate) enum ErrorKind {
     SignIn(SignInFailure),
 }
 
+impl ErrorKind {
+    /// The menu item of the page that refused: verifying a certificate (a share link opens
+    /// one), or signing in. A form or a request refused elsewhere marks no item, rather than
+    /// telling a screen reader that the person is on a page they are not.
+    fn menu_item(self) -> Option<Nav> {
+        match self {
+            ErrorKind::BadNumber
+            | ErrorKind::UnknownNumber
+            | ErrorKind::UnknownShare
+            | ErrorKind::ShareExpired
+            | ErrorKind::ShareRevoked => Some(Nav::Verify),
+            ErrorKind::SignIn(_) => Some(Nav::SignIn),
+            ErrorKind::BadForm
+            | ErrorKind::TooLarge
+            | ErrorKind::RateLimited
+            | ErrorKind::Failed
+            | ErrorKind::Refused
+            | ErrorKind::NotForReaders
+            | ErrorKind::Csrf => None,
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
 struct ErrorPage {
@@ -352,7 +375,7 @@ struct ErrorPageShown {
 impl ErrorPageShown {
     fn page(self, who: Option<session::Who>) -> ErrorPage {
         ErrorPage {
-            layout: Layout { current: Nav::Verify, who },
+            layout: Layout { current: self.kind.menu_item(), who },
             kind: self.kind,
             status: self.status.as_u16(),
         }
@@ -376,7 +399,7 @@ pub(crate) async fn name_who_is_signed_in(
         return response;
     };
     let Some(signed_in) = session::visitor(&cookies, &state).await else { return response };
-    let Ok(html) = shown.page(signed_in.layout(Nav::Verify).who).render() else { return response };
+    let Ok(html) = shown.page(Some(signed_in.who())).render() else { return response };
     let (parts, _) = response.into_parts();
     Response::from_parts(parts, axum::body::Body::from(html))
 }

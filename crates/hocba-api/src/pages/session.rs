@@ -66,13 +66,15 @@ impl SignedIn {
 
     /// The shared layout, naming who is signed in, with `current` as the menu item.
     pub(crate) fn layout(&self, current: Nav) -> Layout {
-        Layout {
-            current,
-            who: Some(Who {
-                name: self.name.clone(),
-                csrf: self.csrf.clone(),
-                official: self.principal.role() == Role::Official,
-            }),
+        Layout { current: Some(current), who: Some(self.who()) }
+    }
+
+    /// Who the layout names, with their sign-out form.
+    pub(crate) fn who(&self) -> Who {
+        Who {
+            name: self.name.clone(),
+            csrf: self.csrf.clone(),
+            official: self.principal.role() == Role::Official,
         }
     }
 }
