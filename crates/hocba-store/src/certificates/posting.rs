@@ -7,7 +7,7 @@ use hocba_domain::{
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde_json::json;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use time::Date;
 use uuid::Uuid;
@@ -136,17 +136,6 @@ enum TaughtKey {
     Program(String, Date, Date),
 }
 
-impl TaughtKey {
-    fn of(taught: &Taught) -> Self {
-        match taught {
-            Taught::Class(id) => TaughtKey::Class(id.as_uuid()),
-            Taught::Program { code, span } => {
-                TaughtKey::Program(code.as_str().to_owned(), span.start(), span.end())
-            }
-        }
-    }
-}
-
 impl Lookups {
     pub(super) async fn new(
         txn: &DatabaseTransaction,
@@ -178,23 +167,20 @@ impl Lookups {
                 .extend(found.into_iter().map(|official| (official.national_id.clone(), official)));
         }
         let ids: Vec<Uuid> = officials.values().map(|official| official.id).collect();
-        let programs = self.programs_taught(txn, rows).await?;
-        // By official and programme, then by institution here: with the institution in the
-        // query, SQLite's planner walks the institution's index, every completion it ever
-        // posted, which grows with each class. Without the programme, each official's whole
-        // lifetime of completions is read (ten rows for one, at national size).
+        // By official only, then by institution here: with both in the query, SQLite's planner
+        // walks the institution's index, every completion it ever posted, which grows with
+        // each class; an official has a few completions in a lifetime.
         let institution_id = self.institution.id.as_uuid();
         let mut earlier = Vec::new();
         for chunk in ids.chunks(audit::INSERT_CHUNK) {
             let found = completion::Entity::find()
                 .filter(completion::Column::OfficialId.is_in(chunk.iter().copied()))
-                .filter(completion::Column::ProgramId.is_in(programs.iter().copied()))
                 .all(txn)
                 .await?;
             earlier.extend(found.into_iter().filter(|c| c.institution_id == institution_id));
         }
         let earlier_ids: Vec<Uuid> = earlier.iter().map(|completion| completion.id).collect();
-        let mut superseded = HashSet::new();
+        let mut superseded = std::collections::HashSet::new();
         for chunk in earlier_ids.chunks(audit::INSERT_CHUNK) {
             let newer = completion::Entity::find()
                 .filter(completion::Column::SupersedesId.is_in(chunk.iter().copied()))
@@ -209,28 +195,6 @@ impl Lookups {
             .collect();
         self.prefetched = Some(Prefetched { officials, standing });
         Ok(())
-    }
-
-    /// The programmes a batch's rows were taught in, each looked up once. A row whose class or
-    /// programme is refused is left out here; checking that row refuses it.
-    async fn programs_taught(
-        &mut self,
-        txn: &DatabaseTransaction,
-        rows: &[PostedCompletion],
-    ) -> Result<HashSet<Uuid>, StoreError> {
-        let mut programs = HashSet::new();
-        let mut asked = HashSet::new();
-        for row in rows {
-            if !asked.insert(TaughtKey::of(&row.taught)) {
-                continue;
-            }
-            match self.taught(txn, &row.taught).await {
-                Ok((program, ..)) => programs.insert(program.id),
-                Err(refused) if refused.is_refusal() => continue,
-                Err(failure) => return Err(failure),
-            };
-        }
-        Ok(programs)
     }
 
     /// The next reserved status slot (reserving more if the request needs them).
@@ -253,7 +217,12 @@ impl Lookups {
         txn: &DatabaseTransaction,
         taught: &Taught,
     ) -> Result<TaughtIn, StoreError> {
-        let key = TaughtKey::of(taught);
+        let key = match taught {
+            Taught::Class(id) => TaughtKey::Class(id.as_uuid()),
+            Taught::Program { code, span } => {
+                TaughtKey::Program(code.as_str().to_owned(), span.start(), span.end())
+            }
+        };
         if let Some(found) = self.taught.get(&key) {
             return Ok(found.clone());
         }
