@@ -221,7 +221,7 @@ async fn authorize_page(
     if !request.is_valid(idp) {
         return (StatusCode::BAD_REQUEST, "invalid authorization request").into_response();
     }
-    let layout = Layout { current: Some(Nav::SignIn), who: None };
+    let layout = Layout::for_visitor(Nav::SignIn, None);
     page(StatusCode::OK, AuthorizePage { layout, request, people: idp.people.clone() })
 }
 

@@ -70,7 +70,7 @@ fn sign_in_page(
     error: Option<KeyError>,
 ) -> Response {
     let template = SignInPage {
-        layout: Layout { current: Some(Nav::SignIn), who: None },
+        layout: Layout::for_visitor(Nav::SignIn, None),
         next: next.and_then(local_path).unwrap_or_default().to_owned(),
         error,
         provider: app.identity_provider.is_some() && app.web_sign_in.is_some(),
