@@ -14,7 +14,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use hocba_domain::reports::{Breakdown, ReportId};
-use hocba_domain::{AdministrativeLevel, AgencyCode, RequirementStatus};
+use hocba_domain::{AdministrativeLevel, AgencyCode, RequirementStatus, dates};
 use hocba_store::{Actor, Principal, Role};
 use serde::Deserialize;
 use time::Date;
@@ -126,11 +126,7 @@ impl Filters {
             let text = given(field)?;
             let parsed = match error {
                 FilterError::Report => ReportId::parse(text).map(Parsed::Report),
-                FilterError::AsOf => {
-                    let format = time::macros::format_description!("[year]-[month]-[day]");
-                    let day = Date::parse(text, &format).ok();
-                    day.and_then(hocba_domain::dates::held).map(Parsed::Day)
-                }
+                FilterError::AsOf => dates::parse(text).and_then(dates::held).map(Parsed::Day),
                 FilterError::Level => level(text).map(Parsed::Level),
                 FilterError::Breakdown => breakdown(text).map(Parsed::Breakdown),
                 _ => match text {
