@@ -580,6 +580,9 @@ struct MissingPage {
     back: Url,
     /// Whether this is a later page of the list.
     later: bool,
+    /// Whether the list, an HR department's for a day other than today, names only those still
+    /// on its staff today (the store's rule, said on the page).
+    staff_only: bool,
 }
 
 impl MissingPage {
@@ -636,6 +639,7 @@ async fn missing(
         next,
         back,
         later: params.cursor.is_some(),
+        staff_only: matches!(actor, Actor::Agency { .. }) && filters.as_of != today(),
         filters,
     };
     Ok(page(StatusCode::OK, list))
