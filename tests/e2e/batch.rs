@@ -42,7 +42,7 @@ async fn a_batch_reports_every_row_and_records_the_valid_ones(app: TestApp) {
     assert!(results[0]["certificate_number"].as_str().unwrap().starts_with("HB-"));
     assert_eq!(results[3]["status"], "rejected");
     assert_eq!(results[3]["problem"]["code"], "identity-mismatch");
-    assert_eq!(results[3]["problem"]["errors"][0]["field"], "full_name");
+    assert_eq!(results[3]["problem"]["errors"][0]["field"], "national_id");
     let fields: Vec<&Value> =
         results[7]["problem"]["errors"].as_array().unwrap().iter().map(|e| &e["field"]).collect();
     assert_eq!(fields, [&json!("duration_days"), &json!("outcome")], "every shape error of a row");

@@ -108,7 +108,7 @@ async fn an_import_explains_every_line_and_a_fixed_run_records_the_rest(app: Tes
     assert!(
         first
             .stdout
-            .contains("line 3: identity-mismatch full_name: does not match the registry's record"),
+            .contains("line 3: identity-mismatch national_id: with full_name and date_of_birth, "),
         "{}",
         first.stdout
     );
@@ -134,7 +134,7 @@ async fn an_import_explains_every_line_and_a_fixed_run_records_the_rest(app: Tes
     assert_eq!(written[0][2], an, "the number of the certificate issued before");
     assert_eq!(
         (written[1][3].as_str(), written[1][4].as_str()),
-        ("identity-mismatch", "full_name")
+        ("identity-mismatch", "national_id")
     );
     assert_eq!((written[2][3].as_str(), written[2][4].as_str()), ("malformed", "duration_days"));
     for rejected in &written[1..3] {

@@ -81,6 +81,14 @@ impl Page {
         &self.html[start..start + length]
     }
 
+    /// The first row of the checks' table about `check` (its `data-check`), up to its end.
+    fn check_row(&self, check: &str) -> &str {
+        let marker = format!("data-check=\"{check}\"");
+        let start = self.html.find(&marker).unwrap_or_else(|| panic!("no {marker} row"));
+        let length = self.html[start..].find("</tr>").expect("a closed row");
+        &self.html[start..start + length]
+    }
+
     /// The failed checks' `data-check` names, in order.
     fn failed_checks(&self) -> Vec<&str> {
         self.html
@@ -163,6 +171,10 @@ async fn a_certificate_is_verified_by_number_link_paste_and_upload(app: TestApp)
         let row = format!("<tr class=\"passed\" data-check=\"{check}\"");
         assert!(by_number.html.contains(&row), "{row} is missing");
     }
+    // Each check says in Vietnamese what it found, beside the verifier's English.
+    let signature = by_number.check_row("signature");
+    assert!(signature.contains("Chữ ký số khớp với nội dung"), "{signature}");
+    assert!(by_number.check_row("status").contains("Không có thông báo thu hồi."));
     assert!(!by_number.html.contains("data-holder"), "no ID number was asked about");
     let link = Page::get(&app, &format!("/v/{number}")).await;
     link.assert(StatusCode::OK, &expected);
@@ -240,6 +252,8 @@ async fn bad_input_gets_a_clear_page_with_its_status_never_a_500(app: TestApp) {
     let page = submit(&app, &[("credential", &tampered.to_string())]).await;
     page.assert(StatusCode::UNPROCESSABLE_ENTITY, &["data-verdict=\"invalid\"", "Trần Thị Bình"]);
     assert_eq!(page.failed_checks(), ["signature", "signature", "issuer"]);
+    let signature = page.check_row("signature");
+    assert!(signature.contains("chứng chỉ đã bị sửa"), "{signature}");
 
     // A moment in the last hour of 9999 (UTC) has no day in Vietnam's time: the page says the
     // certificate is not valid rather than dropping the connection.
@@ -291,6 +305,7 @@ async fn a_revoked_certificate_says_why_and_a_superseded_one_links_its_successor
         ],
     );
     assert_eq!(page.failed_checks(), ["status"]);
+    assert!(page.check_row("status").contains("Đã bị thu hồi"), "{}", page.check_row("status"));
     let pasted = submit(&app, &[("credential", &certificate["credential"].to_string())]).await;
     pasted.assert(StatusCode::OK, &["data-verdict=\"revoked\"", "kết quả thi bị hủy"]);
 

@@ -529,8 +529,57 @@ async fn hr_reads_reports_of_its_subtree_and_each_listed_official_logs_the_read(
     assert!(unknown.problem_fields().contains(&"requirement".to_owned()), "{:#}", unknown.body);
 }
 
+/// A list for another day than today names, for HR, only those still on its staff: an HR
+/// department reads the records of its staff of today, and a list of names is such a read.
+async fn hr_lists_for_a_past_day_only_the_officials_still_on_its_staff(app: TestApp) {
+    let officials = registry(&app).await;
+    // Lò Thị Bình, short of group 3's days in a unit of Hà Nội's department, moves today to
+    // the finance department, which the department's key does not reach.
+    let binh = officials[1];
+    let record = app.get_as_admin(&format!("/api/v1/officials/{binh}")).await;
+    let period = record.body["employments"][0]["id"].as_str().unwrap();
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let moved_to = post("G01.H30", "province", &today, json!({ "rank_code": "01.003" }));
+    let transfer = json!({ "employment_id": period, "employment": moved_to });
+    let moved = app.post(&format!("/api/v1/officials/{binh}/transfers"), &transfer).await;
+    assert_eq!(moved.status, StatusCode::CREATED, "{:#}", moved.body);
+
+    let created = app
+        .post("/api/v1/agencies/G01.H29/keys", &json!({ "label": "HR", "include_subunits": true }))
+        .await;
+    let hr = created.body["token"].as_str().unwrap().to_owned();
+    // On 5 December she was still there: the report counts her, as before.
+    let report = "/api/v1/reports/RPT-STD?as_of=2026-12-05";
+    let counted = app.request(Method::GET, report, Some(&hr), None).await;
+    assert_eq!(counted.body["rows"][0]["officials"]["value"], 7, "{:#}", counted.body);
+
+    let names = |page: &crate::helpers::TestResponse| -> Vec<String> {
+        let items = page.body["items"].as_array().unwrap();
+        let mut names: Vec<String> =
+            items.iter().map(|item| item["full_name"].as_str().unwrap().to_owned()).collect();
+        names.sort();
+        names
+    };
+    let missing = "/api/v1/reports/RPT-STD/missing?requirement=R145-N3&as_of=2026-12-05";
+    let listed = app.request(Method::GET, missing, Some(&hr), None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:#}", listed.body);
+    assert_eq!(names(&listed), ["Đỗ Thị Khánh"], "the department no longer reads Bình's record");
+    // The operator reads everyone's: the list of that day is whole.
+    let whole = app.get_as_admin(missing).await;
+    assert_eq!(names(&whole), ["Bùi Văn Long", "Lò Thị Bình", "Đỗ Thị Khánh"]);
+
+    let reads = app.get_as_admin(&format!("/api/v1/officials/{binh}/reads")).await;
+    let listings: Vec<&Value> = reads.body.as_array().unwrap().iter().collect();
+    let by_lists = listings
+        .iter()
+        .filter(|read| read["purpose"] == "GET /api/v1/reports/{report}/missing")
+        .count();
+    assert_eq!(by_lists, 1, "only the operator's list named her: {listings:#?}");
+}
+
 on_both_backends!(
     report_counts_equal_the_evaluation_of_each_official,
     a_report_suppresses_small_cells_and_comes_as_json_csv_or_xlsx,
     hr_reads_reports_of_its_subtree_and_each_listed_official_logs_the_read,
+    hr_lists_for_a_past_day_only_the_officials_still_on_its_staff,
 );

@@ -230,7 +230,7 @@ impl ApiError {
                     (StatusCode::FORBIDDEN, "institution-not-accredited")
                 }
                 StoreError::Rule { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "rule-violated"),
-                StoreError::IdentityMismatch { .. } => {
+                StoreError::IdentityMismatch => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "identity-mismatch")
                 }
                 StoreError::DuplicateCompletion { .. } => {
@@ -282,10 +282,14 @@ impl ApiError {
             ApiError::Store(StoreError::UnknownReference { field, entity }) => {
                 one(field, "unknown-reference", format!("refers to no existing {entity}"))
             }
-            ApiError::Store(StoreError::IdentityMismatch { field }) => one(
-                field,
+            // The number is what the registry looked up; any of the three may be the one
+            // mistyped, and the answer does not say which.
+            ApiError::Store(StoreError::IdentityMismatch) => one(
+                "national_id",
                 "identity-mismatch",
-                "does not match the registry's record for this national ID number".to_owned(),
+                "with full_name and date_of_birth, matches no registered official: check all \
+                 three against the person's citizen identity card"
+                    .to_owned(),
             ),
             ApiError::Store(StoreError::Rule { field, reason }) => {
                 one(field, "rule-violated", reason.clone())

@@ -88,6 +88,12 @@ impl DateSpan {
     }
 }
 
+/// A day written `YYYY-MM-DD`: RFC 3339's full-date, which the API's `format: date` fields, a
+/// browser's date field and every page's query use alike (no week or ordinal dates).
+pub fn parse(text: &str) -> Option<Date> {
+    Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
 /// `day` if the registry can hold it, from 1900 on: what a query or a form may ask about
 /// (`time` also reads `-9999-01-01`, a day PostgreSQL does not hold).
 pub fn held(day: Date) -> Option<Date> {
@@ -173,6 +179,18 @@ mod tests {
             DateSpan::completed(date!(2026 - 11 - 01), date!(2026 - 11 - 24), today),
             Err(DateError::InFuture)
         );
+    }
+
+    #[test]
+    fn a_day_is_read_as_a_date_field_sends_it_and_in_no_other_form() {
+        assert_eq!(parse("2026-12-07"), Some(date!(2026 - 12 - 07)));
+        // ISO 8601's week and ordinal dates name the same day; a form never sends them, and one
+        // page reading them while the others refused them was the inconsistency.
+        let others =
+            ["2026-W50-1", "2026-341", "20261207", "07/12/2026", "2026-12-7", "2026-02-30"];
+        for other in others {
+            assert_eq!(parse(other), None, "{other}");
+        }
     }
 
     #[test]

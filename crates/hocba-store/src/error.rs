@@ -57,12 +57,11 @@ pub enum StoreError {
         /// The key id.
         kid: String,
     },
-    /// The person posted does not match the registry's record for that national ID number.
-    #[error("{field} does not match the registry's record for this national ID number")]
-    IdentityMismatch {
-        /// `full_name` or `date_of_birth`.
-        field: &'static str,
-    },
+    /// The national ID number, name and date of birth posted identify no registered official
+    /// together. Which of them differs is not said: an institution could otherwise learn whether
+    /// a number is registered, and find a person's birth date by trying days.
+    #[error("national_id, full_name and date_of_birth together match no registered official")]
+    IdentityMismatch,
     /// The same completion was already recorded, by the same institution (the check looks only
     /// at the posting institution's own completions).
     #[error("this completion is already recorded (completion {completion_id})")]
@@ -136,7 +135,7 @@ impl Clone for StoreError {
                 StoreError::Rule { field, reason: reason.clone() }
             }
             StoreError::KeyNotActive { kid } => StoreError::KeyNotActive { kid: kid.clone() },
-            StoreError::IdentityMismatch { field } => StoreError::IdentityMismatch { field },
+            StoreError::IdentityMismatch => StoreError::IdentityMismatch,
             StoreError::DuplicateCompletion { completion_id, certificate } => {
                 StoreError::DuplicateCompletion {
                     completion_id: *completion_id,
@@ -241,7 +240,7 @@ impl StoreError {
                 | StoreError::NotAccredited { .. }
                 | StoreError::Invalid(_)
                 | StoreError::Rule { .. }
-                | StoreError::IdentityMismatch { .. }
+                | StoreError::IdentityMismatch
                 | StoreError::DuplicateCompletion { .. }
         )
     }

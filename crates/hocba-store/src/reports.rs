@@ -316,6 +316,22 @@ fn in_effect(sql: &mut Sql, alias: &str, as_of: Date, per_row: bool) {
     ));
 }
 
+/// `AND` `{alias}.official_id` holds a period in effect `today` at one of `staff`. An HR
+/// department reads the records of its staff of today (`may_read`), so its list of another day
+/// names only those still on its staff; those who have left are counted in the report and named
+/// on the operator's lists. On PostgreSQL, `OFFSET 0` keeps it a lookup by index per official
+/// listed, where nested loops are off (`plan_for_counting`).
+fn still_on_staff(sql: &mut Sql, alias: &str, staff: &[AgencyCode], today: Date) {
+    let per_row = sql.backend == DbBackend::Postgres;
+    sql.push(&format!(
+        " AND EXISTS (SELECT 1 FROM employments t WHERE t.official_id = {alias}.official_id AND "
+    ));
+    in_effect(sql, "t", today, per_row);
+    sql.push(" AND ");
+    sql.in_list("t.agency_code", staff.iter().map(|code| code.as_str().to_owned()));
+    sql.push(if per_row { " OFFSET 0)" } else { ")" });
+}
+
 /// `AND` the conditions of `scope` on `{alias}` (a period in effect).
 fn in_scope(sql: &mut Sql, alias: &str, scope: &ReportScope) {
     if let Some(agencies) = &scope.agencies {
@@ -732,6 +748,13 @@ impl Store {
             " SELECT s.official_id, o.full_name, s.status, s.days FROM st_0 s JOIN officials o \
              ON o.id = s.official_id WHERE s.status <> 'met'",
         );
+        let today = crate::now().date();
+        if let Actor::Agency { agency_code, include_subunits, .. } = reader
+            && as_of != today
+        {
+            let staff = reach(&txn, agency_code, *include_subunits).await?;
+            still_on_staff(&mut sql, "s", &staff, today);
+        }
         if let Some(after) = page.after {
             sql.push(" AND s.official_id > ").bind(after);
         }

@@ -10,7 +10,6 @@ use axum::response::Response;
 use hocba_domain::{ConsentState, OfficialId, vietnam_day};
 use hocba_store::StoreError;
 use serde::Deserialize;
-use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -163,7 +162,7 @@ struct GrantForm {
 
 /// A date typed as a date field sends it (`2026-12-31`), or why it is not one.
 fn day(field: &str, raw: &str, problems: &mut Vec<FieldProblem>) -> Option<Date> {
-    let parsed = Date::parse(raw.trim(), format_description!("[year]-[month]-[day]")).ok();
+    let parsed = hocba_domain::dates::parse(raw.trim());
     if parsed.is_none() {
         problems.push(FieldProblem::not_a_date(field));
     }

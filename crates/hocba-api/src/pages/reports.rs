@@ -14,7 +14,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use hocba_domain::reports::{Breakdown, ReportId};
-use hocba_domain::{AdministrativeLevel, AgencyCode, RequirementStatus};
+use hocba_domain::{AdministrativeLevel, AgencyCode, RequirementStatus, dates};
 use hocba_store::{Actor, Principal, Role};
 use serde::Deserialize;
 use time::Date;
@@ -126,11 +126,7 @@ impl Filters {
             let text = given(field)?;
             let parsed = match error {
                 FilterError::Report => ReportId::parse(text).map(Parsed::Report),
-                FilterError::AsOf => {
-                    let format = time::macros::format_description!("[year]-[month]-[day]");
-                    let day = Date::parse(text, &format).ok();
-                    day.and_then(hocba_domain::dates::held).map(Parsed::Day)
-                }
+                FilterError::AsOf => dates::parse(text).and_then(dates::held).map(Parsed::Day),
                 FilterError::Level => level(text).map(Parsed::Level),
                 FilterError::Breakdown => breakdown(text).map(Parsed::Breakdown),
                 _ => match text {
@@ -584,6 +580,9 @@ struct MissingPage {
     back: Url,
     /// Whether this is a later page of the list.
     later: bool,
+    /// Whether the list, an HR department's for a day other than today, names only those still
+    /// on its staff today (the store's rule, said on the page).
+    staff_only: bool,
 }
 
 impl MissingPage {
@@ -640,6 +639,7 @@ async fn missing(
         next,
         back,
         later: params.cursor.is_some(),
+        staff_only: matches!(actor, Actor::Agency { .. }) && filters.as_of != today(),
         filters,
     };
     Ok(page(StatusCode::OK, list))

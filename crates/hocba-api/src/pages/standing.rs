@@ -13,7 +13,7 @@ use askama_web::WebTemplate;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use hocba_domain::{CompletionId, OfficialId, RequirementStatus, RuleKind};
+use hocba_domain::{CompletionId, OfficialId, RequirementStatus, RuleKind, dates};
 use serde::Deserialize;
 use time::Date;
 
@@ -119,13 +119,10 @@ pub(super) async fn get_page(
         .map_err(|_| PageError::BadForm(StatusCode::BAD_REQUEST))?;
     let (as_of, bad_date) = match asked.as_of.as_deref().map(str::trim) {
         None | Some("") => (today(), false),
-        Some(text) => {
-            let format = time::format_description::well_known::Iso8601::DATE;
-            match Date::parse(text, &format).ok().and_then(hocba_domain::dates::held) {
-                Some(day) => (day, false),
-                None => (today(), true),
-            }
-        }
+        Some(text) => match dates::parse(text).and_then(dates::held) {
+            Some(day) => (day, false),
+            None => (today(), true),
+        },
     };
     standing_page(&app, &signed_in, official, as_of, bad_date).await
 }

@@ -299,9 +299,52 @@ impl CheckKind {
             CheckKind::Other => "other",
         }
     }
+
+    /// What passing or failing the check means, in Vietnamese: the verifier's reason beside it
+    /// is the API's English, with the key, date or cryptosuite it names.
+    fn meaning(self, passed: bool) -> &'static str {
+        match (self, passed) {
+            (CheckKind::WellFormed, true) => "Đúng định dạng chứng chỉ số W3C.",
+            (CheckKind::WellFormed, false) => "Không đọc được như một chứng chỉ số W3C.",
+            (CheckKind::Signature, true) => "Chữ ký số khớp với nội dung: chứng chỉ không bị sửa.",
+            (CheckKind::Signature, false) => {
+                "Chữ ký số không khớp với nội dung: chứng chỉ đã bị sửa, hoặc chữ ký không dùng \
+                 được."
+            }
+            (CheckKind::Key, true) => "Khóa ký là khóa của cơ sở dữ liệu.",
+            (CheckKind::Key, false) => "Khóa ký không phải của cơ sở dữ liệu, hoặc đã bị thu hồi.",
+            (CheckKind::Trust, true) => "Khóa ký có trong danh sách khóa cơ sở dữ liệu công bố.",
+            (CheckKind::Trust, false) => {
+                "Khóa ký không có trong danh sách khóa cơ sở dữ liệu công bố."
+            }
+            (CheckKind::Issuer, true) => "Đơn vị cấp ghi trên chứng chỉ chính là bên đã ký.",
+            (CheckKind::Issuer, false) => {
+                "Đơn vị cấp ghi trên chứng chỉ không ký nó, hoặc không phải cơ sở dữ liệu này."
+            }
+            (CheckKind::Accreditation, true) => {
+                "Cơ sở đào tạo được kiểm định cho loại chương trình này vào ngày kết thúc khóa học."
+            }
+            (CheckKind::Accreditation, false) => {
+                "Không cho thấy cơ sở đào tạo được kiểm định cho loại chương trình này vào ngày \
+                 kết thúc khóa học."
+            }
+            (CheckKind::Status, true) => "Không có thông báo thu hồi.",
+            (CheckKind::Status, false) => {
+                "Đã bị thu hồi, hoặc không kiểm tra được danh sách thu hồi."
+            }
+            (CheckKind::Validity, true) => "Đang trong thời hạn hiệu lực.",
+            (CheckKind::Validity, false) => "Chưa đến ngày có hiệu lực, hoặc đã hết hạn.",
+            (CheckKind::Other, _) => "Xem chi tiết bằng tiếng Anh bên cạnh.",
+        }
+    }
 }
 
 impl CheckRow {
+    /// What its outcome means, in Vietnamese.
+    fn meaning(&self) -> &'static str {
+        self.kind.meaning(self.passed)
+    }
+
     fn new(position: usize, check: &Check) -> Self {
         // A transcript's verifier reports each embedded certificate's checks under its place:
         // `credentialSubject.verifiableCredential[i] proof eddsa-rdfc-2022`.

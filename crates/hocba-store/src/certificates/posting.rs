@@ -283,13 +283,11 @@ pub(super) async fn check_row(
                 .await?
         }
     }
-    .ok_or(StoreError::UnknownReference { field: "national_id", entity: "official" })?;
-    if holder.name_key != posted.full_name.search_key() {
-        return Err(StoreError::IdentityMismatch { field: "full_name" });
-    }
-    if holder.date_of_birth != posted.date_of_birth {
-        return Err(StoreError::IdentityMismatch { field: "date_of_birth" });
-    }
+    .filter(|holder| {
+        holder.name_key == posted.full_name.search_key()
+            && holder.date_of_birth == posted.date_of_birth
+    })
+    .ok_or(StoreError::IdentityMismatch)?;
     // A correction restates one person's training. Moved to another person, the first one's
     // certificate would name the other's as its successor, on a page anyone may open.
     if corrects.is_some_and(|old| old.official_id != holder.id) {
