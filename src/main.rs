@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use hocba_api::{AppServices, AppState, auth, population};
-use hocba_store::{Actor, Role, Store};
+use hocba_store::{Actor, IdentityRefusals, Role, Store};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -56,6 +56,12 @@ enum Command {
         /// beyond it, 429 with Retry-After.
         #[arg(long, env = "HOCBA_RATE_LIMIT", default_value_t = 50)]
         rate_limit: u32,
+        /// People an institution's posts may fail to match in a day (national ID number, name
+        /// and date of birth together), per process; past it, nobody it posts is compared until
+        /// midnight in Vietnam (429), so that posting cannot be used to guess a birth date.
+        #[arg(long, env = "HOCBA_IDENTITY_REFUSALS_PER_DAY",
+              default_value_t = hocba_store::identity_refusals::DEFAULT_PER_DAY)]
+        identity_refusals_per_day: u32,
         #[command(flatten)]
         sign_in: SignInArgs,
         #[command(flatten)]
@@ -413,6 +419,7 @@ async fn main() -> anyhow::Result<()> {
             replica,
             identity,
             rate_limit,
+            identity_refusals_per_day,
             sign_in,
             connections,
             metrics_listen,
@@ -432,7 +439,8 @@ async fn main() -> anyhow::Result<()> {
                 keep: time::Duration::days(i64::from(events_retention_days)),
                 every: EVENTS_PRUNED_EVERY,
             };
-            let server = Server { rate_limit, limits, webhooks, retention, demo };
+            let server =
+                Server { rate_limit, identity_refusals_per_day, limits, webhooks, retention, demo };
             serve(listeners, (&database, &*replica), &identity, &sign_in, server).await
         }
         Command::Backup { database, out } => {
@@ -598,6 +606,7 @@ struct Listeners {
 /// How the server behaves: its limits, its background work, and whether it is the demo.
 struct Server {
     rate_limit: u32,
+    identity_refusals_per_day: u32,
     limits: hocba_api::ConnectionLimits,
     webhooks: hocba_api::webhooks::WebhookSettings,
     retention: hocba_api::events::Retention,
@@ -612,9 +621,10 @@ async fn serve(
     (database, replica): (&DatabaseArgs, &ReplicaArgs),
     identity: &keys::IdentityArgs,
     sign_in: &SignInArgs,
-    Server { rate_limit, limits, webhooks, retention, demo }: Server,
+    Server { rate_limit, identity_refusals_per_day, limits, webhooks, retention, demo }: Server,
 ) -> anyhow::Result<()> {
-    let store = replica.open(database).await?;
+    let refusals = IdentityRefusals::per_day(identity_refusals_per_day);
+    let store = replica.open(database).await?.limiting_identity_refusals(refusals);
     bootstrap_admin(&store).await?;
     let authority = identity.authority(Some(listen))?;
     authority.ensure_key(&store).await.map_err(|error| anyhow::anyhow!("{error}"))?;

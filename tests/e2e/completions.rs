@@ -1,7 +1,8 @@
 //! Institutions post completions: matching the person, accreditation, duration, duplicates,
 //! isolation between institutions.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
+use hocba_store::IdentityRefusals;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, official_body};
@@ -90,6 +91,40 @@ async fn the_person_must_match_the_registry(app: TestApp) {
     }
     assert_eq!(answers[0], answers[1]);
     assert_eq!(answers[0], answers[2]);
+}
+
+/// Past its day's refusals an institution has nobody compared, the right person included, so
+/// that trying birth dates row after row (even in an all-or-nothing batch, which writes
+/// nothing) finds none; another institution is still served.
+async fn past_its_day_s_identity_refusals_an_institution_has_nobody_compared(app: TestApp) {
+    let app = app
+        .restarted_with(|store| store.limiting_identity_refusals(IdentityRefusals::per_day(2)))
+        .await;
+    let s = setting(&app).await;
+    let mut guess = completion(&s.class);
+    guess["date_of_birth"] = json!("1985-03-15");
+    for _ in 0..2 {
+        let answer = app.post_as(&s.token, "/api/v1/completions", &guess).await;
+        answer.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "identity-mismatch");
+    }
+
+    let right = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    right.assert_problem(StatusCode::TOO_MANY_REQUESTS, "identity-refusals-spent");
+    let retry_after: u64 = right.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&retry_after), "until midnight in Vietnam: {retry_after}");
+    let rows = json!({ "mode": "all_or_nothing", "rows": [completion(&s.class), guess] });
+    let batch = app.post_as(&s.token, "/api/v1/completions/batch", &rows).await;
+    for row in batch.body["rows"].as_array().unwrap() {
+        assert_eq!(row["problem"]["code"], "identity-refusals-spent", "{:#}", batch.body);
+    }
+    let recorded = app.request(Method::GET, "/api/v1/completions", Some(&s.token), None).await;
+    assert_eq!(recorded.body["items"], json!([]), "{:#}", recorded.body);
+
+    let academy = app.accredited_institution("HVCTQG", "national_academy", &["QLNN-CV"]).await;
+    let academy_token = app.institution_token(academy["id"].as_str().unwrap()).await;
+    let by_program = program_completion("QLNN-CV-2024", "2025-09-01", "2025-10-24");
+    let served = app.post_as(&academy_token, "/api/v1/completions", &by_program).await;
+    assert_eq!(served.status, StatusCode::CREATED, "{:#}", served.body);
 }
 
 async fn scope_duration_and_duplicates_are_enforced(app: TestApp) {
@@ -232,6 +267,7 @@ on_both_backends!(
     an_institution_touches_only_its_own_completions,
     a_posted_completion_comes_back_with_its_signed_certificate,
     the_person_must_match_the_registry,
+    past_its_day_s_identity_refusals_an_institution_has_nobody_compared,
     scope_duration_and_duplicates_are_enforced,
     an_institution_cannot_post_into_another_institutions_class,
 );

@@ -233,6 +233,9 @@ impl ApiError {
                 StoreError::IdentityMismatch => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "identity-mismatch")
                 }
+                StoreError::IdentityRefusalsSpent { .. } => {
+                    (StatusCode::TOO_MANY_REQUESTS, "identity-refusals-spent")
+                }
                 StoreError::DuplicateCompletion { .. } => {
                     (StatusCode::CONFLICT, "duplicate-completion")
                 }
@@ -337,6 +340,9 @@ impl ApiError {
             ApiError::RateLimited { retry_after_seconds }
             | ApiError::Busy { retry_after_seconds } => Some(*retry_after_seconds),
             ApiError::Store(StoreError::Unavailable(_)) => Some(DATABASE_RETRY_AFTER_SECONDS),
+            ApiError::Store(StoreError::IdentityRefusalsSpent { retry_after_seconds, .. }) => {
+                Some(*retry_after_seconds)
+            }
             _ => None,
         }
     }

@@ -62,6 +62,18 @@ pub enum StoreError {
     /// a number is registered, and find a person's birth date by trying days.
     #[error("national_id, full_name and date_of_birth together match no registered official")]
     IdentityMismatch,
+    /// The institution's posts have matched no registered official as many times today as a
+    /// day allows ([`crate::IdentityRefusals`]): no person it posts is compared until tomorrow.
+    #[error(
+        "this institution's posts matched no registered official {per_day} times today; no \
+         person it posts is compared again until midnight, Vietnam time"
+    )]
+    IdentityRefusalsSpent {
+        /// The refusals a day allows.
+        per_day: u32,
+        /// Seconds until midnight in Vietnam.
+        retry_after_seconds: u64,
+    },
     /// The same completion was already recorded, by the same institution (the check looks only
     /// at the posting institution's own completions).
     #[error("this completion is already recorded (completion {completion_id})")]
@@ -136,6 +148,12 @@ impl Clone for StoreError {
             }
             StoreError::KeyNotActive { kid } => StoreError::KeyNotActive { kid: kid.clone() },
             StoreError::IdentityMismatch => StoreError::IdentityMismatch,
+            StoreError::IdentityRefusalsSpent { per_day, retry_after_seconds } => {
+                StoreError::IdentityRefusalsSpent {
+                    per_day: *per_day,
+                    retry_after_seconds: *retry_after_seconds,
+                }
+            }
             StoreError::DuplicateCompletion { completion_id, certificate } => {
                 StoreError::DuplicateCompletion {
                     completion_id: *completion_id,
@@ -241,6 +259,7 @@ impl StoreError {
                 | StoreError::Invalid(_)
                 | StoreError::Rule { .. }
                 | StoreError::IdentityMismatch
+                | StoreError::IdentityRefusalsSpent { .. }
                 | StoreError::DuplicateCompletion { .. }
         )
     }

@@ -55,6 +55,7 @@ mod entities;
 mod epoch;
 mod error;
 mod idempotency;
+pub mod identity_refusals;
 mod institutions;
 mod keys;
 mod machine_clients;
@@ -101,6 +102,7 @@ pub use consents::{Consent, ConsentClient};
 pub use epoch::{RecordsEpoch, TokensEpoch, VerificationEpoch};
 pub use error::StoreError;
 pub use idempotency::{Answer, IdempotencyKey, Replay};
+pub use identity_refusals::IdentityRefusals;
 pub use institutions::Institution;
 pub use keys::SigningKeyRecord;
 pub use machine_clients::{AssertionUse, ClientAuth, MachineClient, NewMachineClient};
@@ -217,6 +219,8 @@ pub struct Store {
     kept_rules: std::sync::Arc<std::sync::Mutex<Option<(RecordsEpoch, KeptRules)>>>,
     /// The random part of the certificate numbers this process draws.
     serials: Serials,
+    /// The posted people each institution's posts may fail to match today, in this process.
+    identity_refusals: std::sync::Arc<IdentityRefusals>,
 }
 
 type KeptRules = std::sync::Arc<Vec<hocba_domain::Rule>>;
@@ -279,6 +283,7 @@ impl Store {
             epoch_seen: std::sync::Arc::default(),
             kept_rules: std::sync::Arc::default(),
             serials: Serials::default(),
+            identity_refusals: std::sync::Arc::default(),
         })
     }
 
@@ -286,6 +291,12 @@ impl Store {
     /// to draw a number already taken, which no test could wait for (50 bits a year).
     pub fn drawing_serials_from(self, serials: Serials) -> Self {
         Store { serials, ..self }
+    }
+
+    /// This store, allowing each institution `refusals` of the people it posts a day
+    /// ([`IdentityRefusals`]) instead of [`identity_refusals::DEFAULT_PER_DAY`].
+    pub fn limiting_identity_refusals(self, refusals: IdentityRefusals) -> Self {
+        Store { identity_refusals: std::sync::Arc::new(refusals), ..self }
     }
 
     /// Connects to the PostgreSQL primary at `url` as [`Store::connect`] does, and sends the

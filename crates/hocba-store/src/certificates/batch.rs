@@ -41,7 +41,7 @@ impl Store {
     ) -> Result<BatchResults, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
-        let mut lookups = Lookups::new(&txn, institution_id, rows.len(), &self.serials).await?;
+        let mut lookups = Lookups::new(&txn, self, institution_id, rows.len()).await?;
         lookups.prefetch(&txn, rows).await?;
 
         // 1. Check every row, reading only. Rows repeated within the batch are duplicates too.

@@ -8,6 +8,7 @@ use hocba_domain::{
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use time::Date;
 use uuid::Uuid;
@@ -18,7 +19,7 @@ use crate::entities::{certificate, class, completion, official, program};
 use crate::idempotency::{Answer, IdempotencyKey, remember};
 use crate::institutions::load_institution;
 use crate::outbox::{EventSubject, EventType, Publish};
-use crate::{Actor, Store, StoreError};
+use crate::{Actor, IdentityRefusals, Store, StoreError};
 
 use super::issuing::{Checked, Signing, certify, ensure_active, institution_facts};
 use super::reads::{certificates_of_completion, latest_certificates};
@@ -46,7 +47,7 @@ impl Store {
     ) -> Result<Posted, StoreError> {
         let txn = self.write().await?;
         ensure_active(&txn, kid).await?;
-        let mut lookups = Lookups::new(&txn, institution_id, 1, &self.serials).await?;
+        let mut lookups = Lookups::new(&txn, self, institution_id, 1).await?;
         let posted = match post_in(&txn, actor, &mut lookups, posted, None, kid, sign).await {
             Err(StoreError::DuplicateCompletion { completion_id, .. }) => {
                 let numbers = latest_certificates(&txn, &[completion_id]).await?;
@@ -91,7 +92,7 @@ impl Store {
                 reason: format!("already corrected by completion {}", newer.id),
             });
         }
-        let mut lookups = Lookups::new(&txn, institution_id, 1, &self.serials).await?;
+        let mut lookups = Lookups::new(&txn, self, institution_id, 1).await?;
         let (record, certificate) =
             post_in(&txn, actor, &mut lookups, corrected, Some(&old), kid, sign).await?;
         for replaced in certificates_of_completion(&txn, old.id).await? {
@@ -119,6 +120,8 @@ pub(super) struct Lookups {
     prefetched: Option<Prefetched>,
     /// Where its certificates' numbers are drawn from.
     pub(super) serials: Serials,
+    /// The people the institution's posts may still fail to match today.
+    identity_refusals: Arc<IdentityRefusals>,
 }
 
 struct Prefetched {
@@ -137,16 +140,23 @@ enum TaughtKey {
 }
 
 impl Lookups {
+    /// What a posting of `certificates` by `institution` into `store` reads once.
     pub(super) async fn new(
         txn: &DatabaseTransaction,
+        store: &Store,
         institution: InstitutionId,
         certificates: usize,
-        serials: &Serials,
     ) -> Result<Self, StoreError> {
         let institution = load_institution(txn, institution.as_uuid()).await?;
         let slots = reserve_status_slots(txn, certificates).await?;
-        let serials = serials.clone();
-        Ok(Lookups { institution, taught: HashMap::new(), slots, prefetched: None, serials })
+        Ok(Lookups {
+            institution,
+            taught: HashMap::new(),
+            slots,
+            prefetched: None,
+            serials: store.serials.clone(),
+            identity_refusals: Arc::clone(&store.identity_refusals),
+        })
     }
 
     /// Reads, for a whole batch, the officials it names and their standing completions here.
@@ -274,6 +284,9 @@ pub(super) async fn check_row(
     corrects: Option<&completion::Model>,
 ) -> Result<Checked, StoreError> {
     let institution_id = lookups.institution.id;
+    // Past its day's refusals, an institution has nobody compared: a right guess would show.
+    let now = crate::now();
+    lookups.identity_refusals.take(institution_id, now)?;
     let holder = match &lookups.prefetched {
         Some(prefetched) => prefetched.officials.get(posted.national_id.expose()).cloned(),
         None => {
@@ -288,6 +301,7 @@ pub(super) async fn check_row(
             && holder.date_of_birth == posted.date_of_birth
     })
     .ok_or(StoreError::IdentityMismatch)?;
+    lookups.identity_refusals.give_back(institution_id, now);
     // A correction restates one person's training. Moved to another person, the first one's
     // certificate would name the other's as its successor, on a page anyone may open.
     if corrects.is_some_and(|old| old.official_id != holder.id) {
