@@ -120,7 +120,7 @@ pub async fn seed(app: &AppState) -> anyhow::Result<DemoFacts> {
         officials: GENERATED_OFFICIALS,
         seed: 1,
         completions: 6,
-        today: OffsetDateTime::now_utc().date(),
+        today: hocba_domain::vietnam_day(OffsetDateTime::now_utc()),
         batch: 500,
     };
     if !hocba_api::population::already_generated(app, &options).await? {
@@ -220,7 +220,7 @@ async fn load(app: &AppState) -> anyhow::Result<()> {
         store.create_class(&actor, institution.id, program.id, draft.parse()?).await?;
     }
     let first_class = first_class(store).await?;
-    let today = OffsetDateTime::now_utc().date();
+    let today = hocba_domain::vietnam_day(OffsetDateTime::now_utc());
     let outcomes = [Outcome::Excellent, Outcome::Good, Outcome::Fair, Outcome::Passed];
     let directory = store.agencies(&AgencyQuery::default()).await?;
     for n in 0..50 {

@@ -483,7 +483,7 @@ async fn main() -> anyhow::Result<()> {
                 officials,
                 seed,
                 completions,
-                today: time::OffsetDateTime::now_utc().date(),
+                today: hocba_domain::vietnam_day(time::OffsetDateTime::now_utc()),
                 batch: usize::try_from(batch).unwrap_or(2_000),
             };
             if population::already_generated(&app, &options).await? {

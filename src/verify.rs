@@ -142,7 +142,7 @@ fn fetch_from(
     let did_document = fetch_json(&format!("{registry}/.well-known/did.json"))?;
     let mut lists = Vec::new();
     // A transcript's certificates may name other lists than the transcript does.
-    for entry in presented.status_entries() {
+    for (entry, _) in presented.status_entries() {
         let known = lists.iter().any(|(list, _)| *list == entry.list);
         if !known && entry.list.starts_with(&format!("{registry}/")) {
             let list = fetch_json(&entry.list)?;

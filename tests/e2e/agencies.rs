@@ -137,12 +137,18 @@ fn at_the_finance_department(valid_from: &str) -> Value {
     })
 }
 
-async fn a_transferred_official_is_invisible_to_the_agency_they_left(app: TestApp) {
+/// An official at [`AGENCY`], with an HR key of that agency and one of the finance department.
+async fn official_and_keys(app: &TestApp) -> (Value, String, String) {
     let official = app.register_official(&official_body("001085012345", "Nguyễn Văn An")).await;
+    let (_, old) = agency_key(app, AGENCY).await;
+    let (_, new) = agency_key(app, "G01.H30").await;
+    (official, old, new)
+}
+
+async fn a_transferred_official_is_invisible_to_the_agency_they_left(app: TestApp) {
+    let (official, old, new) = official_and_keys(&app).await;
     let id = official["id"].as_str().unwrap();
     let period = official["employments"][0]["id"].as_str().unwrap();
-    let (_, old) = agency_key(&app, AGENCY).await;
-    let (_, new) = agency_key(&app, "G01.H30").await;
     assert_eq!(seen_by(&app, &old, id).await, SEEN);
     assert_eq!(seen_by(&app, &new, id).await, UNSEEN);
 
@@ -185,6 +191,22 @@ async fn a_transferred_official_is_invisible_to_the_agency_they_left(app: TestAp
     assert_eq!(actions, ["official.created", "official.transferred"]);
     assert_eq!(trail[1].details["ended"]["supersedes"], period);
     assert_eq!(trail[1].details["started"]["employment_id"], periods[1]["id"]);
+}
+
+/// "Today" is the day in Vietnam: an official who moved today there is the new agency's to
+/// read and no longer the old one's, at any hour (from 17:00 UTC, UTC's date is still the day
+/// before).
+async fn an_official_who_moved_today_in_vietnam_is_read_by_the_new_agency_only(app: TestApp) {
+    let (official, old, new) = official_and_keys(&app).await;
+    let id = official["id"].as_str().unwrap();
+    let period = official["employments"][0]["id"].as_str().unwrap();
+    let today = hocba_domain::vietnam_day(time::OffsetDateTime::now_utc()).to_string();
+    let transfer =
+        json!({ "employment_id": period, "employment": at_the_finance_department(&today) });
+    let moved = app.post(&format!("/api/v1/officials/{id}/transfers"), &transfer).await;
+    assert_eq!(moved.status, StatusCode::CREATED, "{:#}", moved.body);
+    assert_eq!(seen_by(&app, &old, id).await, UNSEEN);
+    assert_eq!(seen_by(&app, &new, id).await, SEEN);
 }
 
 /// An end on a day still to come keeps the agency reading until that day.
@@ -420,6 +442,7 @@ on_both_backends!(
     a_key_is_for_an_agency_of_the_directory_and_may_cover_its_subunits,
     an_hr_key_reads_its_own_staff_and_nobody_else,
     a_transferred_official_is_invisible_to_the_agency_they_left,
+    an_official_who_moved_today_in_vietnam_is_read_by_the_new_agency_only,
     an_agency_reads_its_official_until_the_last_day,
     an_hr_key_writes_nothing,
     an_agency_code_is_checked,

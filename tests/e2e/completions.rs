@@ -127,6 +127,17 @@ async fn past_its_day_s_identity_refusals_an_institution_has_nobody_compared(app
     assert_eq!(served.status, StatusCode::CREATED, "{:#}", served.body);
 }
 
+/// The registry's days are Vietnam's: a class that ended today there is not in the future, at
+/// any hour (from 17:00 UTC, the day in Vietnam is already the next one).
+async fn a_class_that_ended_today_in_vietnam_is_posted_at_any_hour(app: TestApp) {
+    let s = setting(&app).await;
+    let today = hocba_domain::vietnam_day(time::OffsetDateTime::now_utc());
+    let started = today - time::Duration::days(60);
+    let ended_today = program_completion("QLNN-CV-2024", &started.to_string(), &today.to_string());
+    let posted = app.post_as(&s.token, "/api/v1/completions", &ended_today).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
+}
+
 async fn scope_duration_and_duplicates_are_enforced(app: TestApp) {
     let s = setting(&app).await;
     let mut short = completion(&s.class);
@@ -268,6 +279,7 @@ on_both_backends!(
     a_posted_completion_comes_back_with_its_signed_certificate,
     the_person_must_match_the_registry,
     past_its_day_s_identity_refusals_an_institution_has_nobody_compared,
+    a_class_that_ended_today_in_vietnam_is_posted_at_any_hour,
     scope_duration_and_duplicates_are_enforced,
     an_institution_cannot_post_into_another_institutions_class,
 );

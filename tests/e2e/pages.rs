@@ -309,6 +309,19 @@ async fn a_revoked_certificate_says_why_and_a_superseded_one_links_its_successor
     let pasted = submit(&app, &[("credential", &certificate["credential"].to_string())]).await;
     pasted.assert(StatusCode::OK, &["data-verdict=\"revoked\"", "kết quả thi bị hủy"]);
 
+    let (old, new) = superseded(&app, &s).await;
+    let old = old["number"].as_str().unwrap();
+    let page = Page::get(&app, &format!("/v/{old}")).await;
+    page.assert(
+        StatusCode::OK,
+        &["data-reason=\"superseded\"", &format!("<a id=\"successor\" href=\"/v/{new}\">")],
+    );
+    Page::get(&app, &format!("/v/{new}")).await.assert(StatusCode::OK, &["data-verdict=\"valid\""]);
+}
+
+/// A programme's completion posted by `s`'s school, then corrected: the first certificate,
+/// revoked as superseded, and its successor's number.
+async fn superseded(app: &TestApp, s: &crate::completions::Setting) -> (Value, String) {
     let mut program =
         crate::completions::program_completion("QLNN-CV-2024", "2025-09-01", "2025-10-24");
     program["duration_days"] = json!(30);
@@ -319,14 +332,34 @@ async fn a_revoked_certificate_says_why_and_a_superseded_one_links_its_successor
     let corrected =
         app.post_as(&s.token, &format!("/api/v1/completions/{id}/correct"), &program).await;
     assert_eq!(corrected.status, StatusCode::CREATED, "{:#}", corrected.body);
-    let old = first.body["certificate"]["number"].as_str().unwrap();
-    let new = corrected.body["certificate"]["number"].as_str().unwrap();
-    let page = Page::get(&app, &format!("/v/{old}")).await;
-    page.assert(
-        StatusCode::OK,
-        &["data-reason=\"superseded\"", &format!("<a id=\"successor\" href=\"/v/{new}\">")],
-    );
-    Page::get(&app, &format!("/v/{new}")).await.assert(StatusCode::OK, &["data-verdict=\"valid\""]);
+    let new = corrected.body["certificate"]["number"].as_str().unwrap().to_owned();
+    (first.body["certificate"].clone(), new)
+}
+
+/// A credential made up to name another certificate's revocation slot learns the slot's bit,
+/// which the public status list shows, never why it was set nor the number of the certificate
+/// that replaced it (with it, anyone could read that certificate).
+async fn a_credential_naming_another_s_revocation_slot_learns_only_its_bit(app: TestApp) {
+    let (s, certificate) = certificate(&app).await;
+    let (replaced, successor) = superseded(&app, &s).await;
+    let mut forged = certificate["credential"].clone();
+    forged["credentialStatus"] = replaced["credential"]["credentialStatus"].clone();
+
+    let vc_api = app.post("/credentials/verify", &json!({ "verifiableCredential": forged })).await;
+    let registry = app.post("/api/v1/verify", &json!({ "credential": forged })).await;
+    for answer in [&vc_api.body, &registry.body] {
+        let text = answer.to_string();
+        assert!(text.contains("revoked"), "the bit is told: {answer:#}");
+        assert!(!text.contains(&successor) && !text.contains("superseded"), "{answer:#}");
+    }
+    let page = submit(&app, &[("credential", &forged.to_string())]).await;
+    assert!(!page.html.contains(&successor), "{}", page.html);
+    assert!(!page.html.contains("id=\"revocation\""), "{}", page.html);
+
+    // The replaced certificate itself still says why, and names its successor.
+    let genuine = json!({ "verifiableCredential": replaced["credential"] });
+    let answer = app.post("/credentials/verify", &genuine).await;
+    assert!(answer.body.to_string().contains(&successor), "{:#}", answer.body);
 }
 
 async fn a_pasted_transcript_lists_its_certificates_each_checked(app: TestApp) {
@@ -423,5 +456,6 @@ on_both_backends!(
     the_person_in_front_of_me_is_matched_and_their_number_never_shown,
     bad_input_gets_a_clear_page_with_its_status_never_a_500,
     a_revoked_certificate_says_why_and_a_superseded_one_links_its_successor,
+    a_credential_naming_another_s_revocation_slot_learns_only_its_bit,
     a_pasted_transcript_lists_its_certificates_each_checked,
 );

@@ -538,7 +538,7 @@ async fn hr_lists_for_a_past_day_only_the_officials_still_on_its_staff(app: Test
     let binh = officials[1];
     let record = app.get_as_admin(&format!("/api/v1/officials/{binh}")).await;
     let period = record.body["employments"][0]["id"].as_str().unwrap();
-    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let today = hocba_domain::vietnam_day(time::OffsetDateTime::now_utc()).to_string();
     let moved_to = post("G01.H30", "province", &today, json!({ "rank_code": "01.003" }));
     let transfer = json!({ "employment_id": period, "employment": moved_to });
     let moved = app.post(&format!("/api/v1/officials/{binh}/transfers"), &transfer).await;

@@ -120,7 +120,7 @@ pub async fn post_completions_batch(
             reason: format!("a batch holds 1 to {MAX_ROWS} rows"),
         });
     }
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = crate::today();
     let mut valid = Vec::with_capacity(rows.len());
     let early: Vec<Option<Problem>> = rows
         .into_iter()

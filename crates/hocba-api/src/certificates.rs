@@ -215,7 +215,7 @@ pub async fn post_completion(
             Keyed::Replay(first_answer) => return Ok(first_answer),
             Keyed::Process(key) => key,
         };
-    let posted = body.value.parse(time::OffsetDateTime::now_utc().date())?;
+    let posted = body.value.parse(crate::today())?;
     let actor = caller.principal.actor();
     let answer = |done: &Posted| match posted_view(done) {
         Ok(view) => idempotency::render(StatusCode::CREATED, &view),
@@ -387,7 +387,7 @@ pub async fn correct_completion(
     Path(id): Path<CompletionId>,
     Json(draft): Json<CompletionPostDraft>,
 ) -> Result<(StatusCode, Json<PostedView>), ApiError> {
-    let corrected = draft.parse(time::OffsetDateTime::now_utc().date())?;
+    let corrected = draft.parse(crate::today())?;
     let actor = caller.principal.actor();
     let institution = caller.institution_id;
     let (completion, certificate) =

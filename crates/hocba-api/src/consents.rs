@@ -8,7 +8,7 @@
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use hocba_domain::{ConsentDraft, ConsentState, OfficialId, vietnam_day};
+use hocba_domain::{ConsentDraft, ConsentState, OfficialId};
 use hocba_store::{Consent, ConsentClient, Scope};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -152,7 +152,7 @@ pub(crate) async fn grant(
         valid_from: body.valid_from,
         valid_until: body.valid_until,
     };
-    let terms = draft.parse(vietnam_day(OffsetDateTime::now_utc()))?;
+    let terms = draft.parse(crate::today())?;
     let id = official.official()?;
     Ok(app.store.grant_consent(&official.0.actor(), id, body.client_id, &terms).await?)
 }

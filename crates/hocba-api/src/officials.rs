@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::auth::{Admin, ReadLogReader, RecordReader};
 use crate::extract::{Json, PageOf, PageParams, Path};
-use crate::{ApiError, AppState, Problem};
+use crate::{ApiError, AppState, Problem, today};
 
 /// One employment period.
 #[derive(Debug, Serialize, ToSchema)]
@@ -264,10 +264,6 @@ pub struct RecordReadView {
     /// When.
     #[serde(with = "time::serde::rfc3339")]
     pub read_at: OffsetDateTime,
-}
-
-fn today() -> Date {
-    OffsetDateTime::now_utc().date()
 }
 
 /// Registers an official with their current employment period (operator only).

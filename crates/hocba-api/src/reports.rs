@@ -19,7 +19,7 @@ use hocba_store::{
     Actor, MissingOfficial, MissingQuery, ReportCounts, ReportScope, StoreError, Tally,
 };
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::Date;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 use crate::auth::ReportReader;
 use crate::extract::{Json, PageOf, PageParams, Path, Query};
 use crate::results::{accepts, csv_with_bom};
-use crate::{ApiError, AppState, Problem};
+use crate::{ApiError, AppState, Problem, today};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -284,10 +284,6 @@ async fn scope_of(
         _ => asked,
     };
     Ok(ReportScope { agencies, level })
-}
-
-pub(crate) fn today() -> Date {
-    OffsetDateTime::now_utc().date()
 }
 
 /// The reports served, and those of DOMAIN.md §10 not served yet (operator and HR).

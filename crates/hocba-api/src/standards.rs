@@ -8,7 +8,7 @@
 use axum::extract::State;
 use hocba_domain::{OfficialId, Requirement, RequirementStatus, Rule, RuleKind};
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::Date;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -143,7 +143,7 @@ pub async fn get_compliance(
     Path(id): Path<OfficialId>,
     Query(query): Query<AsOf>,
 ) -> Result<Json<ComplianceView>, ApiError> {
-    let as_of = query.as_of.unwrap_or_else(|| OffsetDateTime::now_utc().date());
+    let as_of = query.as_of.unwrap_or_else(crate::today);
     let purpose = "GET /api/v1/officials/{id}/compliance";
     let compliance = app.compliance.of(&app.store, &reader.actor(), purpose, id, as_of).await?;
     let requirements: Vec<RequirementView> =

@@ -51,14 +51,14 @@ impl OnlineStatus {
     /// without reading it again.
     async fn fetch(
         app: &AppState,
-        entries: impl IntoIterator<Item = StatusEntry>,
+        entries: impl IntoIterator<Item = (StatusEntry, Option<String>)>,
         known: Option<&Certificate>,
     ) -> Result<Self, ApiError> {
         let mut answers = Vec::new();
-        for entry in entries {
+        for (entry, number) in entries {
             let answer = match known.filter(|known| holds_entry(app, known, &entry)) {
                 Some(known) => Ok(answer_of(known.revocation.clone())),
-                None => status_of(app, &entry).await?,
+                None => status_of(app, &entry, number.as_deref()).await?,
             };
             answers.push((entry, answer));
         }
@@ -72,6 +72,24 @@ fn holds_entry(app: &AppState, known: &Certificate, entry: &StatusEntry) -> bool
         && u32::try_from(entry.index).ok() == Some(known.status_index)
 }
 
+/// The stored certificate `presented` is: the one in the revocation slot it names, if it states
+/// that certificate's number. Only then are the revocation's reason and note, and the
+/// certificate that replaced it, told: a made-up credential naming another's slot learns the
+/// slot's bit alone, which the public status list shows anyway.
+pub(crate) async fn stored_certificate_of(
+    app: &AppState,
+    presented: &Presented,
+) -> Result<Option<Certificate>, ApiError> {
+    let Some(entry) = presented.status_entry() else { return Ok(None) };
+    let Some(list) = app.authority.registry.status_list_number(&entry.list) else {
+        return Ok(None);
+    };
+    let Ok(index) = u32::try_from(entry.index) else { return Ok(None) };
+    let stored = app.store.certificate_at(list, index).await?;
+    let number = presented.number();
+    Ok(stored.filter(|stored| number.as_deref() == Some(stored.number.as_str())))
+}
+
 fn answer_of(revocation: Option<Revocation>) -> StatusAnswer {
     StatusAnswer {
         revoked: revocation.is_some(),
@@ -82,9 +100,11 @@ fn answer_of(revocation: Option<Revocation>) -> StatusAnswer {
     }
 }
 
+/// The status of `entry`, whose credential states certificate `number`.
 async fn status_of(
     app: &AppState,
     entry: &StatusEntry,
+    number: Option<&str>,
 ) -> Result<Result<StatusAnswer, String>, ApiError> {
     Ok(match app.authority.registry.status_list_number(&entry.list) {
         None => Err(format!("{} is not a status list of this registry", entry.list)),
@@ -93,9 +113,17 @@ async fn status_of(
         }
         Some(list) => {
             let index = u32::try_from(entry.index).unwrap_or(u32::MAX);
-            let revocation =
-                app.store.certificate_at(list, index).await?.and_then(|c| c.revocation);
-            Ok(answer_of(revocation))
+            Ok(match app.store.certificate_at(list, index).await? {
+                Some(stored) if number == Some(stored.number.as_str()) => {
+                    answer_of(stored.revocation)
+                }
+                // A credential naming another certificate's slot: the bit, not why it was set
+                // (see `stored_certificate_of`).
+                stored => StatusAnswer {
+                    revoked: stored.is_some_and(|stored| stored.revocation.is_some()),
+                    reason: None,
+                },
+            })
         }
     })
 }
@@ -121,7 +149,7 @@ impl Moment {
 async fn verify_with(
     app: &AppState,
     moment: Moment,
-    entries: Vec<StatusEntry>,
+    entries: Vec<(StatusEntry, Option<String>)>,
     known: Option<&Certificate>,
     trust: Trust,
     check: impl FnOnce(&Verifier<'_>) -> Report + Send + 'static,

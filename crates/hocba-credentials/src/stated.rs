@@ -70,11 +70,17 @@ pub struct StatedAccreditation {
     pub until: Option<Date>,
     /// The registry's words about it (`endorsementComment`, English).
     pub comment: Option<String>,
+    /// The accrediting decision, where a certificate of the earlier layout states it on its
+    /// own (`accreditationDecision`); [`StatedAccreditation::decision`] reads either.
+    pub stated_decision: Option<String>,
 }
 
 impl StatedAccreditation {
     /// The accrediting decision, as the comment names it: `… (decision 123/QĐ-BNV …)`.
     pub fn decision(&self) -> Option<&str> {
+        if let Some(decision) = &self.stated_decision {
+            return Some(decision);
+        }
         let (_, rest) = self.comment.as_deref()?.split_once(certificate::DECISION_OPENS)?;
         rest.strip_suffix(')')
     }
@@ -103,12 +109,23 @@ impl Stated {
                 (kind == Some(TRAINING_DAYS_TYPE)).then(|| text(Some(result), "value"))?
             })
         });
+        // Certificates issued before Hocba used Open Badges terms alone: one result, described
+        // by nothing, its classification the value and its score a number; the days, the
+        // category and the institution's code as terms of Hocba's own context.
+        let earlier = results.iter().find(|result| {
+            result.get("resultDescription").is_none() && result.get("resultType").is_none()
+        });
+        let earlier_days = subject
+            .and_then(|subject| subject.get("trainingDays"))
+            .and_then(Value::as_u64)
+            .and_then(|days| u32::try_from(days).ok());
         let institution_code = as_list(creator.and_then(|creator| creator.get("otherIdentifier")))
             .iter()
             .find(|entry| {
                 entry.get("identifierType").and_then(Value::as_str) == Some(INSTITUTION_CODE_TYPE)
             })
-            .and_then(|entry| text(Some(entry), "identifier"));
+            .and_then(|entry| text(Some(entry), "identifier"))
+            .or_else(|| text(creator, "institutionCode"));
         let issuer = match credential.get("issuer") {
             Some(Value::Object(profile)) => {
                 profile.get("name").and_then(Value::as_str).map(str::to_owned)
@@ -122,13 +139,23 @@ impl Stated {
             program_title,
             program_title_en,
             program_code: text(achievement, "humanCode"),
-            category: achievement.and_then(category_of),
-            outcome: result("classification"),
-            training_days: training_days.and_then(|days| days.trim().parse().ok()),
-            score: result("score"),
+            category: achievement
+                .and_then(category_of)
+                .or_else(|| text(achievement, "trainingCategory")),
+            outcome: result("classification").or_else(|| text(earlier, "value")),
+            training_days: training_days.and_then(|days| days.trim().parse().ok()).or(earlier_days),
+            score: result("score").or_else(|| {
+                let score = earlier?.get("score")?;
+                score
+                    .as_str()
+                    .map(str::to_owned)
+                    .or_else(|| score.is_number().then(|| score.to_string()))
+            }),
             institution: text(creator, "name"),
             institution_code,
-            accreditation: creator.and_then(accreditation),
+            accreditation: creator.and_then(|creator| {
+                accreditation(creator).or_else(|| earlier_accreditation(creator))
+            }),
             started: day(subject, "activityStartDate"),
             ended: day(subject, "activityEndDate"),
             issued: credential.get("validFrom").and_then(Value::as_str).and_then(day_of),
@@ -177,6 +204,19 @@ fn accreditation(creator: &Value) -> Option<StatedAccreditation> {
         from: day(Some(endorsement), "validFrom"),
         until: day(Some(endorsement), "validUntil"),
         comment: text(subject, "endorsementComment"),
+        stated_decision: None,
+    })
+}
+
+/// The accreditation a certificate of the earlier layout states in `creator.accreditation`.
+fn earlier_accreditation(creator: &Value) -> Option<StatedAccreditation> {
+    let stated = creator.get("accreditation")?;
+    Some(StatedAccreditation {
+        category: text(Some(stated), "trainingCategory"),
+        from: day(Some(stated), "accreditedFrom"),
+        until: day(Some(stated), "accreditedUntil"),
+        comment: None,
+        stated_decision: text(Some(stated), "accreditationDecision"),
     })
 }
 

@@ -54,15 +54,29 @@ impl Presented {
             .ok_or_else(|| "an enveloped credential must be a data:application/vc+jwt URL".into())
     }
 
-    /// The revocation entries to look up before verifying: the presented credential's and,
-    /// for a transcript, those of the credentials it embeds.
-    pub fn status_entries(&self) -> Vec<StatusEntry> {
-        let mut entries: Vec<StatusEntry> = self.status_entry().into_iter().collect();
+    /// The revocation entries to look up before verifying, each with the certificate number
+    /// its credential states ([`Presented::number`]): the presented credential's and, for a
+    /// transcript, those of the credentials it embeds.
+    pub fn status_entries(&self) -> Vec<(StatusEntry, Option<String>)> {
+        let mut entries: Vec<_> =
+            self.status_entry().map(|entry| (entry, self.number())).into_iter().collect();
         if let Presented::Credential(credential) = self {
             let inside = transcript::embedded(credential).into_iter().flatten();
             entries.extend(inside.flat_map(|embedded| embedded.status_entries()));
         }
         entries
+    }
+
+    /// The certificate number the presented credential states (for a JWS, its payload's), if
+    /// any: which stored certificate it claims to be, before anything is verified.
+    pub fn number(&self) -> Option<String> {
+        let stated = |credential: &Map<String, Value>| {
+            crate::certificate::number_of(credential).map(str::to_owned)
+        };
+        match self {
+            Presented::Credential(credential) => stated(credential),
+            Presented::Jws(compact) => stated(&Jws::parse(compact).ok()?.payload),
+        }
     }
 
     /// The revocation entry the presented credential carries (for a JWS, its payload's), so a

@@ -7,13 +7,14 @@
 use std::collections::HashMap;
 
 use hocba_credentials::certificate::{self, SIGNED_IN_FULL};
+use hocba_credentials::stated::Stated;
 use hocba_credentials::transcript;
 use hocba_credentials::verify::{Presented, Report, Trust, Verifier};
 use hocba_credentials::{Bitstring, KeySet, KeyStatus, PublishedKey, Registry, Signer};
 use hocba_credentials::{keys, multikey};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
-use time::macros::datetime;
+use time::macros::{date, datetime};
 
 #[path = "../benches/support/typical.rs"]
 mod typical;
@@ -219,6 +220,25 @@ fn certificates_of_the_earlier_shape_still_verify() {
     let failed: Vec<_> = report.errors().collect();
     assert_eq!(failed.len(), 1, "{failed:#?}");
     assert!(failed[0].reason.contains("not accredited for QLNN-CV"), "{failed:?}");
+}
+
+/// What the verification page shows and the printed certificate needs, read from the earlier
+/// layout too: without it, printing such a certificate failed for want of its accreditation.
+#[test]
+fn certificates_of_the_earlier_shape_state_what_a_printed_certificate_needs() {
+    let setup = setup();
+    let stated = Stated::of(&certificate_of_the_earlier_shape(&setup.registry));
+    assert_eq!(stated.number.as_deref(), Some("HB-2025-7K3M9-QFD2A-X"));
+    assert_eq!(stated.category.as_deref(), Some("QLNN-CV"));
+    assert_eq!(stated.grade(), Some(hocba_domain::Outcome::Good));
+    assert_eq!(stated.score.as_deref(), Some("8.25"));
+    assert_eq!(stated.training_days, Some(40));
+    assert_eq!(stated.institution_code.as_deref(), Some("TCT-HANAM"));
+    let accreditation = stated.accreditation.expect("the accreditation in its old place");
+    assert_eq!(accreditation.category.as_deref(), Some("QLNN-CV"));
+    assert_eq!(accreditation.from, Some(date!(2020 - 01 - 01)));
+    assert_eq!(accreditation.until, Some(date!(2029 - 12 - 31)));
+    assert_eq!(accreditation.decision(), Some("Quyết định 123/QĐ-BNV"));
 }
 
 /// The facts of transcript `id` of the typical certificate's holder.

@@ -508,6 +508,12 @@ fn sqlite_creating_file(url: &str) -> String {
     }
 }
 
+/// Today in Vietnam, the calendar of every date the registry records (employment periods,
+/// training, consents): who is on an agency's staff today, and what is in the future.
+fn today() -> time::Date {
+    hocba_domain::vietnam_day(now())
+}
+
 /// The current instant, truncated to microseconds: PostgreSQL keeps no more, and a record read
 /// back must equal the one written.
 fn now() -> time::OffsetDateTime {

@@ -809,7 +809,7 @@ async fn may_read<'a>(
         Actor::Institution { .. } => false,
         Actor::Agency { agency_code, include_subunits, .. } => {
             let agencies = reach(db, agency_code, *include_subunits).await?;
-            hocba_domain::on_staff_of(periods, &agencies, crate::now().date())
+            hocba_domain::on_staff_of(periods, &agencies, crate::today())
         }
         Actor::Client { client_id } => {
             return client_may_read(db, *client_id, official_id, periods).await;
@@ -836,7 +836,7 @@ async fn client_may_read<'a>(
         let agency = AgencyCode::parse(code)
             .map_err(|_| StoreError::corrupt("machine_clients", "agency_code"))?;
         let agencies = reach(db, &agency, client.include_subunits).await?;
-        if hocba_domain::on_staff_of(periods, &agencies, crate::now().date()) {
+        if hocba_domain::on_staff_of(periods, &agencies, crate::today()) {
             return Ok(None);
         }
     }

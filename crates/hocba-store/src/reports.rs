@@ -748,7 +748,7 @@ impl Store {
             " SELECT s.official_id, o.full_name, s.status, s.days FROM st_0 s JOIN officials o \
              ON o.id = s.official_id WHERE s.status <> 'met'",
         );
-        let today = crate::now().date();
+        let today = crate::today();
         if let Actor::Agency { agency_code, include_subunits, .. } = reader
             && as_of != today
         {

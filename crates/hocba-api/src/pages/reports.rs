@@ -25,9 +25,9 @@ use super::stated::vietnamese_day;
 use super::{Layout, Nav, PageError, Url, page};
 use crate::reports::{
     Cell, MissingParams, MissingView, ReportParams, ReportRow, ReportView, compute_report,
-    csv_download, list_missing, today, xlsx_download,
+    csv_download, list_missing, xlsx_download,
 };
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, today};
 
 /// Why a missing list's reading is logged for each official listed.
 const MISSING_PURPOSE: &str = "GET /reports/missing";

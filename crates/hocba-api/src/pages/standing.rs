@@ -21,8 +21,8 @@ use super::session::SignedIn;
 use super::stated::vietnamese_day;
 use super::{Layout, Nav, PageError, page};
 use crate::AppState;
-use crate::reports::today;
 use crate::standards::RequirementView;
+use crate::today;
 
 /// Why the evaluation is logged in the official's read log.
 const PURPOSE: &str = "GET /me/standards";

@@ -25,7 +25,7 @@ use super::session::SignedIn;
 use super::stated::{Vietnamese as _, vietnamese_time};
 use super::{Layout, Nav, PageError, Url, page};
 use crate::oauth::source_address;
-use crate::verification::{by_number, verify_for_holder};
+use crate::verification::{by_number, stored_certificate_of, verify_for_holder};
 use crate::{ApiError, AppState};
 
 /// The form's fields, as the page names them.
@@ -198,7 +198,7 @@ pub(super) async fn post_form(
             let Some(presented) = presented_text(pasted) else {
                 return Ok(form_error(layout, entered, FormError::NotACredential));
             };
-            let stored = stored_by_status(&app, &presented).await?;
+            let stored = stored_certificate_of(&app, &presented).await?;
             (presented, stored)
         }
     };
@@ -239,20 +239,6 @@ fn presented_text(text: &str) -> Option<Presented> {
             }
         });
     Some(Presented::Credential(wrapped.unwrap_or(object)))
-}
-
-/// The stored certificate whose status entry a presented credential names, for its revocation
-/// (reason, note, date), which the verifier's status check is about.
-async fn stored_by_status(
-    app: &AppState,
-    presented: &Presented,
-) -> Result<Option<Certificate>, ApiError> {
-    let Some(entry) = presented.status_entry() else { return Ok(None) };
-    let Some(list) = app.authority.registry.status_list_number(&entry.list) else {
-        return Ok(None);
-    };
-    let Ok(index) = u32::try_from(entry.index) else { return Ok(None) };
-    Ok(app.store.certificate_at(list, index).await?)
 }
 
 /// One check as the page lists it.

@@ -316,7 +316,7 @@ pub(super) async fn check_row(
     let (program, class, span, accreditation) = lookups.taught(txn, &posted.taught).await?;
     let dates = DateSpan::new(span.0, span.1)
         .map_err(|_| StoreError::corrupt("classes", "ends before it starts"))?;
-    posted.check_training(holder.date_of_birth, dates, crate::now().date())?;
+    posted.check_training(holder.date_of_birth, dates, crate::today())?;
     ensure_minimum_days(&program, posted.duration_days)?;
     // The same official, programme and dates, not superseded by a correction, is a duplicate.
     if let Some(prefetched) = &lookups.prefetched {
