@@ -119,6 +119,10 @@ async fn past_its_day_s_identity_refusals_an_institution_has_nobody_compared(app
     }
     let recorded = app.request(Method::GET, "/api/v1/completions", Some(&s.token), None).await;
     assert_eq!(recorded.body["items"], json!([]), "{:#}", recorded.body);
+    // The operator sees it in the metrics (other tests in this process count too).
+    let metrics = crate::operations::scrape(&app).await;
+    let series = r#"hocba_completions_identity_refused_total{outcome="not_compared"}"#;
+    assert!(crate::operations::sample(&metrics, series).unwrap() >= 3.0, "{metrics}");
 
     let academy = app.accredited_institution("HVCTQG", "national_academy", &["QLNN-CV"]).await;
     let academy_token = app.institution_token(academy["id"].as_str().unwrap()).await;

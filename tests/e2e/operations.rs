@@ -38,7 +38,7 @@ async fn readiness_checks_the_database_and_the_signing_key(app: TestApp) {
     assert_eq!(app.get("/health").await.status, StatusCode::OK);
 }
 
-async fn scrape(app: &TestApp) -> String {
+pub(crate) async fn scrape(app: &TestApp) -> String {
     let request = Request::get("/metrics").body(Body::empty()).unwrap();
     let response = hocba_api::metrics_app(&app.state).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -49,7 +49,7 @@ async fn scrape(app: &TestApp) -> String {
 }
 
 /// The value of the sample `series` (name and labels, as written), if present.
-fn sample(text: &str, series: &str) -> Option<f64> {
+pub(crate) fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 

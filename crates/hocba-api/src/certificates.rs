@@ -352,6 +352,9 @@ pub async fn post(
         app.store.post_completion(actor, institution, posted, keyed, kid, sign)
     });
     crate::metrics::posted(usize::from(posted.is_ok()), usize::from(posted.is_err()));
+    if let Err(ApiError::Store(refused)) = &posted {
+        watch_identities(institution, [refused]);
+    }
     posted
 }
 
@@ -369,7 +372,34 @@ pub(crate) async fn post_batch(
     })?;
     let recorded = results.iter().filter(|row| row.is_ok()).count();
     crate::metrics::posted(recorded, results.len() - recorded);
+    watch_identities(institution, results.iter().filter_map(|row| row.as_ref().err()));
     Ok(results)
+}
+
+/// Counts the posted people refused for their identity, and warns the operator, once a
+/// request, when an institution posts past its day's identity refusals: guessing at people's
+/// details looks like that, and so does a class list in need of fixing.
+fn watch_identities<'a>(
+    institution: InstitutionId,
+    refused: impl IntoIterator<Item = &'a StoreError>,
+) {
+    let (mut mismatched, mut not_compared) = (0, 0);
+    for refusal in refused {
+        match refusal {
+            StoreError::IdentityMismatch => mismatched += 1,
+            StoreError::IdentityRefusalsSpent { .. } => not_compared += 1,
+            _ => {}
+        }
+    }
+    crate::metrics::identity_refused(mismatched, not_compared);
+    if not_compared > 0 {
+        tracing::warn!(
+            %institution,
+            rows = not_compared,
+            "an institution posted past its identity refusals for today; its people are not \
+             compared until midnight, Vietnam time"
+        );
+    }
 }
 
 /// Corrects one of the institution's completions (institution token): the body states the
@@ -390,10 +420,13 @@ pub async fn correct_completion(
     let corrected = draft.parse(crate::today())?;
     let actor = caller.principal.actor();
     let institution = caller.institution_id;
-    let (completion, certificate) =
-        with_active_key!(&app, certificate::SIGNED_IN_FULL, |kid, sign| {
-            app.store.correct_completion(&actor, institution, id, &corrected, kid, sign)
-        })?;
+    let corrected = with_active_key!(&app, certificate::SIGNED_IN_FULL, |kid, sign| {
+        app.store.correct_completion(&actor, institution, id, &corrected, kid, sign)
+    });
+    if let Err(ApiError::Store(refused)) = &corrected {
+        watch_identities(institution, [refused]);
+    }
+    let (completion, certificate) = corrected?;
     let view = PostedView { completion: completion.into(), certificate: certificate.try_into()? };
     Ok((StatusCode::CREATED, Json(view)))
 }

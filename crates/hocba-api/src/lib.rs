@@ -256,14 +256,14 @@ impl Modify for ResponseConventions {
     }
 }
 
-/// OpenAPI requires a description on each response: an undescribed one gets its status's. A
-/// problem document is served as `application/problem+json`, whatever the attribute said.
 /// Today in Vietnam: the calendar of the registry's dates, so that a class ending this morning
 /// is not in the future before 07:00, nor someone who left yesterday still on staff then.
 pub(crate) fn today() -> time::Date {
     hocba_domain::vietnam_day(time::OffsetDateTime::now_utc())
 }
 
+/// OpenAPI requires a description on each response: an undescribed one gets its status's. A
+/// problem document is served as `application/problem+json`, whatever the attribute said.
 fn follow_conventions(status: &str, response: &mut ResponseDoc) {
     if response.description.is_empty() {
         response.description = match status {

@@ -76,6 +76,7 @@ struct Metrics {
     signed: Counter,
     signing: Histogram,
     posted: Family<OutcomeLabels, Counter>,
+    identity_refused: Family<OutcomeLabels, Counter>,
     pool: Family<PoolLabels, Gauge>,
     pool_max: Gauge,
     replica_fresh: Family<Unlabelled, Gauge>,
@@ -129,6 +130,13 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Completions posted by institutions: recorded, or refused row by row",
         posted.clone(),
     );
+    let identity_refused = Family::<OutcomeLabels, Counter>::default();
+    registry.register(
+        "completions_identity_refused",
+        "Posted people refused for their identity: matching no registered official (mismatch), \
+         or not compared because the institution's refusals for the day were spent (not_compared)",
+        identity_refused.clone(),
+    );
     let pool = Family::<PoolLabels, Gauge>::default();
     registry.register("db_pool_connections", "Database connections open, by state", pool.clone());
     let pool_max = Gauge::default();
@@ -178,6 +186,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         signed,
         signing,
         posted,
+        identity_refused,
         pool,
         pool_max,
         replica_fresh,
@@ -264,6 +273,15 @@ pub(crate) fn posted(recorded: usize, refused: usize) {
     let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     METRICS.posted.get_or_create(&OutcomeLabels { outcome: "recorded" }).inc_by(count(recorded));
     METRICS.posted.get_or_create(&OutcomeLabels { outcome: "refused" }).inc_by(count(refused));
+}
+
+/// Records posted people refused for their identity: `mismatched` compared and matching no
+/// registered official, `not_compared` because their institution's refusals were spent.
+pub(crate) fn identity_refused(mismatched: usize, not_compared: usize) {
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    let family = &METRICS.identity_refused;
+    family.get_or_create(&OutcomeLabels { outcome: "mismatch" }).inc_by(count(mismatched));
+    family.get_or_create(&OutcomeLabels { outcome: "not_compared" }).inc_by(count(not_compared));
 }
 
 /// Raises `counter` to `total`, a count its owner keeps since the process started (under the

@@ -255,7 +255,7 @@ fn cells(
         certificate.extend(wrapped(text, number, 6));
         if let Some(revocation) = revocation {
             let (vi, en) = labels::reason(revocation.reason);
-            let when = day(revocation.revoked_at.date());
+            let when = day(hocba_domain::vietnam_day(revocation.revoked_at));
             certificate.extend(wrapped(
                 muted,
                 &format!("Thu hồi / revoked {when}: {vi} / {en}"),

@@ -3,9 +3,11 @@
 //! Posting answers one `identity-mismatch` whichever of the national ID number, name and date of
 //! birth differs, so a refusal tells an institution only that its guess was wrong. Guesses are
 //! still answered, one per row, and an all-or-nothing batch answers them without writing
-//! anything: an institution that knows someone's number and name could try every day of a
-//! decade for their birth date. After its day's refusals, an institution has no person
-//! compared until the next day in Vietnam, so a right guess is not told from a wrong one.
+//! anything: an institution that knows someone's number (which gives the birth year) and name
+//! could try the year's days for their birth date, 366 guesses at most. After its day's
+//! refusals, an institution has no person compared until the next day in Vietnam, so a right
+//! guess is not told from a wrong one. That slows guessing to days per person and makes it
+//! show (a metric and a warning); it cannot stop a patient insider, whom the refusals name.
 //!
 //! Counted in this process, as the rate limits are: several processes each allow the budget.
 //! A school fixing a class of typos spends a few dozen.
@@ -20,8 +22,8 @@ use time::{Date, OffsetDateTime, Time};
 use crate::StoreError;
 
 /// Refusals an institution may have in a day, by default: a few classes' worth of typos, and
-/// at most three years of birth dates tried in a year.
-pub const DEFAULT_PER_DAY: u32 = 1_000;
+/// under a third of one year's days tried for a birth date.
+pub const DEFAULT_PER_DAY: u32 = 100;
 
 /// The refusals of each institution on its latest day of them.
 #[derive(Debug)]

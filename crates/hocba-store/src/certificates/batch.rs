@@ -126,7 +126,12 @@ impl Store {
             // Nothing written; a retry gets the same refusal, so nothing need be remembered.
             txn.rollback().await?;
         } else {
-            if let Some((key, answer)) = keyed {
+            // Rows not compared for want of identity refusals are answered again once the
+            // day is over: the same batch sent then, with the same key, is checked anew.
+            let not_compared = results
+                .iter()
+                .any(|row| matches!(row, Err(StoreError::IdentityRefusalsSpent { .. })));
+            if let Some((key, answer)) = keyed.filter(|_| !not_compared) {
                 remember(&txn, key, answer(&results)).await?;
             }
             // Last before the commit: from here until it, other postings wait for the chain.

@@ -284,9 +284,6 @@ pub(super) async fn check_row(
     corrects: Option<&completion::Model>,
 ) -> Result<Checked, StoreError> {
     let institution_id = lookups.institution.id;
-    // Past its day's refusals, an institution has nobody compared: a right guess would show.
-    let now = crate::now();
-    lookups.identity_refusals.take(institution_id, now)?;
     let holder = match &lookups.prefetched {
         Some(prefetched) => prefetched.officials.get(posted.national_id.expose()).cloned(),
         None => {
@@ -295,12 +292,16 @@ pub(super) async fn check_row(
                 .one(txn)
                 .await?
         }
-    }
-    .filter(|holder| {
-        holder.name_key == posted.full_name.search_key()
-            && holder.date_of_birth == posted.date_of_birth
-    })
-    .ok_or(StoreError::IdentityMismatch)?;
+    };
+    // Past its day's refusals, an institution has nobody compared: a right guess would show.
+    let now = crate::now();
+    lookups.identity_refusals.take(institution_id, now)?;
+    let holder = holder
+        .filter(|holder| {
+            holder.name_key == posted.full_name.search_key()
+                && holder.date_of_birth == posted.date_of_birth
+        })
+        .ok_or(StoreError::IdentityMismatch)?;
     lookups.identity_refusals.give_back(institution_id, now);
     // A correction restates one person's training. Moved to another person, the first one's
     // certificate would name the other's as its successor, on a page anyone may open.
