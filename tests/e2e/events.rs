@@ -240,9 +240,25 @@ async fn get_events_as(app: &TestApp, token: &str) -> crate::helpers::TestRespon
 async fn a_system_follows_the_feed_with_events_read_and_only_with_it(app: TestApp) {
     let s = setting(&app).await;
     let follower = app.machine_client(&["events:read"], None).await;
+    let posted = app.post_as(&s.token, "/api/v1/completions", &completion(&s.class)).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{:#}", posted.body);
     let page = get_events_as(&app, &follower.token).await;
     assert_eq!(page.status, StatusCode::OK, "{:#}", page.body);
     assert_eq!(page.body["events"][1]["official_id"], s.official["id"]);
+    // A certificate's number opens it to anyone: a system gets the completion, not the number,
+    // and reads the certificate through the records it may read. The operator gets both.
+    let issued = |page: &Value| -> Value {
+        let events = page["events"].as_array().unwrap();
+        events.iter().find(|event| event["type"] == "certificate.issued").unwrap().clone()
+    };
+    let for_system = issued(&page.body);
+    assert_eq!(for_system["completion_id"], posted.body["completion"]["id"]);
+    assert!(for_system.get("certificate_number").is_none(), "{for_system:#}");
+    assert!(
+        !page.body.to_string().contains(posted.body["certificate"]["number"].as_str().unwrap())
+    );
+    let for_operator = issued(&app.get_as_admin("/api/v1/events").await.body);
+    assert_eq!(for_operator["certificate_number"], posted.body["certificate"]["number"]);
     let reader = app.machine_client(&["records:read", "webhooks:manage"], None).await;
     let refused = get_events_as(&app, &reader.token).await;
     refused.assert_problem(StatusCode::FORBIDDEN, "insufficient-scope");

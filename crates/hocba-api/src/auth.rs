@@ -127,7 +127,8 @@ role_gated!(
 
 role_gated!(
     /// A request that may follow the changes feed: the operator's, or a machine client's with
-    /// `events:read`. The feed names records by id only, so reading it reveals no record.
+    /// `events:read`. The feed names records by id only (a certificate's number, which opens it,
+    /// to the operator alone), so reading it reveals no record.
     EventsReader: Admin, Client with EventsRead
 );
 

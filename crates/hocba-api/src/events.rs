@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use hocba_domain::{CompletionId, OfficialId};
-use hocba_store::{EventCursor, EventType, OutboxEvent, Pruned, Store};
+use hocba_store::{EventCursor, EventType, OutboxEvent, Pruned, Role, Store};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -126,7 +126,9 @@ pub struct EventView {
     /// The completion concerned (for a correction, the new completion).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completion_id: Option<CompletionId>,
-    /// The certificate concerned.
+    /// The certificate concerned, in the operator's feed only: a certificate's number opens it
+    /// to anyone, so a system reads certificates through the records it may read (under the
+    /// official's consent) and matches them by `completion_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_number: Option<String>,
     /// The signing key concerned (its `kid`).
@@ -134,8 +136,15 @@ pub struct EventView {
     pub key_id: Option<String>,
 }
 
-impl From<OutboxEvent> for EventView {
-    fn from(event: OutboxEvent) -> Self {
+impl EventView {
+    /// `event` as a machine client sees it, in the feed and in webhook deliveries: without the
+    /// certificate's number.
+    pub(crate) fn for_systems(event: OutboxEvent) -> Self {
+        EventView { certificate_number: None, ..EventView::for_operator(event) }
+    }
+
+    /// `event` with every subject it names, for the operator.
+    fn for_operator(event: OutboxEvent) -> Self {
         let subject = event.subject;
         EventView {
             cursor: event.cursor.to_string(),
@@ -170,7 +179,8 @@ pub struct EventPage {
 /// Events are kept for a time (`--events-retention-days`, 400 days by default): a cursor older
 /// than that is answered 410; start again without `after` (the oldest event kept) and read the
 /// current state of what you follow. For the operator and machine clients with the scope
-/// `events:read`.
+/// `events:read`; a certificate's number only to the operator (it opens the certificate to
+/// anyone): a system reads certificates through the records it may read.
 #[utoipa::path(get, path = "/events", tag = "events", security(("bearer" = []), ("oauth2" = ["events:read"])),
     params(FeedParams),
     responses((status = 200, body = EventPage),
@@ -178,7 +188,7 @@ pub struct EventPage {
         (status = "4XX", body = Problem)))]
 pub async fn get_events(
     State(app): State<AppState>,
-    _reader: EventsReader,
+    EventsReader(reader): EventsReader,
     Query(params): Query<FeedParams>,
 ) -> Result<Json<EventPage>, ApiError> {
     let request = params.parse()?;
@@ -188,7 +198,11 @@ pub async fn get_events(
         .await?;
     let last = events.last().map(|event| event.cursor);
     let next_cursor = last.or(request.after).unwrap_or(EventCursor::START).to_string();
-    Ok(Json(EventPage { events: events.into_iter().map(EventView::from).collect(), next_cursor }))
+    let view = match reader.role() {
+        Role::Admin => EventView::for_operator,
+        _ => EventView::for_systems,
+    };
+    Ok(Json(EventPage { events: events.into_iter().map(view).collect(), next_cursor }))
 }
 
 /// How long the changes feed keeps its events: pruned when older than `keep`, checked every

@@ -35,7 +35,8 @@ pub(crate) async fn after(
         }
         let seq = event.cursor.position();
         let event_type = event.event_type.as_str().to_owned();
-        let payload = serde_json::to_string(&EventView::from(event)).map_err(ApiError::internal)?;
+        let payload =
+            serde_json::to_string(&EventView::for_systems(event)).map_err(ApiError::internal)?;
         items.push(FeedItem { seq, event_type, payload });
     }
     Ok((items, last))
