@@ -58,7 +58,8 @@ enum Command {
         rate_limit: u32,
         /// People an institution's posts may fail to match in a day (national ID number, name
         /// and date of birth together), per process; past it, nobody it posts is compared until
-        /// midnight in Vietnam (429), so that posting cannot be used to guess a birth date.
+        /// midnight in Vietnam (429), so that guessing a birth date by posting takes days and
+        /// shows.
         #[arg(long, env = "HOCBA_IDENTITY_REFUSALS_PER_DAY",
               default_value_t = hocba_store::identity_refusals::DEFAULT_PER_DAY)]
         identity_refusals_per_day: u32,

@@ -87,7 +87,13 @@ pub(crate) async fn stored_certificate_of(
     let Ok(index) = u32::try_from(entry.index) else { return Ok(None) };
     let stored = app.store.certificate_at(list, index).await?;
     let number = presented.number();
-    Ok(stored.filter(|stored| number.as_deref() == Some(stored.number.as_str())))
+    Ok(stored.filter(|stored| is_stated(stored, number.as_deref())))
+}
+
+/// Whether a credential stating certificate `number` is `stored`, the certificate in the slot
+/// it names: only then is it told why the slot is set.
+fn is_stated(stored: &Certificate, number: Option<&str>) -> bool {
+    number == Some(stored.number.as_str())
 }
 
 fn answer_of(revocation: Option<Revocation>) -> StatusAnswer {
@@ -114,11 +120,8 @@ async fn status_of(
         Some(list) => {
             let index = u32::try_from(entry.index).unwrap_or(u32::MAX);
             Ok(match app.store.certificate_at(list, index).await? {
-                Some(stored) if number == Some(stored.number.as_str()) => {
-                    answer_of(stored.revocation)
-                }
-                // A credential naming another certificate's slot: the bit, not why it was set
-                // (see `stored_certificate_of`).
+                Some(stored) if is_stated(&stored, number) => answer_of(stored.revocation),
+                // A credential naming another certificate's slot: the bit, not why it was set.
                 stored => StatusAnswer {
                     revoked: stored.is_some_and(|stored| stored.revocation.is_some()),
                     reason: None,

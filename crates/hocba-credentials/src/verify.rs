@@ -1,6 +1,7 @@
 //! One verifier for every form of a certificate, online or offline: it reports each check with
 //! pass or fail and why, so an HR officer knows what to trust and what went wrong.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use ed25519_dalek::VerifyingKey;
@@ -58,8 +59,13 @@ impl Presented {
     /// its credential states ([`Presented::number`]): the presented credential's and, for a
     /// transcript, those of the credentials it embeds.
     pub fn status_entries(&self) -> Vec<(StatusEntry, Option<String>)> {
-        let mut entries: Vec<_> =
-            self.status_entry().map(|entry| (entry, self.number())).into_iter().collect();
+        // A JWS is decoded once for both.
+        let document = self.document();
+        let own = document.as_deref().and_then(|document| {
+            let entry = StatusEntry::of(document).ok().flatten()?;
+            Some((entry, crate::certificate::number_of(document).map(str::to_owned)))
+        });
+        let mut entries: Vec<_> = own.into_iter().collect();
         if let Presented::Credential(credential) = self {
             let inside = transcript::embedded(credential).into_iter().flatten();
             entries.extend(inside.flat_map(|embedded| embedded.status_entries()));
@@ -70,23 +76,21 @@ impl Presented {
     /// The certificate number the presented credential states (for a JWS, its payload's), if
     /// any: which stored certificate it claims to be, before anything is verified.
     pub fn number(&self) -> Option<String> {
-        let stated = |credential: &Map<String, Value>| {
-            crate::certificate::number_of(credential).map(str::to_owned)
-        };
-        match self {
-            Presented::Credential(credential) => stated(credential),
-            Presented::Jws(compact) => stated(&Jws::parse(compact).ok()?.payload),
-        }
+        crate::certificate::number_of(&*self.document()?).map(str::to_owned)
     }
 
     /// The revocation entry the presented credential carries (for a JWS, its payload's), so a
     /// caller can fetch that status before verifying. `None` when it has none or is unreadable.
     pub fn status_entry(&self) -> Option<StatusEntry> {
-        let entry = match self {
-            Presented::Credential(credential) => StatusEntry::of(credential),
-            Presented::Jws(compact) => StatusEntry::of(&Jws::parse(compact).ok()?.payload),
-        };
-        entry.ok().flatten()
+        StatusEntry::of(&*self.document()?).ok().flatten()
+    }
+
+    /// The credential itself, or a JWS's payload (`None` when the JWS cannot be decoded).
+    fn document(&self) -> Option<Cow<'_, Map<String, Value>>> {
+        match self {
+            Presented::Credential(credential) => Some(Cow::Borrowed(credential)),
+            Presented::Jws(compact) => Some(Cow::Owned(Jws::parse(compact).ok()?.payload)),
+        }
     }
 }
 
